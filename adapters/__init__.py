@@ -1,0 +1,1 @@
+"""Adapters to outside systems: channels and measures sinks."""

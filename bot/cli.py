@@ -1,0 +1,112 @@
+"""The ``feedback-bot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.flowfile import check_directory, load_flows
+from bot.preview import SAMPLE_CONTEXT, previews
+from flows import FLOWS_DIR
+
+
+def _flows_dir(value: str | None) -> Path:
+    return Path(value or os.environ.get("FLOWS_DIR") or FLOWS_DIR)
+
+
+def cmd_flows_check(args: argparse.Namespace) -> int:
+    directory = _flows_dir(args.dir)
+    flows, errors = check_directory(directory)
+    for flow in flows.values():
+        print(f"{flow.source}: {flow.id} version {flow.version} ({len(flow.questions)} questions)")
+        for p in previews(flow):
+            sms = p.sms
+            plural = "segment" if sms.segments == 1 else "segments"
+            print(
+                f"  {p.language}  {p.name:<36} {sms.encoding:<5} {sms.segments} {plural:<8}"
+                f" {sms.units:>4} units"
+            )
+    if errors:
+        print(f"\n{len(errors)} error(s):", file=sys.stderr)
+        for error in errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    print(f"\nall {len(flows)} flow(s) valid (placeholders shown with sample values)")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from adapters.console import run_survey, terminal_replies
+
+    flows = load_flows(_flows_dir(args.flows_dir))
+    if args.flow not in flows:
+        print(f"unknown flow {args.flow!r}; known: {', '.join(sorted(flows))}", file=sys.stderr)
+        return 2
+    context: dict[str, object] = {**SAMPLE_CONTEXT, "attributes": {}}
+    for key in ("agency", "service", "omb_control_number"):
+        if getattr(args, key) is not None:
+            context[key] = getattr(args, key)
+    attributes: dict[str, object] = {}
+    for item in args.attribute:
+        key, _, value = item.partition("=")
+        attributes[key] = {"true": True, "false": False}.get(value.lower(), value)
+    context["attributes"] = attributes
+    interactive = sys.stdin.isatty()
+    replies = terminal_replies() if interactive else sys.stdin
+    run_survey(
+        flows[args.flow],
+        replies,
+        sys.stdout,
+        language=args.lang,
+        context=context,
+        echo=not interactive,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="feedback-bot", description="OMB A-11 customer-experience survey bot"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    flows = sub.add_parser("flows", help="work with survey flow files")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    check = flows_sub.add_parser(
+        "check", help="validate a flow folder and show each message's SMS encoding and segments"
+    )
+    check.add_argument(
+        "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
+    )
+    check.set_defaults(func=cmd_flows_check)
+
+    chat = sub.add_parser("chat", help="take a survey in the terminal (replies from stdin)")
+    chat.add_argument("--flow", default="a11-v2-thumbs", help="flow id (default a11-v2-thumbs)")
+    chat.add_argument("--lang", default=None, help="language, e.g. en or es")
+    chat.add_argument("--flows-dir", default=None, help="folder of flow files")
+    chat.add_argument("--agency", default=None)
+    chat.add_argument("--service", default=None)
+    chat.add_argument("--omb-control-number", dest="omb_control_number", default=None)
+    chat.add_argument(
+        "--attribute",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a transaction attribute, e.g. staff_assisted=true",
+    )
+    chat.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``feedback-bot`` console script."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

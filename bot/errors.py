@@ -1,0 +1,41 @@
+"""The bot's error hierarchy: every error says whether trying again can help."""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+    retryable: bool = False
+
+
+class RetryableError(BotError):
+    """A passing failure (timeout, rate limit, outage): the same work may succeed later."""
+
+    retryable = True
+
+
+class PermanentError(BotError):
+    """The work can never succeed as given: do not retry, record why."""
+
+
+class FlowError(PermanentError):
+    """One problem in a flow file, located by file and node path."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source = source
+        self.path = path
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.path}" if self.path else self.source
+        return f"{where}: {self.message}"
+
+
+class FlowValidationError(PermanentError):
+    """A flow file or folder failed validation; carries every problem found."""
+
+    def __init__(self, errors: list[FlowError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))

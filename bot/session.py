@@ -1,0 +1,114 @@
+"""Survey session state: a plain value that serialises to JSON, so it can live in Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+AnswerStatus = Literal["answered", "skipped", "unanswered"]
+SessionStatus = Literal["active", "completed", "expired"]
+AnswerValue = int | str | list[str] | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What became of one question."""
+
+    status: AnswerStatus
+    value: AnswerValue = None
+    polarity: Literal["positive", "negative"] | None = None  # drivers: the branch asked
+    offered: tuple[str, ...] = ()  # drivers/choice: options offered, in order
+    attempts: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": self.status, "value": self.value}
+        if self.polarity:
+            data["polarity"] = self.polarity
+        if self.offered:
+            data["offered"] = list(self.offered)
+        data["attempts"] = self.attempts
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        return cls(
+            status=data["status"],
+            value=data.get("value"),
+            polarity=data.get("polarity"),
+            offered=tuple(data.get("offered", ())),
+            attempts=int(data.get("attempts", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class Session:
+    """One person's progress through one flow."""
+
+    flow_id: str
+    flow_version: str
+    language: str
+    status: SessionStatus
+    started_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    question: str | None = None  # the question awaiting a reply
+    attempts: int = 0  # failed tries at the current question
+    answers: dict[str, Answer] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    offered_drivers: tuple[str, ...] | None = None  # None: every driver the flow lists
+    reminders: int = 0
+
+    @property
+    def ended(self) -> bool:
+        return self.status != "active"
+
+    def with_(self, **changes: Any) -> Session:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow_id": self.flow_id,
+            "flow_version": self.flow_version,
+            "language": self.language,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "question": self.question,
+            "attempts": self.attempts,
+            "answers": {k: a.to_dict() for k, a in self.answers.items()},
+            "context": self.context,
+            "offered_drivers": (
+                list(self.offered_drivers) if self.offered_drivers is not None else None
+            ),
+            "reminders": self.reminders,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        offered = data.get("offered_drivers")
+        return cls(
+            flow_id=data["flow_id"],
+            flow_version=data["flow_version"],
+            language=data["language"],
+            status=data["status"],
+            started_at=datetime.fromisoformat(data["started_at"]),
+            updated_at=datetime.fromisoformat(data["updated_at"]),
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            question=data.get("question"),
+            attempts=int(data.get("attempts", 0)),
+            answers={k: Answer.from_dict(v) for k, v in data.get("answers", {}).items()},
+            context=dict(data.get("context", {})),
+            offered_drivers=tuple(offered) if offered is not None else None,
+            reminders=int(data.get("reminders", 0)),
+        )
+
+
+def disposition(session: Session) -> str:
+    """completed, partial (ended with at least one answer) or expired (no answer at all)."""
+    if session.status == "completed":
+        return "completed"
+    if any(a.status == "answered" for a in session.answers.values()):
+        return "partial"
+    return "expired" if session.status == "expired" else "active"

@@ -1,0 +1,55 @@
+"""Text normalisation shared by answer parsing and keyword screening."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Variation selectors, zero-width joiners and emoji skin-tone modifiers change nothing
+# about what an emoji means.
+_EMOJI_NOISE = re.compile("[\ufe0e\ufe0f\u200d\u200b\U0001f3fb-\U0001f3ff]")
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
+_SIGNATURE = re.compile(r"^\s*(--|—|–|~|-\s*\w|sent from\b|enviado desde\b|get outlook\b)", re.I)
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_SPACES = re.compile(r"\s+")
+
+
+def message_lines(text: str) -> list[str]:
+    """The meaningful lines of a reply: blank lines and a trailing signature removed."""
+    lines: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if _SIGNATURE.match(line) and lines:
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def strip_accents(text: str) -> str:
+    """Remove combining marks (``sí`` -> ``si``, ``días`` -> ``dias``); emoji are untouched."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Fold a reply for matching: case, accents, emoji modifiers, quotes, repeated letters,
+    surrounding punctuation and runs of white space."""
+    text = _EMOJI_NOISE.sub("", text.translate(_CURLY))
+    text = strip_accents(text).lower()
+    text = _REPEATS.sub(r"\1", text)
+    return _SPACES.sub(" ", strip_edge_punctuation(text))
+
+
+def _is_edge_noise(c: str) -> bool:
+    # Punctuation, separators and math/modifier symbols; emoji (category So) are kept.
+    return unicodedata.category(c)[0] in "PZC" or unicodedata.category(c) in ("Sm", "Sk")
+
+
+def strip_edge_punctuation(text: str) -> str:
+    """Remove punctuation and white space at both ends, keeping emoji."""
+    start, end = 0, len(text)
+    while start < end and _is_edge_noise(text[start]):
+        start += 1
+    while end > start and _is_edge_noise(text[end - 1]):
+        end -= 1
+    return text[start:end]

@@ -1,0 +1,90 @@
+"""The installed ``feedback-bot`` command: flows check and the console channel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flows import FLOWS_DIR
+
+BROKEN = Path(__file__).parent / "data" / "broken"
+EXE = shutil.which("feedback-bot")
+
+
+def feedback_bot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    assert EXE, "the feedback-bot console script is not installed (pip install -e .)"
+    return subprocess.run(
+        [EXE, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_flows_check_passes_on_builtin_flows() -> None:
+    result = feedback_bot("flows", "check", str(FLOWS_DIR))
+    assert result.returncode == 0, result.stderr
+    assert "all 3 flow(s) valid" in result.stdout
+    lines = result.stdout.splitlines()
+    intro = [line for line in lines if line.strip().startswith("en  intro")]
+    assert len(intro) == 3 and all("GSM-7 1 segment" in line for line in intro)
+    assert any("es  questions[0] question_1" in line and "UCS-2" in line for line in lines)
+
+
+def test_flows_check_fails_with_every_error() -> None:
+    result = feedback_bot("flows", "check", str(BROKEN))
+    assert result.returncode == 1
+    assert "unknown-driver.yaml: questions[1].options[2]: unknown driver 'speed'" in result.stderr
+    assert "too-many-questions.yaml: questions: at most 15 questions (found 16)" in result.stderr
+    assert "Traceback" not in result.stderr
+    files_with_errors = {
+        line.split(": ")[0].strip().rsplit("/", 1)[-1]
+        for line in result.stderr.splitlines()
+        if ".yaml:" in line
+    }
+    assert files_with_errors == {p.name for p in BROKEN.glob("*.yaml")}
+
+
+def summary(stdout: str) -> dict[str, object]:
+    data: dict[str, object] = json.loads(stdout[stdout.index("\n{") :])
+    return data
+
+
+def test_chat_in_english() -> None:
+    result = feedback_bot("chat", "--flow", "a11-v2-thumbs", stdin="what?\nyes\n1 3\nGreat\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "bot> Sorry, I didn't get that." in out
+    assert "you> 1 3" in out and "What made the difference?" in out
+    data = summary(out)
+    assert data["disposition"] == "completed" and data["language"] == "en"
+    a11 = data["a11"]
+    assert isinstance(a11, dict)
+    assert a11["question_1"] == 1 and a11["positive_efficiency"] == 1
+    assert a11["positive_ease"] == 0 and a11["negative_ease"] is None
+    assert a11["question_4"] == "Great"
+
+
+def test_chat_in_spanish_down_the_negative_branch() -> None:
+    result = feedback_bot(
+        "chat", "--flow", "a11-v2-thumbs", "--lang", "es", stdin="👎\n2 y 3\nMuy lento\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "¿Qué pudo ser mejor?" in result.stdout
+    assert "¡Gracias!" in result.stdout
+    a11 = summary(result.stdout)["a11"]
+    assert isinstance(a11, dict)
+    assert a11["question_1"] == 0 and a11["negative_ease"] == 1 and a11["negative_efficiency"] == 1
+    assert a11["question_4"] == "Muy lento"
+
+
+def test_chat_cut_short_is_partial() -> None:
+    result = feedback_bot("chat", "--flow", "a11-v2-scale", stdin="5\n")
+    assert summary(result.stdout)["disposition"] == "partial"
+
+
+@pytest.mark.parametrize("args", [["chat", "--flow", "nope"]])
+def test_chat_unknown_flow(args: list[str]) -> None:
+    result = feedback_bot(*args)
+    assert result.returncode == 2 and "unknown flow 'nope'" in result.stderr
