@@ -39,3 +39,18 @@ class FlowValidationError(PermanentError):
     def __init__(self, errors: list[FlowError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+class SendError(BotError):
+    """A channel could not send a message.
+
+    ``kind`` says what follows: ``opted_out`` (the carrier has the address opted out),
+    ``invalid_address`` (never deliverable), ``rejected`` (this message will never go),
+    ``unavailable`` (try later), or ``unknown`` (it may have gone: look it up before resending).
+    """
+
+    def __init__(self, message: str, *, kind: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.code = code
+        self.retryable = kind in ("unavailable", "unknown")

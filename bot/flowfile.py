@@ -48,14 +48,6 @@ DEFAULT_REPROMPTS: dict[str, dict[str, str]] = {
 _COMPARISONS = ("equals", "in", "at_least", "at_most", "answered", "positive")
 
 
-@cache
-def flow_schema() -> dict[str, Any]:
-    """The JSON Schema that every flow file must satisfy (kept in ``flows/``)."""
-    with (FLOWS_DIR / "flow.schema.json").open(encoding="utf-8") as f:
-        schema: dict[str, Any] = json.load(f)
-    return schema
-
-
 def node_path(parts: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
     """``["questions", 2, "options", 0]`` -> ``questions[2].options[0]``."""
     out = ""
@@ -100,8 +92,15 @@ def _schema_message(error: ValidationError) -> str:
     return error.message
 
 
-def _schema_errors(data: Any, source: str) -> list[FlowError]:
-    validator = Draft202012Validator(flow_schema())
+@cache
+def _validator(schema_path: Path) -> Draft202012Validator:
+    with schema_path.open(encoding="utf-8") as f:
+        return Draft202012Validator(json.load(f))
+
+
+def schema_errors(data: Any, source: str, schema_path: Path) -> list[FlowError]:
+    """Every JSON Schema violation of ``data``, located by node path, in path order."""
+    validator = _validator(schema_path)
     errors = [
         FlowError(source, node_path(list(e.absolute_path)) or "(root)", _schema_message(e))
         for e in validator.iter_errors(data)
@@ -365,7 +364,7 @@ class _Checker:
 
 def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
     """Validate flow data (already parsed from YAML); return the flow or every error."""
-    errors = _schema_errors(data, source)
+    errors = schema_errors(data, source, FLOWS_DIR / "flow.schema.json")
     if errors:
         return None, errors
     checker = _Checker(data, source)
@@ -373,20 +372,27 @@ def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
     return flow, checker.errors
 
 
-def read_flow_file(path: Path, source: str | None = None) -> tuple[Flow | None, list[FlowError]]:
-    """Read and validate one flow file."""
-    name = source or str(path)
+def read_yaml(path: Path, source: str) -> tuple[Any, list[FlowError]]:
+    """The data of a YAML file, or the one error that stops it being read."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8")), []
     except OSError as exc:
-        return None, [FlowError(name, "", f"cannot read file: {exc.strerror}")]
+        return None, [FlowError(source, "", f"cannot read file: {exc.strerror}")]
     except UnicodeDecodeError:
-        return None, [FlowError(name, "", "not UTF-8 text")]
+        return None, [FlowError(source, "", "not UTF-8 text")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, [FlowError(name, where, f"invalid YAML: {problem}")]
+        return None, [FlowError(source, where, f"invalid YAML: {problem}")]
+
+
+def read_flow_file(path: Path, source: str | None = None) -> tuple[Flow | None, list[FlowError]]:
+    """Read and validate one flow file."""
+    name = source or str(path)
+    data, errors = read_yaml(path, name)
+    if errors:
+        return None, errors
     return parse_flow(data, name)
 
 

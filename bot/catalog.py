@@ -1,0 +1,128 @@
+"""The service catalog: which services survey, with which flow, on which channels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.a11 import REQUIRED_DRIVERS
+from bot.errors import FlowError, FlowValidationError
+from bot.flow import Flow
+from bot.flowfile import read_yaml, schema_errors
+from flows import FLOWS_DIR
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service in the catalog."""
+
+    id: str
+    name: str
+    agency: str
+    program: str
+    flow: str
+    channels: tuple[str, ...]
+    language: str = "en"
+    delay: timedelta = timedelta(0)
+    expiry: timedelta = timedelta(hours=72)
+    reminder: timedelta = timedelta(hours=24)
+    omb_control_number: str | None = None
+    omb_expires: date | None = None
+    contact: str = ""
+    timezone: str = "America/New_York"
+    drivers: tuple[str, ...] | None = None
+    paused: bool = False
+
+    def omb_expired(self, now: datetime) -> bool:
+        """True when the service's OMB control number has lapsed (in the service's zone)."""
+        if self.omb_expires is None:
+            return False
+        return now.astimezone(ZoneInfo(self.timezone)).date() > self.omb_expires
+
+    def context(self) -> dict[str, str]:
+        """The placeholders a flow renders for this service."""
+        ctx = {
+            "provider": self.name,
+            "service": self.name,
+            "agency": self.agency,
+            "program": self.program,
+            "contact": self.contact,
+        }
+        if self.omb_control_number:
+            ctx["omb_control_number"] = self.omb_control_number
+        return ctx
+
+
+def parse_catalog(
+    data: Any, source: str, flows: dict[str, Flow]
+) -> tuple[dict[str, Service], list[FlowError]]:
+    """Validate catalog data against the schema and the loaded flows."""
+    errors = schema_errors(data, source, FLOWS_DIR / "services.schema.json")
+    if errors:
+        return {}, errors
+    services: dict[str, Service] = {}
+    for i, raw in enumerate(data["services"]):
+        path = f"services[{i}]"
+        if raw["id"] in services:
+            errors.append(FlowError(source, f"{path}.id", f"duplicate service id {raw['id']!r}"))
+        flow = flows.get(raw["flow"])
+        if flow is None:
+            errors.append(FlowError(source, f"{path}.flow", f"unknown flow {raw['flow']!r}"))
+        language = raw.get("language", flow.default_language if flow else "en")
+        if flow is not None and language not in flow.languages:
+            errors.append(
+                FlowError(source, f"{path}.language", f"flow {flow.id!r} has no {language!r}")
+            )
+        try:
+            ZoneInfo(raw.get("timezone", "America/New_York"))
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(
+                FlowError(source, f"{path}.timezone", f"unknown time zone {raw['timezone']!r}")
+            )
+        drivers = raw.get("drivers")
+        if drivers is not None:
+            for required in REQUIRED_DRIVERS:
+                if required not in drivers:
+                    errors.append(
+                        FlowError(source, f"{path}.drivers", f"must include {required!r}")
+                    )
+        if raw.get("omb_control_number") and not raw.get("omb_expires"):
+            errors.append(
+                FlowError(source, f"{path}.omb_expires", "an OMB control number needs its expiry")
+            )
+        try:
+            omb_expires = date.fromisoformat(raw["omb_expires"]) if "omb_expires" in raw else None
+        except ValueError:
+            errors.append(FlowError(source, f"{path}.omb_expires", "not a valid date"))
+            omb_expires = None
+        services[raw["id"]] = Service(
+            id=raw["id"],
+            name=raw["name"],
+            agency=raw["agency"],
+            program=raw.get("program", raw["name"]),
+            flow=raw["flow"],
+            channels=tuple(raw["channels"]),
+            language=language,
+            delay=timedelta(minutes=raw.get("delay_minutes", 0)),
+            expiry=timedelta(hours=raw.get("expiry_hours", 72)),
+            reminder=timedelta(hours=raw.get("reminder_hours", 24)),
+            omb_control_number=raw.get("omb_control_number"),
+            omb_expires=omb_expires,
+            contact=raw.get("contact", ""),
+            timezone=raw.get("timezone", "America/New_York"),
+            drivers=tuple(drivers) if drivers is not None else None,
+            paused=raw.get("paused", False),
+        )
+    return services, errors
+
+
+def load_catalog(path: Path, flows: dict[str, Flow]) -> dict[str, Service]:
+    """Read and validate the catalog file; raises with every error."""
+    data, errors = read_yaml(path, str(path))
+    services, more = parse_catalog(data, str(path), flows) if not errors else ({}, [])
+    if errors or more:
+        raise FlowValidationError(errors + more)
+    return services

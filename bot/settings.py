@@ -1,0 +1,134 @@
+"""Settings from the environment (12-factor), with secrets that never show themselves."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import PermanentError
+from flows import FLOWS_DIR
+
+
+class Secret:
+    """A secret value that masks itself in ``repr``, ``str``, logs and tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class ConfigError(PermanentError):
+    """The configuration cannot work; start-up stops with this message."""
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret:
+    return Secret(env.get(name, ""))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    redis_url: str | None = None
+    redis_dir: Path = Path("var/redis")
+    database_url: str | None = None
+    public_base_url: str = "http://127.0.0.1:8080"
+    port: int = 8080
+    api_token: Secret = field(default_factory=lambda: Secret(""))
+    admin_token: Secret = field(default_factory=lambda: Secret(""))
+    pseudonym_key: Secret = field(default_factory=lambda: Secret(""))
+    twilio_account_sid: str = ""
+    twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
+    twilio_from_number: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    twilio_send_timeout: float = 10.0
+    slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    slack_api_url: str = "https://slack.com/api/"
+    flows_dir: Path = FLOWS_DIR
+    services_file: Path = FLOWS_DIR / "services.yaml"
+    program_name: str = "A-11 customer feedback surveys"
+    help_contact: str = "Reply STOP to opt out."
+    webhook_body_limit: int = 64 * 1024
+    channels: tuple[str, ...] = ("sms", "whatsapp")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        defaults = cls()
+        try:
+            port = int(env.get("PORT", defaults.port))
+            timeout = float(env.get("TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout))
+        except ValueError as exc:
+            raise ConfigError(f"invalid number in settings: {exc}") from None
+        channels = tuple(
+            c.strip() for c in env.get("CHANNELS", ",".join(defaults.channels)).split(",") if c
+        )
+        return cls(
+            redis_url=env.get("REDIS_URL") or None,
+            redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
+            database_url=env.get("DATABASE_URL") or None,
+            public_base_url=env.get("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
+            port=port,
+            api_token=_secret(env, "API_TOKEN"),
+            admin_token=_secret(env, "ADMIN_TOKEN"),
+            pseudonym_key=_secret(env, "PSEUDONYM_KEY"),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=_secret(env, "TWILIO_AUTH_TOKEN"),
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL", defaults.twilio_api_base_url),
+            twilio_send_timeout=timeout,
+            slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
+            slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
+            slack_api_url=env.get("SLACK_API_URL", defaults.slack_api_url),
+            flows_dir=Path(env.get("FLOWS_DIR", defaults.flows_dir)),
+            services_file=Path(env.get("SERVICES_FILE", defaults.services_file)),
+            program_name=env.get("PROGRAM_NAME", defaults.program_name),
+            help_contact=env.get("HELP_CONTACT", defaults.help_contact),
+            channels=channels,
+        )
+
+    def check(self) -> None:
+        """Stop start-up when an enabled part lacks what it needs."""
+        problems: list[str] = []
+        for name in ("API_TOKEN", "ADMIN_TOKEN", "PSEUDONYM_KEY"):
+            if not getattr(self, name.lower()):
+                problems.append(f"{name} is not set")
+        if {"sms", "whatsapp"} & set(self.channels):
+            if not self.twilio_account_sid:
+                problems.append("TWILIO_ACCOUNT_SID is not set (the sms/whatsapp channel needs it)")
+            if not self.twilio_auth_token:
+                problems.append("TWILIO_AUTH_TOKEN is not set (the sms/whatsapp channel needs it)")
+            if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+                problems.append(
+                    "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set "
+                    "(the sms/whatsapp channel needs a sender)"
+                )
+        unknown = set(self.channels) - {"sms", "whatsapp", "slack", "webchat"}
+        if unknown:
+            problems.append(f"CHANNELS names unknown channels: {', '.join(sorted(unknown))}")
+        if problems:
+            raise ConfigError("cannot start: " + "; ".join(problems))

@@ -1,0 +1,322 @@
+"""The bot's working memory in Redis: decisions, surveys, queues, consent, de-duplication.
+
+Every key about one person carries that person's pseudonym as a hash tag, and multi-key
+scripts touch one person's keys plus the shared queues.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+SurveyRecord = dict[str, Any]
+DAY = 86_400
+
+# Status ranks: a callback may arrive late; a message's status never moves backwards.
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "read": 5,
+}
+UNDELIVERABLE = frozenset({"undelivered", "failed", "canceled"})
+
+_INTAKE = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return {'exists', existing} end
+if ARGV[2] == 'scheduled' then
+  if redis.call('HSETNX', KEYS[4], ARGV[5], ARGV[4]) == 0 then
+    return {'conflict', redis.call('HGET', KEYS[4], ARGV[5])}
+  end
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[8])
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[10])
+else
+  redis.call('XADD', KEYS[5], '*', 'record', ARGV[9])
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[7])
+return {'ok', ARGV[1]}
+"""
+_CLAIM = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZADD', KEYS[2], ARGV[1], id)
+end
+return ids
+"""
+_RECOVER = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[1], ARGV[2], id)
+end
+return #ids
+"""
+_STATUS = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
+if tonumber(ARGV[2]) <= current then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'rank', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What the intake script did: ``ok`` (recorded), ``exists`` or ``conflict``."""
+
+    outcome: str
+    value: str
+
+
+class State:
+    """Typed access to the Redis keys; all the bot's shared state goes through here."""
+
+    def __init__(self, redis: Redis, prefix: str = "fb") -> None:
+        self.redis = redis
+        self.p = prefix
+        self._intake = redis.register_script(_INTAKE)
+        self._claim = redis.register_script(_CLAIM)
+        self._recover = redis.register_script(_RECOVER)
+        self._status = redis.register_script(_STATUS)
+
+    # keys
+    def k_txn(self, txn_id: str) -> str:
+        return f"{self.p}:txn:{{{txn_id}}}"
+
+    def k_survey(self, survey_id: str) -> str:
+        return f"{self.p}:survey:{{{survey_id}}}"
+
+    def k_open(self, person: str) -> str:
+        return f"{self.p}:open:{{{person}}}"
+
+    def k_closed(self, person: str) -> str:
+        return f"{self.p}:closed:{{{person}}}"
+
+    def k_optout(self, person: str) -> str:
+        return f"{self.p}:optout:{{{person}}}"
+
+    def k_notice(self, person: str) -> str:
+        return f"{self.p}:notice:{{{person}}}"
+
+    def k_inbound(self, message_id: str) -> str:
+        return f"{self.p}:inbound:{{{message_id}}}"
+
+    def k_message(self, message_id: str) -> str:
+        return f"{self.p}:message:{{{message_id}}}"
+
+    @property
+    def k_due(self) -> str:
+        return f"{self.p}:due"
+
+    @property
+    def k_due_inflight(self) -> str:
+        return f"{self.p}:due:inflight"
+
+    @property
+    def k_timers(self) -> str:
+        return f"{self.p}:timers"
+
+    @property
+    def k_timers_inflight(self) -> str:
+        return f"{self.p}:timers:inflight"
+
+    @property
+    def k_ended(self) -> str:
+        return f"{self.p}:ended"
+
+    # transactions
+    async def decisions(self, txn_ids: list[str]) -> list[str | None]:
+        """The decisions already recorded for these transaction ids."""
+        if not txn_ids:
+            return []
+        values = await self.redis.mget([self.k_txn(t) for t in txn_ids])
+        return cast(list[str | None], values)
+
+    async def people(self, people: list[tuple[str, str]]) -> list[tuple[bool, str | None]]:
+        """For each (pseudonym, channel): opted out?, and the open survey's service."""
+        pipe = self.redis.pipeline(transaction=False)
+        for person, channel in people:
+            pipe.exists(self.k_optout(person))
+            pipe.hget(self.k_open(person), channel)
+        raw = await pipe.execute()
+        out: list[tuple[bool, str | None]] = []
+        for i in range(0, len(raw), 2):
+            open_value = raw[i + 1]
+            out.append((bool(raw[i]), open_value.split(":", 1)[0] if open_value else None))
+        return out
+
+    async def record_intake(
+        self,
+        *,
+        txn_id: str,
+        decision: dict[str, Any],
+        person: str,
+        channel: str,
+        survey: SurveyRecord | None,
+        send_at: float,
+        ended: SurveyRecord | None,
+        txn_ttl: int,
+        survey_ttl: int,
+    ) -> IntakeResult:
+        """Record a decision once per transaction id, scheduling the survey atomically."""
+        survey_id = decision["survey_id"]
+        service = survey["service"] if survey else ""
+        result = await self._intake(
+            keys=[
+                self.k_txn(txn_id),
+                self.k_survey(survey_id),
+                self.k_due,
+                self.k_open(person),
+                self.k_ended,
+            ],
+            args=[
+                json.dumps(decision),
+                decision["status"],
+                json.dumps(survey) if survey else "",
+                f"{service}:{survey_id}",
+                channel,
+                send_at,
+                txn_ttl,
+                survey_ttl,
+                json.dumps(ended) if ended else "",
+                survey_id,
+            ],
+        )
+        return IntakeResult(str(result[0]), str(result[1]))
+
+    # surveys
+    async def survey(self, survey_id: str) -> SurveyRecord | None:
+        raw = await self.redis.get(self.k_survey(survey_id))
+        return cast(SurveyRecord, json.loads(raw)) if raw else None
+
+    async def open_survey_id(self, person: str, channel: str) -> str | None:
+        value = await self.redis.hget(self.k_open(person), channel)
+        return str(value).split(":", 1)[1] if value else None
+
+    async def closed_survey_id(self, person: str, channel: str) -> str | None:
+        value = await self.redis.hget(self.k_closed(person), channel)
+        return str(value) if value else None
+
+    async def update_survey(
+        self,
+        survey_id: str,
+        change: Callable[[SurveyRecord], Awaitable[SurveyRecord | None] | SurveyRecord | None],
+        *,
+        ttl: int,
+    ) -> SurveyRecord | None:
+        """Apply ``change`` to a survey record atomically (optimistic, retried on conflict).
+
+        ``change`` returns the new record, or None to leave it as it is. A record whose status
+        becomes ``ended`` is handed off to the ended-surveys stream in the same transaction,
+        its person's open pointer cleared and a closed pointer kept for late replies.
+        """
+        key = self.k_survey(survey_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        return None  # leaving the block resets the pipeline
+                    before = cast(SurveyRecord, json.loads(raw))
+                    outcome = change(dict(before))
+                    after = await outcome if isinstance(outcome, Awaitable) else outcome
+                    if after is None:
+                        return before
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(key, json.dumps(after), ex=ttl)
+                    if after["status"] == "ended" and before["status"] != "ended":
+                        person, channel = after["person"], after["channel"]
+                        pipe.hdel(self.k_open(person), channel)
+                        pipe.hset(self.k_closed(person), channel, survey_id)
+                        pipe.expire(self.k_closed(person), 7 * DAY)
+                        pipe.xadd(self.k_ended, {"record": json.dumps(after)})
+                    await pipe.execute()
+                    return after
+                except WatchError:
+                    continue
+
+    # queues
+    async def claim_due(self, now: float, limit: int = 100) -> list[str]:
+        ids = await self._claim(keys=[self.k_due, self.k_due_inflight], args=[now, limit])
+        return [str(i) for i in ids]
+
+    async def claim_timers(self, now: float, limit: int = 100) -> list[str]:
+        ids = await self._claim(keys=[self.k_timers, self.k_timers_inflight], args=[now, limit])
+        return [str(i) for i in ids]
+
+    async def finish_due(self, survey_id: str) -> None:
+        await self.redis.zrem(self.k_due_inflight, survey_id)
+
+    async def finish_timer(self, member: str) -> None:
+        await self.redis.zrem(self.k_timers_inflight, member)
+
+    async def schedule(self, survey_id: str, when: float) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zadd(self.k_due, {survey_id: when})
+        pipe.zrem(self.k_due_inflight, survey_id)
+        await pipe.execute()
+
+    async def set_timer(self, member: str, when: float) -> None:
+        await self.redis.zadd(self.k_timers, {member: when})
+
+    async def recover_stalled(self, older_than: float, now: float) -> int:
+        """Put work claimed by a worker that died back on its queue."""
+        due = await self._recover(keys=[self.k_due, self.k_due_inflight], args=[older_than, now])
+        timers = await self._recover(
+            keys=[self.k_timers, self.k_timers_inflight], args=[older_than, now]
+        )
+        return int(due) + int(timers)
+
+    # consent
+    async def opted_out(self, person: str) -> bool:
+        return bool(await self.redis.exists(self.k_optout(person)))
+
+    async def opt_out(self, person: str, source: str, at: str) -> bool:
+        """Record an opt-out; True when it is new (so confirm it once only)."""
+        value = json.dumps({"source": source, "at": at})
+        return bool(await self.redis.set(self.k_optout(person), value, nx=True))
+
+    async def opt_in(self, person: str) -> bool:
+        return bool(await self.redis.delete(self.k_optout(person)))
+
+    # inbound messages
+    async def first_delivery(self, message_id: str) -> bool:
+        """True the first time a provider's message id is seen (retries are dropped)."""
+        return bool(await self.redis.set(self.k_inbound(message_id), "1", nx=True, ex=2 * DAY))
+
+    async def notice_due(self, person: str) -> bool:
+        """True at most once a day per person: the no-open-survey answer."""
+        return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))
+
+    # outbound message status
+    async def track_message(self, message_id: str, survey_id: str, status: str) -> None:
+        await self.redis.hset(self.k_message(message_id), "survey", survey_id)
+        await self.message_status(message_id, status)
+
+    async def message_status(self, message_id: str, status: str, error: str = "") -> bool:
+        """Move a message's status forward; False when the update is stale or unknown."""
+        rank = STATUS_RANK.get(status)
+        if rank is None:
+            return False
+        changed = await self._status(
+            keys=[self.k_message(message_id)], args=[status, rank, error, 30 * DAY]
+        )
+        return bool(changed)
+
+    async def message(self, message_id: str) -> dict[str, str]:
+        data = await self.redis.hgetall(self.k_message(message_id))
+        return cast(dict[str, str], data)

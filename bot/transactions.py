@@ -1,0 +1,136 @@
+"""Validation of reported transactions (pure): a Transaction, or field errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+from bot.catalog import Service
+
+CHANNELS = ("sms", "whatsapp", "slack", "webchat")
+PHONE_CHANNELS = ("sms", "whatsapp")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_CHAT_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+MAX_ATTRIBUTES = 50
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A finished service transaction, validated and normalised."""
+
+    transaction_id: str
+    service: str
+    channel: str
+    to: str  # E.164 for phone channels, the chat user id otherwise
+    language: str | None = None
+    timezone: str | None = None
+    completed_at: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_phone(raw: str, region: str = "US") -> str | None:
+    """E.164 form of a phone number, or None when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate(
+    item: Any, services: Mapping[str, Service]
+) -> tuple[Transaction | None, dict[str, str]]:
+    """Check one reported transaction; return it normalised, or an error per field."""
+    if not isinstance(item, dict):
+        return None, {"": "each transaction must be a JSON object"}
+    errors: dict[str, str] = {}
+
+    def text(name: str, required: bool = True) -> str | None:
+        value = item.get(name)
+        if value is None:
+            if required:
+                errors[name] = "required"
+            return None
+        if not isinstance(value, str) or not value.strip():
+            errors[name] = "must be a non-empty string"
+            return None
+        return value.strip()
+
+    txn_id = text("transaction_id")
+    if txn_id is not None and not _ID.match(txn_id):
+        errors["transaction_id"] = "1-128 letters, digits and . _ : / -, starting alphanumeric"
+    service_id = text("service")
+    service = services.get(service_id) if service_id else None
+    if service_id is not None and service is None:
+        errors["service"] = f"unknown service {service_id!r}"
+    channel = text("channel")
+    if channel is not None:
+        if channel not in CHANNELS:
+            errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+        elif service is not None and channel not in service.channels:
+            errors["channel"] = f"service {service.id!r} does not survey on {channel!r}"
+    to = text("to")
+    if to is not None and channel in CHANNELS:
+        if channel in PHONE_CHANNELS:
+            normalised = normalise_phone(to.removeprefix("whatsapp:"))
+            if normalised is None:
+                errors["to"] = "not a valid phone number (E.164, e.g. +12025550123)"
+            to = normalised
+        elif channel == "slack" and not _SLACK_USER.match(to):
+            errors["to"] = "not a Slack user id (e.g. U012AB3CD)"
+        elif channel == "webchat" and not _CHAT_ID.match(to):
+            errors["to"] = "not a chat user id"
+    language = text("language", required=False)
+    if language is not None and not _LANGUAGE.match(language):
+        errors["language"] = "a language tag such as en or es-US"
+    timezone = text("timezone", required=False)
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = "an IANA time zone such as America/Chicago"
+    completed_at = None
+    raw_completed = text("completed_at", required=False)
+    if raw_completed is not None:
+        try:
+            completed_at = datetime.fromisoformat(raw_completed.replace("Z", "+00:00"))
+        except ValueError:
+            errors["completed_at"] = "an ISO 8601 time with an offset"
+        else:
+            if completed_at.tzinfo is None:
+                errors["completed_at"] = "must include a UTC offset (e.g. 2026-11-02T15:00:00Z)"
+    attributes = item.get("attributes", {})
+    if not isinstance(attributes, dict):
+        errors["attributes"] = "must be a JSON object"
+    elif len(attributes) > MAX_ATTRIBUTES or not all(
+        isinstance(v, str | int | float | bool) or v is None for v in attributes.values()
+    ):
+        errors["attributes"] = f"at most {MAX_ATTRIBUTES} keys with plain values"
+    unknown = set(item) - {
+        "transaction_id", "service", "channel", "to", "language", "timezone", "completed_at",
+        "attributes",
+    }  # fmt: skip
+    for name in sorted(unknown):
+        errors[name] = "unknown field"
+    if errors or txn_id is None or service_id is None or channel is None or to is None:
+        return None, errors
+    return Transaction(
+        transaction_id=txn_id,
+        service=service_id,
+        channel=channel,
+        to=to,
+        language=language,
+        timezone=timezone,
+        completed_at=completed_at,
+        attributes=dict(attributes),
+    ), {}
