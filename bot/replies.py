@@ -1,0 +1,28 @@
+"""The bot's own short answers outside a survey (keywords, no open survey), per language."""
+
+from __future__ import annotations
+
+OPTED_OUT = {
+    "en": "{program}: you are unsubscribed and will get no more messages. "
+    "Reply START to resubscribe.",
+    "es": "{program}: se ha dado de baja y no recibirá más mensajes. Responda START para volver.",
+}
+OPTED_IN = {
+    "en": "{program}: you are resubscribed. Reply STOP to opt out.",
+    "es": "{program}: se ha suscrito de nuevo. Responda STOP para cancelar.",
+}
+HELP = {
+    "en": "{program}: {contact} Reply STOP to opt out.",
+    "es": "{program}: {contact} Responda STOP para cancelar.",
+}
+NO_SURVEY = {
+    "en": "{program}: there is no open survey for this number. "
+    "Reply HELP for help, STOP to opt out.",
+    "es": "{program}: no hay una encuesta abierta para este número. Responda AYUDA o STOP.",
+}
+SPANISH_KEYWORDS = frozenset({"parar", "alto", "cancelar", "ayuda"})
+
+
+def reply(table: dict[str, str], language: str, **values: str) -> str:
+    """A reply from one of the tables above, in ``language`` when it has one."""
+    return table.get(language, table["en"]).format(**values).replace("  ", " ")

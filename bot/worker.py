@@ -1,0 +1,39 @@
+"""The worker loop: due invitations, timers and recovery, until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.exceptions import RedisError
+
+from bot import delivery
+from bot.runtime import Runtime
+
+log = logging.getLogger("bot.worker")
+RECOVER_EVERY = 30.0
+
+
+async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
+    """Work until ``stop`` is set; the job in hand is finished first, never abandoned."""
+    loop = asyncio.get_running_loop()
+    next_recover = 0.0
+    log.info("worker started")
+    while not stop.is_set():
+        handled = 0
+        try:
+            if loop.time() >= next_recover:
+                await delivery.recover(rt)
+                next_recover = loop.time() + RECOVER_EVERY
+            handled = await delivery.deliver_due(rt) + await delivery.run_timers(rt)
+        except RedisError as exc:
+            log.error("redis error in worker: %s", type(exc).__name__)
+            await asyncio.sleep(1.0)
+        except Exception:
+            log.exception("worker job failed")
+            await asyncio.sleep(1.0)
+        if handled == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), idle)
+    log.info("worker stopped")

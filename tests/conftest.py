@@ -1,0 +1,127 @@
+"""Shared fixtures: real Redis, a loopback fake Twilio, the real app on a real socket."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+from twilio.request_validator import RequestValidator
+
+from adapters.twilio import TwilioChannel
+from adapters.twilio_fake import FakeTwilio
+from bot.app import RUNTIME, create_app
+from bot.runtime import Runtime
+from bot.settings import Secret, Settings
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PUBLIC = "https://feedback.example.gov"  # what Twilio signs: we sit behind a TLS proxy
+
+
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        await client.ping()
+    except Exception as exc:  # pragma: no cover - the machine must have Redis
+        pytest.fail(f"tests need a real Redis at {REDIS_URL}: {exc}")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    fake = FakeTwilio()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def make_settings(fake: FakeTwilio, **changes: Any) -> Settings:
+    base = Settings(
+        redis_url=REDIS_URL,
+        public_base_url=PUBLIC,
+        api_token=Secret("api-token"),
+        admin_token=Secret("admin-token"),
+        pseudonym_key=Secret("pseudonym-key"),
+        twilio_account_sid=fake.account_sid,
+        twilio_auth_token=Secret(fake.auth_token),
+        twilio_from_number="+12025550100",
+        twilio_api_base_url=fake.base_url,
+        twilio_send_timeout=2.0,
+    )
+    return replace(base, **changes)
+
+
+@dataclass
+class Bot:
+    """The app under test and the handles a test needs."""
+
+    client: TestClient[Any, Any]
+    fake: FakeTwilio
+    clock: Clock
+    settings: Settings
+
+    @property
+    def rt(self) -> Runtime:
+        return self.client.app[RUNTIME]  # type: ignore[index]
+
+    async def transactions(self, body: Any, token: str = "api-token") -> aiohttp.ClientResponse:
+        return await self.client.post(
+            "/v1/transactions", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    async def twilio(
+        self, path: str, params: dict[str, str], *, signature: str | None = None
+    ) -> aiohttp.ClientResponse:
+        if signature is None:
+            signature = RequestValidator(self.fake.auth_token).compute_signature(
+                PUBLIC + path, params
+            )
+        return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    async def text(self, number: str, body: str, sid: str | None = None) -> str:
+        """A person texts the bot; returns the TwiML the bot answered with."""
+        self.sequence = getattr(self, "sequence", 0) + 1
+        params = {
+            "MessageSid": sid or f"SMin{self.sequence:030d}",
+            "AccountSid": self.fake.account_sid,
+            "From": number,
+            "To": "+12025550100",
+            "Body": body,
+        }
+        response = await self.twilio("/webhooks/twilio/messages", params)
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+
+@pytest.fixture
+async def bot(redis: Redis, fake_twilio: FakeTwilio) -> AsyncIterator[Bot]:
+    clock = Clock()
+    settings = make_settings(fake_twilio)
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=clock)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    yield Bot(client, fake_twilio, clock, settings)
+    await client.close()
