@@ -112,8 +112,6 @@ class FakeTwilio:
         sender = str(form.get("From") or form.get("MessagingServiceSid") or "")
         if not to or not sender:
             return self._error(400, 21604, "A 'To' and a 'From' are required")
-        if self.delay:
-            await asyncio.sleep(self.delay)
         if self.fail_next:
             status, code = self.fail_next.pop(0)
             return self._error(status, code, "scripted failure")
@@ -132,6 +130,8 @@ class FakeTwilio:
         self.messages.append(message)
         if self.on_send is not None:
             self.on_send(message)
+        if self.delay:  # accepted, but the answer is slow (the caller may time out)
+            await asyncio.sleep(self.delay)
         return web.json_response(message.resource(self.account_sid), status=201)
 
     async def _list(self, request: web.Request) -> web.Response:
@@ -158,8 +158,10 @@ class FakeTwilio:
         status: str,
         *,
         error_code: int | None = None,
+        post_to: str | None = None,
     ) -> int:
-        """POST a signed status callback for ``message``, as Twilio would; returns the status."""
+        """POST a signed status callback for ``message``, as Twilio would; returns the HTTP
+        status. ``post_to`` is where to send it when the public URL is a proxy's."""
         if not message.status_callback:
             raise ValueError("message has no status callback")
         params = {
@@ -176,6 +178,8 @@ class FakeTwilio:
             message.status_callback, params
         )
         async with session.post(
-            message.status_callback, data=params, headers={"X-Twilio-Signature": signature}
+            post_to or message.status_callback,
+            data=params,
+            headers={"X-Twilio-Signature": signature},
         ) as response:
             return response.status

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.twilio_fake import FakeMessage, FakeTwilio
 from bot.app import RUNTIME, create_app
 from bot.runtime import Runtime
 from bot.settings import Secret, Settings
@@ -100,6 +100,13 @@ class Bot:
                 PUBLIC + path, params
             )
         return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+
+    async def status(self, message: FakeMessage, status: str, code: int | None = None) -> int:
+        """Twilio reports a message status (signed over the public URL, sent to the app)."""
+        url = str(self.client.make_url("/webhooks/twilio/status"))
+        return await self.fake.send_status(
+            self.client.session, message, status, error_code=code, post_to=url
+        )
 
     async def text(self, number: str, body: str, sid: str | None = None) -> str:
         """A person texts the bot; returns the TwiML the bot answered with."""
