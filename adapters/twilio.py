@@ -26,6 +26,8 @@ from bot.settings import Settings
 from bot.transactions import normalise_phone
 
 log = logging.getLogger("adapters.twilio")
+# The twilio library logs every request, phone numbers and bodies included, at INFO.
+logging.getLogger("twilio").setLevel(logging.WARNING)
 
 MessageHandler = Callable[[Inbound], Awaitable[list[str]]]
 StatusHandler = Callable[[str, str, int | None], Awaitable[None]]

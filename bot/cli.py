@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.errors import FlowValidationError
 from bot.flowfile import check_directory, load_flows
 from bot.preview import SAMPLE_CONTEXT, previews
+from bot.settings import ConfigError, Settings
 from flows import FLOWS_DIR
 
 
@@ -67,6 +72,57 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _serve(worker: bool) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = _settings()
+    app = create_app(settings, worker=worker)
+    web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None)
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    return _serve(worker=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _serve(worker=True)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.app import open_runtime
+    from bot.worker import run_worker
+
+    settings = _settings()
+    settings.check()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_runtime(settings) as rt:
+            await run_worker(rt, stop)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    if "LOG_LEVEL" not in os.environ:  # keep the progress bar readable
+        logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(run_demo(count=args.count, seed=args.seed))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-bot", description="OMB A-11 customer-experience survey bot"
@@ -98,13 +154,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="a transaction attribute, e.g. staff_assisted=true",
     )
     chat.set_defaults(func=cmd_chat)
+
+    sub.add_parser("web", help="serve the HTTP API and webhooks ($PORT)").set_defaults(func=cmd_web)
+    sub.add_parser("worker", help="send invitations, reminders and expiries").set_defaults(
+        func=cmd_worker
+    )
+    sub.add_parser("run", help="web and worker in one process (one machine)").set_defaults(
+        func=cmd_run
+    )
+    demo = sub.add_parser(
+        "demo", help="the whole bot on embedded defaults with simulated people and a fake Twilio"
+    )
+    demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``feedback-bot`` console script."""
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        code: int = args.func(args)
+    except (ConfigError, FlowValidationError) as exc:
+        print(f"feedback-bot: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -49,13 +49,13 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
             replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
         ]
 
-    if record is None or record["status"] != "active" or open_id is None:
+    if record is None or not _answerable(record) or open_id is None:
         return await _no_open_survey(rt, msg, person, language)
 
     out: list[str] = []
 
     def answer(current: SurveyRecord) -> SurveyRecord | None:
-        if current["status"] != "active":
+        if not _answerable(current):
             return None
         flow = rt.flows[current["flow_id"]]
         step = engine.reply(flow, Session.from_dict(current["session"]), msg.text, now)
@@ -67,7 +67,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         return current
 
     updated = await state.update_survey(open_id, answer)
-    if updated is None or (updated["status"] != "active" and not out):
+    if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
     return ["\n".join(out)] if out else []
 
@@ -100,6 +100,13 @@ async def _no_open_survey(rt: Runtime, msg: Inbound, person: str, language: str)
         session = Session.from_dict(closed["session"])
         return [engine.message(flow, session, "closed")]
     return [replies.reply(replies.NO_SURVEY, language, program=rt.settings.program_name)]
+
+
+def _answerable(record: SurveyRecord) -> bool:
+    # "sending": the provider took the invitation and the person answered before we noted it.
+    return record["status"] == "active" or (
+        record["status"] == "sending" and record.get("session") is not None
+    )
 
 
 def _program(rt: Runtime, record: SurveyRecord | None) -> str:

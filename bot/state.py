@@ -246,6 +246,11 @@ class State:
                 except WatchError:
                     continue
 
+    async def ended_records(self) -> list[SurveyRecord]:
+        """Every record in the ended-surveys stream, oldest first."""
+        entries = cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(self.k_ended))
+        return [cast(SurveyRecord, json.loads(fields["record"])) for _, fields in entries]
+
     # queues
     async def claim_due(self, now: float, limit: int = 100) -> list[str]:
         ids = await self._claim(keys=[self.k_due, self.k_due_inflight], args=[now, limit])
