@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 import aiohttp
 from aiohttp import web
@@ -18,12 +20,10 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import Inbound, Sent
 from bot.errors import SendError
 from bot.settings import Settings
-from bot.transactions import normalise_phone
 
 log = logging.getLogger("adapters.twilio")
 # The twilio library logs every request, phone numbers and bodies included, at INFO.
@@ -34,6 +34,7 @@ StatusHandler = Callable[[str, str, int | None], Awaitable[None]]
 
 INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})
 OPTED_OUT = 21610
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def classify(exc: BaseException) -> SendError:
@@ -141,14 +142,11 @@ class TwilioChannel:
             if not sid or not sender:
                 raise _bad_request("MessageSid and From are required")
             channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
-            address = normalise_phone(sender.removeprefix("whatsapp:"))
-            if address is None:
-                raise _bad_request("From is not a phone number")
+            address = sender.removeprefix("whatsapp:")
+            if not E164.match(address):  # Twilio sends E.164; anything else is not a phone
+                raise _bad_request("From is not an E.164 phone number")
             replies = await on_message(Inbound(channel, address, form.get("Body", ""), sid))
-            twiml = MessagingResponse()
-            for text in replies:
-                twiml.message(text)
-            return web.Response(text=str(twiml), content_type="application/xml")
+            return web.Response(text=twiml(replies), content_type="application/xml")
 
         async def status(request: web.Request) -> web.Response:
             form = await self._verified_form(request)
@@ -189,6 +187,12 @@ class TwilioChannel:
                 text='{"error": "invalid Twilio signature"}', content_type="application/json"
             )
         return form
+
+
+def twiml(messages: list[str]) -> str:
+    """A TwiML messaging response with one <Message> per text."""
+    body = "".join(f"<Message>{escape(text)}</Message>" for text in messages)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
 
 
 def _bad_request(message: str) -> web.HTTPBadRequest:

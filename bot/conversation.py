@@ -19,13 +19,15 @@ log = logging.getLogger("bot.conversation")
 async def handle(rt: Runtime, msg: Inbound) -> list[str]:
     """Everything to answer to one verified inbound message (often one text, maybe none)."""
     state = rt.state
-    if not await state.first_delivery(f"{msg.channel}:{msg.message_id}"):
+    person = rt.person(msg.address)
+    first, open_id, opted_out = await state.inbound(
+        f"{msg.channel}:{msg.message_id}", person, msg.channel
+    )
+    if not first:
         log.info("inbound duplicate dropped channel=%s", msg.channel)
         return []
     now = rt.clock()
-    person = rt.person(msg.address)
     word = keyword(msg.text)
-    open_id = await state.open_survey_id(person, msg.channel)
     record = await state.survey(open_id) if open_id else None
     language = _language(msg.text, record)
 
@@ -36,7 +38,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         if not first:
             return []
         return [replies.reply(replies.OPTED_OUT, language, program=_program(rt, record))]
-    if await state.opted_out(person):
+    if opted_out:
         if word == "start":
             await state.opt_in(person)
             log.info("opt-in recorded channel=%s", msg.channel)
@@ -66,7 +68,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         current["session"] = step.session.to_dict()
         return current
 
-    updated = await state.update_survey(open_id, answer)
+    updated = await state.update_survey(open_id, answer, current=record)
     if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
     return ["\n".join(out)] if out else []

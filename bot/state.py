@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 SurveyRecord = dict[str, Any]
 DAY = 86_400
@@ -63,6 +62,23 @@ for _, id in ipairs(ids) do
 end
 return #ids
 """
+_CAS = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local rev = tonumber(cjson.decode(raw)['rev'] or 0)
+if rev ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[3] == '1' then
+  local open = redis.call('HGET', KEYS[2], ARGV[4])
+  if open and string.sub(open, -string.len(ARGV[5])) == ARGV[5] then
+    redis.call('HDEL', KEYS[2], ARGV[4])
+  end
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+  redis.call('XADD', KEYS[4], '*', 'record', ARGV[2])
+end
+return 1
+"""
 _STATUS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
 if tonumber(ARGV[2]) <= current then return 0 end
@@ -91,6 +107,7 @@ class State:
         self._claim = redis.register_script(_CLAIM)
         self._recover = redis.register_script(_RECOVER)
         self._status = redis.register_script(_STATUS)
+        self._cas = redis.register_script(_CAS)
 
     # keys
     def k_txn(self, txn_id: str) -> str:
@@ -214,37 +231,37 @@ class State:
         self,
         survey_id: str,
         change: Callable[[SurveyRecord], SurveyRecord | None],
+        current: SurveyRecord | None = None,
     ) -> SurveyRecord | None:
-        """Apply ``change`` to a survey record atomically (optimistic, retried on conflict).
+        """Apply ``change`` to a survey record atomically; returns the record as it now is.
 
-        ``change`` returns the new record, or None to leave it as it is. A record whose status
-        becomes ``ended`` is handed off to the ended-surveys stream in the same transaction,
-        its person's open pointer cleared and a closed pointer kept for late replies.
+        ``change`` gets a copy and returns the new record, or None to leave it as it is. The
+        write is a compare-and-set on the record's revision, retried on a conflict, so pass
+        ``current`` when the record was just read to save a round trip. A record whose status
+        becomes ``ended`` is handed off to the ended-surveys stream in the same script, its
+        person's open pointer cleared and a closed pointer kept for late replies.
         """
         key = self.k_survey(survey_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        return None  # leaving the block resets the pipeline
-                    before = cast(SurveyRecord, json.loads(raw))
-                    after = change(dict(before))
-                    if after is None:
-                        return before
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, json.dumps(after), keepttl=True)
-                    if after["status"] == "ended" and before["status"] != "ended":
-                        person, channel = after["person"], after["channel"]
-                        pipe.hdel(self.k_open(person), channel)
-                        pipe.hset(self.k_closed(person), channel, survey_id)
-                        pipe.expire(self.k_closed(person), 7 * DAY)
-                        pipe.xadd(self.k_ended, {"record": json.dumps(after)})
-                    await pipe.execute()
-                    return after
-                except WatchError:
-                    continue
+        while True:
+            if current is None:
+                raw = await self.redis.get(key)
+                if raw is None:
+                    return None
+                current = cast(SurveyRecord, json.loads(raw))
+            after = change(dict(current))
+            if after is None:
+                return current
+            revision = int(current.get("rev", 0))
+            after["rev"] = revision + 1
+            ending = after["status"] == "ended" and current["status"] != "ended"
+            person, channel = after["person"], after["channel"]
+            written = await self._cas(
+                keys=[key, self.k_open(person), self.k_closed(person), self.k_ended],
+                args=[revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY],
+            )
+            if written:
+                return after
+            current = None  # someone else wrote first: read again and redo the change
 
     async def ended_records(self) -> list[SurveyRecord]:
         """Every record in the ended-surveys stream, oldest first."""
@@ -296,9 +313,18 @@ class State:
         return bool(await self.redis.delete(self.k_optout(person)))
 
     # inbound messages
-    async def first_delivery(self, message_id: str) -> bool:
-        """True the first time a provider's message id is seen (retries are dropped)."""
-        return bool(await self.redis.set(self.k_inbound(message_id), "1", nx=True, ex=2 * DAY))
+    async def inbound(
+        self, message_id: str, person: str, channel: str
+    ) -> tuple[bool, str | None, bool]:
+        """In one round trip: first time this message id is seen?, the person's open survey
+        id on this channel, and whether the person has opted out."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.k_inbound(message_id), "1", nx=True, ex=2 * DAY)
+        pipe.hget(self.k_open(person), channel)
+        pipe.exists(self.k_optout(person))
+        first, open_value, opted_out = await pipe.execute()
+        survey_id = str(open_value).split(":", 1)[1] if open_value else None
+        return bool(first), survey_id, bool(opted_out)
 
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""
