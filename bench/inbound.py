@@ -26,10 +26,10 @@ from twilio.request_validator import RequestValidator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.twilio import TwilioChannel  # noqa: E402
-from adapters.twilio_fake import FakeTwilio  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.settings import Secret, Settings  # noqa: E402
+from adapters.twilio import TwilioChannel
+from adapters.twilio_fake import FakeTwilio
+from bot.app import create_app
+from bot.settings import Secret, Settings
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 TOKEN = "bench-auth-token"

@@ -20,7 +20,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
     """Everything to answer to one verified inbound message (often one text, maybe none)."""
     state = rt.state
     person = rt.person(msg.address)
-    first, open_id, opted_out = await state.inbound(
+    first, ref, opted_out, record = await state.inbound(
         f"{msg.channel}:{msg.message_id}", person, msg.channel
     )
     if not first:
@@ -28,7 +28,6 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         return []
     now = rt.clock()
     word = keyword(msg.text)
-    record = await state.survey(open_id) if open_id else None
     language = _language(msg.text, record)
 
     if word == "stop":
@@ -51,7 +50,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
             replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
         ]
 
-    if record is None or not _answerable(record) or open_id is None:
+    if record is None or not _answerable(record) or ref is None:
         return await _no_open_survey(rt, msg, person, language)
 
     out: list[str] = []
@@ -68,7 +67,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         current["session"] = step.session.to_dict()
         return current
 
-    updated = await state.update_survey(open_id, answer, current=record)
+    updated = await state.update_survey(ref, answer, current=record)
     if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
     return ["\n".join(out)] if out else []
@@ -78,8 +77,8 @@ async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
     """End every open survey of a person (STOP covers the number on every channel)."""
     now = rt.clock()
     for channel in ("sms", "whatsapp", "slack", "webchat"):
-        survey_id = await rt.state.open_survey_id(person, channel)
-        if survey_id is None:
+        ref = await rt.state.open_survey(person, channel)
+        if ref is None:
             continue
 
         def stop(current: SurveyRecord) -> SurveyRecord | None:
@@ -88,15 +87,15 @@ async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
             session = Session.from_dict(current["session"]) if current.get("session") else None
             return ended(current, now, disposition, session=session)
 
-        await rt.state.update_survey(survey_id, stop)
+        await rt.state.update_survey(ref, stop)
 
 
 async def _no_open_survey(rt: Runtime, msg: Inbound, person: str, language: str) -> list[str]:
     # At most one short answer a day: a closed survey says so, anything else gets a pointer.
     if not await rt.state.notice_due(person):
         return []
-    closed_id = await rt.state.closed_survey_id(person, msg.channel)
-    closed = await rt.state.survey(closed_id) if closed_id else None
+    closed_ref = await rt.state.closed_survey(person, msg.channel)
+    closed = await rt.state.survey(closed_ref) if closed_ref else None
     if closed is not None and closed.get("session"):
         flow = rt.flows[closed["flow_id"]]
         session = Session.from_dict(closed["session"])

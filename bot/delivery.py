@@ -27,28 +27,28 @@ def backoff(attempt: int) -> float:
 async def deliver_due(rt: Runtime, limit: int = 100) -> int:
     """Send every invitation that is due; returns how many were handled."""
     ids = await rt.state.claim_due(rt.clock().timestamp(), limit)
-    for survey_id in ids:
+    for ref in ids:
         try:
-            await deliver(rt, survey_id)
+            await deliver(rt, ref)
         finally:
-            await rt.state.finish_due(survey_id)
+            await rt.state.finish_due(ref)
     return len(ids)
 
 
-async def deliver(rt: Runtime, survey_id: str) -> None:
+async def deliver(rt: Runtime, ref: str) -> None:
     """Send one invitation, at most once."""
     state = rt.state
-    record = await state.survey(survey_id)
+    record = await state.survey(ref)
     if record is None or record["status"] not in ("scheduled", "sending"):
         return
     now = rt.clock()
     channel, address = record["channel"], record["address"]
     outbound = rt.outbound.get(channel)
     if outbound is None:
-        await _end(rt, survey_id, "undeliverable", "channel_unavailable")
+        await _end(rt, ref, "undeliverable", "channel_unavailable")
         return
     if await state.opted_out(record["person"]):
-        await _end(rt, survey_id, "suppressed", "opted_out")
+        await _end(rt, ref, "suppressed", "opted_out")
         return
 
     if record["status"] == "sending":
@@ -57,10 +57,10 @@ async def deliver(rt: Runtime, survey_id: str) -> None:
         try:
             found = await outbound.find_sent(channel, address, record["pending"], since)
         except SendError:
-            await state.schedule(survey_id, now.timestamp() + backoff(record["send_attempts"]))
+            await state.schedule(ref, now.timestamp() + backoff(record["send_attempts"]))
             return
         if found is not None:
-            await _activated(rt, survey_id, found.message_id, found.status)
+            await _activated(rt, ref, found.message_id, found.status)
             return
         text = record["pending"]
     else:
@@ -87,19 +87,19 @@ async def deliver(rt: Runtime, survey_id: str) -> None:
             )
             return current
 
-        updated = await state.update_survey(survey_id, sending)
+        updated = await state.update_survey(ref, sending)
         if updated is None or updated["status"] != "sending":
             return
 
     try:
         sent = await outbound.send(channel, address, text)
     except SendError as exc:
-        await _send_failed(rt, survey_id, record, exc)
+        await _send_failed(rt, ref, record, exc)
         return
-    await _activated(rt, survey_id, sent.message_id, sent.status)
+    await _activated(rt, ref, sent.message_id, sent.status)
 
 
-async def _activated(rt: Runtime, survey_id: str, message_id: str, status: str) -> None:
+async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> None:
     now = rt.clock()
 
     def active(current: SurveyRecord) -> SurveyRecord | None:
@@ -110,31 +110,31 @@ async def _activated(rt: Runtime, survey_id: str, message_id: str, status: str) 
         current["message_ids"] = [*current.get("message_ids", []), message_id]
         return current
 
-    record = await rt.state.update_survey(survey_id, active)
+    record = await rt.state.update_survey(ref, active)
     if record is None or record["status"] != "active":
         return
     # Twilio sends no callback for a message's first status: record it from the response.
-    await rt.state.track_message(message_id, survey_id, status)
+    await rt.state.track_message(message_id, ref, status)
     service = rt.services[record["service"]]
     session = Session.from_dict(record["session"])
     if service.reminder < service.expiry:
-        await rt.state.set_timer(f"remind:{survey_id}", (now + service.reminder).timestamp())
-    await rt.state.set_timer(f"expire:{survey_id}", session.expires_at.timestamp())
-    log.info("invitation sent survey=%s channel=%s", survey_id, record["channel"])
+        await rt.state.set_timer(f"remind:{ref}", (now + service.reminder).timestamp())
+    await rt.state.set_timer(f"expire:{ref}", session.expires_at.timestamp())
+    log.info("invitation sent survey=%s channel=%s", record["survey_id"], record["channel"])
 
 
-async def _send_failed(rt: Runtime, survey_id: str, record: SurveyRecord, exc: SendError) -> None:
-    log.warning("send failed survey=%s kind=%s code=%s", survey_id, exc.kind, exc.code)
+async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendError) -> None:
+    log.warning("send failed survey=%s kind=%s code=%s", record["survey_id"], exc.kind, exc.code)
     if exc.kind == "opted_out":
         await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
-        await _end(rt, survey_id, "opted_out", "carrier_opt_out")
+        await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
     if not exc.retryable:
-        await _end(rt, survey_id, "undeliverable", exc.kind)
+        await _end(rt, ref, "undeliverable", exc.kind)
         return
     attempts = int(record.get("send_attempts", 0)) + 1
     if attempts >= MAX_SEND_ATTEMPTS:
-        await _end(rt, survey_id, "undeliverable", "send_attempts_exhausted")
+        await _end(rt, ref, "undeliverable", "send_attempts_exhausted")
         return
 
     def retry(current: SurveyRecord) -> SurveyRecord | None:
@@ -143,11 +143,11 @@ async def _send_failed(rt: Runtime, survey_id: str, record: SurveyRecord, exc: S
             current["status"] = "scheduled"
         return current
 
-    await rt.state.update_survey(survey_id, retry)
-    await rt.state.schedule(survey_id, rt.clock().timestamp() + backoff(attempts))
+    await rt.state.update_survey(ref, retry)
+    await rt.state.schedule(ref, rt.clock().timestamp() + backoff(attempts))
 
 
-async def _end(rt: Runtime, survey_id: str, disposition: str, reason: str) -> None:
+async def _end(rt: Runtime, ref: str, disposition: str, reason: str) -> None:
     now = rt.clock()
 
     def end(current: SurveyRecord) -> SurveyRecord | None:
@@ -156,7 +156,7 @@ async def _end(rt: Runtime, survey_id: str, disposition: str, reason: str) -> No
         session = Session.from_dict(current["session"]) if current.get("session") else None
         return ended(current, now, disposition, reason=reason, session=session)
 
-    await rt.state.update_survey(survey_id, end)
+    await rt.state.update_survey(ref, end)
 
 
 async def run_timers(rt: Runtime, limit: int = 100) -> int:
@@ -164,17 +164,17 @@ async def run_timers(rt: Runtime, limit: int = 100) -> int:
     members = await rt.state.claim_timers(rt.clock().timestamp(), limit)
     for member in members:
         try:
-            kind, _, survey_id = member.partition(":")
+            kind, _, ref = member.partition(":")
             if kind == "remind":
-                await _remind(rt, survey_id)
+                await _remind(rt, ref)
             elif kind == "expire":
-                await _expire(rt, survey_id)
+                await _expire(rt, ref)
         finally:
             await rt.state.finish_timer(member)
     return len(members)
 
 
-async def _remind(rt: Runtime, survey_id: str) -> None:
+async def _remind(rt: Runtime, ref: str) -> None:
     now = rt.clock()
     texts: list[str] = []
 
@@ -189,7 +189,7 @@ async def _remind(rt: Runtime, survey_id: str) -> None:
         current["session"] = step.session.to_dict()
         return current
 
-    record = await rt.state.update_survey(survey_id, remind)
+    record = await rt.state.update_survey(ref, remind)
     if record is None or not texts or await rt.state.opted_out(record["person"]):
         return
     outbound = rt.outbound.get(record["channel"])
@@ -199,12 +199,12 @@ async def _remind(rt: Runtime, survey_id: str) -> None:
         sent = await outbound.send(record["channel"], record["address"], "\n".join(texts))
     except SendError as exc:
         # One reminder at most: a failed one is not retried.
-        log.warning("reminder failed survey=%s kind=%s", survey_id, exc.kind)
+        log.warning("reminder failed survey=%s kind=%s", record["survey_id"], exc.kind)
         return
-    await rt.state.track_message(sent.message_id, survey_id, sent.status)
+    await rt.state.track_message(sent.message_id, ref, sent.status)
 
 
-async def _expire(rt: Runtime, survey_id: str) -> None:
+async def _expire(rt: Runtime, ref: str) -> None:
     now = rt.clock()
 
     def expire(current: SurveyRecord) -> SurveyRecord | None:
@@ -214,22 +214,22 @@ async def _expire(rt: Runtime, survey_id: str) -> None:
         step = engine.expire(flow, Session.from_dict(current["session"]), now)
         return ended_by_session(current, step.session, now)
 
-    await rt.state.update_survey(survey_id, expire)
+    await rt.state.update_survey(ref, expire)
 
 
 async def on_status(rt: Runtime, message_id: str, status: str, error_code: int | None) -> None:
     """A provider's status callback: track it, never backwards; act on final failures."""
     changed = await rt.state.message_status(message_id, status, str(error_code or ""))
     info = await rt.state.message(message_id)
-    survey_id = info.get("survey")
-    if not survey_id:
+    ref = info.get("survey")
+    if not ref:
         return
-    record = await rt.state.survey(survey_id)
+    record = await rt.state.survey(ref)
     if record is None:
         return
     if error_code == 21610:
         await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
-        await _end(rt, survey_id, "opted_out", "carrier_opt_out")
+        await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
     is_invitation = record.get("message_ids", [None])[0] == message_id
     if not (changed and is_invitation):
@@ -240,9 +240,9 @@ async def on_status(rt: Runtime, message_id: str, status: str, error_code: int |
             current.setdefault("delivered_at", rt.clock().isoformat())
             return current
 
-        await rt.state.update_survey(survey_id, delivered)
+        await rt.state.update_survey(ref, delivered)
     elif status in UNDELIVERABLE and not record.get("first_reply_at"):
-        await _end(rt, survey_id, "undeliverable", status)
+        await _end(rt, ref, "undeliverable", status)
 
 
 async def recover(rt: Runtime) -> int:

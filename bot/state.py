@@ -6,12 +6,14 @@ scripts touch one person's keys plus the shared queues.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 SurveyRecord = dict[str, Any]
 DAY = 86_400
@@ -79,6 +81,19 @@ if ARGV[3] == '1' then
 end
 return 1
 """
+# The survey key is built here, not declared: it carries the person's hash tag, so it lives
+# in the same cluster slot as the declared keys.
+_INBOUND = """
+local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
+local open = redis.call('HGET', KEYS[2], ARGV[1])
+local optout = redis.call('EXISTS', KEYS[3])
+local record = ''
+if first and open then
+  local id = string.sub(open, string.find(open, ':', 1, true) + 1)
+  record = redis.call('GET', ARGV[2] .. id) or ''
+end
+return {first and 1 or 0, open or '', optout, record}
+"""
 _STATUS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
 if tonumber(ARGV[2]) <= current then return 0 end
@@ -87,6 +102,36 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
+
+
+class Script:
+    """A Lua script run by EVALSHA (loaded on first miss).
+
+    Calls ``execute_command`` directly: redis-py's own Script wrapper goes through argument
+    deprecation checks that cost more than the script itself on the hot path.
+    """
+
+    def __init__(self, redis: Redis, source: str) -> None:
+        self.redis = redis
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._evalsha(keys, args)
+        except NoScriptError:
+            await self.redis.execute_command("SCRIPT", "LOAD", self.source)  # type: ignore[no-untyped-call]
+            return await self._evalsha(keys, args)
+
+    async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
+        command = self.redis.execute_command  # untyped in redis-py
+        return await command("EVALSHA", self.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+
+
+def survey_ref(person: str, survey_id: str) -> str:
+    """How the bot refers to a survey internally: its person's pseudonym and its id, so the
+    survey's keys share the person's hash tag."""
+    return f"{person}/{survey_id}"
 
 
 @dataclass(frozen=True)
@@ -103,18 +148,20 @@ class State:
     def __init__(self, redis: Redis, prefix: str = "fb") -> None:
         self.redis = redis
         self.p = prefix
-        self._intake = redis.register_script(_INTAKE)
-        self._claim = redis.register_script(_CLAIM)
-        self._recover = redis.register_script(_RECOVER)
-        self._status = redis.register_script(_STATUS)
-        self._cas = redis.register_script(_CAS)
+        self._intake = Script(redis, _INTAKE)
+        self._claim = Script(redis, _CLAIM)
+        self._recover = Script(redis, _RECOVER)
+        self._status = Script(redis, _STATUS)
+        self._cas = Script(redis, _CAS)
+        self._inbound = Script(redis, _INBOUND)
 
     # keys
     def k_txn(self, txn_id: str) -> str:
         return f"{self.p}:txn:{{{txn_id}}}"
 
-    def k_survey(self, survey_id: str) -> str:
-        return f"{self.p}:survey:{{{survey_id}}}"
+    def k_survey(self, ref: str) -> str:
+        person, _, survey_id = ref.partition("/")
+        return f"{self.p}:survey:{{{person}}}:{survey_id}"
 
     def k_open(self, person: str) -> str:
         return f"{self.p}:open:{{{person}}}"
@@ -128,8 +175,8 @@ class State:
     def k_notice(self, person: str) -> str:
         return f"{self.p}:notice:{{{person}}}"
 
-    def k_inbound(self, message_id: str) -> str:
-        return f"{self.p}:inbound:{{{message_id}}}"
+    def k_inbound(self, person: str, message_id: str) -> str:
+        return f"{self.p}:inbound:{{{person}}}:{message_id}"
 
     def k_message(self, message_id: str) -> str:
         return f"{self.p}:message:{{{message_id}}}"
@@ -190,11 +237,12 @@ class State:
     ) -> IntakeResult:
         """Record a decision once per transaction id, scheduling the survey atomically."""
         survey_id = decision["survey_id"]
+        ref = survey_ref(person, survey_id)
         service = survey["service"] if survey else ""
         result = await self._intake(
             keys=[
                 self.k_txn(txn_id),
-                self.k_survey(survey_id),
+                self.k_survey(ref),
                 self.k_due,
                 self.k_open(person),
                 self.k_ended,
@@ -209,27 +257,29 @@ class State:
                 txn_ttl,
                 survey_ttl,
                 json.dumps(ended) if ended else "",
-                survey_id,
+                ref,
             ],
         )
         return IntakeResult(str(result[0]), str(result[1]))
 
     # surveys
-    async def survey(self, survey_id: str) -> SurveyRecord | None:
-        raw = await self.redis.get(self.k_survey(survey_id))
+    async def survey(self, ref: str) -> SurveyRecord | None:
+        raw = await self.redis.get(self.k_survey(ref))
         return cast(SurveyRecord, json.loads(raw)) if raw else None
 
-    async def open_survey_id(self, person: str, channel: str) -> str | None:
+    async def open_survey(self, person: str, channel: str) -> str | None:
+        """The reference of the person's scheduled or open survey on a channel, if any."""
         value = await self.redis.hget(self.k_open(person), channel)
-        return str(value).split(":", 1)[1] if value else None
+        return survey_ref(person, str(value).split(":", 1)[1]) if value else None
 
-    async def closed_survey_id(self, person: str, channel: str) -> str | None:
+    async def closed_survey(self, person: str, channel: str) -> str | None:
+        """The reference of the person's most recently ended survey on a channel, if any."""
         value = await self.redis.hget(self.k_closed(person), channel)
-        return str(value) if value else None
+        return survey_ref(person, str(value)) if value else None
 
     async def update_survey(
         self,
-        survey_id: str,
+        ref: str,
         change: Callable[[SurveyRecord], SurveyRecord | None],
         current: SurveyRecord | None = None,
     ) -> SurveyRecord | None:
@@ -241,7 +291,8 @@ class State:
         becomes ``ended`` is handed off to the ended-surveys stream in the same script, its
         person's open pointer cleared and a closed pointer kept for late replies.
         """
-        key = self.k_survey(survey_id)
+        key = self.k_survey(ref)
+        survey_id = ref.partition("/")[2]
         while True:
             if current is None:
                 raw = await self.redis.get(key)
@@ -277,16 +328,16 @@ class State:
         ids = await self._claim(keys=[self.k_timers, self.k_timers_inflight], args=[now, limit])
         return [str(i) for i in ids]
 
-    async def finish_due(self, survey_id: str) -> None:
-        await self.redis.zrem(self.k_due_inflight, survey_id)
+    async def finish_due(self, ref: str) -> None:
+        await self.redis.zrem(self.k_due_inflight, ref)
 
     async def finish_timer(self, member: str) -> None:
         await self.redis.zrem(self.k_timers_inflight, member)
 
-    async def schedule(self, survey_id: str, when: float) -> None:
+    async def schedule(self, ref: str, when: float) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(self.k_due, {survey_id: when})
-        pipe.zrem(self.k_due_inflight, survey_id)
+        pipe.zadd(self.k_due, {ref: when})
+        pipe.zrem(self.k_due_inflight, ref)
         await pipe.execute()
 
     async def set_timer(self, member: str, when: float) -> None:
@@ -315,24 +366,24 @@ class State:
     # inbound messages
     async def inbound(
         self, message_id: str, person: str, channel: str
-    ) -> tuple[bool, str | None, bool]:
-        """In one round trip: first time this message id is seen?, the person's open survey
-        id on this channel, and whether the person has opted out."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self.k_inbound(message_id), "1", nx=True, ex=2 * DAY)
-        pipe.hget(self.k_open(person), channel)
-        pipe.exists(self.k_optout(person))
-        first, open_value, opted_out = await pipe.execute()
-        survey_id = str(open_value).split(":", 1)[1] if open_value else None
-        return bool(first), survey_id, bool(opted_out)
+    ) -> tuple[bool, str | None, bool, SurveyRecord | None]:
+        """In one round trip: is this message id new?, the person's open survey on this
+        channel (reference and record), and whether the person has opted out."""
+        first, open_value, opted_out, raw = await self._inbound(
+            keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
+            args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY],
+        )
+        ref = survey_ref(person, str(open_value).split(":", 1)[1]) if open_value else None
+        record = cast(SurveyRecord, json.loads(raw)) if raw else None
+        return bool(first), ref, bool(opted_out), record
 
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""
         return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))
 
     # outbound message status
-    async def track_message(self, message_id: str, survey_id: str, status: str) -> None:
-        await self.redis.hset(self.k_message(message_id), "survey", survey_id)
+    async def track_message(self, message_id: str, ref: str, status: str) -> None:
+        await self.redis.hset(self.k_message(message_id), "survey", ref)
         await self.message_status(message_id, status)
 
     async def message_status(self, message_id: str, status: str, error: str = "") -> bool:

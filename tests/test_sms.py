@@ -75,8 +75,8 @@ async def test_missing_and_bad_signature_are_refused(bot: Bot) -> None:
 
 
 async def _open(bot: Bot) -> list[str]:
-    sid = await bot.rt.state.open_survey_id(bot.rt.person(PHONE), "sms")
-    return [sid] if sid else []
+    ref = await bot.rt.state.open_survey(bot.rt.person(PHONE), "sms")
+    return [ref] if ref else []
 
 
 async def test_duplicate_message_sid_is_handled_once(bot: Bot) -> None:
@@ -299,24 +299,26 @@ async def test_timeout_is_resolved_by_lookup_not_by_resending(bot: Bot) -> None:
     await invite(bot)
     bot.fake.delay = 0
     assert len(bot.fake.sent_to(PHONE)) == 1
-    record = await bot.rt.state.survey((await _open(bot))[0])
+    [ref] = await _open(bot)
+    record = await bot.rt.state.survey(ref)
     assert record is not None and record["status"] == "sending"
     bot.clock.advance(hours=1)
     await delivery.deliver_due(bot.rt)
     assert len(bot.fake.sent_to(PHONE)) == 1  # found at Twilio, not sent again
-    record = await bot.rt.state.survey(record["survey_id"])
+    record = await bot.rt.state.survey(ref)
     assert record is not None and record["status"] == "active"
     assert "What made the difference?" in await bot.text(PHONE, "yes")
 
 
 async def test_status_callbacks_never_go_backwards(bot: Bot, redis: Redis) -> None:
-    survey_id = await invite(bot)
+    await invite(bot)
+    [ref] = await _open(bot)
     [message] = bot.fake.sent_to(PHONE)
     assert await bot.status(message, "delivered") == 204
     assert await bot.status(message, "sent") == 204
     info = await bot.rt.state.message(message.sid)
     assert info["status"] == "delivered"
-    record = await bot.rt.state.survey(survey_id)
+    record = await bot.rt.state.survey(ref)
     assert record is not None and record["delivered_at"]
 
 
@@ -413,3 +415,9 @@ async def test_carrier_opt_out_in_status_callback(bot: Bot, redis: Redis) -> Non
     assert await bot.rt.state.opted_out(bot.rt.person(PHONE))
     [record] = await ended_records(redis)
     assert record["disposition"] == "opted_out"
+
+
+async def test_lua_scripts_reload_after_a_script_cache_flush(bot: Bot, redis: Redis) -> None:
+    await invite(bot)
+    await redis.script_flush()
+    assert "What made the difference?" in await bot.text(PHONE, "yes")
