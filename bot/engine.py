@@ -14,6 +14,7 @@ from typing import Any, Literal
 from bot import answers
 from bot.a11 import REQUIRED_DRIVERS
 from bot.flow import Condition, Flow, Option, Question, render
+from bot.redact import redact
 from bot.session import Answer, AnswerValue, Session
 
 EventKind = Literal[
@@ -151,7 +152,9 @@ def parse(flow: Flow, session: Session, question: Question, text: str) -> Answer
         return answers.parse_drivers(text, offered)
     if question.type == "choice":
         return answers.parse_choice(text, question.options)
-    return answers.parse_text(text, question.max_length)
+    kept = answers.parse_text(text, question.max_length)
+    # Free text is redacted as it is recorded: nothing downstream ever sees the raw text.
+    return redact(kept) if kept is not None else None
 
 
 def message(flow: Flow, session: Session, name: str) -> str:
