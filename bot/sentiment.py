@@ -12,8 +12,9 @@ Method (documented because agencies compare it with other tools):
    three words before it.
 4. Label: positive at or above +0.1, negative at or below -0.1, neutral between.
 5. ``unscored`` instead of a guess: empty text, fewer than three words without a strongly
-   polar or service word ("ok" alone is not positive), or text that is not English (Spanish is detected by
-   the survey's language or by function words; it is left unscored, not machine-translated).
+   polar or service word ("ok" alone is not positive), or text that is not English (Spanish
+   is detected by the survey's language or by function words; it is left unscored, not
+   machine-translated).
 """
 
 from __future__ import annotations
