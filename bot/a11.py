@@ -51,6 +51,14 @@ V2_COLUMNS: tuple[str, ...] = (
     "question_4",
 )
 
+# Channel names used by the federal CX tooling (a11-reference §2).
+REPORTED_CHANNELS: dict[str, str] = {
+    "sms": "sms_text_messages",
+    "whatsapp": "chatbot",
+    "slack": "chatbot",
+    "webchat": "chatbot",
+}
+
 FieldValue = int | str | None
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hmac
 import json
@@ -16,14 +18,18 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.https_sink import HttpsSink
+from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
-from bot import conversation, delivery, intake
+from bot import conversation, delivery, intake, reports
 from bot.catalog import load_catalog
 from bot.channels import Inbound, Outbound
 from bot.embedded_redis import EmbeddedRedis
 from bot.flowfile import load_flows
+from bot.outbox import Outbox
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
+from bot.sinks import ResponseStore
 from bot.state import State
 from bot.worker import run_worker
 
@@ -34,15 +40,59 @@ MAX_BATCH = 1000
 MAX_BODY = 4 * 1024 * 1024
 
 
+def open_store(settings: Settings) -> SqlStore:
+    """The SQL measures store the settings name (a SQLite file when DATABASE_URL is unset)."""
+    if not settings.database_url:
+        log.warning(
+            "DATABASE_URL is not set: using a SQLite measures store in %s "
+            "(for a single machine only; use PostgreSQL in production)",
+            settings.data_dir,
+        )
+    return SqlStore(database_url(settings.database_url, settings.data_dir))
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
     channels: list[Any] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    *,
+    sinks: list[Any] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Connect Redis (or start the embedded one), load flows and catalog, start channels."""
+    """Connect Redis (or start the embedded one) and the measures store, load flows and
+    catalog, start channels and sinks."""
     flows = load_flows(settings.flows_dir)
     services = load_catalog(settings.services_file, flows)
+    async with open_redis(settings) as redis:
+        started: list[Any] = []
+        store = open_store(settings)
+        try:
+            await store.migrate()
+            outbound: dict[str, Outbound] = {}
+            for channel in channels if channels is not None else build_channels(settings):
+                await channel.start()
+                started.append(channel)
+                for name in channel.channels:
+                    if name in settings.channels:
+                        outbound[name] = channel
+            extra = sinks if sinks is not None else build_sinks(settings)
+            for sink in extra:
+                await sink.start()
+                started.append(sink)
+            state = State(redis)
+            outbox = Outbox(
+                state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
+            )
+            yield Runtime(settings, state, flows, services, outbound, clock, store, outbox)
+        finally:
+            for part in started:
+                await part.close()
+            await store.close()
+
+
+@asynccontextmanager
+async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A client for ``REDIS_URL``, or for an embedded Redis server when it is unset."""
     embedded: EmbeddedRedis | None = None
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url, decode_responses=True)
@@ -50,20 +100,10 @@ async def open_runtime(
         embedded = EmbeddedRedis(settings.redis_dir)
         socket_path = await asyncio.to_thread(embedded.start)
         redis = Redis(unix_socket_path=socket_path, decode_responses=True)
-    started: list[Any] = []
     try:
         await redis.ping()
-        outbound: dict[str, Outbound] = {}
-        for channel in channels if channels is not None else build_channels(settings):
-            await channel.start()
-            started.append(channel)
-            for name in channel.channels:
-                if name in settings.channels:
-                    outbound[name] = channel
-        yield Runtime(settings, State(redis), flows, services, outbound, clock)
+        yield redis
     finally:
-        for channel in started:
-            await channel.close()
         await redis.aclose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
@@ -74,6 +114,11 @@ def build_channels(settings: Settings) -> list[Any]:
     if {"sms", "whatsapp"} & set(settings.channels):
         return [TwilioChannel(settings)]
     return []
+
+
+def build_sinks(settings: Settings) -> list[Any]:
+    """The HTTPS sinks the settings name (the SQL store is always there)."""
+    return [HttpsSink(url, settings.sink_secret) for url in settings.sink_urls]
 
 
 def _json_error(status: int, message: str, **extra: Any) -> web.Response:
@@ -150,17 +195,107 @@ async def get_services(request: web.Request) -> web.Response:
     return web.json_response({"services": services})
 
 
+async def fetch_quarter(
+    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None
+) -> list[dict[str, Any]]:
+    """The records a quarter's report needs (widened by a day; cut per service zone later)."""
+    start, end = reports.quarter_bounds(fiscal_year, quarter, "UTC")
+    return await store.transactions_between(
+        start - reports.ZONE_SLACK, end + reports.ZONE_SLACK, service
+    )
+
+
+async def get_report(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return _json_error(401, "missing or wrong bearer token")
+    query = request.query
+    try:
+        fiscal_year = int(query["fiscal_year"])
+        quarter = int(query["quarter"])
+        reports.quarter_bounds(fiscal_year, quarter, "UTC")
+    except (KeyError, ValueError):
+        return _json_error(400, "fiscal_year and quarter (1-4) are required")
+    service = query.get("service")
+    if service is not None and service not in rt.services:
+        return _json_error(404, f"unknown service {service!r}")
+    if rt.store is None:
+        return _json_error(503, "no measures store")
+    records = await fetch_quarter(rt.store, fiscal_year, quarter, service)
+    report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
+    if query.get("format") == "csv":
+        name = f"a11-fy{fiscal_year}-q{quarter}{'-' + service if service else ''}.csv"
+        return web.Response(
+            text=report["per_response_csv"],
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return web.json_response(report)
+
+
+async def get_responses(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return _json_error(401, "missing or wrong bearer token")
+    if rt.store is None:
+        return _json_error(503, "no measures store")
+    query = request.query
+    try:
+        limit = min(int(query.get("limit", "100")), 1000)
+        since = datetime.fromisoformat(query["from"]) if "from" in query else None
+        until = datetime.fromisoformat(query["to"]) if "to" in query else None
+        after = decode_cursor(query["cursor"]) if "cursor" in query else None
+    except (ValueError, KeyError, binascii.Error):
+        return _json_error(400, "invalid limit, from, to or cursor")
+    if limit < 1 or any(t is not None and t.tzinfo is None for t in (since, until)):
+        return _json_error(400, "limit must be positive and times must carry an offset")
+    records = await rt.store.responses(
+        service=query.get("service"),
+        since=since,
+        until=until,
+        disposition=query.get("disposition"),
+        after=after,
+        limit=limit,
+    )
+    body: dict[str, Any] = {"responses": records, "next_cursor": None}
+    if len(records) == limit:
+        last = records[-1]
+        body["next_cursor"] = encode_cursor(last["timestamps"]["ended"], last["response_id"])
+    return web.json_response(body)
+
+
+def encode_cursor(ended: str, response_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{ended}|{response_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    ended, _, response_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+    datetime.fromisoformat(ended)
+    if not response_id:
+        raise ValueError("bad cursor")
+    return ended, response_id
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
+    checks = {"redis": "ok", "store": "ok"}
     try:
         await asyncio.wait_for(rt.state.redis.ping(), 2.0)
     except (RedisError, TimeoutError):
-        return web.json_response({"status": "unavailable", "redis": "down"}, status=503)
-    return web.json_response({"status": "ready", "redis": "ok"})
+        checks["redis"] = "down"
+    try:
+        if rt.store is not None:
+            await asyncio.wait_for(rt.store.ping(), 2.0)
+    except Exception:
+        checks["store"] = "down"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -216,6 +351,8 @@ def create_app(
         app.router.add_routes(channel.routes(on_message, on_status))
     app.router.add_post("/v1/transactions", post_transactions)
     app.router.add_get("/v1/services", get_services)
+    app.router.add_get("/v1/reports/a11", get_report)
+    app.router.add_get("/v1/responses", get_responses)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

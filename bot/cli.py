@@ -123,6 +123,97 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.app import open_store
+
+    async def main() -> list[str]:
+        store = open_store(_settings())
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    applied = asyncio.run(main())
+    print("\n".join(f"applied {a}" for a in applied) or "measures store is up to date")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from bot import reports
+    from bot.app import fetch_quarter, open_store
+    from bot.catalog import load_catalog
+
+    settings = _settings()
+    flows = load_flows(settings.flows_dir)
+    services = load_catalog(settings.services_file, flows)
+    if args.service and args.service not in services:
+        print(f"unknown service {args.service!r}", file=sys.stderr)
+        return 2
+
+    async def main() -> dict[str, object]:
+        store = open_store(settings)
+        try:
+            await store.migrate()
+            records = await fetch_quarter(store, args.fiscal_year, args.quarter, args.service)
+        finally:
+            await store.close()
+        return reports.quarterly_report(
+            records, services, flows, args.fiscal_year, args.quarter, args.service
+        )
+
+    report = asyncio.run(main())
+    if args.format == "csv":
+        sys.stdout.write(str(report["per_response_csv"]))
+    elif args.format == "json":
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(reports.as_table(report))
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.app import open_redis
+    from bot.outbox import Outbox
+    from bot.runtime import utcnow
+    from bot.state import State
+
+    async def main() -> None:
+        async with open_redis(_settings()) as redis:
+            outbox = Outbox(State(redis), [], {}, utcnow)
+            if args.outbox_command == "status":
+                print(json.dumps(await outbox.status(), indent=2))
+            else:
+                print(f"replayed {await outbox.replay(args.limit)} dead-lettered record(s)")
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from bot.redact import redact
+    from bot.sentiment import score
+
+    for line in sys.stdin:
+        text = redact(line.rstrip("\n"))
+        if not text.strip():
+            continue
+        result = score(text, args.lang)
+        polarity = "" if result.polarity is None else f"{result.polarity:.3f}"
+        print(f"{result.label}\t{polarity}\t{text}")
+    return 0
+
+
+def _quarter(value: str) -> int:
+    quarter = int(value)
+    if quarter not in (1, 2, 3, 4):
+        raise argparse.ArgumentTypeError("quarter must be 1, 2, 3 or 4")
+    return quarter
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedback-bot", description="OMB A-11 customer-experience survey bot"
@@ -168,6 +259,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
     demo.set_defaults(func=cmd_demo)
+
+    sub.add_parser("migrate", help="bring the measures store's tables up to date").set_defaults(
+        func=cmd_migrate
+    )
+    report = sub.add_parser("report", help="the quarterly A-11 report from the measures store")
+    report.add_argument("--fiscal-year", type=int, required=True)
+    report.add_argument("--quarter", type=_quarter, required=True)
+    report.add_argument("--service", default=None)
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.set_defaults(func=cmd_report)
+
+    outbox = sub.add_parser("outbox", help="records on their way to the measures store")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    outbox_sub.add_parser("status", help="waiting, in flight, retrying, dead-lettered")
+    replay = outbox_sub.add_parser("replay", help="re-drive dead-lettered records")
+    replay.add_argument("--limit", type=int, default=None)
+    outbox.set_defaults(func=cmd_outbox)
+
+    sentiment = sub.add_parser(
+        "sentiment", help="score comments from stdin: label<TAB>polarity<TAB>redacted text"
+    )
+    sentiment.add_argument("--lang", default="en", help="language of the comments")
+    sentiment.set_defaults(func=cmd_sentiment)
     return parser
 
 

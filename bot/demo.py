@@ -23,6 +23,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio_fake import FakeMessage, FakeTwilio
+from bot import reports
 from bot.app import RUNTIME, create_app
 from bot.runtime import Runtime
 from bot.settings import Secret, Settings
@@ -106,6 +107,7 @@ async def run_demo(
     settings = Settings(
         redis_url=None,
         redis_dir=tmp / "redis",
+        data_dir=tmp,
         public_base_url=public,
         api_token=Secret(secrets.token_hex(16)),
         admin_token=Secret(secrets.token_hex(16)),
@@ -200,13 +202,21 @@ async def run_demo(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 90
         while True:
-            ended = await rt.state.redis.xlen(rt.state.k_ended)
+            ended = await rt.state.ended_count()
             progress.show(min(ended, count + 1))
             if ended >= count + 1 or loop.time() > deadline:
                 break
             await asyncio.sleep(0.2)
         progress.end()
-        records = await rt.state.ended_records()
+        assert rt.outbox is not None and rt.store is not None
+        while loop.time() < deadline:  # let the outbox bring every record to the store
+            status = await rt.outbox.status()
+            if status["waiting"] + status["in_flight"] + status["retrying"] == 0:
+                break
+            await asyncio.sleep(0.1)
+        records = await rt.store.responses(limit=100_000)
+        fiscal_year, quarter = reports.fiscal_quarter(rt.clock(), "America/New_York")
+        report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -215,6 +225,8 @@ async def run_demo(
     await fake.stop()
     summary = _summary(records, decisions, fake)
     _print_summary(summary, out)
+    out.write("\n" + reports.as_table(report))
+    summary["report"] = report
     return summary
 
 
@@ -233,8 +245,8 @@ def _summary(
     return {
         "transactions": sum(decisions.values()),
         "decisions": dict(decisions),
-        "invited": sum(1 for r in records if r.get("invited_at")),
-        "delivered": sum(1 for r in records if r.get("delivered_at")),
+        "invited": sum(1 for r in records if r["timestamps"]["invited"]),
+        "delivered": sum(1 for r in records if r["timestamps"]["delivered"]),
         "dispositions": dict(dispositions),
         "sms_sent": len(fake.messages),
     }

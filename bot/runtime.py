@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from bot.catalog import Service
 from bot.channels import Outbound
 from bot.flow import Flow
+from bot.outbox import Outbox
 from bot.pseudonym import pseudonym
 from bot.settings import Settings
+from bot.sinks import ResponseStore
 from bot.state import State
 
 log = logging.getLogger("bot")
@@ -31,6 +33,8 @@ class Runtime:
     services: dict[str, Service]
     outbound: dict[str, Outbound] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    store: ResponseStore | None = None
+    outbox: Outbox | None = None
 
     def person(self, address: str) -> str:
         """The pseudonym of an address (phone number or chat id)."""

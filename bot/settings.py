@@ -52,6 +52,7 @@ class Settings:
     redis_url: str | None = None
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
+    data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
     public_base_url: str = "http://127.0.0.1:8080"
     port: int = 8080
     api_token: Secret = field(default_factory=lambda: Secret(""))
@@ -72,6 +73,9 @@ class Settings:
     help_contact: str = "Reply STOP to opt out."
     webhook_body_limit: int = 64 * 1024
     channels: tuple[str, ...] = ("sms", "whatsapp")
+    sink_urls: tuple[str, ...] = ()
+    sink_secret: Secret = field(default_factory=lambda: Secret(""))
+    outbox_max_attempts: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +84,7 @@ class Settings:
         defaults = cls()
         try:
             port = int(env.get("PORT", defaults.port))
+            max_attempts = int(env.get("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts))
             timeout = float(env.get("TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout))
         except ValueError as exc:
             raise ConfigError(f"invalid number in settings: {exc}") from None
@@ -109,6 +114,10 @@ class Settings:
             program_name=env.get("PROGRAM_NAME", defaults.program_name),
             help_contact=env.get("HELP_CONTACT", defaults.help_contact),
             channels=channels,
+            data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
+            sink_urls=tuple(u.strip() for u in env.get("SINK_URLS", "").split(",") if u.strip()),
+            sink_secret=_secret(env, "SINK_SECRET"),
+            outbox_max_attempts=max_attempts,
         )
 
     def check(self) -> None:
@@ -127,6 +136,11 @@ class Settings:
                     "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set "
                     "(the sms/whatsapp channel needs a sender)"
                 )
+        if self.sink_urls and not self.sink_secret:
+            problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
+        for url in self.sink_urls:
+            if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                problems.append(f"SINK_URLS must be https:// URLs ({url.split('?')[0]!r})")
         unknown = set(self.channels) - {"sms", "whatsapp", "slack", "webchat"}
         if unknown:
             problems.append(f"CHANNELS names unknown channels: {', '.join(sorted(unknown))}")

@@ -44,6 +44,7 @@ if ARGV[2] == 'scheduled' then
   redis.call('ZADD', KEYS[3], ARGV[6], ARGV[10])
 else
   redis.call('XADD', KEYS[5], '*', 'record', ARGV[9])
+  redis.call('INCR', KEYS[6])
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[7])
 return {'ok', ARGV[1]}
@@ -78,6 +79,7 @@ if ARGV[3] == '1' then
   redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
   redis.call('EXPIRE', KEYS[3], ARGV[6])
   redis.call('XADD', KEYS[4], '*', 'record', ARGV[2])
+  redis.call('INCR', KEYS[5])
 end
 return 1
 """
@@ -201,6 +203,14 @@ class State:
     def k_ended(self) -> str:
         return f"{self.p}:ended"
 
+    @property
+    def k_ended_count(self) -> str:
+        return f"{self.p}:ended:count"
+
+    async def ended_count(self) -> int:
+        """How many surveys have ended (or been suppressed) since the state began."""
+        return int(await self.redis.get(self.k_ended_count) or 0)
+
     # transactions
     async def decisions(self, txn_ids: list[str]) -> list[str | None]:
         """The decisions already recorded for these transaction ids."""
@@ -246,6 +256,7 @@ class State:
                 self.k_due,
                 self.k_open(person),
                 self.k_ended,
+                self.k_ended_count,
             ],
             args=[
                 json.dumps(decision),
@@ -307,7 +318,13 @@ class State:
             ending = after["status"] == "ended" and current["status"] != "ended"
             person, channel = after["person"], after["channel"]
             written = await self._cas(
-                keys=[key, self.k_open(person), self.k_closed(person), self.k_ended],
+                keys=[
+                    key,
+                    self.k_open(person),
+                    self.k_closed(person),
+                    self.k_ended,
+                    self.k_ended_count,
+                ],
                 args=[revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY],
             )
             if written:

@@ -16,7 +16,15 @@ RECOVER_EVERY = 30.0
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
-    """Work until ``stop`` is set; the job in hand is finished first, never abandoned."""
+    """Deliver and forward until ``stop`` is set; the job in hand is finished first."""
+    jobs = [deliver_loop(rt, stop, idle)]
+    if rt.outbox is not None:
+        jobs.append(rt.outbox.run(stop))
+    await asyncio.gather(*jobs)
+
+
+async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
+    """Invitations, timers and recovery until ``stop`` is set."""
     loop = asyncio.get_running_loop()
     next_recover = 0.0
     log.info("worker started")

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -58,9 +59,10 @@ async def fake_twilio() -> AsyncIterator[FakeTwilio]:
     await fake.stop()
 
 
-def make_settings(fake: FakeTwilio, **changes: Any) -> Settings:
+def make_settings(fake: FakeTwilio, data_dir: Path, **changes: Any) -> Settings:
     base = Settings(
         redis_url=REDIS_URL,
+        data_dir=data_dir,
         public_base_url=PUBLIC,
         api_token=Secret("api-token"),
         admin_token=Secret("admin-token"),
@@ -124,9 +126,9 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(redis: Redis, fake_twilio: FakeTwilio) -> AsyncIterator[Bot]:
+async def bot(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
     clock = Clock()
-    settings = make_settings(fake_twilio)
+    settings = make_settings(fake_twilio, tmp_path)
     app = create_app(settings, channels=[TwilioChannel(settings)], clock=clock)
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()

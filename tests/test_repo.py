@@ -28,3 +28,4 @@ def test_procfile_runs_web_and_worker() -> None:
     )
     assert lines["web"].strip() == "feedback-bot web"
     assert lines["worker"].strip() == "feedback-bot worker"
+    assert lines["release"].strip() == "feedback-bot migrate"

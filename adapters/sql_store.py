@@ -1,0 +1,239 @@
+"""The measures store in SQL: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
+
+Migrations are plain ordered steps recorded in ``schema_migrations``; ``feedback-bot migrate``
+(the Procfile's ``release:``) runs them, and start-up runs any that are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.sinks import ResponseRecord, SinkError
+
+log = logging.getLogger("adapters.sql_store")
+
+metadata = MetaData()
+responses = Table(
+    "responses",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("survey_id", String(64), nullable=False),
+    Column("transaction_id", String(128), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("flow_id", String(64), nullable=False),
+    Column("flow_version", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("reported_channel", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("respondent", String(64), nullable=False),
+    Column("disposition", String(32), nullable=False),
+    Column("reason", String(64)),
+    Column("transaction_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("question_1", Integer),
+    Column("sentiment_label", String(16)),
+    Column("sentiment_polarity", Float),
+    Column("free_text", Text),
+    Column("record", JSON, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+Migration = Callable[[AsyncConnection], Any]
+
+
+async def _m1_responses(conn: AsyncConnection) -> None:
+    await conn.run_sync(lambda sync: responses.create(sync, checkfirst=True))
+    for name, columns in (
+        ("ix_responses_service_transaction", "service_id, transaction_at"),
+        ("ix_responses_ended", "ended_at, response_id"),
+        ("ix_responses_disposition", "disposition"),
+    ):
+        await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON responses ({columns})"))
+
+
+MIGRATIONS: Sequence[tuple[int, str, Migration]] = ((1, "responses table", _m1_responses),)
+
+
+def database_url(url: str | None, default_dir: Path) -> str:
+    """An async SQLAlchemy URL: postgres:// -> asyncpg; unset -> a SQLite file."""
+    if not url:
+        default_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{default_dir / 'measures.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def _time(value: str | datetime) -> datetime:
+    # Everything is stored in UTC: SQLite keeps no offset, so mixed offsets would misorder.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC)
+
+
+class SqlStore:
+    """The SQL measures store; an idempotent sink and the source of reports."""
+
+    name = "sql"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        self.dialect = self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied; returns what was applied."""
+        applied: list[str] = []
+        async with self.engine.begin() as conn:
+            if self.dialect == "postgresql":  # one migrator at a time across processes
+                await conn.execute(text("SELECT pg_advisory_xact_lock(280280)"))
+            await conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
+                )
+            )
+            done = {
+                row[0] for row in await conn.execute(text("SELECT version FROM schema_migrations"))
+            }
+            for version, name, step in MIGRATIONS:
+                if version in done:
+                    continue
+                await step(conn)
+                await conn.execute(
+                    text("INSERT INTO schema_migrations (version, name) VALUES (:v, :n)"),
+                    {"v": version, "n": name},
+                )
+                applied.append(f"{version} {name}")
+        return applied
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def write(self, record: ResponseRecord) -> None:
+        row = {
+            "response_id": record["response_id"],
+            "survey_id": record["survey_id"],
+            "transaction_id": record["transaction_id"],
+            "service_id": record["service_id"],
+            "flow_id": record["flow_id"],
+            "flow_version": record["flow_version"],
+            "channel": record["channel"],
+            "reported_channel": record["reported_channel"],
+            "language": record["language"],
+            "respondent": record["respondent"],
+            "disposition": record["disposition"],
+            "reason": record["reason"],
+            "transaction_at": _time(record["timestamps"]["transaction"]),
+            "ended_at": _time(record["timestamps"]["ended"]),
+            "question_1": record["a11"].get("question_1"),
+            "sentiment_label": (record["sentiment"] or {}).get("label"),
+            "sentiment_polarity": (record["sentiment"] or {}).get("polarity"),
+            "free_text": record["free_text"],
+            "record": record,
+            "schema_version": record["schema_version"],
+            "stored_at": datetime.now(UTC),
+        }
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(responses).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[responses.c.response_id],
+            set_={k: statement.excluded[k] for k in row if k != "response_id"},
+        )
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(statement)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise SinkError(
+                f"measures store unavailable: {type(exc).__name__}", retryable=True
+            ) from None
+
+    async def responses(
+        self,
+        *,
+        service: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        disposition: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[ResponseRecord]:
+        query = select(responses.c.record, responses.c.ended_at).order_by(
+            responses.c.ended_at, responses.c.response_id
+        )
+        conditions = []
+        if service:
+            conditions.append(responses.c.service_id == service)
+        if since:
+            conditions.append(responses.c.ended_at >= _time(since))
+        if until:
+            conditions.append(responses.c.ended_at < _time(until))
+        if disposition:
+            conditions.append(responses.c.disposition == disposition)
+        if after:
+            ended, response_id = _time(after[0]), after[1]
+            conditions.append(
+                or_(
+                    responses.c.ended_at > ended,
+                    and_(responses.c.ended_at == ended, responses.c.response_id > response_id),
+                )
+            )
+        if conditions:
+            query = query.where(and_(*conditions))
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query.limit(limit))
+            return [_record(row[0]) for row in rows]
+
+    async def transactions_between(
+        self, since: datetime, until: datetime, service: str | None = None
+    ) -> list[ResponseRecord]:
+        query = select(responses.c.record).where(
+            and_(
+                responses.c.transaction_at >= _time(since),
+                responses.c.transaction_at < _time(until),
+            )
+        )
+        if service:
+            query = query.where(responses.c.service_id == service)
+        async with self.engine.connect() as conn:
+            return [_record(row[0]) for row in await conn.execute(query)]
+
+
+def _record(value: Any) -> ResponseRecord:
+    record: ResponseRecord = json.loads(value) if isinstance(value, str) else value
+    return record
