@@ -29,7 +29,7 @@ from textblob import TextBlob
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.sentiment import score  # noqa: E402
+from bot.sentiment import score
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -81,10 +81,14 @@ def evaluate(name: str, rows: list[tuple[str, str]]) -> None:
     ours_polar = sum(score(t, "en").label == label for label, t in polar)
     n = len(rows)
     print(f"\n{name}: {n} items")
-    print(f"  plain TextBlob        3-class accuracy {plain_hits / n:6.1%}   "
-          f"pos/neg items {plain_polar / len(polar):6.1%}   {n / t_plain:8.0f} items/s")
-    print(f"  ours, all items       3-class accuracy {ours_all / n:6.1%}   "
-          f"pos/neg items {ours_polar / len(polar):6.1%}   {n / t_ours:8.0f} items/s")
+    print(
+        f"  plain TextBlob        3-class accuracy {plain_hits / n:6.1%}   "
+        f"pos/neg items {plain_polar / len(polar):6.1%}   {n / t_plain:8.0f} items/s"
+    )
+    print(
+        f"  ours, all items       3-class accuracy {ours_all / n:6.1%}   "
+        f"pos/neg items {ours_polar / len(polar):6.1%}   {n / t_ours:8.0f} items/s"
+    )
     print(f"  ours, scored items    3-class accuracy {ours_scored / max(len(scored), 1):6.1%}   "
           f"coverage {len(scored) / n:6.1%}")  # fmt: skip
 

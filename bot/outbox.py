@@ -46,6 +46,7 @@ class Outbox:
         max_attempts: int = 8,
         base_delay: float = 1.0,
         max_delay: float = 300.0,
+        claim_idle_ms: int = CLAIM_IDLE_MS,
     ) -> None:
         self.state = state
         self.redis = state.redis
@@ -56,6 +57,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.claim_idle_ms = claim_idle_ms
         self.stream = state.k_ended
         self.dead = f"{state.k_ended}:dead"
         self.retries = f"{state.p}:outbox:retries"
@@ -97,7 +99,7 @@ class Outbox:
                 handled += 1
         # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
         claimed = await self.redis.xautoclaim(
-            self.stream, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=100
+            self.stream, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=100
         )
         for entry_id, fields in claimed[1]:
             if fields is not None:

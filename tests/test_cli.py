@@ -88,3 +88,51 @@ def test_chat_cut_short_is_partial() -> None:
 def test_chat_unknown_flow(args: list[str]) -> None:
     result = feedback_bot(*args)
     assert result.returncode == 2 and "unknown flow 'nope'" in result.stderr
+
+
+def env_with(tmp_path: Path, **extra: str) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": "", **extra}
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    assert EXE
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=60, env=env,
+                          check=False)  # fmt: skip
+
+
+def test_migrate_then_report(tmp_path: Path) -> None:
+    import asyncio
+
+    from adapters.sql_store import SqlStore, database_url
+
+    from .records import response_record
+
+    env = env_with(tmp_path)
+    first = run_cli(["migrate"], env)
+    assert first.returncode == 0 and "applied 1 responses table" in first.stdout
+    assert "up to date" in run_cli(["migrate"], env).stdout
+
+    async def fill() -> None:
+        store = SqlStore(database_url(None, tmp_path))
+        await store.write(response_record(1, ["yes", "1", "Great"]))
+        await store.write(response_record(2, ["no", "2 3", "Slow"]))
+        await store.close()
+
+    asyncio.run(fill())
+    table = run_cli(["report", "--fiscal-year", "2027", "--quarter", "1"], env)
+    assert table.returncode == 0, table.stderr
+    assert "benefits-application" in table.stdout and "50.0" in table.stdout
+    as_csv = run_cli(["report", "--fiscal-year", "2027", "--quarter", "1", "--format", "csv"], env)
+    assert as_csv.stdout.count("\n") == 3 and as_csv.stdout.startswith("external_id,")
+    bad = run_cli(["report", "--fiscal-year", "2027", "--quarter", "5"], env)
+    assert bad.returncode == 2 and "quarter must be 1, 2, 3 or 4" in bad.stderr
+
+
+def test_outbox_status(tmp_path: Path) -> None:
+    from .conftest import REDIS_URL
+
+    result = run_cli(["outbox", "status"], env_with(tmp_path, REDIS_URL=REDIS_URL))
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)) == {"waiting", "in_flight", "retrying", "dead"}

@@ -22,3 +22,9 @@ async def test_demo_runs_to_its_summary() -> None:
     text = out.getvalue()
     assert "Demo summary" in text and "completed" in text and "opted out" in text
     assert "61/61" in err.getvalue()
+    # every ended survey reached the measures store, and the quarter's report was printed
+    report = summary["report"]
+    customers = sum(row["volume_of_customers"] for row in report["collection_detail"])
+    assert customers == 61
+    assert report["per_response_csv"].startswith("external_id,question_1,")
+    assert "A-11 report, fiscal year" in text and "OMB per-response CSV" in text

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.errors import FlowValidationError
 from bot.flowfile import check_directory, content_version, load_flows, read_flow_file
@@ -91,7 +92,7 @@ def test_version_is_a_content_hash_unless_given(tmp_path: Path) -> None:
     c, _ = read_flow_file(tmp_path / "c.yaml")
     assert a is not None and b is not None and c is not None
     assert len(a.version) == 12 and a.version != b.version
-    assert a.version == content_version(__import__("yaml").safe_load(source))
+    assert a.version == content_version(yaml.safe_load(source))
     assert c.version == "2027.1"
 
 

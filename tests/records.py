@@ -1,0 +1,61 @@
+"""Builders of realistic survey and response records for tests (through the real engine)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import engine, response
+from bot.flowfile import load_flows
+from bot.records import ended_by_session
+from bot.response import ResponseRecord
+
+FLOWS = load_flows()
+T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+CONTEXT = {"agency": "Example Agency", "service": "Benefits", "omb_control_number": "1234-5678"}
+
+
+def ended_survey(
+    number: int,
+    replies: list[str],
+    *,
+    flow_id: str = "a11-v2-thumbs",
+    service: str = "benefits-application",
+    channel: str = "sms",
+    completed_at: datetime = T0,
+    expire: bool = False,
+    language: str = "en",
+) -> dict[str, Any]:
+    """A survey record as the state layer hands it off when the survey ends."""
+    flow = FLOWS[flow_id]
+    step = engine.start(flow, now=completed_at, context=CONTEXT, language=language)
+    session = step.session
+    for text in replies:
+        session = engine.reply(flow, session, text, completed_at + timedelta(minutes=5)).session
+    if expire or not session.ended:
+        session = engine.expire(flow, session, completed_at + timedelta(days=3)).session
+    survey = {
+        "survey_id": f"{number:032x}",
+        "transaction_id": f"txn-{number}",
+        "service": service,
+        "channel": channel,
+        "person": f"{number + 10**6:032x}",
+        "language": language,
+        "timezone": "America/New_York",
+        "flow_id": flow.id,
+        "flow_version": flow.version,
+        "attributes": {},
+        "completed_at": completed_at.isoformat(),
+        "received_at": completed_at.isoformat(),
+        "send_at": completed_at.isoformat(),
+        "status": "active",
+        "message_ids": [f"SM{number:032x}"],
+        "invited_at": completed_at.isoformat(),
+        "first_reply_at": (completed_at + timedelta(minutes=5)).isoformat() if replies else None,
+    }
+    return ended_by_session(survey, session, completed_at + timedelta(minutes=10))
+
+
+def response_record(number: int, replies: list[str], **kw: Any) -> ResponseRecord:
+    survey = ended_survey(number, replies, **kw)
+    return response.build(survey, FLOWS[survey["flow_id"]])

@@ -1,0 +1,261 @@
+"""The measures store on real SQLite and real PostgreSQL, and the outbox that feeds it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from adapters.https_sink import SIGNATURE_HEADER, HttpsSink
+from adapters.sql_store import SqlStore, database_url
+from bot.outbox import Outbox
+from bot.settings import Secret
+from bot.state import State
+
+from .records import FLOWS, T0, ended_survey, response_record
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqlStore]:
+    if request.param == "sqlite":
+        sql = SqlStore(database_url(None, tmp_path))
+    else:
+        sql = SqlStore(database_url(PG_URL, tmp_path))
+        try:
+            async with sql.engine.begin() as conn:
+                from sqlalchemy import text
+
+                await conn.execute(text("DROP TABLE IF EXISTS responses, schema_migrations"))
+        except Exception as exc:
+            await sql.close()
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is required in CI ({PG_URL}): {exc}")
+            pytest.skip(f"no PostgreSQL at {PG_URL}")
+    assert await sql.migrate() == ["1 responses table"]
+    yield sql
+    await sql.close()
+
+
+async def test_migrations_run_once(store: SqlStore) -> None:
+    assert await store.migrate() == []
+
+
+async def test_upsert_is_idempotent_on_response_id(store: SqlStore) -> None:
+    record = response_record(1, ["yes", "1 3", "Great"])
+    await store.write(record)
+    await store.write(record)
+    changed = {**record, "disposition": "partial"}
+    await store.write(changed)
+    rows = await store.responses()
+    assert len(rows) == 1 and rows[0]["disposition"] == "partial"
+    assert rows[0]["a11"]["positive_efficiency"] == 1
+
+
+async def test_query_filters_and_cursor_paging(store: SqlStore) -> None:
+    for i in range(7):
+        service = "benefits-application" if i % 2 else "permit-renewal"
+        flow = "a11-v2-thumbs" if i % 2 else "a11-v2-scale"
+        await store.write(
+            response_record(
+                i + 1,
+                ["1"] if i < 5 else [],
+                flow_id=flow,
+                service=service,
+                completed_at=T0 + timedelta(hours=i),
+            )
+        )
+    first = await store.responses(limit=3)
+    cursor = (first[-1]["timestamps"]["ended"], first[-1]["response_id"])
+    second = await store.responses(limit=3, after=cursor)
+    third = await store.responses(limit=3, after=(second[-1]["timestamps"]["ended"],
+                                                  second[-1]["response_id"]))  # fmt: skip
+    ids = [r["response_id"] for r in first + second + third]
+    assert len(ids) == 7 and len(set(ids)) == 7
+    assert [r["service_id"] for r in await store.responses(service="permit-renewal")] == [
+        "permit-renewal"
+    ] * 4
+    assert len(await store.responses(disposition="expired")) == 2
+    window = await store.responses(
+        since=T0 + timedelta(hours=2, minutes=10), until=T0 + timedelta(hours=4, minutes=10)
+    )
+    assert len(window) == 2
+    between = await store.transactions_between(T0, T0 + timedelta(hours=3), "benefits-application")
+    assert sorted(r["response_id"] for r in between) == [f"{2:032x}"]
+
+
+async def test_times_with_offsets_are_ordered_in_utc(store: SqlStore) -> None:
+    eastern = datetime(2026, 11, 2, 10, 0, tzinfo=UTC).astimezone(ZoneInfo("America/New_York"))
+    a = response_record(1, ["1"], completed_at=eastern)  # 10:00Z written as 05:00-05:00
+    b = response_record(2, ["1"], completed_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    await store.write(a)
+    await store.write(b)
+    rows = await store.transactions_between(
+        datetime(2026, 11, 2, 9, 30, tzinfo=UTC), datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
+    )
+    assert [r["response_id"] for r in rows] == [a["response_id"]]
+
+
+class FakeSink:
+    """A loopback HTTPS-sink receiver that can go down and come back."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.down = False
+        self.permanent_error = False
+        self.arrivals: list[str] = []
+        self.bad_signatures = 0
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handler(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503)
+        if self.permanent_error:
+            return web.Response(status=400)
+        body = await request.read()
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(request.headers.get(SIGNATURE_HEADER, ""), expected):
+            self.bad_signatures += 1
+            return web.Response(status=401)
+        record = json.loads(body)
+        assert request.headers["Idempotency-Key"] == record["response_id"]
+        self.arrivals.append(record["response_id"])
+        return web.Response(status=201)
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/records", self.handler)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = self.runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/records"
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[FakeSink]:
+    sink = FakeSink("sink-secret")
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+async def feed(state: State, surveys: list[dict[str, Any]]) -> None:
+    for survey in surveys:
+        await state.redis.xadd(state.k_ended, {"record": json.dumps(survey)})
+
+
+async def drain(outbox: Outbox, rounds: int = 200) -> None:
+    for _ in range(rounds):
+        status = await outbox.status()
+        if status["waiting"] + status["in_flight"] == 0:
+            return
+        await outbox.step()
+    raise AssertionError(f"outbox did not drain: {await outbox.status()}")
+
+
+async def test_sink_outage_loses_nothing_and_duplicates_nothing(
+    store: SqlStore, redis: Redis, receiver: FakeSink
+) -> None:
+    https = HttpsSink(receiver.url, Secret("sink-secret"))
+    await https.start()
+    state = State(redis)
+    outbox = Outbox(state, [store, https], FLOWS, lambda: datetime.now(UTC), base_delay=0.001)
+    await outbox.ensure_group()
+    surveys = [ended_survey(i, ["yes", "1", f"comment {i}"]) for i in range(1, 61)]
+    await feed(state, surveys[:20])
+    await drain(outbox)
+    receiver.down = True  # the sink goes down in the middle of the stream
+    await feed(state, surveys[20:40])
+    for _ in range(5):
+        await outbox.step()
+    assert (await outbox.status())["retrying"] > 0
+    await feed(state, surveys[40:])
+    receiver.down = False  # and comes back
+    await drain(outbox)
+    await https.close()
+    expected = sorted(s["survey_id"] for s in surveys)
+    assert sorted(receiver.arrivals) == expected  # each exactly once
+    assert Counter(receiver.arrivals).most_common(1)[0][1] == 1
+    assert receiver.bad_signatures == 0
+    stored = await store.responses(limit=1000)
+    assert sorted(r["response_id"] for r in stored) == expected
+    assert await outbox.status() == {"waiting": 0, "in_flight": 0, "retrying": 0, "dead": 0}
+
+
+async def test_dead_letter_and_replay(store: SqlStore, redis: Redis, receiver: FakeSink) -> None:
+    https = HttpsSink(receiver.url, Secret("sink-secret"))
+    await https.start()
+    state = State(redis)
+    outbox = Outbox(
+        state, [store, https], FLOWS, lambda: datetime.now(UTC), max_attempts=3, base_delay=0
+    )
+    await outbox.ensure_group()
+    receiver.down = True
+    await feed(state, [ended_survey(1, ["yes"]), ended_survey(2, ["no"])])
+    await drain(outbox)
+    assert (await outbox.status())["dead"] == 2  # after three tries each
+    receiver.permanent_error, receiver.down = True, False
+    assert await outbox.replay() == 2
+    await drain(outbox)
+    assert (await outbox.status())["dead"] == 2  # a 400 is not retried
+    receiver.permanent_error = False
+    await outbox.replay()
+    await drain(outbox)
+    await https.close()
+    assert sorted(receiver.arrivals) == [f"{1:032x}", f"{2:032x}"]
+    assert len(await store.responses()) == 2
+
+
+async def test_malformed_entries_are_dead_lettered_with_the_reason(
+    store: SqlStore, redis: Redis
+) -> None:
+    state = State(redis)
+    outbox = Outbox(state, [store], FLOWS, lambda: datetime.now(UTC))
+    await outbox.ensure_group()
+    broken = ended_survey(1, ["yes"])
+    broken["disposition"] = "vanished"
+    await state.redis.xadd(state.k_ended, {"record": "{not json"})
+    await feed(state, [broken, ended_survey(2, ["yes"])])
+    await drain(outbox)
+    dead = await redis.xrange(f"{state.k_ended}:dead")
+    errors = sorted(fields["error"] for _, fields in dead)
+    assert len(errors) == 2
+    assert errors[0].startswith("malformed: Expecting property name")
+    assert "disposition: 'vanished' is not one of" in errors[1]
+    assert [r["response_id"] for r in await store.responses()] == [f"{2:032x}"]
+
+
+async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: Redis) -> None:
+    state = State(redis)
+    dead_one = Outbox(state, [store], FLOWS, lambda: datetime.now(UTC), consumer="dead")
+    await dead_one.ensure_group()
+    await feed(state, [ended_survey(1, ["yes"])])
+    # the first forwarder reads the entry and dies before acknowledging it
+    await redis.xreadgroup("forwarders", "dead", {state.k_ended: ">"}, count=10)
+    await asyncio.sleep(0.05)
+    survivor = Outbox(
+        state, [store], FLOWS, lambda: datetime.now(UTC), consumer="alive", claim_idle_ms=20
+    )
+    assert await survivor.step() == 1
+    assert len(await store.responses()) == 1
+    assert await survivor.status() == {"waiting": 0, "in_flight": 0, "retrying": 0, "dead": 0}
