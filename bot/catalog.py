@@ -36,6 +36,9 @@ class Service:
     drivers: tuple[str, ...] | None = None
     paused: bool = False
     provider: str = ""  # who the trust question names; the agency unless set
+    sample_rate: float = 1.0
+    stale_after: timedelta = timedelta(hours=72)
+    quiet_hours: tuple[int, int] | None = None  # a narrower local window than the law's
 
     def omb_expired(self, now: datetime) -> bool:
         """True when the service's OMB control number has lapsed (in the service's zone)."""
@@ -90,6 +93,9 @@ def parse_catalog(
                     errors.append(
                         FlowError(source, f"{path}.drivers", f"must include {required!r}")
                     )
+        hours = raw.get("quiet_hours")
+        if hours is not None and not hours[0] < hours[1]:
+            errors.append(FlowError(source, f"{path}.quiet_hours", "start must be before end"))
         if raw.get("omb_control_number") and not raw.get("omb_expires"):
             errors.append(
                 FlowError(source, f"{path}.omb_expires", "an OMB control number needs its expiry")
@@ -117,6 +123,11 @@ def parse_catalog(
             drivers=tuple(drivers) if drivers is not None else None,
             paused=raw.get("paused", False),
             provider=raw.get("provider", raw["agency"]),
+            sample_rate=float(raw.get("sample_rate", 1.0)),
+            stale_after=timedelta(hours=raw.get("stale_after_hours", raw.get("expiry_hours", 72))),
+            quiet_hours=(raw["quiet_hours"][0], raw["quiet_hours"][1])
+            if "quiet_hours" in raw
+            else None,
         )
     return services, errors
 

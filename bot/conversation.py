@@ -20,8 +20,9 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
     """Everything to answer to one verified inbound message (often one text, maybe none)."""
     state = rt.state
     person = rt.person(msg.address)
+    scope = rt.scope(msg.channel)
     first, ref, opted_out, record = await state.inbound(
-        f"{msg.channel}:{msg.message_id}", person, msg.channel
+        f"{msg.channel}:{msg.message_id}", person, msg.channel, ("all", scope)
     )
     if not first:
         log.info("inbound duplicate dropped channel=%s", msg.channel)
@@ -31,7 +32,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
     language = _language(msg.text, record)
 
     if word == "stop":
-        first = await state.opt_out(person, f"{msg.channel}:keyword", now.isoformat())
+        first = await state.opt_out(person, scope, f"{msg.channel}:keyword", now.isoformat())
         await end_open_surveys(rt, person, "opted_out")
         log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
         if not first:
@@ -39,7 +40,7 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         return [replies.reply(replies.OPTED_OUT, language, program=_program(rt, record))]
     if opted_out:
         if word == "start":
-            await state.opt_in(person)
+            await state.opt_in(person, scope)
             log.info("opt-in recorded channel=%s", msg.channel)
             return [replies.reply(replies.OPTED_IN, language, program=_program(rt, record))]
         return []  # never a survey message to an opted-out number
@@ -68,6 +69,8 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         return current
 
     updated = await state.update_survey(ref, answer, current=record)
+    if updated is not None and not record.get("first_reply_at"):
+        await state.note_response(person, now)
     if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
     return ["\n".join(out)] if out else []

@@ -7,16 +7,28 @@ import random
 from datetime import datetime, timedelta
 
 from bot import engine
+from bot.catalog import Service
 from bot.errors import SendError
+from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
 from bot.records import ended, ended_by_session
 from bot.runtime import Runtime
 from bot.session import Session
 from bot.state import UNDELIVERABLE, SurveyRecord
+from bot.transactions import PHONE_CHANNELS
 
 log = logging.getLogger("bot.delivery")
 
 MAX_SEND_ATTEMPTS = 6
 STALLED_AFTER = 120.0  # seconds a claimed entry may stay unfinished before another worker retries
+
+
+def _zones(record: SurveyRecord) -> tuple[str, ...]:
+    return recipient_zones(record.get("recipient_timezone"), record["address"], record["channel"])
+
+
+def _window(record: SurveyRecord, service: Service) -> tuple[int, int]:
+    state = record.get("attributes", {}).get("state") or state_for_number(record["address"])
+    return window_for(str(state) if state else None, service.quiet_hours)
 
 
 def backoff(attempt: int) -> float:
@@ -47,9 +59,20 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if outbound is None:
         await _end(rt, ref, "undeliverable", "channel_unavailable")
         return
-    if await state.opted_out(record["person"]):
+    service = rt.services[record["service"]]
+    if await state.opted_out(record["person"], rt.scopes(service, channel)):
         await _end(rt, ref, "suppressed", "opted_out")
         return
+    if record["status"] == "scheduled" and channel in PHONE_CHANNELS:
+        # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
+        allowed = next_allowed(now, _zones(record), _window(record, service))
+        if allowed > now:
+            stale_at = datetime.fromisoformat(record["completed_at"]) + service.stale_after
+            if allowed >= stale_at:
+                await _end(rt, ref, "suppressed", "stale")
+            else:
+                await state.schedule(ref, allowed.timestamp())
+            return
 
     if record["status"] == "sending":
         # A send was under way when a worker died or timed out: ask the provider first.
@@ -65,7 +88,6 @@ async def deliver(rt: Runtime, ref: str) -> None:
         text = record["pending"]
     else:
         flow = rt.flows[record["flow_id"]]
-        service = rt.services[record["service"]]
         step = engine.start(
             flow,
             now=now,
@@ -126,7 +148,8 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
 async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendError) -> None:
     log.warning("send failed survey=%s kind=%s code=%s", record["survey_id"], exc.kind, exc.code)
     if exc.kind == "opted_out":
-        await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
+        scope = rt.scope(record["channel"])
+        await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
         await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
     if not exc.retryable:
@@ -190,7 +213,10 @@ async def _remind(rt: Runtime, ref: str) -> None:
         return current
 
     record = await rt.state.update_survey(ref, remind)
-    if record is None or not texts or await rt.state.opted_out(record["person"]):
+    if record is None or not texts:
+        return
+    service = rt.services[record["service"]]
+    if await rt.state.opted_out(record["person"], rt.scopes(service, record["channel"])):
         return
     outbound = rt.outbound.get(record["channel"])
     if outbound is None:
@@ -228,7 +254,8 @@ async def on_status(rt: Runtime, message_id: str, status: str, error_code: int |
     if record is None:
         return
     if error_code == 21610:
-        await rt.state.opt_out(record["person"], "carrier", rt.clock().isoformat())
+        scope = rt.scope(record["channel"])
+        await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
         await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
     is_invitation = record.get("message_ids", [None])[0] == message_id

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.policy import Decision, decide
+from bot.policy import Decision, Person, decide
 from bot.records import ended, new_record
 from bot.runtime import Runtime
 from bot.transactions import Transaction, validate
@@ -19,11 +21,10 @@ def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict
         "transaction_id": txn.transaction_id,
         "survey_id": survey_id,
         "status": decision.status,
+        "reason": decision.reason,
     }
     if decision.send_at is not None:
         out["send_at"] = decision.send_at.isoformat()
-    if decision.reason is not None:
-        out["reason"] = decision.reason
     return out
 
 
@@ -48,40 +49,42 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
         if k is not None:
             results[i] = json.loads(k)
     people = [(rt.person(t.to), t.channel) for _, t in fresh]
-    statuses = await rt.state.people(people)
-    for (i, txn), (person, _), (opted_out, open_service) in zip(
-        fresh, people, statuses, strict=True
-    ):
-        results[i] = await _record(rt, txn, person, opted_out, open_service)
+    known_people = await rt.state.people(people)
+    for (i, txn), (person_id, _), person in zip(fresh, people, known_people, strict=True):
+        results[i] = await _record(rt, txn, person_id, person)
     return results, invalid
 
 
-async def _record(
-    rt: Runtime, txn: Transaction, person: str, opted_out: bool, open_service: str | None
-) -> dict[str, Any]:
+async def _record(rt: Runtime, txn: Transaction, person_id: str, person: Person) -> dict[str, Any]:
     now = rt.clock()
     service = rt.services[txn.service]
     flow = rt.flows[service.flow]
-    for _ in range(2):
-        decision = decide(txn, service, now, opted_out=opted_out, open_survey_service=open_service)
+    limits = rt.limits
+    for _ in range(3):
+        decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
         survey_id = uuid.uuid4().hex
-        record = new_record(survey_id, txn, service, flow, person, now, decision.send_at)
+        record = new_record(survey_id, txn, service, flow, person_id, now, decision)
         body = _decision_json(txn, survey_id, decision)
         scheduled = decision.status == "scheduled"
         result = await rt.state.record_intake(
             txn_id=txn.transaction_id,
             decision=body,
-            person=person,
+            person=person_id,
             channel=txn.channel,
             survey=record if scheduled else None,
             send_at=decision.send_at.timestamp() if decision.send_at else 0.0,
             ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
             txn_ttl=TXN_TTL,
             survey_ttl=rt.survey_ttl(service),
+            cap_since=(now - limits.after_invitation).timestamp(),
         )
-        if result.outcome != "conflict":
+        if result.outcome == "conflict":
+            # Another survey for this person was scheduled meanwhile: decide again knowing it.
+            person = replace(person, open_survey_service=result.value.split(":", 1)[0])
+        elif result.outcome == "capped":
+            invited = datetime.fromtimestamp(float(result.value), UTC)
+            person = replace(person, last_invited=invited)
+        else:
             loaded: dict[str, Any] = json.loads(result.value)
             return loaded
-        # Another survey for this person was scheduled meanwhile: decide again knowing it.
-        open_service = result.value.split(":", 1)[0]
-    raise RuntimeError("intake conflict did not resolve")  # pragma: no cover
+    raise RuntimeError("intake did not settle")  # pragma: no cover

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.catalog import Service
 from bot.flow import Flow
+from bot.policy import Decision
 from bot.session import Session, disposition
 from bot.state import SurveyRecord
 from bot.transactions import Transaction
@@ -19,9 +20,9 @@ def new_record(
     flow: Flow,
     person: str,
     now: datetime,
-    send_at: datetime | None,
+    decision: Decision,
 ) -> SurveyRecord:
-    """A survey as scheduled (or as suppressed, when ``send_at`` is None)."""
+    """A survey as decided: scheduled, or suppressed (``decision.send_at`` is None)."""
     return {
         "survey_id": survey_id,
         "transaction_id": txn.transaction_id,
@@ -31,12 +32,14 @@ def new_record(
         "address": txn.to,
         "language": flow.language_for(txn.language or service.language),
         "timezone": txn.timezone or service.timezone,
+        "recipient_timezone": txn.timezone,
         "flow_id": flow.id,
         "flow_version": flow.version,
         "attributes": txn.attributes,
         "completed_at": (txn.completed_at or now).isoformat(),
         "received_at": now.isoformat(),
-        "send_at": send_at.isoformat() if send_at else None,
+        "send_at": decision.send_at.isoformat() if decision.send_at else None,
+        "decision": {"status": decision.status, "reason": decision.reason},
         "status": "scheduled",
         "send_attempts": 0,
         "message_ids": [],

@@ -73,6 +73,7 @@ def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
         "respondent": survey["person"],
         "disposition": survey["disposition"],
         "reason": survey.get("reason"),
+        "decision": survey.get("decision"),
         "timestamps": {
             "transaction": survey["completed_at"],
             "received": survey["received_at"],

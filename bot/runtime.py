@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.catalog import Service
 from bot.channels import Outbound
 from bot.flow import Flow
 from bot.outbox import Outbox
+from bot.policy import Limits, scopes
 from bot.pseudonym import pseudonym
 from bot.settings import Settings
 from bot.sinks import ResponseStore
@@ -35,6 +36,30 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     store: ResponseStore | None = None
     outbox: Outbox | None = None
+
+    def sender(self, channel: str) -> str:
+        """Who sends on a channel, for consent scopes: the Twilio sender for phone channels."""
+        if channel in ("sms", "whatsapp"):
+            s = self.settings
+            return s.twilio_messaging_service_sid or s.twilio_from_number or "twilio"
+        return channel
+
+    def scope(self, channel: str) -> str:
+        """The consent scope a STOP on this channel records."""
+        return f"sender:{self.sender(channel)}"
+
+    def scopes(self, service: Service | None, channel: str) -> frozenset[str]:
+        """Every scope whose opt-out forbids sending this service's survey on this channel."""
+        if service is None:
+            return frozenset({"all", self.scope(channel)})
+        return scopes(service, self.sender(channel))
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            after_invitation=timedelta(days=self.settings.invitation_cooldown_days),
+            after_response=timedelta(days=self.settings.response_cooldown_days),
+        )
 
     def person(self, address: str) -> str:
         """The pseudonym of an address (phone number or chat id)."""

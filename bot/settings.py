@@ -76,6 +76,8 @@ class Settings:
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
     outbox_max_attempts: int = 8
+    invitation_cooldown_days: float = 30.0
+    response_cooldown_days: float = 90.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +87,12 @@ class Settings:
         try:
             port = int(env.get("PORT", defaults.port))
             max_attempts = int(env.get("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts))
+            invite_days = float(
+                env.get("INVITATION_COOLDOWN_DAYS", defaults.invitation_cooldown_days)
+            )
+            response_days = float(
+                env.get("RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
+            )
             timeout = float(env.get("TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout))
         except ValueError as exc:
             raise ConfigError(f"invalid number in settings: {exc}") from None
@@ -118,6 +126,8 @@ class Settings:
             sink_urls=tuple(u.strip() for u in env.get("SINK_URLS", "").split(",") if u.strip()),
             sink_secret=_secret(env, "SINK_SECRET"),
             outbox_max_attempts=max_attempts,
+            invitation_cooldown_days=invite_days,
+            response_cooldown_days=response_days,
         )
 
     def check(self) -> None:

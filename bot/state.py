@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from bot.policy import Person
 
 SurveyRecord = dict[str, Any]
 DAY = 86_400
@@ -37,9 +40,15 @@ _INTAKE = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {'exists', existing} end
 if ARGV[2] == 'scheduled' then
-  if redis.call('HSETNX', KEYS[4], ARGV[5], ARGV[4]) == 0 then
-    return {'conflict', redis.call('HGET', KEYS[4], ARGV[5])}
+  local open = redis.call('HGET', KEYS[4], ARGV[5])
+  if open then return {'conflict', open} end
+  local last = tonumber(redis.call('HGET', KEYS[7], 'invited') or '0')
+  if tonumber(ARGV[11]) > 0 and last >= tonumber(ARGV[11]) then
+    return {'capped', tostring(last)}
   end
+  redis.call('HSET', KEYS[4], ARGV[5], ARGV[4])
+  -- the invitation counts against the cap from the moment it is scheduled
+  redis.call('HSET', KEYS[7], 'invited', ARGV[6])
   redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[8])
   redis.call('ZADD', KEYS[3], ARGV[6], ARGV[10])
 else
@@ -88,7 +97,10 @@ return 1
 _INBOUND = """
 local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
 local open = redis.call('HGET', KEYS[2], ARGV[1])
-local optout = redis.call('EXISTS', KEYS[3])
+local optout = 0
+for i = 4, #ARGV do
+  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then optout = 1 end
+end
 local record = ''
 if first and open then
   local id = string.sub(open, string.find(open, ':', 1, true) + 1)
@@ -128,6 +140,10 @@ class Script:
     async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
         command = self.redis.execute_command  # untyped in redis-py
         return await command("EVALSHA", self.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromtimestamp(float(value), UTC) if value else None
 
 
 def survey_ref(person: str, survey_id: str) -> str:
@@ -174,6 +190,9 @@ class State:
     def k_optout(self, person: str) -> str:
         return f"{self.p}:optout:{{{person}}}"
 
+    def k_person(self, person: str) -> str:
+        return f"{self.p}:person:{{{person}}}"
+
     def k_notice(self, person: str) -> str:
         return f"{self.p}:notice:{{{person}}}"
 
@@ -219,17 +238,26 @@ class State:
         values = await self.redis.mget([self.k_txn(t) for t in txn_ids])
         return cast(list[str | None], values)
 
-    async def people(self, people: list[tuple[str, str]]) -> list[tuple[bool, str | None]]:
-        """For each (pseudonym, channel): opted out?, and the open survey's service."""
+    async def people(self, people: list[tuple[str, str]]) -> list[Person]:
+        """For each (pseudonym, channel): consent scopes opted out of, the open survey's
+        service on that channel, and when the person was last invited and last responded."""
         pipe = self.redis.pipeline(transaction=False)
         for person, channel in people:
-            pipe.exists(self.k_optout(person))
+            pipe.hkeys(self.k_optout(person))
             pipe.hget(self.k_open(person), channel)
+            pipe.hmget(self.k_person(person), ["invited", "responded"])
         raw = await pipe.execute()
-        out: list[tuple[bool, str | None]] = []
-        for i in range(0, len(raw), 2):
-            open_value = raw[i + 1]
-            out.append((bool(raw[i]), open_value.split(":", 1)[0] if open_value else None))
+        out: list[Person] = []
+        for i in range(0, len(raw), 3):
+            scopes, open_value, (invited, responded) = raw[i : i + 3]
+            out.append(
+                Person(
+                    opted_out=frozenset(scopes),
+                    open_survey_service=open_value.split(":", 1)[0] if open_value else None,
+                    last_invited=_moment(invited),
+                    last_responded=_moment(responded),
+                )
+            )
         return out
 
     async def record_intake(
@@ -244,8 +272,13 @@ class State:
         ended: SurveyRecord | None,
         txn_ttl: int,
         survey_ttl: int,
+        cap_since: float = 0.0,
     ) -> IntakeResult:
-        """Record a decision once per transaction id, scheduling the survey atomically."""
+        """Record a decision once per transaction id, scheduling the survey atomically.
+
+        Outcomes: ``ok``; ``exists`` (the first decision); ``conflict`` (another survey is
+        open for the person on the channel); ``capped`` (invited at or after ``cap_since``).
+        """
         survey_id = decision["survey_id"]
         ref = survey_ref(person, survey_id)
         service = survey["service"] if survey else ""
@@ -257,6 +290,7 @@ class State:
                 self.k_open(person),
                 self.k_ended,
                 self.k_ended_count,
+                self.k_person(person),
             ],
             args=[
                 json.dumps(decision),
@@ -269,6 +303,7 @@ class State:
                 survey_ttl,
                 json.dumps(ended) if ended else "",
                 ref,
+                cap_since,
             ],
         )
         return IntakeResult(str(result[0]), str(result[1]))
@@ -369,26 +404,33 @@ class State:
         return int(due) + int(timers)
 
     # consent
-    async def opted_out(self, person: str) -> bool:
-        return bool(await self.redis.exists(self.k_optout(person)))
+    async def opted_out(self, person: str, scopes: Iterable[str]) -> bool:
+        """True when the person opted out under any of these scopes."""
+        values = await self.redis.hmget(self.k_optout(person), list(scopes))
+        return any(v is not None for v in values)
 
-    async def opt_out(self, person: str, source: str, at: str) -> bool:
-        """Record an opt-out; True when it is new (so confirm it once only)."""
+    async def opt_out(self, person: str, scope: str, source: str, at: str) -> bool:
+        """Record an opt-out under a scope; True when it is new (so confirm it once only)."""
         value = json.dumps({"source": source, "at": at})
-        return bool(await self.redis.set(self.k_optout(person), value, nx=True))
+        return bool(await self.redis.hsetnx(self.k_optout(person), scope, value))
 
-    async def opt_in(self, person: str) -> bool:
-        return bool(await self.redis.delete(self.k_optout(person)))
+    async def opt_in(self, person: str, scope: str) -> bool:
+        """Lift an opt-out under a scope (and a blanket one); True when there was one."""
+        return bool(await self.redis.hdel(self.k_optout(person), scope, "all"))
+
+    async def note_response(self, person: str, at: datetime) -> None:
+        """The person answered: the response cool-down starts now."""
+        await self.redis.hset(self.k_person(person), "responded", at.timestamp())
 
     # inbound messages
     async def inbound(
-        self, message_id: str, person: str, channel: str
+        self, message_id: str, person: str, channel: str, scopes: Iterable[str]
     ) -> tuple[bool, str | None, bool, SurveyRecord | None]:
         """In one round trip: is this message id new?, the person's open survey on this
-        channel (reference and record), and whether the person has opted out."""
+        channel (reference and record), and whether the person has opted out (any scope)."""
         first, open_value, opted_out, raw = await self._inbound(
             keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
-            args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY],
+            args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY, *scopes],
         )
         ref = survey_ref(person, str(open_value).split(":", 1)[1]) if open_value else None
         record = cast(SurveyRecord, json.loads(raw)) if raw else None

@@ -275,7 +275,8 @@ async def test_permanent_send_errors(
     await invite(bot)
     [record] = await ended_records(redis)
     assert record["disposition"] == disposition
-    assert await bot.rt.state.opted_out(bot.rt.person(PHONE)) is opted_out
+    scopes = bot.rt.scopes(bot.rt.services["benefits-application"], "sms")
+    assert await bot.rt.state.opted_out(bot.rt.person(PHONE), scopes) is opted_out
     bot.clock.advance(hours=1)
     await delivery.deliver_due(bot.rt)
     assert bot.fake.requests == 1  # never retried
@@ -412,7 +413,7 @@ async def test_carrier_opt_out_in_status_callback(bot: Bot, redis: Redis) -> Non
     await invite(bot)
     [message] = bot.fake.sent_to(PHONE)
     assert await bot.status(message, "failed", code=21610) == 204
-    assert await bot.rt.state.opted_out(bot.rt.person(PHONE))
+    assert await bot.rt.state.opted_out(bot.rt.person(PHONE), ["sender:+12025550100"])
     [record] = await ended_records(redis)
     assert record["disposition"] == "opted_out"
 

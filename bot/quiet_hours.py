@@ -1,0 +1,126 @@
+"""When a text message may be sent: 8:00-21:00 in the recipient's local time (stricter in some
+states), never on a US federal holiday, deferred to the next allowed moment, never dropped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+import phonenumbers
+from phonenumbers import geocoder
+from phonenumbers import timezone as number_zones
+
+DEFAULT_WINDOW = (8, 21)
+# Stricter calling-hour windows in state law (configurable defaults, local hours [start, end)).
+STATE_WINDOWS: dict[str, tuple[int, int]] = {
+    "FL": (8, 20),
+    "OK": (8, 21),
+    "WA": (8, 20),
+    "MD": (8, 20),
+    "CT": (9, 20),
+}
+# Used when the zone cannot be known: a send must be allowed in every one of them.
+NATIONAL_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
+)  # fmt: skip
+STATES = {
+    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
+    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
+    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
+    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
+    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
+    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
+    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
+    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
+    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
+    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
+    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Washington D.C.": "DC",
+    "Puerto Rico": "PR",
+}  # fmt: skip
+
+
+@cache
+def _holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("US", years=year, categories=("public",))
+
+
+def is_federal_holiday(day: date) -> bool:
+    """True on a US federal holiday (observed dates included)."""
+    return day in _holidays(day.year)
+
+
+def zones_for_number(number: str) -> tuple[str, ...]:
+    """The time zones a phone number may be in; the national set when it cannot be told."""
+    try:
+        parsed = phonenumbers.parse(number, "US")
+    except phonenumbers.NumberParseException:
+        return NATIONAL_ZONES
+    zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown")
+    if not zones or len(zones) > 4:  # toll-free and non-geographic numbers
+        return NATIONAL_ZONES
+    return zones
+
+
+def state_for_number(number: str) -> str | None:
+    """The US state (two letters) a phone number's area code belongs to, if known."""
+    try:
+        parsed = phonenumbers.parse(number, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    place = geocoder.description_for_number(parsed, "en")
+    if place in STATES:
+        return STATES[place]
+    tail = place.rsplit(", ", 1)[-1] if ", " in place else ""
+    return tail if tail in STATES.values() else None
+
+
+def window_for(state: str | None, override: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The local sending window: a service's own, else the state's, else 8:00-21:00.
+
+    A service's window can only narrow the state's (the stricter rule always wins).
+    """
+    base = STATE_WINDOWS.get(state or "", DEFAULT_WINDOW)
+    if override is None:
+        return base
+    return max(base[0], override[0]), min(base[1], override[1])
+
+
+def _next_in_zone(moment: datetime, zone: str, window: tuple[int, int]) -> datetime:
+    """The first moment at or after ``moment`` inside the window in one zone."""
+    tz = ZoneInfo(zone)
+    local = moment.astimezone(tz)
+    start, end = window
+    for _ in range(14):  # a fortnight covers any run of holidays and weekends
+        day = local.date()
+        opens = datetime.combine(day, time(start), tz)
+        closes = datetime.combine(day, time(end), tz) if end < 24 else opens + timedelta(hours=24)
+        if not is_federal_holiday(day):
+            if local < opens:
+                return opens
+            if local < closes:
+                return local
+        local = datetime.combine(day + timedelta(days=1), time(0), tz)
+    raise ValueError("no sending window in two weeks")
+
+
+def next_allowed(moment: datetime, zones: tuple[str, ...], window: tuple[int, int]) -> datetime:
+    """The first moment at or after ``moment`` inside the window in every one of ``zones``."""
+    candidate = moment
+    for _ in range(50):
+        latest = max(_next_in_zone(candidate, zone, window) for zone in zones)
+        if latest == candidate:
+            return candidate
+        candidate = latest
+    raise ValueError("the sending windows of these zones never overlap")
+
+
+def recipient_zones(transaction_zone: str | None, address: str, channel: str) -> tuple[str, ...]:
+    """Time zone from the transaction, else from the number, else the national set."""
+    if transaction_zone:
+        return (transaction_zone,)
+    if channel in ("sms", "whatsapp"):
+        return zones_for_number(address)
+    return NATIONAL_ZONES
