@@ -59,6 +59,8 @@ def serve_bot(port: int, ready: mp.synchronize.Event) -> None:
             twilio_auth_token=Secret(TOKEN),
             twilio_from_number="+12025550100",
             twilio_api_base_url=fake.base_url,
+            send_rate=10_000.0,
+            send_burst=10_000.0,
         )
         app = create_app(settings, worker=True, channels=[TwilioChannel(settings)])
         runner = web.AppRunner(app, access_log=None)
@@ -147,7 +149,7 @@ async def prepare(base: str, people: int) -> None:
             ) as r:
                 assert r.status == 202, await r.text()
     redis = Redis.from_url(REDIS_URL, decode_responses=True)
-    while await redis.zcard("fb:due") or await redis.zcard("fb:due:inflight"):
+    while await redis.zcard("fb:due") or await redis.xlen("fb:send"):
         await asyncio.sleep(0.2)
     await asyncio.sleep(0.5)
     await redis.aclose()

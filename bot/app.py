@@ -80,6 +80,7 @@ async def open_runtime(
                 await sink.start()
                 started.append(sink)
             state = State(redis)
+            await state.ensure_send_group()
             outbox = Outbox(
                 state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from bot.errors import SendError
 from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
 from bot.records import ended, ended_by_session
 from bot.runtime import Runtime
+from bot.segments import segment_info
 from bot.session import Session
 from bot.state import UNDELIVERABLE, SurveyRecord
 from bot.transactions import PHONE_CHANNELS
@@ -19,7 +21,6 @@ from bot.transactions import PHONE_CHANNELS
 log = logging.getLogger("bot.delivery")
 
 MAX_SEND_ATTEMPTS = 6
-STALLED_AFTER = 120.0  # seconds a claimed entry may stay unfinished before another worker retries
 
 
 def _zones(record: SurveyRecord) -> tuple[str, ...]:
@@ -36,15 +37,31 @@ def backoff(attempt: int) -> float:
     return float(random.uniform(0.5, 1.0) * min(3600.0, 15.0 * 2.0**attempt))
 
 
-async def deliver_due(rt: Runtime, limit: int = 100) -> int:
-    """Send every invitation that is due; returns how many were handled."""
-    ids = await rt.state.claim_due(rt.clock().timestamp(), limit)
-    for ref in ids:
-        try:
-            await deliver(rt, ref)
-        finally:
-            await rt.state.finish_due(ref)
-    return len(ids)
+async def deliver_due(rt: Runtime, limit: int = 100, block_ms: int = 0) -> int:
+    """Send the invitations that are due; returns how many were handled.
+
+    Due invitations move from the schedule to a stream read by a consumer group, so any
+    number of workers share them; an entry is acknowledged only when its send is settled, and
+    one a dead worker left behind is taken over after ``STALLED_AFTER_SECONDS``.
+    """
+    await rt.state.pump_due(rt.clock().timestamp())
+    stalled_ms = int(rt.settings.stalled_after * 1000)
+    entries = await rt.state.take_sends(
+        rt.consumer, count=limit, stalled_ms=stalled_ms, block_ms=block_ms
+    )
+    for entry_id, ref in entries:
+        await deliver(rt, ref)
+        await rt.state.done_send(entry_id)
+    return len(entries)
+
+
+async def throttle(rt: Runtime, channel: str, text: str) -> None:
+    """Wait for the sender's capacity: a token bucket in segments per second, in Redis, shared
+    by every worker."""
+    segments = segment_info(text).segments
+    rate, burst = rt.settings.send_rate, rt.settings.send_burst
+    while wait := await rt.state.take_capacity(rt.sender(channel), segments, rate, burst):
+        await asyncio.sleep(wait)
 
 
 async def deliver(rt: Runtime, ref: str) -> None:
@@ -113,6 +130,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
         if updated is None or updated["status"] != "sending":
             return
 
+    await throttle(rt, channel, text)
     try:
         sent = await outbound.send(channel, address, text)
     except SendError as exc:
@@ -221,8 +239,10 @@ async def _remind(rt: Runtime, ref: str) -> None:
     outbound = rt.outbound.get(record["channel"])
     if outbound is None:
         return
+    text = "\n".join(texts)
+    await throttle(rt, record["channel"], text)
     try:
-        sent = await outbound.send(record["channel"], record["address"], "\n".join(texts))
+        sent = await outbound.send(record["channel"], record["address"], text)
     except SendError as exc:
         # One reminder at most: a failed one is not retried.
         log.warning("reminder failed survey=%s kind=%s", record["survey_id"], exc.kind)
@@ -273,6 +293,6 @@ async def on_status(rt: Runtime, message_id: str, status: str, error_code: int |
 
 
 async def recover(rt: Runtime) -> int:
-    """Requeue work whose worker died; a survey left ``sending`` is looked up, not resent."""
+    """Requeue timers whose worker died (invitations are taken over from the stream)."""
     now = rt.clock().timestamp()
-    return await rt.state.recover_stalled(now - STALLED_AFTER, now)
+    return await rt.state.recover_stalled_timers(now - rt.settings.stalled_after, now)

@@ -131,6 +131,8 @@ async def run_demo(
         twilio_auth_token=Secret(fake.auth_token),
         twilio_from_number=FROM_NUMBER,
         twilio_api_base_url=fake.base_url,
+        send_rate=500.0,  # a short code's capacity, so the demo is quick
+        send_burst=500.0,
     )
     app = create_app(settings, worker=True, clock=_business_hours_clock())
     runner = web.AppRunner(app, access_log=None)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +39,8 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     store: ResponseStore | None = None
     outbox: Outbox | None = None
+    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
+                          f"{secrets.token_hex(3)}")  # fmt: skip
 
     def sender(self, channel: str) -> str:
         """Who sends on a channel, for consent scopes: the Twilio sender for phone channels."""

@@ -76,6 +76,9 @@ class Settings:
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
     outbox_max_attempts: int = 8
+    send_rate: float = 1.0  # message segments per second per sender (long code 1, TF 3, SC 100)
+    send_burst: float = 1.0
+    stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
 
@@ -94,6 +97,9 @@ class Settings:
                 env.get("RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
             )
             timeout = float(env.get("TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout))
+            send_rate = float(env.get("SEND_RATE", defaults.send_rate))
+            send_burst = float(env.get("SEND_BURST", env.get("SEND_RATE", defaults.send_burst)))
+            stalled_after = float(env.get("STALLED_AFTER_SECONDS", defaults.stalled_after))
         except ValueError as exc:
             raise ConfigError(f"invalid number in settings: {exc}") from None
         channels = tuple(
@@ -128,6 +134,9 @@ class Settings:
             outbox_max_attempts=max_attempts,
             invitation_cooldown_days=invite_days,
             response_cooldown_days=response_days,
+            send_rate=send_rate,
+            send_burst=send_burst,
+            stalled_after=stalled_after,
         )
 
     def check(self) -> None:
@@ -146,6 +155,8 @@ class Settings:
                     "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set "
                     "(the sms/whatsapp channel needs a sender)"
                 )
+        if self.send_rate <= 0 or self.send_burst <= 0:
+            problems.append("SEND_RATE and SEND_BURST must be positive")
         if self.sink_urls and not self.sink_secret:
             problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
         for url in self.sink_urls:

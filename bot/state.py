@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from bot.policy import Person
 
 SurveyRecord = dict[str, Any]
+SEND_GROUP = "senders"
 DAY = 86_400
 
 # Status ranks: a callback may arrive late; a message's status never moves backwards.
@@ -65,6 +66,36 @@ for _, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[1], id)
 end
 return ids
+"""
+_PUMP = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(ids) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('XADD', KEYS[2], '*', 'ref', id)
+end
+return #ids
+"""
+# A token bucket per sender, in message segments: returns 0 when the cost was taken, else the
+# seconds to wait. ARGV[5] = '1' takes the cost even if that leaves the bucket in debt
+# (replies that Twilio sends inline still use the sender's capacity).
+_BUCKET = """
+if redis.replicate_commands then redis.replicate_commands() end
+local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1e6
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= cost or ARGV[4] == '1' then
+  tokens = tokens - cost
+else
+  wait = (cost - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+return tostring(wait)
 """
 _RECOVER = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
@@ -168,6 +199,8 @@ class State:
         self.p = prefix
         self._intake = Script(redis, _INTAKE)
         self._claim = Script(redis, _CLAIM)
+        self._pump = Script(redis, _PUMP)
+        self._bucket = Script(redis, _BUCKET)
         self._recover = Script(redis, _RECOVER)
         self._status = Script(redis, _STATUS)
         self._cas = Script(redis, _CAS)
@@ -207,8 +240,11 @@ class State:
         return f"{self.p}:due"
 
     @property
-    def k_due_inflight(self) -> str:
-        return f"{self.p}:due:inflight"
+    def k_send(self) -> str:
+        return f"{self.p}:send"
+
+    def k_bucket(self, sender: str) -> str:
+        return f"{self.p}:bucket:{{{sender}}}"
 
     @property
     def k_timers(self) -> str:
@@ -372,36 +408,77 @@ class State:
         return [cast(SurveyRecord, json.loads(fields["record"])) for _, fields in entries]
 
     # queues
-    async def claim_due(self, now: float, limit: int = 100) -> list[str]:
-        ids = await self._claim(keys=[self.k_due, self.k_due_inflight], args=[now, limit])
-        return [str(i) for i in ids]
+    async def ensure_send_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.k_send, SEND_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def pump_due(self, now: float, limit: int = 500) -> int:
+        """Move invitations whose time has come from the schedule to the send stream."""
+        return int(await self._pump(keys=[self.k_due, self.k_send], args=[now, limit]))
+
+    async def take_sends(
+        self, consumer: str, *, count: int = 100, stalled_ms: int, block_ms: int = 0
+    ) -> list[tuple[str, str]]:
+        """Send-stream entries for this worker: first those a dead worker left unfinished for
+        ``stalled_ms``, then new ones. Each is (entry id, survey reference)."""
+        claimed = await self.redis.xautoclaim(
+            self.k_send, SEND_GROUP, consumer, stalled_ms, "0-0", count=count
+        )
+        # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
+        entries = cast(list[tuple[str, dict[str, str]]], [e for e in claimed[1] if e[1]])
+        if len(entries) < count:
+            fresh = cast(
+                list[tuple[str, list[tuple[str, dict[str, str]]]]],
+                await self.redis.xreadgroup(
+                    SEND_GROUP,
+                    consumer,
+                    {self.k_send: ">"},
+                    count=count - len(entries),
+                    block=block_ms or None,
+                ),
+            )
+            for _stream, items in fresh or []:
+                entries.extend((i, f) for i, f in items if f)
+        return [(i, f["ref"]) for i, f in entries]
+
+    async def done_send(self, entry_id: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xack(self.k_send, SEND_GROUP, entry_id)
+        pipe.xdel(self.k_send, entry_id)
+        await pipe.execute()
 
     async def claim_timers(self, now: float, limit: int = 100) -> list[str]:
         ids = await self._claim(keys=[self.k_timers, self.k_timers_inflight], args=[now, limit])
         return [str(i) for i in ids]
 
-    async def finish_due(self, ref: str) -> None:
-        await self.redis.zrem(self.k_due_inflight, ref)
-
     async def finish_timer(self, member: str) -> None:
         await self.redis.zrem(self.k_timers_inflight, member)
 
     async def schedule(self, ref: str, when: float) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(self.k_due, {ref: when})
-        pipe.zrem(self.k_due_inflight, ref)
-        await pipe.execute()
+        await self.redis.zadd(self.k_due, {ref: when})
 
     async def set_timer(self, member: str, when: float) -> None:
         await self.redis.zadd(self.k_timers, {member: when})
 
-    async def recover_stalled(self, older_than: float, now: float) -> int:
-        """Put work claimed by a worker that died back on its queue."""
-        due = await self._recover(keys=[self.k_due, self.k_due_inflight], args=[older_than, now])
-        timers = await self._recover(
+    async def recover_stalled_timers(self, older_than: float, now: float) -> int:
+        """Put timers claimed by a worker that died back on their queue."""
+        moved = await self._recover(
             keys=[self.k_timers, self.k_timers_inflight], args=[older_than, now]
         )
-        return int(due) + int(timers)
+        return int(moved)
+
+    async def take_capacity(
+        self, sender: str, segments: int, rate: float, burst: float, *, force: bool = False
+    ) -> float:
+        """Take ``segments`` from the sender's bucket; 0.0 when taken, else seconds to wait."""
+        wait = await self._bucket(
+            keys=[self.k_bucket(sender)],
+            args=[rate, max(burst, segments), segments, "1" if force else "0"],
+        )
+        return float(wait)
 
     # consent
     async def opted_out(self, person: str, scopes: Iterable[str]) -> bool:

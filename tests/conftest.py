@@ -72,6 +72,8 @@ def make_settings(fake: FakeTwilio, data_dir: Path, **changes: Any) -> Settings:
         twilio_from_number="+12025550100",
         twilio_api_base_url=fake.base_url,
         twilio_send_timeout=2.0,
+        send_rate=1000.0,
+        send_burst=1000.0,
     )
     return replace(base, **changes)
 
