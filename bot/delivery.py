@@ -37,22 +37,29 @@ def backoff(attempt: int) -> float:
     return float(random.uniform(0.5, 1.0) * min(3600.0, 15.0 * 2.0**attempt))
 
 
-async def deliver_due(rt: Runtime, limit: int = 100, block_ms: int = 0) -> int:
+async def deliver_due(
+    rt: Runtime, limit: int = 100, block_ms: int = 0, stop: asyncio.Event | None = None
+) -> int:
     """Send the invitations that are due; returns how many were handled.
 
     Due invitations move from the schedule to a stream read by a consumer group, so any
     number of workers share them; an entry is acknowledged only when its send is settled, and
-    one a dead worker left behind is taken over after ``STALLED_AFTER_SECONDS``.
+    one a dead worker left behind is taken over after ``STALLED_AFTER_SECONDS``. When ``stop``
+    is set the send in hand is finished and the rest are left unacknowledged for another worker.
     """
     await rt.state.pump_due(rt.clock().timestamp())
     stalled_ms = int(rt.settings.stalled_after * 1000)
     entries = await rt.state.take_sends(
         rt.consumer, count=limit, stalled_ms=stalled_ms, block_ms=block_ms
     )
+    handled = 0
     for entry_id, ref in entries:
+        if stop is not None and stop.is_set():
+            break
         await deliver(rt, ref)
         await rt.state.done_send(entry_id)
-    return len(entries)
+        handled += 1
+    return handled
 
 
 async def throttle(rt: Runtime, channel: str, text: str) -> None:

@@ -34,7 +34,7 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
             if loop.time() >= next_recover:
                 await delivery.recover(rt)
                 next_recover = loop.time() + RECOVER_EVERY
-            handled = await delivery.deliver_due(rt) + await delivery.run_timers(rt)
+            handled = await delivery.deliver_due(rt, stop=stop) + await delivery.run_timers(rt)
         except RedisError as exc:
             log.error("redis error in worker: %s", type(exc).__name__)
             await asyncio.sleep(1.0)

@@ -1,0 +1,162 @@
+"""Crash safety with real worker processes: SIGKILL half-way loses and repeats nothing;
+SIGTERM finishes what is in hand and acknowledges nothing unfinished."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+from adapters.twilio_fake import FakeTwilio
+from bot import intake
+from bot.app import open_runtime
+from bot.quiet_hours import is_federal_holiday
+from bot.settings import Secret, Settings
+
+from .conftest import REDIS_URL
+
+
+def daytime_zone() -> str:
+    """A zone where it is now mid-day on an ordinary day, so quiet hours defer nothing."""
+    now = datetime.now(UTC)
+    for offset in range(-12, 13):
+        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+        local = now.astimezone(ZoneInfo(zone))
+        if 10 <= local.hour < 18 and not is_federal_holiday(local.date()):
+            return zone
+    raise AssertionError("no daytime zone")  # pragma: no cover
+
+
+def worker_env(fake: FakeTwilio, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "REDIS_URL": REDIS_URL,
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": "",
+        "API_TOKEN": "api-token",
+        "ADMIN_TOKEN": "admin-token",
+        "PSEUDONYM_KEY": "pseudonym-key",
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM_NUMBER": "+12025550100",
+        "TWILIO_API_BASE_URL": fake.base_url,
+        "PUBLIC_BASE_URL": "https://feedback.example.gov",
+        "SEND_RATE": "10000",
+        "STALLED_AFTER_SECONDS": "2",
+        "CHANNELS": "sms",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def settings_for(fake: FakeTwilio, data_dir: Path) -> Settings:
+    return Settings(
+        redis_url=REDIS_URL,
+        data_dir=data_dir,
+        pseudonym_key=Secret("pseudonym-key"),
+        twilio_account_sid=fake.account_sid,
+        twilio_auth_token=Secret(fake.auth_token),
+        twilio_from_number="+12025550100",
+        twilio_api_base_url=fake.base_url,
+        channels=("sms",),
+    )
+
+
+async def schedule(settings: Settings, count: int) -> None:
+    zone = daytime_zone()
+    async with open_runtime(settings, channels=[]) as rt:
+        for start in range(0, count, 1000):
+            items: list[Any] = [
+                {"transaction_id": f"fault-{i}", "service": "benefits-application",
+                 "channel": "sms", "to": f"+1202555{1000 + i:04d}", "timezone": zone}
+                for i in range(start, min(count, start + 1000))
+            ]  # fmt: skip
+            results, invalid = await intake.accept(rt, items)
+            assert not invalid
+            assert all(r["status"] == "scheduled" for r in results), results[:3]
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "worker"], env=env, stdout=out, stderr=out
+        )
+
+
+async def wait_for(condition: Any, timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+async def test_sigkill_half_way_sends_every_survey_exactly_once(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    count = 2000
+    fake_twilio.delay = 0.002  # a send takes a moment, so the kill can land mid-request
+    await schedule(settings_for(fake_twilio, tmp_path), count)
+    env = worker_env(fake_twilio, tmp_path)
+    first, second = start_worker(env, tmp_path / "w1.log"), start_worker(env, tmp_path / "w2.log")
+    try:
+        await wait_for(lambda: len(fake_twilio.messages) >= count // 2, 120)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        await wait_for(lambda: len(fake_twilio.messages) >= count, 180)
+        await asyncio.sleep(3)  # anything still to come would be a duplicate
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+    per_number = Counter(m.to for m in fake_twilio.messages)
+    assert len(per_number) == count
+    assert max(per_number.values()) == 1
+    assert (await redis.xpending("fb:send", "senders"))["pending"] == 0
+
+
+async def test_sigterm_finishes_in_flight_sends_and_exits(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    fake_twilio.delay = 0.3  # every send is slow: SIGTERM will find one in flight
+    await schedule(settings_for(fake_twilio, tmp_path), 20)
+    worker = start_worker(worker_env(fake_twilio, tmp_path), tmp_path / "worker.log")
+    try:
+        await wait_for(lambda: fake_twilio.requests >= 2, 60)
+        worker.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert code == 0, (tmp_path / "worker.log").read_text()
+    sent = {m.to for m in fake_twilio.messages}
+    assert 1 <= len(sent) < 20  # it stopped after the send in hand, not after the batch
+    statuses: Counter[str] = Counter()
+    async for key in redis.scan_iter("fb:survey:*"):
+        raw = await redis.get(key)
+        assert raw is not None
+        statuses[json.loads(raw)["status"]] += 1
+    assert statuses["sending"] == 0  # none left half-way
+    assert statuses["active"] == len(sent)
+    # what it had not started stays unacknowledged, and a new worker sends it exactly once
+    fake_twilio.delay = 0
+    successor = start_worker(worker_env(fake_twilio, tmp_path), tmp_path / "successor.log")
+    try:
+        await wait_for(lambda: len(fake_twilio.messages) >= 20, 60)
+        await asyncio.sleep(1)
+    finally:
+        successor.send_signal(signal.SIGTERM)
+        successor.wait(30)
+    per_number = Counter(m.to for m in fake_twilio.messages)
+    assert len(per_number) == 20 and max(per_number.values()) == 1
