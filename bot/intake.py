@@ -11,6 +11,7 @@ from typing import Any
 from bot.policy import Decision, Person, decide
 from bot.records import ended, new_record
 from bot.runtime import Runtime
+from bot.state import IntakeRequest
 from bot.transactions import Transaction, validate
 
 TXN_TTL = 400 * 86_400  # a repeat is answered with the first decision for over a year
@@ -50,41 +51,51 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
             results[i] = json.loads(k)
     people = [(rt.person(t.to), t.channel) for _, t in fresh]
     known_people = await rt.state.people(people)
-    for (i, txn), (person_id, _), person in zip(fresh, people, known_people, strict=True):
-        results[i] = await _record(rt, txn, person_id, person)
-    return results, invalid
-
-
-async def _record(rt: Runtime, txn: Transaction, person_id: str, person: Person) -> dict[str, Any]:
+    pending = [
+        (i, txn, person_id, person)
+        for (i, txn), (person_id, _), person in zip(fresh, people, known_people, strict=True)
+    ]
     now = rt.clock()
-    service = rt.services[txn.service]
-    flow = rt.flows[service.flow]
-    limits = rt.limits
     for _ in range(3):
-        decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
-        survey_id = uuid.uuid4().hex
-        record = new_record(survey_id, txn, service, flow, person_id, now, decision)
-        body = _decision_json(txn, survey_id, decision)
-        scheduled = decision.status == "scheduled"
-        result = await rt.state.record_intake(
-            txn_id=txn.transaction_id,
-            decision=body,
-            person=person_id,
-            channel=txn.channel,
-            survey=record if scheduled else None,
-            send_at=decision.send_at.timestamp() if decision.send_at else 0.0,
-            ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
-            txn_ttl=TXN_TTL,
-            survey_ttl=rt.survey_ttl(service),
-            cap_since=(now - limits.after_invitation).timestamp(),
-        )
-        if result.outcome == "conflict":
-            # Another survey for this person was scheduled meanwhile: decide again knowing it.
-            person = replace(person, open_survey_service=result.value.split(":", 1)[0])
-        elif result.outcome == "capped":
-            invited = datetime.fromtimestamp(float(result.value), UTC)
-            person = replace(person, last_invited=invited)
-        else:
-            loaded: dict[str, Any] = json.loads(result.value)
-            return loaded
+        requests = [
+            _request(rt, txn, person_id, person, now) for _, txn, person_id, person in pending
+        ]
+        outcomes = await rt.state.record_intakes(requests)
+        retry = []
+        for (i, txn, person_id, person), outcome in zip(pending, outcomes, strict=True):
+            if outcome.outcome == "conflict":
+                # Another survey for this person was scheduled meanwhile: decide again.
+                service = outcome.value.split(":", 1)[0]
+                retry.append((i, txn, person_id, replace(person, open_survey_service=service)))
+            elif outcome.outcome == "capped":
+                invited = datetime.fromtimestamp(float(outcome.value), UTC)
+                retry.append((i, txn, person_id, replace(person, last_invited=invited)))
+            else:
+                results[i] = json.loads(outcome.value)
+        pending = retry
+        if not pending:
+            return results, invalid
     raise RuntimeError("intake did not settle")  # pragma: no cover
+
+
+def _request(
+    rt: Runtime, txn: Transaction, person_id: str, person: Person, now: datetime
+) -> IntakeRequest:
+    service = rt.services[txn.service]
+    limits = rt.limits
+    decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
+    survey_id = uuid.uuid4().hex
+    record = new_record(survey_id, txn, service, rt.flows[service.flow], person_id, now, decision)
+    scheduled = decision.status == "scheduled"
+    return IntakeRequest(
+        txn_id=txn.transaction_id,
+        decision=_decision_json(txn, survey_id, decision),
+        person=person_id,
+        channel=txn.channel,
+        survey=record if scheduled else None,
+        send_at=decision.send_at.timestamp() if decision.send_at else 0.0,
+        ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
+        txn_ttl=TXN_TTL,
+        survey_ttl=rt.survey_ttl(service),
+        cap_since=(now - limits.after_invitation).timestamp(),
+    )

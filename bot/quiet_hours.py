@@ -4,7 +4,7 @@ states), never on a US federal holiday, deferred to the next allowed moment, nev
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -52,8 +52,18 @@ def is_federal_holiday(day: date) -> bool:
     return day in _holidays(day.year)
 
 
+def _area(number: str) -> str:
+    # North American numbers place by area code and exchange; cache on those.
+    return number[:8] if number.startswith("+1") else number
+
+
 def zones_for_number(number: str) -> tuple[str, ...]:
     """The time zones a phone number may be in; the national set when it cannot be told."""
+    return _zones_for_area(_area(number).ljust(12, "0") if number.startswith("+1") else number)
+
+
+@lru_cache(maxsize=100_000)
+def _zones_for_area(number: str) -> tuple[str, ...]:
     try:
         parsed = phonenumbers.parse(number, "US")
     except phonenumbers.NumberParseException:
@@ -66,6 +76,11 @@ def zones_for_number(number: str) -> tuple[str, ...]:
 
 def state_for_number(number: str) -> str | None:
     """The US state (two letters) a phone number's area code belongs to, if known."""
+    return _state_for_area(_area(number).ljust(12, "0") if number.startswith("+1") else number)
+
+
+@lru_cache(maxsize=100_000)
+def _state_for_area(number: str) -> str | None:
     try:
         parsed = phonenumbers.parse(number, "US")
     except phonenumbers.NumberParseException:

@@ -160,6 +160,17 @@ class Script:
         self.redis = redis
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
+        self.loaded = False
+
+    async def load(self) -> None:
+        """Make sure Redis has the script (for use in pipelines, where a miss cannot retry)."""
+        if not self.loaded:
+            await self.redis.execute_command("SCRIPT", "LOAD", self.source)  # type: ignore[no-untyped-call]
+            self.loaded = True
+
+    def arguments(self, keys: list[str], args: list[Any]) -> list[Any]:
+        """What follows EVALSHA for these keys and arguments."""
+        return [self.sha, len(keys), *keys, *args]
 
     async def __call__(self, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -181,6 +192,22 @@ def survey_ref(person: str, survey_id: str) -> str:
     """How the bot refers to a survey internally: its person's pseudonym and its id, so the
     survey's keys share the person's hash tag."""
     return f"{person}/{survey_id}"
+
+
+@dataclass(frozen=True)
+class IntakeRequest:
+    """One decision to record: scheduled (with its survey) or suppressed (ended at once)."""
+
+    txn_id: str
+    decision: dict[str, Any]
+    person: str
+    channel: str
+    survey: SurveyRecord | None
+    send_at: float
+    ended: SurveyRecord | None
+    txn_ttl: int
+    survey_ttl: int
+    cap_since: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -296,53 +323,56 @@ class State:
             )
         return out
 
-    async def record_intake(
-        self,
-        *,
-        txn_id: str,
-        decision: dict[str, Any],
-        person: str,
-        channel: str,
-        survey: SurveyRecord | None,
-        send_at: float,
-        ended: SurveyRecord | None,
-        txn_ttl: int,
-        survey_ttl: int,
-        cap_since: float = 0.0,
-    ) -> IntakeResult:
-        """Record a decision once per transaction id, scheduling the survey atomically.
+    async def record_intakes(self, requests: list[IntakeRequest]) -> list[IntakeResult]:
+        """Record decisions once per transaction id, each scheduling its survey atomically,
+        all in one round trip (scripts run in order, so a later item sees an earlier one).
 
         Outcomes: ``ok``; ``exists`` (the first decision); ``conflict`` (another survey is
         open for the person on the channel); ``capped`` (invited at or after ``cap_since``).
         """
-        survey_id = decision["survey_id"]
-        ref = survey_ref(person, survey_id)
-        service = survey["service"] if survey else ""
-        result = await self._intake(
-            keys=[
-                self.k_txn(txn_id),
-                self.k_survey(ref),
-                self.k_due,
-                self.k_open(person),
-                self.k_ended,
-                self.k_ended_count,
-                self.k_person(person),
-            ],
-            args=[
-                json.dumps(decision),
-                decision["status"],
-                json.dumps(survey) if survey else "",
-                f"{service}:{survey_id}",
-                channel,
-                send_at,
-                txn_ttl,
-                survey_ttl,
-                json.dumps(ended) if ended else "",
-                ref,
-                cap_since,
-            ],
-        )
-        return IntakeResult(str(result[0]), str(result[1]))
+        for _ in range(2):
+            await self._intake.load()
+            pipe = self.redis.pipeline(transaction=False)
+            for request in requests:
+                pipe.execute_command(
+                    "EVALSHA", *self._intake.arguments(*self._intake_args(request))
+                )
+            replies = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, NoScriptError) for r in replies):
+                break
+            self._intake.loaded = False  # Redis lost its scripts: load and run again
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return [IntakeResult(str(r[0]), str(r[1])) for r in replies]
+
+    def _intake_args(self, r: IntakeRequest) -> tuple[list[str], list[Any]]:
+        survey_id = r.decision["survey_id"]
+        ref = survey_ref(r.person, survey_id)
+        service = r.survey["service"] if r.survey else ""
+        keys = [
+            self.k_txn(r.txn_id),
+            self.k_survey(ref),
+            self.k_due,
+            self.k_open(r.person),
+            self.k_ended,
+            self.k_ended_count,
+            self.k_person(r.person),
+        ]
+        args = [
+            json.dumps(r.decision),
+            r.decision["status"],
+            json.dumps(r.survey) if r.survey else "",
+            f"{service}:{survey_id}",
+            r.channel,
+            r.send_at,
+            r.txn_ttl,
+            r.survey_ttl,
+            json.dumps(r.ended) if r.ended else "",
+            ref,
+            r.cap_since,
+        ]
+        return keys, args
 
     # surveys
     async def survey(self, ref: str) -> SurveyRecord | None:
