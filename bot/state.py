@@ -67,6 +67,11 @@ for _, id in ipairs(ids) do
 end
 return ids
 """
+_PERSON = """
+local timing = redis.call('HMGET', KEYS[3], 'invited', 'responded')
+return {redis.call('HKEYS', KEYS[1]), redis.call('HGET', KEYS[2], ARGV[1]) or '',
+        timing[1] or '', timing[2] or ''}
+"""
 _PUMP = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
@@ -227,6 +232,7 @@ class State:
         self._intake = Script(redis, _INTAKE)
         self._claim = Script(redis, _CLAIM)
         self._pump = Script(redis, _PUMP)
+        self._person = Script(redis, _PERSON)
         self._bucket = Script(redis, _BUCKET)
         self._recover = Script(redis, _RECOVER)
         self._status = Script(redis, _STATUS)
@@ -304,15 +310,13 @@ class State:
     async def people(self, people: list[tuple[str, str]]) -> list[Person]:
         """For each (pseudonym, channel): consent scopes opted out of, the open survey's
         service on that channel, and when the person was last invited and last responded."""
+        await self._person.load()
         pipe = self.redis.pipeline(transaction=False)
         for person, channel in people:
-            pipe.hkeys(self.k_optout(person))
-            pipe.hget(self.k_open(person), channel)
-            pipe.hmget(self.k_person(person), ["invited", "responded"])
-        raw = await pipe.execute()
+            keys = [self.k_optout(person), self.k_open(person), self.k_person(person)]
+            pipe.execute_command("EVALSHA", *self._person.arguments(keys, [channel]))
         out: list[Person] = []
-        for i in range(0, len(raw), 3):
-            scopes, open_value, (invited, responded) = raw[i : i + 3]
+        for scopes, open_value, invited, responded in await pipe.execute():
             out.append(
                 Person(
                     opted_out=frozenset(scopes),

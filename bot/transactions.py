@@ -36,8 +36,21 @@ class Transaction:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+_E164_NANP = re.compile(r"\+1[2-9]\d{9}")
+# North American validity depends on the area code and exchange only (checked across the
+# metadata), so the answer for one number holds for its whole +1NPANXX block.
+_NANP_BLOCKS: dict[str, bool] = {}
+
+
 def normalise_phone(raw: str, region: str = "US") -> str | None:
     """E.164 form of a phone number, or None when it is not a valid number."""
+    if _E164_NANP.fullmatch(raw):
+        block = raw[:8]
+        if block not in _NANP_BLOCKS:
+            if len(_NANP_BLOCKS) > 200_000:
+                _NANP_BLOCKS.clear()
+            _NANP_BLOCKS[block] = phonenumbers.is_valid_number(phonenumbers.parse(raw))
+        return raw if _NANP_BLOCKS[block] else None
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
