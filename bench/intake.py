@@ -19,7 +19,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -30,7 +29,7 @@ from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
 from bot import delivery
 from bot.app import create_app, open_runtime
-from bot.quiet_hours import is_federal_holiday
+from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -64,16 +63,6 @@ def serve(port: int, data_dir: str, ready: mp.synchronize.Event) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(main())
-
-
-def daytime_zone() -> str:
-    now = datetime.now(UTC)
-    for offset in range(-12, 13):
-        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
-        local = now.astimezone(ZoneInfo(zone))
-        if 10 <= local.hour < 18 and not is_federal_holiday(local.date()):
-            return zone
-    return "UTC"
 
 
 async def intake_rate(total: int, concurrency: int, data_dir: str) -> None:
@@ -124,13 +113,16 @@ async def send_rate(rate: float, invitations: int, data_dir: Path) -> None:
     fake = FakeTwilio(auth_token="token")
     await fake.start()
     config = settings(fake.base_url, data_dir, send_rate=rate, send_burst=1.0)
-    zone = daytime_zone()
+    zone = daytime_zone(datetime.now(UTC))
     async with open_runtime(config, channels=[TwilioChannel(config)]) as rt:
         from bot import intake
 
-        items = [{"transaction_id": f"s-{i}", "service": "benefits-application", "channel": "sms",
-                  "to": f"+1202555{3000 + i:04d}", "timezone": zone} for i in range(invitations)]  # fmt: skip
-        await intake.accept(rt, items)  # type: ignore[arg-type]
+        items: list[object] = [
+            {"transaction_id": f"s-{i}", "service": "benefits-application", "channel": "sms",
+             "to": f"+1202555{3000 + i:04d}", "timezone": zone}
+            for i in range(invitations)
+        ]  # fmt: skip
+        await intake.accept(rt, items)
         while len(fake.messages) < invitations:
             await delivery.deliver_due(rt)
     stamps = [m.created.timestamp() for m in fake.messages]

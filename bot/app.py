@@ -30,7 +30,7 @@ from bot.outbox import Outbox
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
 from bot.sinks import ResponseStore
-from bot.state import State
+from bot.state import SEND_GROUP, State
 from bot.worker import run_worker
 
 log = logging.getLogger("bot.app")
@@ -80,7 +80,7 @@ async def open_runtime(
                 await sink.start()
                 started.append(sink)
             state = State(redis)
-            await state.ensure_send_group()
+            await state.ensure_group(state.k_send, SEND_GROUP)
             outbox = Outbox(
                 state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
             )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from bot import response
 from bot.flow import Flow
@@ -63,11 +63,7 @@ class Outbox:
         self.retries = f"{state.p}:outbox:retries"
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        await self.state.ensure_group(self.stream, GROUP)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try: exponential, capped, with full jitter."""

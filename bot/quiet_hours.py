@@ -139,3 +139,13 @@ def recipient_zones(transaction_zone: str | None, address: str, channel: str) ->
     if channel in ("sms", "whatsapp"):
         return zones_for_number(address)
     return NATIONAL_ZONES
+
+
+def daytime_zone(now: datetime) -> str:
+    """A fixed-offset zone where ``now`` is mid-day on an ordinary day (demos and tests)."""
+    for offset in range(-12, 13):
+        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+        local = now.astimezone(ZoneInfo(zone))
+        if 10 <= local.hour < 18 and not is_federal_holiday(local.date()):
+            return zone
+    raise ValueError("no zone has mid-day now")  # a federal holiday everywhere at once

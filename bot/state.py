@@ -442,9 +442,10 @@ class State:
         return [cast(SurveyRecord, json.loads(fields["record"])) for _, fields in entries]
 
     # queues
-    async def ensure_send_group(self) -> None:
+    async def ensure_group(self, stream: str, group: str) -> None:
+        """Create a consumer group (and its stream) unless it exists."""
         try:
-            await self.redis.xgroup_create(self.k_send, SEND_GROUP, id="0", mkstream=True)
+            await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise

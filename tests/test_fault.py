@@ -13,28 +13,16 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
 from adapters.twilio_fake import FakeTwilio
 from bot import intake
 from bot.app import open_runtime
-from bot.quiet_hours import is_federal_holiday
+from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
 
 from .conftest import REDIS_URL
-
-
-def daytime_zone() -> str:
-    """A zone where it is now mid-day on an ordinary day, so quiet hours defer nothing."""
-    now = datetime.now(UTC)
-    for offset in range(-12, 13):
-        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
-        local = now.astimezone(ZoneInfo(zone))
-        if 10 <= local.hour < 18 and not is_federal_holiday(local.date()):
-            return zone
-    raise AssertionError("no daytime zone")  # pragma: no cover
 
 
 def worker_env(fake: FakeTwilio, data_dir: Path) -> dict[str, str]:
@@ -72,7 +60,7 @@ def settings_for(fake: FakeTwilio, data_dir: Path) -> Settings:
 
 
 async def schedule(settings: Settings, count: int) -> None:
-    zone = daytime_zone()
+    zone = daytime_zone(datetime.now(UTC))
     async with open_runtime(settings, channels=[]) as rt:
         for start in range(0, count, 1000):
             items: list[Any] = [
