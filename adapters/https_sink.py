@@ -24,7 +24,7 @@ class HttpsSink:
 
     def __init__(self, url: str, secret: Secret, timeout: float = 10.0) -> None:
         self.url = url
-        self.name = f"https:{url}"
+        self.name = f"https:{url.split('?')[0]}"  # a query may carry a credential
         self.secret = secret
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None

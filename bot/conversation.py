@@ -7,7 +7,7 @@ import logging
 from bot import engine, replies
 from bot.channels import Inbound
 from bot.keywords import keyword
-from bot.records import ended, ended_by_session
+from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
 from bot.session import Session
 from bot.state import SurveyRecord
@@ -79,18 +79,8 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
 async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
     """End every open survey of a person (STOP covers the number on every channel)."""
     now = rt.clock()
-    for channel in ("sms", "whatsapp", "slack", "webchat"):
-        ref = await rt.state.open_survey(person, channel)
-        if ref is None:
-            continue
-
-        def stop(current: SurveyRecord) -> SurveyRecord | None:
-            if current["status"] == "ended":
-                return None
-            session = Session.from_dict(current["session"]) if current.get("session") else None
-            return ended(current, now, disposition, session=session)
-
-        await rt.state.update_survey(ref, stop)
+    for ref in await rt.state.open_surveys(person):
+        await rt.state.update_survey(ref, lambda r: end_unless_ended(r, now, disposition))
 
 
 async def _no_open_survey(rt: Runtime, msg: Inbound, person: str, language: str) -> list[str]:

@@ -11,7 +11,7 @@ from bot import engine
 from bot.catalog import Service
 from bot.errors import SendError
 from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
-from bot.records import ended, ended_by_session
+from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
 from bot.segments import segment_info
 from bot.session import Session
@@ -197,14 +197,7 @@ async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendErr
 
 async def _end(rt: Runtime, ref: str, disposition: str, reason: str) -> None:
     now = rt.clock()
-
-    def end(current: SurveyRecord) -> SurveyRecord | None:
-        if current["status"] == "ended":
-            return None
-        session = Session.from_dict(current["session"]) if current.get("session") else None
-        return ended(current, now, disposition, reason=reason, session=session)
-
-    await rt.state.update_survey(ref, end)
+    await rt.state.update_survey(ref, lambda r: end_unless_ended(r, now, disposition, reason))
 
 
 async def run_timers(rt: Runtime, limit: int = 100) -> int:

@@ -68,3 +68,13 @@ def ended(
 def ended_by_session(record: SurveyRecord, session: Session, now: datetime) -> SurveyRecord:
     """End a record as its session says: completed, partial or expired."""
     return ended(record, now, disposition(session), session=session)
+
+
+def end_unless_ended(
+    record: SurveyRecord, now: datetime, disposition_: str, reason: str | None = None
+) -> SurveyRecord | None:
+    """A survey record ended with a disposition, or None when it has already ended."""
+    if record["status"] == "ended":
+        return None
+    session = Session.from_dict(record["session"]) if record.get("session") else None
+    return ended(record, now, disposition_, reason=reason, session=session)

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from bot.a11 import REPORTED_CHANNELS, a11_fields
 from bot.errors import PermanentError
@@ -42,6 +42,13 @@ def validate(record: Any) -> None:
         raise MalformedRecord(
             f"response record does not match schema v{SCHEMA_VERSION}: {problems}"
         )
+
+
+def _describe(error: ValidationError) -> str:
+    # A schema message quotes the failing value; never quote free text into an error or a log.
+    if isinstance(error.instance, str) and len(error.instance) > 40:
+        return f"a text of {len(error.instance)} characters fails {error.validator!r}"
+    return error.message
 
 
 def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:

@@ -388,6 +388,11 @@ class State:
         value = await self.redis.hget(self.k_open(person), channel)
         return survey_ref(person, str(value).split(":", 1)[1]) if value else None
 
+    async def open_surveys(self, person: str) -> list[str]:
+        """The references of every scheduled or open survey of a person, on any channel."""
+        values = await self.redis.hvals(self.k_open(person))
+        return [survey_ref(person, str(v).split(":", 1)[1]) for v in values]
+
     async def closed_survey(self, person: str, channel: str) -> str | None:
         """The reference of the person's most recently ended survey on a channel, if any."""
         value = await self.redis.hget(self.k_closed(person), channel)
