@@ -17,7 +17,9 @@ import os
 import socket
 import statistics
 import sys
+import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -28,10 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot.app import create_app
+from bot import delivery, intake
+from bot.app import create_app, open_runtime
+from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+DATA_DIR = Path(tempfile.gettempdir()) / "feedback-bot-bench"
 TOKEN = "bench-auth-token"
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
@@ -42,27 +47,32 @@ def _socket() -> socket.socket:
     return sock
 
 
+def bot_settings(port: int, fake_url: str) -> Settings:
+    return Settings(
+        redis_url=REDIS_URL,
+        data_dir=DATA_DIR,
+        public_base_url=f"http://127.0.0.1:{port}",
+        api_token=Secret("api"),
+        admin_token=Secret("admin"),
+        pseudonym_key=Secret("key"),
+        twilio_account_sid=FakeTwilio.account_sid,
+        twilio_auth_token=Secret(TOKEN),
+        twilio_from_number="+12025550100",
+        twilio_api_base_url=fake_url,
+        send_rate=10_000.0,
+        send_burst=10_000.0,
+    )
+
+
 def serve_bot(port: int, ready: mp.synchronize.Event) -> None:
+    """The web process alone, as deployed (the worker is another process)."""
+
     async def main() -> None:
         import logging
 
         logging.disable(logging.WARNING)
-        fake = FakeTwilio(auth_token=TOKEN)
-        await fake.start()
-        settings = Settings(
-            redis_url=REDIS_URL,
-            public_base_url=f"http://127.0.0.1:{port}",
-            api_token=Secret("api"),
-            admin_token=Secret("admin"),
-            pseudonym_key=Secret("key"),
-            twilio_account_sid=fake.account_sid,
-            twilio_auth_token=Secret(TOKEN),
-            twilio_from_number="+12025550100",
-            twilio_api_base_url=fake.base_url,
-            send_rate=10_000.0,
-            send_burst=10_000.0,
-        )
-        app = create_app(settings, worker=True, channels=[TwilioChannel(settings)])
+        settings = bot_settings(port, "http://127.0.0.1:9")
+        app = create_app(settings, channels=[TwilioChannel(settings)])
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -133,26 +143,23 @@ async def run_people(base: str, people: int, concurrency: int) -> tuple[list[flo
     return latencies, elapsed
 
 
-async def prepare(base: str, people: int) -> None:
-    from redis.asyncio import Redis
-
-    headers = {"Authorization": "Bearer api"}
-    async with aiohttp.ClientSession() as http:
+async def prepare(port: int, people: int) -> None:
+    """Open a survey for every person: intake and delivery, as the worker would do them."""
+    fake = FakeTwilio(auth_token=TOKEN)
+    await fake.start()
+    settings = bot_settings(port, fake.base_url)
+    zone = daytime_zone(datetime.now(UTC))
+    async with open_runtime(settings, channels=[TwilioChannel(settings)]) as rt:
         for start in range(0, people, 1000):
-            batch = [
+            items: list[object] = [
                 {"transaction_id": f"bench-{i}", "service": "benefits-application",
-                 "channel": "sms", "to": number(i)}
+                 "channel": "sms", "to": number(i), "timezone": zone}
                 for i in range(start, min(people, start + 1000))
             ]  # fmt: skip
-            async with http.post(
-                base + "/v1/transactions", json={"transactions": batch}, headers=headers
-            ) as r:
-                assert r.status == 202, await r.text()
-    redis = Redis.from_url(REDIS_URL, decode_responses=True)
-    while await redis.zcard("fb:due") or await redis.xlen("fb:send"):
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(0.5)
-    await redis.aclose()
+            await intake.accept(rt, items)
+        while len(fake.messages) < people:
+            await delivery.deliver_due(rt, limit=500)
+    await fake.stop()
 
 
 def report(name: str, latencies: list[float], elapsed: float) -> float:
@@ -175,10 +182,10 @@ async def main() -> None:
     await redis.aclose()
 
     bot_port, bare_port = (_socket().getsockname()[1] for _ in range(2))
+    await prepare(bot_port, args.people)
     bot = start(serve_bot, bot_port)
     bare = start(serve_bare, bare_port)
     try:
-        await prepare(f"http://127.0.0.1:{bot_port}", args.people)
         bare_lat, bare_elapsed = await run_people(
             f"http://127.0.0.1:{bare_port}", args.people, args.concurrency
         )
