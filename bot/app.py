@@ -80,7 +80,8 @@ async def open_runtime(
                 await sink.start()
                 started.append(sink)
             state = State(redis)
-            await state.ensure_group(state.k_send, SEND_GROUP)
+            for shard in state.shards:
+                await state.ensure_group(state.k_send(shard), SEND_GROUP)
             outbox = Outbox(
                 state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
             )
@@ -300,20 +301,10 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    state = request.app[RUNTIME].state
-    pipe = state.redis.pipeline(transaction=False)
-    pipe.zcard(state.k_due)
-    pipe.zcard(state.k_timers)
-    pipe.xlen(state.k_ended)
-    due, timers, ended = await pipe.execute()
-    lines = [
-        "# TYPE feedback_bot_invitations_due gauge",
-        f"feedback_bot_invitations_due {due}",
-        "# TYPE feedback_bot_timers_pending gauge",
-        f"feedback_bot_timers_pending {timers}",
-        "# TYPE feedback_bot_ended_surveys gauge",
-        f"feedback_bot_ended_surveys {ended}",
-    ]
+    sizes = await request.app[RUNTIME].state.queue_sizes()
+    lines = []
+    for name, value in sizes.items():
+        lines += [f"# TYPE feedback_bot_queue_{name} gauge", f"feedback_bot_queue_{name} {value}"]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 

@@ -37,9 +37,7 @@ def backoff(attempt: int) -> float:
     return float(random.uniform(0.5, 1.0) * min(3600.0, 15.0 * 2.0**attempt))
 
 
-async def deliver_due(
-    rt: Runtime, limit: int = 100, block_ms: int = 0, stop: asyncio.Event | None = None
-) -> int:
+async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None = None) -> int:
     """Send the invitations that are due; returns how many were handled.
 
     Due invitations move from the schedule to a stream read by a consumer group, so any
@@ -49,15 +47,13 @@ async def deliver_due(
     """
     await rt.state.pump_due(rt.clock().timestamp())
     stalled_ms = int(rt.settings.stalled_after * 1000)
-    entries = await rt.state.take_sends(
-        rt.consumer, count=limit, stalled_ms=stalled_ms, block_ms=block_ms
-    )
+    entries = await rt.state.take_sends(rt.consumer, count=limit, stalled_ms=stalled_ms)
     handled = 0
     for entry_id, ref in entries:
         if stop is not None and stop.is_set():
             break
         await deliver(rt, ref)
-        await rt.state.done_send(entry_id)
+        await rt.state.done_send(ref, entry_id)
         handled += 1
     return handled
 

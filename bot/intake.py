@@ -44,7 +44,7 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
         else:
             valid.append((i, txn))
 
-    known = await rt.state.decisions([t.transaction_id for _, t in valid])
+    known = await rt.state.decisions([(rt.person(t.to), t.transaction_id) for _, t in valid])
     fresh = [(i, t) for (i, t), k in zip(valid, known, strict=True) if k is None]
     for (i, _), k in zip(valid, known, strict=True):
         if k is not None:

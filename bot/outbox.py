@@ -58,12 +58,10 @@ class Outbox:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.claim_idle_ms = claim_idle_ms
-        self.stream = state.k_ended
-        self.dead = f"{state.k_ended}:dead"
-        self.retries = f"{state.p}:outbox:retries"
 
     async def ensure_group(self) -> None:
-        await self.state.ensure_group(self.stream, GROUP)
+        for shard in self.state.shards:
+            await self.state.ensure_group(self.state.k_ended(shard), GROUP)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try: exponential, capped, with full jitter."""
@@ -83,39 +81,43 @@ class Outbox:
                     await asyncio.wait_for(stop.wait(), 0.05)
 
     async def step(self, block_ms: int = 0) -> int:
-        """One pass: due retries, entries abandoned by dead forwarders, then new entries."""
-        handled = 0
+        """One pass over every shard: due retries, entries abandoned by dead forwarders, then
+        new entries. (``block_ms`` is accepted for callers; reads never block across shards.)"""
+        state = self.state
+        replies = await state.each_shard(
+            lambda pipe, s: (
+                pipe.hgetall(state.k_retries(s)),
+                pipe.xreadgroup(GROUP, self.consumer, {state.k_ended(s): "0"}, count=200),
+                pipe.xautoclaim(state.k_ended(s), GROUP, self.consumer, self.claim_idle_ms,
+                                "0-0", count=50),
+                pipe.xreadgroup(GROUP, self.consumer, {state.k_ended(s): ">"}, count=50),
+            )
+        )  # fmt: skip
         now = self.clock().timestamp()
-        retries = cast(dict[str, str], await self.redis.hgetall(self.retries))
-        mine = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=500)
-        for entry_id, fields in _entries(mine):
-            info = json.loads(retries.get(entry_id, "{}"))
-            if info.get("next_at", 0) <= now:
-                await self.process(entry_id, fields)
+        handled = 0
+        for n, shard in enumerate(state.shards):
+            retries, mine, claimed, fresh = replies[4 * n : 4 * n + 4]
+            work = []
+            for entry_id, fields in _entries(mine):
+                if json.loads(retries.get(entry_id, "{}")).get("next_at", 0) <= now:
+                    work.append((entry_id, fields))
+            # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
+            work += [(i, f) for i, f in claimed[1] if f]
+            work += _entries(fresh)
+            for entry_id, fields in work:
+                await self.process(shard, entry_id, fields)
                 handled += 1
-        # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
-        claimed = await self.redis.xautoclaim(
-            self.stream, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=100
-        )
-        for entry_id, fields in claimed[1]:
-            if fields is not None:
-                await self.process(entry_id, fields)
-                handled += 1
-        fresh = await self.redis.xreadgroup(
-            GROUP, self.consumer, {self.stream: ">"}, count=100, block=block_ms or None
-        )
-        for entry_id, fields in _entries(fresh):
-            await self.process(entry_id, fields)
-            handled += 1
         return handled
 
-    async def process(self, entry_id: str, fields: dict[str, str]) -> None:
+    async def process(self, shard: str, entry_id: str, fields: dict[str, str]) -> None:
+        state = self.state
+        stream, retries = state.k_ended(shard), state.k_retries(shard)
         try:
             survey = json.loads(fields["record"])
             record = response.build(survey, self.flows.get(survey.get("flow_id", "")))
             response.validate(record)
         except (KeyError, ValueError, TypeError, MalformedRecord) as exc:
-            await self._dead(entry_id, fields, f"malformed: {exc}", 0)
+            await self._dead(shard, entry_id, fields, f"malformed: {exc}", 0)
             return
         failures: list[SinkError] = []
         for sink in self.sinks:
@@ -125,54 +127,69 @@ class Outbox:
                 failures.append(exc)
                 log.warning("sink %s failed: %s", sink.name, exc)
         if not failures:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xack(self.stream, GROUP, entry_id)
-            pipe.xdel(self.stream, entry_id)
-            pipe.hdel(self.retries, entry_id)
-            await pipe.execute()
+            await state.ack(keys=[stream, retries], args=[GROUP, entry_id])
             return
-        info = json.loads(await self.redis.hget(self.retries, entry_id) or "{}")
+        info = json.loads(await self.redis.hget(retries, entry_id) or "{}")
         attempts = int(info.get("attempts", 0)) + 1
         error = "; ".join(str(f) for f in failures)
         if attempts >= self.max_attempts or not all(f.retryable for f in failures):
-            await self._dead(entry_id, fields, error, attempts)
+            await self._dead(shard, entry_id, fields, error, attempts)
             return
         next_at = self.clock().timestamp() + self.backoff(attempts)
         value = json.dumps({"attempts": attempts, "next_at": next_at, "error": error})
-        await self.redis.hset(self.retries, entry_id, value)
+        await self.redis.hset(retries, entry_id, value)
 
-    async def _dead(self, entry_id: str, fields: dict[str, str], error: str, attempts: int) -> None:
+    async def _dead(
+        self, shard: str, entry_id: str, fields: dict[str, str], error: str, attempts: int
+    ) -> None:
         log.error("outbox entry %s dead-lettered after %d attempts: %s", entry_id, attempts, error)
-        pipe = self.redis.pipeline(transaction=True)
-        dead: dict[Any, Any] = {**fields, "error": error[:1000], "attempts": str(attempts)}
-        pipe.xadd(self.dead, dead)
-        pipe.xack(self.stream, GROUP, entry_id)
-        pipe.xdel(self.stream, entry_id)
-        pipe.hdel(self.retries, entry_id)
-        await pipe.execute()
+        state = self.state
+        dead = {**fields, "error": error[:1000], "attempts": str(attempts)}
+        flat = [item for pair in dead.items() for item in pair]
+        await state.ack(
+            keys=[state.k_ended(shard), state.k_retries(shard), state.k_dead(shard)],
+            args=[GROUP, entry_id, *flat],
+        )
 
     async def status(self) -> dict[str, Any]:
-        """Waiting, in flight, retrying and dead-lettered counts."""
+        """Waiting, in flight, retrying and dead-lettered counts, over every shard."""
         await self.ensure_group()
-        pending = await self.redis.xpending(self.stream, GROUP)
+        state = self.state
+        replies = await state.each_shard(
+            lambda pipe, s: (
+                pipe.xpending(state.k_ended(s), GROUP),
+                pipe.xlen(state.k_ended(s)),
+                pipe.hlen(state.k_retries(s)),
+                pipe.xlen(state.k_dead(s)),
+            )
+        )
+        pending = sum(int(p["pending"]) for p in replies[0::4])
         return {
-            "waiting": int(await self.redis.xlen(self.stream)) - int(pending["pending"]),
-            "in_flight": int(pending["pending"]),
-            "retrying": int(await self.redis.hlen(self.retries)),
-            "dead": int(await self.redis.xlen(self.dead)),
+            "waiting": sum(int(n) for n in replies[1::4]) - pending,
+            "in_flight": pending,
+            "retrying": sum(int(n) for n in replies[2::4]),
+            "dead": sum(int(n) for n in replies[3::4]),
         }
 
+    async def dead_letters(self) -> list[dict[str, str]]:
+        """Every dead-lettered entry's fields (record, error, attempts)."""
+        shards = await self.state.each_shard(lambda pipe, s: pipe.xrange(self.state.k_dead(s)))
+        return [fields for entries in shards for _, fields in entries]
+
     async def replay(self, limit: int | None = None) -> int:
-        """Move dead-lettered entries back to the stream; returns how many."""
-        entries = cast(
-            list[tuple[str, dict[str, str]]], await self.redis.xrange(self.dead, count=limit)
-        )
-        for entry_id, fields in entries:
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.xadd(self.stream, {"record": fields["record"]})
-            pipe.xdel(self.dead, entry_id)
-            await pipe.execute()
-        return len(entries)
+        """Move dead-lettered entries back to their streams; returns how many."""
+        moved = 0
+        for shard in self.state.shards:
+            dead_key = self.state.k_dead(shard)
+            entries = cast(
+                list[tuple[str, dict[str, str]]], await self.redis.xrange(dead_key, count=limit)
+            )
+            for entry_id, fields in entries:
+                # Sinks write idempotently, so a crash between these two only repeats a write.
+                await self.redis.xadd(self.state.k_ended(shard), {"record": fields["record"]})
+                await self.redis.xdel(dead_key, entry_id)
+                moved += 1
+        return moved
 
 
 def _entries(reply: Any) -> list[tuple[str, dict[str, str]]]:

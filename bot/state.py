@@ -67,6 +67,13 @@ for _, id in ipairs(ids) do
 end
 return ids
 """
+_ACK = """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if KEYS[2] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+if KEYS[3] then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 3)) end
+return 1
+"""
 _PERSON = """
 local timing = redis.call('HMGET', KEYS[3], 'invited', 'responded')
 return {redis.call('HKEYS', KEYS[1]), redis.call('HGET', KEYS[2], ARGV[1]) or '',
@@ -170,7 +177,7 @@ class Script:
     async def load(self) -> None:
         """Make sure Redis has the script (for use in pipelines, where a miss cannot retry)."""
         if not self.loaded:
-            await self.redis.execute_command("SCRIPT", "LOAD", self.source)  # type: ignore[no-untyped-call]
+            await self.redis.script_load(self.source)
             self.loaded = True
 
     def arguments(self, keys: list[str], args: list[Any]) -> list[Any]:
@@ -181,7 +188,7 @@ class Script:
         try:
             return await self._evalsha(keys, args)
         except NoScriptError:
-            await self.redis.execute_command("SCRIPT", "LOAD", self.source)  # type: ignore[no-untyped-call]
+            await self.redis.script_load(self.source)
             return await self._evalsha(keys, args)
 
     async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
@@ -226,9 +233,10 @@ class IntakeResult:
 class State:
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
-    def __init__(self, redis: Redis, prefix: str = "fb") -> None:
+    def __init__(self, redis: Redis, prefix: str = "fb", shards: int = 16) -> None:
         self.redis = redis
         self.p = prefix
+        self.shards = [f"s{n:02d}" for n in range(shards)]
         self._intake = Script(redis, _INTAKE)
         self._claim = Script(redis, _CLAIM)
         self._pump = Script(redis, _PUMP)
@@ -238,74 +246,107 @@ class State:
         self._status = Script(redis, _STATUS)
         self._cas = Script(redis, _CAS)
         self._inbound = Script(redis, _INBOUND)
+        self.ack = Script(redis, _ACK)
 
-    # keys
-    def k_txn(self, txn_id: str) -> str:
-        return f"{self.p}:txn:{{{txn_id}}}"
+    # keys. A person's keys and the queues of the person's shard share one hash tag, so every
+    # script touches a single Redis Cluster slot; workers visit every shard.
+    def shard_of(self, person: str) -> str:
+        return self.shards[int(person[:6], 16) % len(self.shards)]
+
+    def _k(self, person: str, name: str) -> str:
+        return f"{self.p}:{{{self.shard_of(person)}}}:{name}:{person}"
+
+    def k_txn(self, person: str, txn_id: str) -> str:
+        # The repeat of a transaction is recognised with its recipient.
+        return f"{self._k(person, 'txn')}:{txn_id}"
 
     def k_survey(self, ref: str) -> str:
         person, _, survey_id = ref.partition("/")
-        return f"{self.p}:survey:{{{person}}}:{survey_id}"
+        return f"{self._k(person, 'survey')}:{survey_id}"
 
     def k_open(self, person: str) -> str:
-        return f"{self.p}:open:{{{person}}}"
+        return self._k(person, "open")
 
     def k_closed(self, person: str) -> str:
-        return f"{self.p}:closed:{{{person}}}"
+        return self._k(person, "closed")
 
     def k_optout(self, person: str) -> str:
-        return f"{self.p}:optout:{{{person}}}"
+        return self._k(person, "optout")
 
     def k_person(self, person: str) -> str:
-        return f"{self.p}:person:{{{person}}}"
+        return self._k(person, "person")
 
     def k_notice(self, person: str) -> str:
-        return f"{self.p}:notice:{{{person}}}"
+        return self._k(person, "notice")
 
     def k_inbound(self, person: str, message_id: str) -> str:
-        return f"{self.p}:inbound:{{{person}}}:{message_id}"
+        return f"{self._k(person, 'inbound')}:{message_id}"
 
     def k_message(self, message_id: str) -> str:
         return f"{self.p}:message:{{{message_id}}}"
 
-    @property
-    def k_due(self) -> str:
-        return f"{self.p}:due"
-
-    @property
-    def k_send(self) -> str:
-        return f"{self.p}:send"
-
     def k_bucket(self, sender: str) -> str:
         return f"{self.p}:bucket:{{{sender}}}"
 
-    @property
-    def k_timers(self) -> str:
-        return f"{self.p}:timers"
+    def k_due(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:due"
 
-    @property
-    def k_timers_inflight(self) -> str:
-        return f"{self.p}:timers:inflight"
+    def k_send(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:send"
 
-    @property
-    def k_ended(self) -> str:
-        return f"{self.p}:ended"
+    def k_timers(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:timers"
 
-    @property
-    def k_ended_count(self) -> str:
-        return f"{self.p}:ended:count"
+    def k_timers_inflight(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:timers:inflight"
+
+    def k_ended(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:ended"
+
+    def k_ended_count(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:ended:count"
+
+    def k_dead(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:ended:dead"
+
+    def k_retries(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:outbox:retries"
+
+    def shard_of_ref(self, ref: str) -> str:
+        return self.shard_of(ref.partition("/")[0])
+
+    async def each_shard(self, command: Callable[[Any, str], Any]) -> list[Any]:
+        """Run one command per shard in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in self.shards:
+            command(pipe, shard)
+        return list(await pipe.execute())
 
     async def ended_count(self) -> int:
         """How many surveys have ended (or been suppressed) since the state began."""
-        return int(await self.redis.get(self.k_ended_count) or 0)
+        counts = await self.each_shard(lambda pipe, s: pipe.get(self.k_ended_count(s)))
+        return sum(int(c or 0) for c in counts)
 
-    # transactions
-    async def decisions(self, txn_ids: list[str]) -> list[str | None]:
-        """The decisions already recorded for these transaction ids."""
-        if not txn_ids:
+    async def queue_sizes(self) -> dict[str, int]:
+        """Invitations scheduled and due to send, timers pending, ended surveys unforwarded."""
+        pipe = self.redis.pipeline(transaction=False)
+        for shard in self.shards:
+            pipe.zcard(self.k_due(shard))
+            pipe.xlen(self.k_send(shard))
+            pipe.zcard(self.k_timers(shard))
+            pipe.xlen(self.k_ended(shard))
+        values = [int(v) for v in await pipe.execute()]
+        names = ("scheduled", "sending", "timers", "unforwarded")
+        return {name: sum(values[i::4]) for i, name in enumerate(names)}
+
+    async def decisions(self, transactions: list[tuple[str, str]]) -> list[str | None]:
+        """The decisions already recorded for these (person, transaction id) pairs."""
+        if not transactions:
             return []
-        values = await self.redis.mget([self.k_txn(t) for t in txn_ids])
-        return cast(list[str | None], values)
+        pipe = self.redis.pipeline(transaction=False)
+        for person, txn_id in transactions:
+            pipe.get(self.k_txn(person, txn_id))
+        return cast(list[str | None], await pipe.execute())
 
     async def people(self, people: list[tuple[str, str]]) -> list[Person]:
         """For each (pseudonym, channel): consent scopes opted out of, the open survey's
@@ -354,13 +395,14 @@ class State:
         survey_id = r.decision["survey_id"]
         ref = survey_ref(r.person, survey_id)
         service = r.survey["service"] if r.survey else ""
+        shard = self.shard_of(r.person)
         keys = [
-            self.k_txn(r.txn_id),
+            self.k_txn(r.person, r.txn_id),
             self.k_survey(ref),
-            self.k_due,
+            self.k_due(shard),
             self.k_open(r.person),
-            self.k_ended,
-            self.k_ended_count,
+            self.k_ended(shard),
+            self.k_ended_count(shard),
             self.k_person(r.person),
         ]
         args = [
@@ -432,8 +474,8 @@ class State:
                     key,
                     self.k_open(person),
                     self.k_closed(person),
-                    self.k_ended,
-                    self.k_ended_count,
+                    self.k_ended(self.shard_of(person)),
+                    self.k_ended_count(self.shard_of(person)),
                 ],
                 args=[revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY],
             )
@@ -443,8 +485,17 @@ class State:
 
     async def ended_records(self) -> list[SurveyRecord]:
         """Every record in the ended-surveys stream, oldest first."""
-        entries = cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(self.k_ended))
+        shards = await self.each_shard(lambda pipe, s: pipe.xrange(self.k_ended(s)))
+        entries = sorted(
+            (tuple(map(int, entry_id.split("-"))), fields)
+            for shard in shards
+            for entry_id, fields in shard
+        )
         return [cast(SurveyRecord, json.loads(fields["record"])) for _, fields in entries]
+
+    async def hand_off(self, person: str, record: str) -> None:
+        """Append an ended-survey record to its shard's stream (tests, replays)."""
+        await self.redis.xadd(self.k_ended(self.shard_of(person)), {"record": record})
 
     # queues
     async def ensure_group(self, stream: str, group: str) -> None:
@@ -456,59 +507,74 @@ class State:
                 raise
 
     async def pump_due(self, now: float, limit: int = 500) -> int:
-        """Move invitations whose time has come from the schedule to the send stream."""
-        return int(await self._pump(keys=[self.k_due, self.k_send], args=[now, limit]))
+        """Move invitations whose time has come from the schedules to the send streams."""
+        await self._pump.load()
+        moved = await self.each_shard(
+            lambda pipe, s: pipe.execute_command(
+                "EVALSHA", *self._pump.arguments([self.k_due(s), self.k_send(s)], [now, limit])
+            )
+        )
+        return sum(int(m) for m in moved)
 
     async def take_sends(
-        self, consumer: str, *, count: int = 100, stalled_ms: int, block_ms: int = 0
+        self, consumer: str, *, count: int = 100, stalled_ms: int
     ) -> list[tuple[str, str]]:
-        """Send-stream entries for this worker: first those a dead worker left unfinished for
-        ``stalled_ms``, then new ones. Each is (entry id, survey reference)."""
-        claimed = await self.redis.xautoclaim(
-            self.k_send, SEND_GROUP, consumer, stalled_ms, "0-0", count=count
-        )
-        # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
-        entries = cast(list[tuple[str, dict[str, str]]], [e for e in claimed[1] if e[1]])
-        if len(entries) < count:
-            fresh = cast(
-                list[tuple[str, list[tuple[str, dict[str, str]]]]],
-                await self.redis.xreadgroup(
-                    SEND_GROUP,
-                    consumer,
-                    {self.k_send: ">"},
-                    count=count - len(entries),
-                    block=block_ms or None,
-                ),
+        """Send-stream entries for this worker, from every shard: first those a dead worker left
+        unfinished for ``stalled_ms``, then new ones. Each is (entry id, survey reference)."""
+        per_shard = max(1, count // len(self.shards))
+        replies = await self.each_shard(
+            lambda pipe, s: (
+                pipe.xautoclaim(self.k_send(s), SEND_GROUP, consumer, stalled_ms, "0-0",
+                                count=per_shard),
+                pipe.xreadgroup(SEND_GROUP, consumer, {self.k_send(s): ">"}, count=per_shard),
             )
+        )  # fmt: skip
+        entries: list[tuple[str, dict[str, str]]] = []
+        for claimed, fresh in zip(replies[0::2], replies[1::2], strict=True):
+            # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
+            entries.extend((i, f) for i, f in claimed[1] if f)
             for _stream, items in fresh or []:
                 entries.extend((i, f) for i, f in items if f)
         return [(i, f["ref"]) for i, f in entries]
 
-    async def done_send(self, entry_id: str) -> None:
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.xack(self.k_send, SEND_GROUP, entry_id)
-        pipe.xdel(self.k_send, entry_id)
-        await pipe.execute()
+    async def done_send(self, ref: str, entry_id: str) -> None:
+        await self.ack(keys=[self.k_send(self.shard_of_ref(ref))], args=[SEND_GROUP, entry_id])
 
     async def claim_timers(self, now: float, limit: int = 100) -> list[str]:
-        ids = await self._claim(keys=[self.k_timers, self.k_timers_inflight], args=[now, limit])
-        return [str(i) for i in ids]
+        await self._claim.load()
+        claimed = await self.each_shard(
+            lambda pipe, s: pipe.execute_command(
+                "EVALSHA",
+                *self._claim.arguments([self.k_timers(s), self.k_timers_inflight(s)], [now, limit]),
+            )
+        )
+        return [str(member) for members in claimed for member in members]
+
+    def _timer_shard(self, member: str) -> str:
+        return self.shard_of_ref(member.partition(":")[2])
 
     async def finish_timer(self, member: str) -> None:
-        await self.redis.zrem(self.k_timers_inflight, member)
+        await self.redis.zrem(self.k_timers_inflight(self._timer_shard(member)), member)
 
     async def schedule(self, ref: str, when: float) -> None:
-        await self.redis.zadd(self.k_due, {ref: when})
+        await self.redis.zadd(self.k_due(self.shard_of_ref(ref)), {ref: when})
 
     async def set_timer(self, member: str, when: float) -> None:
-        await self.redis.zadd(self.k_timers, {member: when})
+        """Set a timer; ``member`` is ``<kind>:<survey reference>``."""
+        await self.redis.zadd(self.k_timers(self._timer_shard(member)), {member: when})
 
     async def recover_stalled_timers(self, older_than: float, now: float) -> int:
-        """Put timers claimed by a worker that died back on their queue."""
-        moved = await self._recover(
-            keys=[self.k_timers, self.k_timers_inflight], args=[older_than, now]
+        """Put timers claimed by a worker that died back on their queues."""
+        await self._recover.load()
+        moved = await self.each_shard(
+            lambda pipe, s: pipe.execute_command(
+                "EVALSHA",
+                *self._recover.arguments(
+                    [self.k_timers(s), self.k_timers_inflight(s)], [older_than, now]
+                ),
+            )
         )
-        return int(moved)
+        return sum(int(m) for m in moved)
 
     async def take_capacity(
         self, sender: str, segments: int, rate: float, burst: float, *, force: bool = False

@@ -21,6 +21,7 @@ from bot import intake
 from bot.app import open_runtime
 from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
+from bot.state import State
 
 from .conftest import REDIS_URL
 
@@ -73,6 +74,12 @@ async def schedule(settings: Settings, count: int) -> None:
             assert all(r["status"] == "scheduled" for r in results), results[:3]
 
 
+async def pending_sends(redis: Redis) -> int:
+    state = State(redis)
+    replies = await state.each_shard(lambda pipe, s: pipe.xpending(state.k_send(s), "senders"))
+    return sum(int(r["pending"]) for r in replies)
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
@@ -111,7 +118,7 @@ async def test_sigkill_half_way_sends_every_survey_exactly_once(
     per_number = Counter(m.to for m in fake_twilio.messages)
     assert len(per_number) == count
     assert max(per_number.values()) == 1
-    assert (await redis.xpending("fb:send", "senders"))["pending"] == 0
+    assert await pending_sends(redis) == 0
 
 
 async def test_sigterm_finishes_in_flight_sends_and_exits(
@@ -131,7 +138,7 @@ async def test_sigterm_finishes_in_flight_sends_and_exits(
     sent = {m.to for m in fake_twilio.messages}
     assert 1 <= len(sent) < 20  # it stopped after the send in hand, not after the batch
     statuses: Counter[str] = Counter()
-    async for key in redis.scan_iter("fb:survey:*"):
+    async for key in redis.scan_iter("fb:*:survey:*"):
         raw = await redis.get(key)
         assert raw is not None
         statuses[json.loads(raw)["status"]] += 1

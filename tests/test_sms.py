@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot import delivery
 from bot.settings import ConfigError, Secret, Settings
+from bot.state import State
 
 from .conftest import PUBLIC, Bot
 
@@ -25,8 +26,7 @@ def txn(tid: str = "t1", to: str = PHONE, **kw: object) -> dict[str, object]:
 
 
 async def ended_records(redis: Redis) -> list[dict[str, object]]:
-    entries = await redis.xrange("fb:ended")
-    return [json.loads(fields["record"]) for _, fields in entries]
+    return await State(redis).ended_records()
 
 
 async def invite(bot: Bot, **kw: object) -> str:
@@ -368,7 +368,7 @@ async def test_health_and_readiness(bot: Bot) -> None:
     assert (await (await bot.client.get("/readyz")).json())["redis"] == "ok"
     await bot.transactions(txn())
     metrics = await (await bot.client.get("/metrics")).text()
-    assert "feedback_bot_invitations_due 1" in metrics
+    assert "feedback_bot_queue_scheduled 1" in metrics
 
 
 async def test_no_phone_number_text_or_secret_in_logs(

@@ -161,7 +161,7 @@ async def receiver() -> AsyncIterator[FakeSink]:
 
 async def feed(state: State, surveys: list[dict[str, Any]]) -> None:
     for survey in surveys:
-        await state.redis.xadd(state.k_ended, {"record": json.dumps(survey)})
+        await state.hand_off(survey["person"], json.dumps(survey))
 
 
 async def drain(outbox: Outbox, rounds: int = 200) -> None:
@@ -234,11 +234,10 @@ async def test_malformed_entries_are_dead_lettered_with_the_reason(
     await outbox.ensure_group()
     broken = ended_survey(1, ["yes"])
     broken["disposition"] = "vanished"
-    await state.redis.xadd(state.k_ended, {"record": "{not json"})
+    await state.redis.xadd(state.k_ended("s03"), {"record": "{not json"})
     await feed(state, [broken, ended_survey(2, ["yes"])])
     await drain(outbox)
-    dead = await redis.xrange(f"{state.k_ended}:dead")
-    errors = sorted(fields["error"] for _, fields in dead)
+    errors = sorted(fields["error"] for fields in await outbox.dead_letters())
     assert len(errors) == 2
     assert errors[0].startswith("malformed: Expecting property name")
     assert "disposition: 'vanished' is not one of" in errors[1]
@@ -249,9 +248,11 @@ async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: 
     state = State(redis)
     dead_one = Outbox(state, [store], FLOWS, lambda: datetime.now(UTC), consumer="dead")
     await dead_one.ensure_group()
-    await feed(state, [ended_survey(1, ["yes"])])
+    survey = ended_survey(1, ["yes"])
+    await feed(state, [survey])
     # the first forwarder reads the entry and dies before acknowledging it
-    await redis.xreadgroup("forwarders", "dead", {state.k_ended: ">"}, count=10)
+    stream = state.k_ended(state.shard_of(survey["person"]))
+    assert await redis.xreadgroup("forwarders", "dead", {stream: ">"}, count=10)
     await asyncio.sleep(0.05)
     survivor = Outbox(
         state, [store], FLOWS, lambda: datetime.now(UTC), consumer="alive", claim_idle_ms=20
