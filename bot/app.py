@@ -12,10 +12,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from adapters.https_sink import HttpsSink
@@ -96,7 +97,11 @@ async def open_runtime(
 async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     """A client for ``REDIS_URL``, or for an embedded Redis server when it is unset."""
     embedded: EmbeddedRedis | None = None
-    if settings.redis_url:
+    redis: Redis
+    if settings.redis_url and settings.redis_cluster:
+        cluster = RedisCluster.from_url(settings.redis_url, decode_responses=True)
+        redis = cast(Redis, cluster)  # the same command surface, routed by slot
+    elif settings.redis_url:
         redis = Redis.from_url(settings.redis_url, decode_responses=True)
     else:
         embedded = EmbeddedRedis(settings.redis_dir)

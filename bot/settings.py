@@ -50,6 +50,7 @@ class Settings:
     """Everything the bot reads from its environment."""
 
     redis_url: str | None = None
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
     data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
@@ -107,6 +108,7 @@ class Settings:
         )
         return cls(
             redis_url=env.get("REDIS_URL") or None,
+            redis_cluster=env.get("REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
             redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
             database_url=env.get("DATABASE_URL") or None,
             public_base_url=env.get("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
