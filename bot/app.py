@@ -26,6 +26,7 @@ from bot import conversation, delivery, intake, reports
 from bot.catalog import load_catalog
 from bot.channels import Inbound, Outbound
 from bot.embedded_redis import EmbeddedRedis
+from bot.errors import RetryableError
 from bot.flowfile import load_flows
 from bot.outbox import Outbox
 from bot.runtime import Runtime, utcnow
@@ -150,6 +151,8 @@ async def errors_middleware(
     except RedisError as exc:
         log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
         return _json_error(503, "temporarily unavailable, retry later")
+    except RetryableError as exc:
+        return _json_error(503, str(exc))
     except Exception:
         log.exception("unhandled error path=%s", request.path)
         return _json_error(500, "internal error")

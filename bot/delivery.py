@@ -106,6 +106,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             await _activated(rt, ref, found.message_id, found.status)
             return
         text = record["pending"]
+        await throttle(rt, channel, text)
     else:
         flow = rt.flows[record["flow_id"]]
         step = engine.start(
@@ -117,6 +118,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
             offered_drivers=service.drivers,
         )
         text = "\n".join(step.messages)
+        # Capacity first: the survey is marked sending only just before the call, so another
+        # worker that takes the entry over meanwhile finds it still scheduled.
+        await throttle(rt, channel, text)
 
         def sending(current: SurveyRecord) -> SurveyRecord | None:
             if current["status"] != "scheduled":
@@ -133,7 +137,6 @@ async def deliver(rt: Runtime, ref: str) -> None:
         if updated is None or updated["status"] != "sending":
             return
 
-    await throttle(rt, channel, text)
     try:
         sent = await outbound.send(channel, address, text)
     except SendError as exc:

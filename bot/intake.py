@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.errors import RetryableError
 from bot.policy import Decision, Person, decide
 from bot.records import ended, new_record
 from bot.runtime import Runtime
@@ -75,7 +76,8 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
         pending = retry
         if not pending:
             return results, invalid
-    raise RuntimeError("intake did not settle")  # pragma: no cover
+    # Only a storm of concurrent intakes for the same people gets here: let the caller retry.
+    raise RetryableError("transactions for the same people arrived concurrently; retry")
 
 
 def _request(
@@ -97,5 +99,5 @@ def _request(
         ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
         txn_ttl=TXN_TTL,
         survey_ttl=rt.survey_ttl(service),
-        cap_since=(now - limits.after_invitation).timestamp(),
+        cap_since=(now - limits.after_invitation).timestamp() if limits.after_invitation else 0.0,
     )

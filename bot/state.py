@@ -44,7 +44,7 @@ if ARGV[2] == 'scheduled' then
   local open = redis.call('HGET', KEYS[4], ARGV[5])
   if open then return {'conflict', open} end
   local last = tonumber(redis.call('HGET', KEYS[7], 'invited') or '0')
-  if tonumber(ARGV[11]) > 0 and last >= tonumber(ARGV[11]) then
+  if tonumber(ARGV[11]) > 0 and last > tonumber(ARGV[11]) then
     return {'capped', tostring(last)}
   end
   redis.call('HSET', KEYS[4], ARGV[5], ARGV[4])
@@ -373,7 +373,7 @@ class State:
         all in one round trip (scripts run in order, so a later item sees an earlier one).
 
         Outcomes: ``ok``; ``exists`` (the first decision); ``conflict`` (another survey is
-        open for the person on the channel); ``capped`` (invited at or after ``cap_since``).
+        open for the person on the channel); ``capped`` (invited after ``cap_since``).
         """
         for _ in range(2):
             await self._intake.load()

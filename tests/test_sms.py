@@ -422,3 +422,25 @@ async def test_lua_scripts_reload_after_a_script_cache_flush(bot: Bot, redis: Re
     await invite(bot)
     await redis.script_flush()
     assert "What made the difference?" in await bot.text(PHONE, "yes")
+
+
+async def test_stop_start_then_a_new_transaction_is_scheduled_when_caps_allow(
+    bot: Bot, redis: Redis
+) -> None:
+    import dataclasses
+
+    bot.rt.settings = dataclasses.replace(bot.settings, invitation_cooldown_days=0)
+    await bot.transactions(txn("a1"))
+    await bot.text(PHONE, "STOP")
+    await bot.text(PHONE, "START")
+    response = await bot.transactions(txn("a2"))
+    assert response.status == 202  # found by the consent property test: it was a 500
+    assert (await response.json())["status"] == "scheduled"
+
+
+async def test_the_invitation_cap_counts_a_scheduled_invitation(bot: Bot) -> None:
+    await bot.transactions(txn("k1"))
+    await bot.text(PHONE, "STOP")
+    await bot.text(PHONE, "START")
+    body = await (await bot.transactions(txn("k2"))).json()
+    assert (body["status"], body["reason"]) == ("suppressed", "frequency_cap")
