@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -23,9 +24,16 @@ from .conftest import Bot, Clock, make_settings
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port whose cluster-bus port (port + 10000) is free and valid too."""
+    for port in random.sample(range(20000, 40000), 200):
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port pair")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +41,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     assert server and cli, "redis-server and redis-cli are needed for the cluster test"
     base = tmp_path_factory.mktemp("cluster")
-    ports = [free_port() for _ in range(3)]
+    ports: list[int] = []
+    while len(ports) < 3:
+        port = free_port()
+        if all(abs(port - p) not in (0, 10000) for p in ports):
+            ports.append(port)
     processes = []
     for port in ports:
         workdir = base / str(port)
