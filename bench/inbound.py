@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
+from bench.serving import serve_forever
 from bot import delivery, intake
 from bot.app import create_app, open_runtime
 from bot.quiet_hours import daytime_zone
@@ -67,35 +68,17 @@ def bot_settings(port: int, fake_url: str) -> Settings:
 def serve_bot(port: int, ready: mp.synchronize.Event) -> None:
     """The web process alone, as deployed (the worker is another process)."""
 
-    async def main() -> None:
-        import logging
-
-        logging.disable(logging.WARNING)
-        settings = bot_settings(port, "http://127.0.0.1:9")
-        app = create_app(settings, channels=[TwilioChannel(settings)])
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    settings = bot_settings(port, "http://127.0.0.1:9")
+    serve_forever(create_app(settings, channels=[TwilioChannel(settings)]), port, ready)
 
 
 def serve_bare(port: int, ready: mp.synchronize.Event) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(text=TWIML, content_type="application/xml")
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/webhooks/twilio/messages", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_post("/webhooks/twilio/messages", handler)
+    serve_forever(app, port, ready)
 
 
 def start(target: object, port: int) -> mp.Process:

@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
+from bench.serving import serve_forever
 from bot import delivery
 from bot.app import create_app, open_runtime
 from bot.quiet_hours import daytime_zone
@@ -51,18 +51,9 @@ def settings(fake_url: str, data_dir: Path, **kw: object) -> Settings:
 
 
 def serve(port: int, data_dir: str, ready: mp.synchronize.Event) -> None:
-    async def main() -> None:
-        import logging
-
-        logging.disable(logging.WARNING)
-        app = create_app(settings("http://127.0.0.1:9", Path(data_dir)), channels=[])
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    serve_forever(
+        create_app(settings("http://127.0.0.1:9", Path(data_dir)), channels=[]), port, ready
+    )
 
 
 async def intake_rate(total: int, concurrency: int, data_dir: str) -> None:
