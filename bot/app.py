@@ -39,6 +39,7 @@ log = logging.getLogger("bot.app")
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MAX_BATCH = 1000
+REQUEST_DEADLINE = 10.0  # seconds; Twilio gives up on a webhook after 15
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -103,7 +104,16 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         cluster = RedisCluster.from_url(settings.redis_url, decode_responses=True)
         redis = cast(Redis, cluster)  # the same command surface, routed by slot
     elif settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        # No per-command read timeout (it costs an asyncio timer per command on the hot
+        # path): each web request has its own deadline, each worker pass too, and keepalive
+        # finds a dead peer.
+        redis = Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            socket_timeout=None,
+            socket_connect_timeout=5,
+            socket_keepalive=True,
+        )
     else:
         embedded = EmbeddedRedis(settings.redis_dir)
         socket_path = await asyncio.to_thread(embedded.start)
@@ -145,9 +155,13 @@ async def errors_middleware(
 ) -> web.StreamResponse:
     """No traceback ever reaches a caller; a failing dependency is a 503 to retry."""
     try:
-        return await handler(request)
+        async with asyncio.timeout(REQUEST_DEADLINE):
+            return await handler(request)
     except web.HTTPException:
         raise
+    except TimeoutError:
+        log.error("request over its deadline path=%s", request.path)
+        return _json_error(503, "timed out, retry later")
     except RedisError as exc:
         log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
         return _json_error(503, "temporarily unavailable, retry later")

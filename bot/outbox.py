@@ -72,8 +72,9 @@ class Outbox:
         await self.ensure_group()
         while not stop.is_set():
             try:
-                handled = await self.step(block_ms)
-            except RedisError as exc:
+                async with asyncio.timeout(300):
+                    handled = await self.step(block_ms)
+            except (RedisError, TimeoutError) as exc:
                 log.error("outbox redis error: %s", type(exc).__name__)
                 handled = 0
             if handled == 0:

@@ -13,6 +13,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger("bot.worker")
 RECOVER_EVERY = 30.0
+PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
@@ -31,12 +32,14 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
     while not stop.is_set():
         handled = 0
         try:
-            if loop.time() >= next_recover:
-                await delivery.recover(rt)
-                next_recover = loop.time() + RECOVER_EVERY
-            handled = await delivery.deliver_due(rt, stop=stop) + await delivery.run_timers(rt)
-        except RedisError as exc:
-            log.error("redis error in worker: %s", type(exc).__name__)
+            async with asyncio.timeout(PASS_DEADLINE):
+                if loop.time() >= next_recover:
+                    await delivery.recover(rt)
+                    next_recover = loop.time() + RECOVER_EVERY
+                handled = await delivery.deliver_due(rt, stop=stop)
+                handled += await delivery.run_timers(rt)
+        except (RedisError, TimeoutError) as exc:
+            log.error("worker pass failed: %s", type(exc).__name__)
             await asyncio.sleep(1.0)
         except Exception:
             log.exception("worker job failed")
