@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.errors import FlowValidationError
 from bot.flowfile import check_directory, load_flows
 from bot.preview import SAMPLE_CONTEXT, previews
+from bot.segments import non_gsm_characters
 from bot.settings import ConfigError, Settings
 from flows import FLOWS_DIR
 
@@ -30,9 +31,11 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
         for p in previews(flow):
             sms = p.sms
             plural = "segment" if sms.segments == 1 else "segments"
+            # Say which characters force UCS-2, so an editor knows what to rephrase.
+            why = f"  (non-GSM: {non_gsm_characters(p.text)})" if sms.encoding == "UCS-2" else ""
             print(
                 f"  {p.language}  {p.name:<36} {sms.encoding:<5} {sms.segments} {plural:<8}"
-                f" {sms.units:>4} units"
+                f" {sms.units:>4} units{why}"
             )
     if errors:
         print(f"\n{len(errors)} error(s):", file=sys.stderr)

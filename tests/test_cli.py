@@ -29,7 +29,10 @@ def test_flows_check_passes_on_builtin_flows() -> None:
     lines = result.stdout.splitlines()
     intro = [line for line in lines if line.strip().startswith("en  intro")]
     assert len(intro) == 3 and all("GSM-7 1 segment" in line for line in intro)
-    assert any("es  questions[0] question_1" in line and "UCS-2" in line for line in lines)
+    assert any(
+        "es  questions[0] question_1" in line and "UCS-2" in line and "(non-GSM: óí)" in line
+        for line in lines
+    )
 
 
 def test_flows_check_fails_with_every_error() -> None:
