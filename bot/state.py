@@ -1,7 +1,7 @@
 """The bot's working memory in Redis: decisions, surveys, queues, consent, de-duplication.
 
-Every key about one person carries that person's pseudonym as a hash tag, and multi-key
-scripts touch one person's keys plus the shared queues.
+Keys are spread over shards: a person's keys and the queues of that person's shard share one
+hash tag, so every script touches a single Redis Cluster slot, and workers visit every shard.
 """
 
 from __future__ import annotations
@@ -88,8 +88,7 @@ end
 return #ids
 """
 # A token bucket per sender, in message segments: returns 0 when the cost was taken, else the
-# seconds to wait. ARGV[5] = '1' takes the cost even if that leaves the bucket in debt
-# (replies that Twilio sends inline still use the sender's capacity).
+# seconds to wait. ARGV[4] = '1' takes the cost even if that leaves the bucket in debt.
 _BUCKET = """
 if redis.replicate_commands then redis.replicate_commands() end
 local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -135,7 +134,7 @@ if ARGV[3] == '1' then
 end
 return 1
 """
-# The survey key is built here, not declared: it carries the person's hash tag, so it lives
+# The survey key is built here, not declared: it carries the person's shard tag, so it lives
 # in the same cluster slot as the declared keys.
 _INBOUND = """
 local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
@@ -188,8 +187,27 @@ class Script:
         try:
             return await self._evalsha(keys, args)
         except NoScriptError:
-            await self.redis.script_load(self.source)
+            self.loaded = False
+            await self.load()
             return await self._evalsha(keys, args)
+
+    async def run_many(self, calls: Iterable[tuple[list[str], list[Any]]]) -> list[Any]:
+        """Run the script once per (keys, args) in one pipelined round trip, in order; if Redis
+        lost its scripts (a restart), load it again and run them all again."""
+        calls = list(calls)
+        for _ in range(2):
+            await self.load()
+            pipe = self.redis.pipeline(transaction=False)
+            for keys, args in calls:
+                pipe.execute_command("EVALSHA", *self.arguments(keys, args))
+            replies = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(r, NoScriptError) for r in replies):
+                break
+            self.loaded = False
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return list(replies)
 
     async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
         command = self.redis.execute_command  # untyped in redis-py
@@ -202,8 +220,13 @@ def _moment(value: str | None) -> datetime | None:
 
 def survey_ref(person: str, survey_id: str) -> str:
     """How the bot refers to a survey internally: its person's pseudonym and its id, so the
-    survey's keys share the person's hash tag."""
+    survey's keys can be placed in the person's shard."""
     return f"{person}/{survey_id}"
+
+
+def _open_ref(person: str, open_value: str | bytes | None) -> str | None:
+    # An open pointer holds "<service>:<survey id>".
+    return survey_ref(person, str(open_value).split(":", 1)[1]) if open_value else None
 
 
 @dataclass(frozen=True)
@@ -224,7 +247,7 @@ class IntakeRequest:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """What the intake script did: ``ok`` (recorded), ``exists`` or ``conflict``."""
+    """What the intake script did: ``ok``, ``exists``, ``conflict`` or ``capped``."""
 
     outcome: str
     value: str
@@ -316,7 +339,8 @@ class State:
         return self.shard_of(ref.partition("/")[0])
 
     async def each_shard(self, command: Callable[[Any, str], Any]) -> list[Any]:
-        """Run one command per shard in one round trip."""
+        """Run ``command`` (which may queue several commands) for every shard, in one round
+        trip; the replies come in order."""
         pipe = self.redis.pipeline(transaction=False)
         for shard in self.shards:
             command(pipe, shard)
@@ -351,13 +375,12 @@ class State:
     async def people(self, people: list[tuple[str, str]]) -> list[Person]:
         """For each (pseudonym, channel): consent scopes opted out of, the open survey's
         service on that channel, and when the person was last invited and last responded."""
-        await self._person.load()
-        pipe = self.redis.pipeline(transaction=False)
-        for person, channel in people:
-            keys = [self.k_optout(person), self.k_open(person), self.k_person(person)]
-            pipe.execute_command("EVALSHA", *self._person.arguments(keys, [channel]))
+        replies = await self._person.run_many(
+            ([self.k_optout(p), self.k_open(p), self.k_person(p)], [channel])
+            for p, channel in people
+        )
         out: list[Person] = []
-        for scopes, open_value, invited, responded in await pipe.execute():
+        for scopes, open_value, invited, responded in replies:
             out.append(
                 Person(
                     opted_out=frozenset(scopes),
@@ -375,20 +398,7 @@ class State:
         Outcomes: ``ok``; ``exists`` (the first decision); ``conflict`` (another survey is
         open for the person on the channel); ``capped`` (invited after ``cap_since``).
         """
-        for _ in range(2):
-            await self._intake.load()
-            pipe = self.redis.pipeline(transaction=False)
-            for request in requests:
-                pipe.execute_command(
-                    "EVALSHA", *self._intake.arguments(*self._intake_args(request))
-                )
-            replies = await pipe.execute(raise_on_error=False)
-            if not any(isinstance(r, NoScriptError) for r in replies):
-                break
-            self._intake.loaded = False  # Redis lost its scripts: load and run again
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
+        replies = await self._intake.run_many(self._intake_args(r) for r in requests)
         return [IntakeResult(str(r[0]), str(r[1])) for r in replies]
 
     def _intake_args(self, r: IntakeRequest) -> tuple[list[str], list[Any]]:
@@ -427,13 +437,12 @@ class State:
 
     async def open_survey(self, person: str, channel: str) -> str | None:
         """The reference of the person's scheduled or open survey on a channel, if any."""
-        value = await self.redis.hget(self.k_open(person), channel)
-        return survey_ref(person, str(value).split(":", 1)[1]) if value else None
+        return _open_ref(person, await self.redis.hget(self.k_open(person), channel))
 
     async def open_surveys(self, person: str) -> list[str]:
         """The references of every scheduled or open survey of a person, on any channel."""
         values = await self.redis.hvals(self.k_open(person))
-        return [survey_ref(person, str(v).split(":", 1)[1]) for v in values]
+        return [ref for v in values if (ref := _open_ref(person, v))]
 
     async def closed_survey(self, person: str, channel: str) -> str | None:
         """The reference of the person's most recently ended survey on a channel, if any."""
@@ -508,11 +517,8 @@ class State:
 
     async def pump_due(self, now: float, limit: int = 500) -> int:
         """Move invitations whose time has come from the schedules to the send streams."""
-        await self._pump.load()
-        moved = await self.each_shard(
-            lambda pipe, s: pipe.execute_command(
-                "EVALSHA", *self._pump.arguments([self.k_due(s), self.k_send(s)], [now, limit])
-            )
+        moved = await self._pump.run_many(
+            ([self.k_due(s), self.k_send(s)], [now, limit]) for s in self.shards
         )
         return sum(int(m) for m in moved)
 
@@ -541,12 +547,8 @@ class State:
         await self.ack(keys=[self.k_send(self.shard_of_ref(ref))], args=[SEND_GROUP, entry_id])
 
     async def claim_timers(self, now: float, limit: int = 100) -> list[str]:
-        await self._claim.load()
-        claimed = await self.each_shard(
-            lambda pipe, s: pipe.execute_command(
-                "EVALSHA",
-                *self._claim.arguments([self.k_timers(s), self.k_timers_inflight(s)], [now, limit]),
-            )
+        claimed = await self._claim.run_many(
+            ([self.k_timers(s), self.k_timers_inflight(s)], [now, limit]) for s in self.shards
         )
         return [str(member) for members in claimed for member in members]
 
@@ -565,14 +567,8 @@ class State:
 
     async def recover_stalled_timers(self, older_than: float, now: float) -> int:
         """Put timers claimed by a worker that died back on their queues."""
-        await self._recover.load()
-        moved = await self.each_shard(
-            lambda pipe, s: pipe.execute_command(
-                "EVALSHA",
-                *self._recover.arguments(
-                    [self.k_timers(s), self.k_timers_inflight(s)], [older_than, now]
-                ),
-            )
+        moved = await self._recover.run_many(
+            ([self.k_timers(s), self.k_timers_inflight(s)], [older_than, now]) for s in self.shards
         )
         return sum(int(m) for m in moved)
 
@@ -615,9 +611,8 @@ class State:
             keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
             args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY, *scopes],
         )
-        ref = survey_ref(person, str(open_value).split(":", 1)[1]) if open_value else None
         record = cast(SurveyRecord, json.loads(raw)) if raw else None
-        return bool(first), ref, bool(opted_out), record
+        return bool(first), _open_ref(person, open_value), bool(opted_out), record
 
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""

@@ -444,3 +444,11 @@ async def test_the_invitation_cap_counts_a_scheduled_invitation(bot: Bot) -> Non
     await bot.text(PHONE, "START")
     body = await (await bot.transactions(txn("k2"))).json()
     assert (body["status"], body["reason"]) == ("suppressed", "frequency_cap")
+
+
+async def test_pipelined_scripts_reload_after_a_script_cache_flush(bot: Bot, redis: Redis) -> None:
+    assert (await bot.transactions(txn("f1"))).status == 202  # loads the intake script
+    await redis.script_flush()  # as after a Redis restart
+    assert (await bot.transactions(txn("f2", to=OTHER))).status == 202
+    await redis.script_flush()
+    assert await delivery.deliver_due(bot.rt) == 2  # the pump, after another flush
