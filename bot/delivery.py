@@ -172,9 +172,7 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
 async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendError) -> None:
     log.warning("send failed survey=%s kind=%s code=%s", record["survey_id"], exc.kind, exc.code)
     if exc.kind == "opted_out":
-        scope = rt.scope(record["channel"])
-        await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
-        await _end(rt, ref, "opted_out", "carrier_opt_out")
+        await _carrier_opt_out(rt, ref, record)
         return
     if not exc.retryable:
         await _end(rt, ref, "undeliverable", exc.kind)
@@ -192,6 +190,13 @@ async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendErr
 
     await rt.state.update_survey(ref, retry)
     await rt.state.schedule(ref, rt.clock().timestamp() + backoff(attempts))
+
+
+async def _carrier_opt_out(rt: Runtime, ref: str, record: SurveyRecord) -> None:
+    # The carrier has the number opted out (Twilio 21610): as binding as a STOP.
+    scope = rt.scope(record["channel"])
+    await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
+    await _end(rt, ref, "opted_out", "carrier_opt_out")
 
 
 async def _end(rt: Runtime, ref: str, disposition: str, reason: str) -> None:
@@ -273,9 +278,7 @@ async def on_status(rt: Runtime, message_id: str, status: str, error_code: int |
     if record is None:
         return
     if error_code == 21610:
-        scope = rt.scope(record["channel"])
-        await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
-        await _end(rt, ref, "opted_out", "carrier_opt_out")
+        await _carrier_opt_out(rt, ref, record)
         return
     is_invitation = record.get("message_ids", [None])[0] == message_id
     if not (changed and is_invitation):

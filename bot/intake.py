@@ -45,16 +45,20 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
         else:
             valid.append((i, txn))
 
-    known = await rt.state.decisions([(rt.person(t.to), t.transaction_id) for _, t in valid])
-    fresh = [(i, t) for (i, t), k in zip(valid, known, strict=True) if k is None]
-    for (i, _), k in zip(valid, known, strict=True):
-        if k is not None:
-            results[i] = json.loads(k)
-    people = [(rt.person(t.to), t.channel) for _, t in fresh]
-    known_people = await rt.state.people(people)
+    persons = [rt.person(t.to) for _, t in valid]
+    known = await rt.state.decisions(
+        [(p, t.transaction_id) for p, (_, t) in zip(persons, valid, strict=True)]
+    )
+    fresh: list[tuple[int, Transaction, str]] = []
+    for (i, txn), person_id, decided in zip(valid, persons, known, strict=True):
+        if decided is not None:
+            results[i] = json.loads(decided)  # a repeat gets the first decision
+        else:
+            fresh.append((i, txn, person_id))
+    known_people = await rt.state.people([(p, t.channel) for _, t, p in fresh])
     pending = [
         (i, txn, person_id, person)
-        for (i, txn), (person_id, _), person in zip(fresh, people, known_people, strict=True)
+        for (i, txn, person_id), person in zip(fresh, known_people, strict=True)
     ]
     now = rt.clock()
     for _ in range(3):

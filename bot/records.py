@@ -31,7 +31,6 @@ def new_record(
         "person": person,
         "address": txn.to,
         "language": flow.language_for(txn.language or service.language),
-        "timezone": txn.timezone or service.timezone,
         "recipient_timezone": txn.timezone,
         "flow_id": flow.id,
         "flow_version": flow.version,

@@ -41,7 +41,6 @@ def ended_survey(
         "channel": channel,
         "person": f"{number + 10**6:032x}",
         "language": language,
-        "timezone": "America/New_York",
         "flow_id": flow.id,
         "flow_version": flow.version,
         "attributes": {},
