@@ -67,13 +67,13 @@ class Outbox:
         """Seconds before the next try: exponential, capped, with full jitter."""
         return random.uniform(0, min(self.max_delay, self.base_delay * 2.0**attempts))
 
-    async def run(self, stop: asyncio.Event, block_ms: int = 1000) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         """Forward until ``stop`` is set; the entry in hand is finished first."""
         await self.ensure_group()
         while not stop.is_set():
             try:
                 async with asyncio.timeout(300):
-                    handled = await self.step(block_ms)
+                    handled = await self.step()
             except (RedisError, TimeoutError) as exc:
                 log.error("outbox redis error: %s", type(exc).__name__)
                 handled = 0
@@ -81,9 +81,9 @@ class Outbox:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.05)
 
-    async def step(self, block_ms: int = 0) -> int:
+    async def step(self) -> int:
         """One pass over every shard: due retries, entries abandoned by dead forwarders, then
-        new entries. (``block_ms`` is accepted for callers; reads never block across shards.)"""
+        new entries. Reads never block: a blocking read cannot span cluster slots."""
         state = self.state
         replies = await state.each_shard(
             lambda pipe, s: (
@@ -98,12 +98,15 @@ class Outbox:
         handled = 0
         for n, shard in enumerate(state.shards):
             retries, mine, claimed, fresh = replies[4 * n : 4 * n + 4]
-            work = []
-            for entry_id, fields in _entries(mine):
-                if json.loads(retries.get(entry_id, "{}")).get("next_at", 0) <= now:
-                    work.append((entry_id, fields))
-            # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries.
-            work += [(i, f) for i, f in claimed[1] if f]
+            # Redis 6.2 answers [cursor, entries]; 7 adds the ids of deleted entries. Taken-over
+            # entries keep the retry time they were given, like this forwarder's own.
+            # An own entry idle long enough comes back from both reads: handle it once.
+            waiting = dict(_entries(mine)) | {i: f for i, f in claimed[1] if f}
+            work = [
+                (entry_id, fields)
+                for entry_id, fields in waiting.items()
+                if json.loads(retries.get(entry_id, "{}")).get("next_at", 0) <= now
+            ]
             work += _entries(fresh)
             for entry_id, fields in work:
                 await self.process(shard, entry_id, fields)
