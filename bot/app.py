@@ -88,6 +88,7 @@ async def open_runtime(
             outbox = Outbox(
                 state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
             )
+            await outbox.ensure_group()
             yield Runtime(settings, state, flows, services, outbound, clock, store, outbox)
         finally:
             for part in started:

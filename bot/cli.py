@@ -187,6 +187,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with open_redis(_settings()) as redis:
             outbox = Outbox(State(redis), [], {}, utcnow)
+            await outbox.ensure_group()
             if args.outbox_command == "status":
                 print(json.dumps(await outbox.status(), indent=2))
             else:

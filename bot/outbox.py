@@ -157,7 +157,6 @@ class Outbox:
 
     async def status(self) -> dict[str, Any]:
         """Waiting, in flight, retrying and dead-lettered counts, over every shard."""
-        await self.ensure_group()
         state = self.state
         replies = await state.each_shard(
             lambda pipe, s: (
