@@ -24,13 +24,14 @@ class HttpsSink:
 
     def __init__(self, url: str, secret: Secret, timeout: float = 10.0) -> None:
         self.url = url
-        self.name = f"https:{url.split('?')[0]}"  # a query may carry a credential
+        self.safe_url = url.split("?")[0]  # a query may carry a credential: never log it
+        self.name = f"https:{self.safe_url}"
         self.secret = secret
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
-        return f"HttpsSink({self.url!r})"
+        return f"HttpsSink({self.safe_url!r})"
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=self.timeout)
@@ -58,4 +59,4 @@ class HttpsSink:
         if 200 <= status < 300:
             return
         retryable = status in (408, 425, 429) or status >= 500
-        raise SinkError(f"{self.url} answered {status}", retryable=retryable)
+        raise SinkError(f"{self.safe_url} answered {status}", retryable=retryable)

@@ -8,6 +8,7 @@ import json
 import random
 import re
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
@@ -241,6 +242,7 @@ async def run_demo(
 
     await runner.cleanup()
     await fake.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # the embedded Redis and SQLite files
     summary = _summary(records, decisions, fake)
     _print_summary(summary, out)
     out.write("\n" + reports.as_table(report))
