@@ -9,7 +9,7 @@ signatures are tolerated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from bot.flow import Option
@@ -213,11 +213,12 @@ def _first(text: str, parse: Callable[[str], T | None]) -> T | None:
     return None
 
 
-def _substitute(text: str, phrases: dict[str, str]) -> str:
-    # Longest first, so "strongly disagree" wins over "disagree".
+def _mark(text: str, phrases: Mapping[str, object]) -> str:
+    """Replace each known phrase by a ``=value`` token (longest first, so "strongly disagree"
+    wins over "disagree")."""
     for phrase in sorted(phrases, key=len, reverse=True):
         if phrase in text:
-            text = re.sub(rf"(?<!\S){re.escape(phrase)}(?!\S)", phrases[phrase], text)
+            text = re.sub(rf"(?<!\S){re.escape(phrase)}(?!\S)", f"={phrases[phrase]}", text)
     return text
 
 
@@ -229,7 +230,7 @@ def _single_value(folded: str, phrases: dict[str, int], words: dict[str, int]) -
     """The one value a reply gives, or None when it gives none, several, or unknown words."""
     if folded in _DECLINES:
         return None
-    text = _substitute(folded, {p: f"={v}" for p, v in phrases.items()})
+    text = _mark(folded, phrases)
     values: set[int] = set()
     for token in _tokens(text):
         if token.startswith("=") and token[1:].isdigit():
@@ -292,7 +293,7 @@ def _parse_selection(
             return None
         chosen = {values[n - 1] for n in numbers}
     else:
-        marked = _substitute(folded, {p: f"={v}" for p, v in phrases.items()})
+        marked = _mark(folded, phrases)
         for token in _tokens(marked):
             if token.startswith("=") and token[1:] in values:
                 chosen.add(token[1:])
