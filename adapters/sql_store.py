@@ -7,7 +7,6 @@ Migrations are plain ordered steps recorded in ``schema_migrations``; ``feedback
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +33,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.sinks import ResponseRecord, SinkError
-
-log = logging.getLogger("adapters.sql_store")
 
 metadata = MetaData()
 responses = Table(

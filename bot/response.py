@@ -15,12 +15,11 @@ from bot.flow import Flow
 from bot.redact import redact
 from bot.sentiment import score
 from bot.session import Session
+from bot.sinks import ResponseRecord
 from bot.state import SurveyRecord
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "response-record.v1.json"
 SCHEMA_VERSION = 1
-
-ResponseRecord = dict[str, Any]
 
 
 class MalformedRecord(PermanentError):
