@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from bot.a11 import DRIVERS, V2_COLUMNS
 from bot.catalog import Service
 from bot.flow import Flow, render
-from bot.response import ResponseRecord, is_respondent
+from bot.response import is_respondent
+from bot.sinks import ResponseRecord
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
