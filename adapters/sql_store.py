@@ -61,6 +61,24 @@ responses = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("response_id", String(64)),
+    Column("service_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("reasons", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(32)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("closed_by", String(32)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("record", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 Migration = Callable[[AsyncConnection], Any]
 
 
@@ -74,7 +92,15 @@ async def _m1_responses(conn: AsyncConnection) -> None:
         await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON responses ({columns})"))
 
 
-MIGRATIONS: Sequence[tuple[int, str, Migration]] = ((1, "responses table", _m1_responses),)
+async def _m2_cases(conn: AsyncConnection) -> None:
+    await conn.run_sync(lambda sync: cases.create(sync, checkfirst=True))
+    await conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_response ON cases (response_id)"))
+
+
+MIGRATIONS: Sequence[tuple[int, str, Migration]] = (
+    (1, "responses table", _m1_responses),
+    (2, "cases table", _m2_cases),
+)
 
 
 def database_url(url: str | None, default_dir: Path) -> str:
@@ -166,11 +192,43 @@ class SqlStore:
             "schema_version": record["schema_version"],
             "stored_at": datetime.now(UTC),
         }
+        await self._upsert(responses, "response_id", row)
+
+    async def write_case(self, case: dict[str, Any]) -> None:
+        def moment(name: str) -> datetime | None:
+            return _time(case[name]) if case.get(name) else None
+
+        row = {
+            "case_id": case["case_id"],
+            "response_id": case.get("response_id"),
+            "service_id": case.get("service"),
+            "status": case["status"],
+            "reasons": ",".join(case["reasons"])[:255],
+            "created_at": _time(case["created_at"]),
+            "claimed_by": case.get("claimed_by"),
+            "claimed_at": moment("claimed_at"),
+            "closed_by": case.get("closed_by"),
+            "closed_at": moment("closed_at"),
+            "escalated_at": moment("escalated_at"),
+            "record": case,
+            "updated_at": datetime.now(UTC),
+        }
+        await self._upsert(cases, "case_id", row)
+
+    async def case(self, case_id: str) -> dict[str, Any] | None:
+        """A case's stored outcome."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(cases.c.record).where(cases.c.case_id == case_id))
+            ).first()
+        return _record(row[0]) if row else None
+
+    async def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        statement = insert(responses).values(**row)
+        statement = insert(table).values(**row)
         statement = statement.on_conflict_do_update(
-            index_elements=[responses.c.response_id],
-            set_={k: statement.excluded[k] for k in row if k != "response_id"},
+            index_elements=[table.c[key]],
+            set_={k: statement.excluded[k] for k in row if k != key},
         )
         try:
             async with self.engine.begin() as conn:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -21,7 +20,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels import Inbound, Sent
+from bot.channels import Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
 from bot.settings import Settings
 
@@ -29,8 +28,6 @@ log = logging.getLogger("adapters.twilio")
 # The twilio library logs every request, phone numbers and bodies included, at INFO.
 logging.getLogger("twilio").setLevel(logging.WARNING)
 
-MessageHandler = Callable[[Inbound], Awaitable[list[str]]]
-StatusHandler = Callable[[str, str, int | None], Awaitable[None]]
 
 INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})
 OPTED_OUT = 21610
@@ -99,7 +96,8 @@ class TwilioChannel:
             return f"whatsapp:{to}", f"whatsapp:{sender}" if sender else None
         return to, sender
 
-    async def send(self, channel: str, to: str, text: str) -> Sent:
+    async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
+        # A text message carries its options in the text itself: ``prompt`` is for chat.
         recipient, sender = self._addresses(channel, to)
         kwargs: dict[str, str] = {
             "to": recipient,
@@ -133,7 +131,7 @@ class TwilioChannel:
                 return Sent(str(message.sid), str(message.status or "queued"))
         return None
 
-    def routes(self, on_message: MessageHandler, on_status: StatusHandler) -> list[web.RouteDef]:
+    def routes(self, hooks: Hooks) -> list[web.RouteDef]:
         """The webhook routes, bound to the core's handlers."""
 
         async def messages(request: web.Request) -> web.Response:
@@ -145,8 +143,8 @@ class TwilioChannel:
             address = sender.removeprefix("whatsapp:")
             if not E164.match(address):  # Twilio sends E.164; anything else is not a phone
                 raise _bad_request("From is not an E.164 phone number")
-            replies = await on_message(Inbound(channel, address, form.get("Body", ""), sid))
-            return web.Response(text=twiml(replies), content_type="application/xml")
+            reply = await hooks.message(Inbound(channel, address, form.get("Body", ""), sid))
+            return web.Response(text=twiml(list(reply.messages)), content_type="application/xml")
 
         async def status(request: web.Request) -> web.Response:
             form = await self._verified_form(request)
@@ -154,7 +152,7 @@ class TwilioChannel:
             if not sid or not value:
                 raise _bad_request("MessageSid and MessageStatus are required")
             raw_code = form.get("ErrorCode") or ""
-            await on_status(sid, value, int(raw_code) if raw_code.isdigit() else None)
+            await hooks.status(sid, value, int(raw_code) if raw_code.isdigit() else None)
             return web.Response(status=204)
 
         return [

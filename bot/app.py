@@ -20,18 +20,18 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from adapters.https_sink import HttpsSink
+from adapters.slack import SlackChannel
 from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
-from bot import conversation, delivery, intake, reports
+from bot import alerts, conversation, cx, delivery, intake, reports
 from bot.catalog import load_catalog
-from bot.channels import Inbound, Outbound
+from bot.channels import Hooks, Inbound, Outbound, Reply, StaffNotifier
 from bot.embedded_redis import EmbeddedRedis
 from bot.errors import RetryableError
 from bot.flowfile import load_flows
 from bot.outbox import Outbox
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
-from bot.sinks import ResponseStore
 from bot.state import SEND_GROUP, State
 from bot.worker import run_worker
 
@@ -72,12 +72,16 @@ async def open_runtime(
         try:
             await store.migrate()
             outbound: dict[str, Outbound] = {}
-            for channel in channels if channels is not None else build_channels(settings):
+            notifier: StaffNotifier | None = None
+            chosen = channels if channels is not None else build_channels(settings)
+            for channel in chosen:
                 await channel.start()
                 started.append(channel)
                 for name in channel.channels:
                     if name in settings.channels:
                         outbound[name] = channel
+                if hasattr(channel, "post_case") and settings.slack_bot_token:
+                    notifier = channel
             extra = sinks if sinks is not None else build_sinks(settings)
             for sink in extra:
                 await sink.start()
@@ -85,11 +89,16 @@ async def open_runtime(
             state = State(redis)
             for shard in state.shards:
                 await state.ensure_group(state.k_send(shard), SEND_GROUP)
-            outbox = Outbox(
-                state, [store, *extra], flows, clock, max_attempts=settings.outbox_max_attempts
-            )
-            await outbox.ensure_group()
-            yield Runtime(settings, state, flows, services, outbound, clock, store, outbox)
+            rt = Runtime(settings, state, flows, services, outbound, clock, store)
+            rt.notifier = notifier
+            # Cases are opened as responses are forwarded, so none is missed or opened twice.
+            alert_sinks = [alerts.AlertSink(rt)] if notifier is not None else []
+            rt.outbox = Outbox(state, [store, *extra, *alert_sinks], flows, clock,
+                               max_attempts=settings.outbox_max_attempts)  # fmt: skip
+            await rt.outbox.ensure_group()
+            register_jobs(rt, chosen)
+            await rt.work.ensure_group()
+            yield rt
         finally:
             for part in started:
                 await part.close()
@@ -128,11 +137,24 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
             await asyncio.to_thread(embedded.stop)
 
 
+def register_jobs(rt: Runtime, channels: list[Any]) -> None:
+    """Every kind of job the work queue runs."""
+    alerts.register(rt)
+    cx.register(rt)
+    conversation.register(rt)
+    for channel in channels:
+        for kind, job in getattr(channel, "jobs", dict)().items():
+            rt.work.register(kind, job)
+
+
 def build_channels(settings: Settings) -> list[Any]:
     """The channel adapters the settings enable."""
+    chosen: list[Any] = []
     if {"sms", "whatsapp"} & set(settings.channels):
-        return [TwilioChannel(settings)]
-    return []
+        chosen.append(TwilioChannel(settings))
+    if settings.slack_enabled:
+        chosen.append(SlackChannel(settings))
+    return chosen
 
 
 def build_sinks(settings: Settings) -> list[Any]:
@@ -203,7 +225,7 @@ async def get_services(request: web.Request) -> web.Response:
         return _json_error(401, "missing or wrong bearer token")
     now = rt.clock()
     services = []
-    for s in rt.services.values():
+    for s in (await rt.live_services()).values():
         flow = rt.flows[s.flow]
         services.append(
             {
@@ -218,16 +240,6 @@ async def get_services(request: web.Request) -> web.Response:
             }
         )
     return web.json_response({"services": services})
-
-
-async def fetch_quarter(
-    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None
-) -> list[dict[str, Any]]:
-    """The records a quarter's report needs (widened by a day; cut per service zone later)."""
-    start, end = reports.quarter_bounds(fiscal_year, quarter, "UTC")
-    return await store.transactions_between(
-        start - reports.ZONE_SLACK, end + reports.ZONE_SLACK, service
-    )
 
 
 async def get_report(request: web.Request) -> web.Response:
@@ -246,7 +258,7 @@ async def get_report(request: web.Request) -> web.Response:
         return _json_error(404, f"unknown service {service!r}")
     if rt.store is None:
         return _json_error(503, "no measures store")
-    records = await fetch_quarter(rt.store, fiscal_year, quarter, service)
+    records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
     report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
     if query.get("format") == "csv":
         name = f"a11-fy{fiscal_year}-q{quarter}{'-' + service if service else ''}.csv"
@@ -331,6 +343,36 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
+def hooks(app: web.Application) -> Hooks:
+    """The core's side of the channel adapters' routes, bound to the app's runtime."""
+
+    async def message(msg: Inbound) -> Reply:
+        return await conversation.handle(app[RUNTIME], msg)
+
+    async def status(message_id: str, status: str, code: int | None) -> None:
+        await delivery.on_status(app[RUNTIME], message_id, status, code)
+
+    async def chat(msg: Inbound) -> bool:
+        return await conversation.answer_later(app[RUNTIME], msg)
+
+    async def case_action(ref: str, action: str, user: str, action_id: str, where: str) -> None:
+        rt = app[RUNTIME]
+        payload = {"ref": ref, "action": action, "user": user, "action_id": action_id,
+                   "where": where}  # fmt: skip
+        await rt.work.enqueue("case.act", payload, rt.state.shard_of_ref(ref))
+
+    async def command(user: str, text: str, response_url: str) -> str:
+        return await cx.command(app[RUNTIME], user, text, response_url)
+
+    async def enqueue(kind: str, payload: dict[str, Any]) -> None:
+        await app[RUNTIME].work.enqueue(kind, payload)
+
+    async def first_time(kind: str, key: str, ttl: int) -> bool:
+        return await app[RUNTIME].state.first_time(kind, key, ttl)
+
+    return Hooks(message, status, chat, case_action, command, enqueue, first_time)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -356,14 +398,8 @@ def create_app(
 
     app.cleanup_ctx.append(runtime_ctx)
 
-    async def on_message(msg: Inbound) -> list[str]:
-        return await conversation.handle(app[RUNTIME], msg)
-
-    async def on_status(message_id: str, status: str, code: int | None) -> None:
-        await delivery.on_status(app[RUNTIME], message_id, status, code)
-
     for channel in chosen:
-        app.router.add_routes(channel.routes(on_message, on_status))
+        app.router.add_routes(channel.routes(hooks(app)))
     app.router.add_post("/v1/transactions", post_transactions)
     app.router.add_get("/v1/services", get_services)
     app.router.add_get("/v1/reports/a11", get_report)

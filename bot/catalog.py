@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.a11 import REQUIRED_DRIVERS
+from bot.cases import AlertRules
 from bot.errors import FlowError, FlowValidationError
 from bot.flow import Flow
 from bot.flowfile import read_yaml, schema_errors
@@ -39,6 +40,7 @@ class Service:
     sample_rate: float = 1.0
     stale_after: timedelta = timedelta(hours=72)
     quiet_hours: tuple[int, int] | None = None  # a narrower local window than the law's
+    alerts: AlertRules | None = None  # None: only crisis language alerts
 
     def omb_expired(self, now: datetime) -> bool:
         """True when the service's OMB control number has lapsed (in the service's zone)."""
@@ -128,8 +130,23 @@ def parse_catalog(
             quiet_hours=(raw["quiet_hours"][0], raw["quiet_hours"][1])
             if "quiet_hours" in raw
             else None,
+            alerts=_alert_rules(raw["alerts"]) if "alerts" in raw else None,
         )
     return services, errors
+
+
+def _alert_rules(raw: dict[str, Any]) -> AlertRules:
+    defaults = AlertRules()
+    return AlertRules(
+        trust_negative=raw.get("trust_negative", defaults.trust_negative),
+        polarity_at_most=raw.get("polarity_at_most"),
+        drivers=tuple(raw.get("drivers", ())),
+        channel=raw.get("channel", ""),
+        escalate_after=timedelta(minutes=raw["escalate_after_minutes"])
+        if "escalate_after_minutes" in raw
+        else defaults.escalate_after,
+        escalate_to=raw.get("escalate_to", ""),
+    )
 
 
 def load_catalog(path: Path, flows: dict[str, Flow]) -> dict[str, Service]:

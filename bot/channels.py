@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Inbound:
     address: str
     text: str
     message_id: str
+    question: str | None = None  # a click answers this question only
 
 
 class Outbound(Protocol):
@@ -30,8 +32,70 @@ class Outbound(Protocol):
 
     channels: tuple[str, ...]
 
-    async def send(self, channel: str, to: str, text: str) -> Sent: ...
+    async def send(
+        self, channel: str, to: str, text: str, prompt: Prompt | None = None
+    ) -> Sent: ...
 
     async def find_sent(self, channel: str, to: str, text: str, since: datetime) -> Sent | None:
         """A message with this text already sent to ``to`` since ``since``, if any."""
         ...
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The question a message asks, for channels that can offer buttons and checkboxes.
+
+    ``options`` are (value, label): the value is what a typed reply would say, so a click goes
+    through the same parser as a text and yields the same answer.
+    """
+
+    question: str
+    kind: str  # rating, drivers, choice, text
+    options: tuple[tuple[str, str], ...] = ()
+    multiple: bool = False
+    submit: str = "Submit"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core answers to an inbound message: texts, and the question now asked."""
+
+    messages: tuple[str, ...] = ()
+    prompt: Prompt | None = None
+
+
+class StaffNotifier(Protocol):
+    """Tells staff about cases (Slack); raises ``bot.errors.SendError`` when it cannot."""
+
+    async def post_case(self, case: dict[str, Any], channel: str) -> tuple[str, str]:
+        """Post a case; returns where it went: (channel, message ts)."""
+        ...
+
+    async def find_case(self, case: dict[str, Any], channel: str) -> tuple[str, str] | None:
+        """A post of this case already made (a crash after posting), if any."""
+        ...
+
+    async def update_case(self, case: dict[str, Any]) -> None: ...
+
+    async def escalate_case(self, case: dict[str, Any], target: str) -> None: ...
+
+    async def tell(self, user: str, where: str, text: str) -> None:
+        """A note only ``user`` sees, in channel ``where`` (or at a response URL)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the core offers a channel adapter's routes.
+
+    ``message`` answers at once (inline, as Twilio wants); ``chat`` answers later through the
+    work queue and says whether the message was taken (False: a click on an old question).
+    """
+
+    message: Callable[[Inbound], Awaitable[Reply]]
+    status: Callable[[str, str, int | None], Awaitable[None]]
+    chat: Callable[[Inbound], Awaitable[bool]]
+    case_action: Callable[[str, str, str, str, str], Awaitable[None]]
+    command: Callable[[str, str, str], Awaitable[str]]
+    enqueue: Callable[[str, dict[str, Any]], Awaitable[None]]
+    first_time: Callable[[str, str, int], Awaitable[bool]]

@@ -145,7 +145,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from bot import reports
-    from bot.app import fetch_quarter, open_store
+    from bot.app import open_store
     from bot.catalog import load_catalog
 
     settings = _settings()
@@ -159,7 +159,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         store = open_store(settings)
         try:
             await store.migrate()
-            records = await fetch_quarter(store, args.fiscal_year, args.quarter, args.service)
+            records = await reports.fetch_quarter(
+                store, args.fiscal_year, args.quarter, args.service
+            )
         finally:
             await store.close()
         return reports.quarterly_report(

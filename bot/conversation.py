@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from typing import Any
 
-from bot import engine, replies
-from bot.channels import Inbound
+from bot import alerts, engine, replies
+from bot.channels import Inbound, Prompt, Reply
+from bot.errors import PermanentError
 from bot.keywords import keyword
 from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
@@ -16,8 +19,13 @@ from bot.text import fold
 log = logging.getLogger("bot.conversation")
 
 
-async def handle(rt: Runtime, msg: Inbound) -> list[str]:
-    """Everything to answer to one verified inbound message (often one text, maybe none)."""
+async def handle(rt: Runtime, msg: Inbound) -> Reply:
+    """Everything to answer to one verified inbound message (often one text, maybe none),
+    and the question now awaiting an answer."""
+    return Reply(*await _handle(rt, msg))
+
+
+async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | None]:
     state = rt.state
     person = rt.person(msg.address)
     scope = rt.scope(msg.channel)
@@ -26,42 +34,50 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
     )
     if not first:
         log.info("inbound duplicate dropped channel=%s", msg.channel)
-        return []
+        return (), None
     now = rt.clock()
     word = keyword(msg.text)
     language = _language(msg.text, record)
+    if rt.notifier is not None and word is None:
+        # Safety before anything else, whatever the person's survey or consent state.
+        service = record["service"] if record else None
+        await alerts.screen_message(rt, person, ref, service, msg.channel, msg.message_id, msg.text)
 
     if word == "stop":
         first = await state.opt_out(person, scope, f"{msg.channel}:keyword", now.isoformat())
         await end_open_surveys(rt, person, "opted_out")
         log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
         if not first:
-            return []
-        return [replies.reply(replies.OPTED_OUT, language, program=_program(rt, record))]
+            return (), None
+        return (replies.reply(replies.OPTED_OUT, language, program=_program(rt, record)),), None
     if opted_out:
         if word == "start":
             await state.opt_in(person, scope)
             log.info("opt-in recorded channel=%s", msg.channel)
-            return [replies.reply(replies.OPTED_IN, language, program=_program(rt, record))]
-        return []  # never a survey message to an opted-out number
+            return (replies.reply(replies.OPTED_IN, language, program=_program(rt, record)),), None
+        return (), None  # never a survey message to an opted-out number
     if word == "help":
         service = rt.services.get(record["service"]) if record else None
         contact = service.contact if service else rt.settings.help_contact
-        return [
-            replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
-        ]
+        text = replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
+        return (text,), None
 
     if record is None or not _answerable(record) or ref is None:
         return await _no_open_survey(rt, msg, person, language)
 
     out: list[str] = []
+    prompt: list[Prompt | None] = [None]
 
     def answer(current: SurveyRecord) -> SurveyRecord | None:
         if not _answerable(current):
             return None
         flow = rt.flows[current["flow_id"]]
-        step = engine.reply(flow, Session.from_dict(current["session"]), msg.text, now)
+        session = Session.from_dict(current["session"])
+        if msg.question is not None and msg.question != session.question:
+            return None  # a click on a question already answered
+        step = engine.reply(flow, session, msg.text, now)
         out[:] = step.messages
+        prompt[0] = engine.prompt(flow, step.session)
         current.setdefault("first_reply_at", now.isoformat())
         if step.session.ended:
             return ended_by_session(current, step.session, now)
@@ -69,11 +85,41 @@ async def handle(rt: Runtime, msg: Inbound) -> list[str]:
         return current
 
     updated = await state.update_survey(ref, answer, current=record)
-    if updated is not None and not record.get("first_reply_at"):
+    if updated is not None and updated is not record and not record.get("first_reply_at"):
         await state.note_response(person, now)
     if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
-    return ["\n".join(out)] if out else []
+    return (("\n".join(out),) if out else ()), prompt[0]
+
+
+async def answer_later(rt: Runtime, msg: Inbound) -> bool:
+    """Handle a chat message now and queue the answer's sending (chat APIs are slow and may be
+    down); False when the message was a click on a question already answered."""
+    reply = await handle(rt, msg)
+    if not reply.messages:
+        return False
+    prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None
+    payload = {"channel": msg.channel, "to": msg.address, "text": "\n".join(reply.messages),
+               "prompt": prompt}  # fmt: skip
+    await rt.work.enqueue("send", payload, rt.state.shard_of(rt.person(msg.address)))
+    return True
+
+
+async def send_job(rt: Runtime, payload: dict[str, Any]) -> None:
+    """Job ``send``: a chat answer, through the channel's adapter."""
+    outbound = rt.outbound.get(payload["channel"])
+    if outbound is None:
+        raise PermanentError(f"channel {payload['channel']!r} is not enabled")
+    raw = payload.get("prompt")
+    prompt = Prompt(**{**raw, "options": tuple(map(tuple, raw["options"]))}) if raw else None
+    await outbound.send(payload["channel"], payload["to"], payload["text"], prompt)
+
+
+def register(rt: Runtime) -> None:
+    async def run(payload: dict[str, Any]) -> None:
+        await send_job(rt, payload)
+
+    rt.work.register("send", run)
 
 
 async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
@@ -83,17 +129,19 @@ async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
         await rt.state.update_survey(ref, lambda r: end_unless_ended(r, now, disposition))
 
 
-async def _no_open_survey(rt: Runtime, msg: Inbound, person: str, language: str) -> list[str]:
+async def _no_open_survey(
+    rt: Runtime, msg: Inbound, person: str, language: str
+) -> tuple[tuple[str, ...], None]:
     # At most one short answer a day: a closed survey says so, anything else gets a pointer.
     if not await rt.state.notice_due(person):
-        return []
+        return (), None
     closed_ref = await rt.state.closed_survey(person, msg.channel)
     closed = await rt.state.survey(closed_ref) if closed_ref else None
     if closed is not None and closed.get("session"):
         flow = rt.flows[closed["flow_id"]]
         session = Session.from_dict(closed["session"])
-        return [engine.message(flow, session, "closed")]
-    return [replies.reply(replies.NO_SURVEY, language, program=rt.settings.program_name)]
+        return (engine.message(flow, session, "closed"),), None
+    return (replies.reply(replies.NO_SURVEY, language, program=rt.settings.program_name),), None
 
 
 def _answerable(record: SurveyRecord) -> bool:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from bot import engine
 from bot.catalog import Service
+from bot.channels import Prompt
 from bot.errors import SendError
 from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
 from bot.records import end_unless_ended, ended_by_session
@@ -83,6 +84,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if await state.opted_out(record["person"], rt.scopes(service, channel)):
         await _end(rt, ref, "suppressed", "opted_out")
         return
+    if record["status"] == "scheduled" and service.id in await state.paused():
+        await _end(rt, ref, "suppressed", "service_paused")
+        return
     if record["status"] == "scheduled" and channel in PHONE_CHANNELS:
         # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
         allowed = next_allowed(now, _zones(record), _window(record, service))
@@ -106,6 +110,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             await _activated(rt, ref, found.message_id, found.status)
             return
         text = record["pending"]
+        prompt = engine.prompt(rt.flows[record["flow_id"]], Session.from_dict(record["session"]))
         await throttle(rt, channel, text)
     else:
         flow = rt.flows[record["flow_id"]]
@@ -118,6 +123,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             offered_drivers=service.drivers,
         )
         text = "\n".join(step.messages)
+        prompt = engine.prompt(flow, step.session)
         # Capacity first: the survey is marked sending only just before the call, so another
         # worker that takes the entry over meanwhile finds it still scheduled.
         await throttle(rt, channel, text)
@@ -138,7 +144,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             return
 
     try:
-        sent = await outbound.send(channel, address, text)
+        sent = await outbound.send(channel, address, text, prompt)
     except SendError as exc:
         await _send_failed(rt, ref, record, exc)
         return
@@ -214,6 +220,8 @@ async def run_timers(rt: Runtime, limit: int = 100) -> int:
                 await _remind(rt, ref)
             elif kind == "expire":
                 await _expire(rt, ref)
+            elif kind == "escalate":  # Slack work belongs on the work queue, with retries
+                await rt.work.enqueue("case.escalate", {"ref": ref}, rt.state.shard_of_ref(ref))
         finally:
             await rt.state.finish_timer(member)
     return len(members)
@@ -222,6 +230,7 @@ async def run_timers(rt: Runtime, limit: int = 100) -> int:
 async def _remind(rt: Runtime, ref: str) -> None:
     now = rt.clock()
     texts: list[str] = []
+    prompts: list[Prompt | None] = []
 
     def remind(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "active" or current.get("first_reply_at"):
@@ -231,6 +240,7 @@ async def _remind(rt: Runtime, ref: str) -> None:
         if not step.messages:
             return None
         texts[:] = step.messages
+        prompts[:] = [engine.prompt(flow, step.session)]
         current["session"] = step.session.to_dict()
         return current
 
@@ -246,7 +256,7 @@ async def _remind(rt: Runtime, ref: str) -> None:
     text = "\n".join(texts)
     await throttle(rt, record["channel"], text)
     try:
-        sent = await outbound.send(record["channel"], record["address"], text)
+        sent = await outbound.send(record["channel"], record["address"], text, prompts[0])
     except SendError as exc:
         # One reminder at most: a failed one is not retried.
         log.warning("reminder failed survey=%s kind=%s", record["survey_id"], exc.kind)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from bot import answers
 from bot.a11 import REQUIRED_DRIVERS
+from bot.channels import Prompt
 from bot.flow import Condition, Flow, Option, Question, render
 from bot.redact import redact
 from bot.session import Answer, AnswerValue, Session
@@ -155,6 +156,36 @@ def parse(flow: Flow, session: Session, question: Question, text: str) -> Answer
     kept = answers.parse_text(text, question.max_length)
     # Free text is redacted as it is recorded: nothing downstream ever sees the raw text.
     return redact(kept) if kept is not None else None
+
+
+SUBMIT = {"en": "Submit", "es": "Enviar"}
+
+
+def prompt(flow: Flow, session: Session) -> Prompt | None:
+    """The question the session awaits, with the options a click may give (None when ended).
+
+    Option values are what a typed reply would say, so a click is parsed like a text.
+    """
+    if session.ended or session.question is None:
+        return None
+    question = flow.question(session.question)
+    options: tuple[tuple[str, str], ...] = ()
+    if question.type == "rating" and question.scale == "thumbs":
+        options = (("1", "👍"), ("0", "👎"))
+    elif question.type == "rating":
+        options = tuple((str(n), str(n)) for n in range(1, 6))
+    elif question.type == "drivers":
+        offered = offered_options(flow, session, question)
+        options = tuple((str(i), o.label[session.language]) for i, o in enumerate(offered, 1))
+    elif question.type == "choice":
+        options = tuple((o.value, o.label[session.language]) for o in question.options)
+    return Prompt(
+        question=question.id,
+        kind=question.type,
+        options=options,
+        multiple=question.type == "drivers",
+        submit=SUBMIT.get(session.language, SUBMIT["en"]),
+    )
 
 
 def message(flow: Flow, session: Session, name: str) -> str:

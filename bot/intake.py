@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.catalog import Service
 from bot.errors import RetryableError
 from bot.policy import Decision, Person, decide
 from bot.records import ended, new_record
@@ -35,8 +36,9 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     results: list[dict[str, Any]] = [{} for _ in items]
     valid: list[tuple[int, Transaction]] = []
     invalid = False
+    services = await rt.live_services()
     for i, item in enumerate(items):
-        txn, errors = validate(item, rt.services)
+        txn, errors = validate(item, services)
         if txn is None:
             invalid = True
             results[i] = {"status": "invalid", "errors": errors}
@@ -63,7 +65,8 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     now = rt.clock()
     for _ in range(3):
         requests = [
-            _request(rt, txn, person_id, person, now) for _, txn, person_id, person in pending
+            _request(rt, services[txn.service], txn, person_id, person, now)
+            for _, txn, person_id, person in pending
         ]
         outcomes = await rt.state.record_intakes(requests)
         retry = []
@@ -85,9 +88,8 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
 
 
 def _request(
-    rt: Runtime, txn: Transaction, person_id: str, person: Person, now: datetime
+    rt: Runtime, service: Service, txn: Transaction, person_id: str, person: Person, now: datetime
 ) -> IntakeRequest:
-    service = rt.services[txn.service]
     limits = rt.limits
     decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
     survey_id = uuid.uuid4().hex

@@ -15,7 +15,7 @@ from bot.a11 import DRIVERS, V2_COLUMNS
 from bot.catalog import Service
 from bot.flow import Flow, render
 from bot.response import is_respondent
-from bot.sinks import ResponseRecord
+from bot.sinks import ResponseRecord, ResponseStore
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
@@ -38,6 +38,15 @@ def fiscal_quarter(moment: datetime, timezone: str) -> tuple[int, int]:
     if local.month >= 10:
         return local.year + 1, 1
     return local.year, (local.month - 1) // 3 + 2
+
+
+async def fetch_quarter(
+    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None
+) -> list[ResponseRecord]:
+    """The records a quarter's report needs (widened by a day; cut per service zone later).
+    The one function here that does I/O."""
+    start, end = quarter_bounds(fiscal_year, quarter, "UTC")
+    return await store.transactions_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
 
 
 def in_quarter(records: Iterable[ResponseRecord], services: Mapping[str, Service],

@@ -7,11 +7,11 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.catalog import Service
-from bot.channels import Outbound
+from bot.channels import Outbound, StaffNotifier
 from bot.flow import Flow
 from bot.outbox import Outbox
 from bot.policy import Limits, scopes
@@ -19,6 +19,7 @@ from bot.pseudonym import pseudonym
 from bot.settings import Settings
 from bot.sinks import ResponseStore
 from bot.state import State
+from bot.work import WorkQueue
 
 log = logging.getLogger("bot")
 
@@ -41,6 +42,18 @@ class Runtime:
     outbox: Outbox | None = None
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
                           f"{secrets.token_hex(3)}")  # fmt: skip
+    notifier: StaffNotifier | None = None
+    work: WorkQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
+
+    async def live_services(self) -> dict[str, Service]:
+        """The catalog with the services paused at run time (``/cx pause``) marked paused."""
+        paused = await self.state.paused()
+        if not paused:
+            return self.services
+        return {k: replace(s, paused=True) if k in paused else s for k, s in self.services.items()}
 
     def sender(self, channel: str) -> str:
         """Who sends on a channel, for consent scopes: the Twilio sender for phone channels."""

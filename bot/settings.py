@@ -68,6 +68,9 @@ class Settings:
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
     slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
     slack_api_url: str = "https://slack.com/api/"
+    slack_alert_channel: str = ""  # where alerts go when a service names no channel
+    slack_escalation_target: str = ""  # a channel or user group for unclaimed cases
+    slack_admins: tuple[str, ...] = ()  # Slack user ids allowed /cx pause and /cx resume
     flows_dir: Path = FLOWS_DIR
     services_file: Path = FLOWS_DIR / "services.yaml"
     program_name: str = "A-11 customer feedback surveys"
@@ -125,6 +128,11 @@ class Settings:
             slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
             slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
             slack_api_url=env.get("SLACK_API_URL", defaults.slack_api_url),
+            slack_alert_channel=env.get("SLACK_ALERT_CHANNEL", ""),
+            slack_escalation_target=env.get("SLACK_ESCALATION_TARGET", ""),
+            slack_admins=tuple(
+                u.strip() for u in env.get("SLACK_ADMINS", "").split(",") if u.strip()
+            ),
             flows_dir=Path(env.get("FLOWS_DIR", defaults.flows_dir)),
             services_file=Path(env.get("SERVICES_FILE", defaults.services_file)),
             program_name=env.get("PROGRAM_NAME", defaults.program_name),
@@ -140,6 +148,11 @@ class Settings:
             send_burst=send_burst,
             stalled_after=stalled_after,
         )
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is on: as a survey channel, or for staff alerts (a bot token is set)."""
+        return "slack" in self.channels or bool(self.slack_bot_token)
 
     def check(self) -> None:
         """Stop start-up when an enabled part lacks what it needs."""
@@ -157,6 +170,13 @@ class Settings:
                     "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set "
                     "(the sms/whatsapp channel needs a sender)"
                 )
+        if self.slack_enabled:
+            if not self.slack_bot_token:
+                problems.append("SLACK_BOT_TOKEN is not set (the slack channel needs it)")
+            if not self.slack_signing_secret:
+                problems.append("SLACK_SIGNING_SECRET is not set (Slack requests are verified)")
+            if self.slack_bot_token and not self.slack_alert_channel:
+                problems.append("SLACK_ALERT_CHANNEL is not set (crisis alerts need a place)")
         if self.send_rate <= 0 or self.send_burst <= 0:
             problems.append("SEND_RATE and SEND_BURST must be positive")
         if self.sink_urls and not self.sink_secret:

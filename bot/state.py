@@ -150,6 +150,14 @@ if first and open then
 end
 return {first and 1 or 0, open or '', optout, record}
 """
+# A compare-and-set of a JSON value by its "rev" field.
+_SWAP = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+if tonumber(cjson.decode(raw)['rev'] or 0) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+return 1
+"""
 _STATUS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
 if tonumber(ARGV[2]) <= current then return 0 end
@@ -269,6 +277,7 @@ class State:
         self._status = Script(redis, _STATUS)
         self._cas = Script(redis, _CAS)
         self._inbound = Script(redis, _INBOUND)
+        self._swap = Script(redis, _SWAP)
         self.ack = Script(redis, _ACK)
 
     # keys. A person's keys and the queues of the person's shard share one hash tag, so every
@@ -334,6 +343,21 @@ class State:
 
     def k_retries(self, shard: str) -> str:
         return f"{self.p}:{{{shard}}}:outbox:retries"
+
+    def k_case(self, ref: str) -> str:
+        person, _, case_id = ref.partition("/")
+        return f"{self._k(person, 'case')}:{case_id}"
+
+    @property
+    def k_open_cases(self) -> str:
+        return f"{self.p}:cases:open"
+
+    @property
+    def k_paused(self) -> str:
+        return f"{self.p}:paused"
+
+    def k_seen(self, kind: str, key: str) -> str:
+        return f"{self.p}:seen:{kind}:{{{key}}}"
 
     def shard_of_ref(self, ref: str) -> str:
         return self.shard_of(ref.partition("/")[0])
@@ -617,6 +641,65 @@ class State:
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""
         return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))
+
+    # cases
+    async def create_case(self, ref: str, case: dict[str, Any], ttl: int = 400 * DAY) -> bool:
+        """Store a new case unless one exists for ``ref``; True when it is new."""
+        created = await self.redis.set(self.k_case(ref), json.dumps(case), nx=True, ex=ttl)
+        if created:
+            await self.redis.zadd(self.k_open_cases, {ref: datetime.fromisoformat(
+                case["created_at"]).timestamp()})  # fmt: skip
+        return bool(created)
+
+    async def case(self, ref: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(self.k_case(ref))
+        return cast(dict[str, Any], json.loads(raw)) if raw else None
+
+    async def update_case(
+        self, ref: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """Apply ``change`` to a case atomically (compare-and-set on its revision); returns the
+        case as it now is. A case that is no longer open leaves the open-cases index."""
+        key = self.k_case(ref)
+        while True:
+            current = await self.case(ref)
+            if current is None:
+                return None
+            after = change(dict(current))
+            if after is None:
+                return current
+            revision = int(current.get("rev", 0))
+            after["rev"] = revision + 1
+            if await self._swap(keys=[key], args=[revision, json.dumps(after)]):
+                if after["status"] not in ("received", "claimed"):
+                    await self.redis.zrem(self.k_open_cases, ref)
+                return after
+
+    async def open_cases(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Open cases, oldest first."""
+        refs = cast(list[str], await self.redis.zrange(self.k_open_cases, 0, limit - 1))
+        pipe = self.redis.pipeline(transaction=False)
+        for ref in refs:
+            pipe.get(self.k_case(ref))
+        return [json.loads(raw) for raw in await pipe.execute() if raw]
+
+    # services paused at run time (shared by every process)
+    async def paused(self) -> dict[str, dict[str, str]]:
+        raw = cast(dict[str, str], await self.redis.hgetall(self.k_paused))
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    async def pause(self, service: str, by: str, at: str) -> bool:
+        """Pause a service's surveys; False when it was paused already."""
+        value = json.dumps({"by": by, "at": at})
+        return bool(await self.redis.hsetnx(self.k_paused, service, value))
+
+    async def resume(self, service: str) -> bool:
+        """Resume a paused service; False when it was not paused."""
+        return bool(await self.redis.hdel(self.k_paused, service))
+
+    async def first_time(self, kind: str, key: str, ttl: int) -> bool:
+        """True the first time ``key`` is seen within ``ttl`` seconds (de-duplication)."""
+        return bool(await self.redis.set(self.k_seen(kind, key), "1", nx=True, ex=ttl))
 
     # outbound message status
     async def track_message(self, message_id: str, ref: str, status: str) -> None:

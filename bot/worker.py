@@ -18,7 +18,7 @@ PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is aban
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
     """Deliver and forward until ``stop`` is set; the job in hand is finished first."""
-    jobs = [deliver_loop(rt, stop, idle)]
+    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop)]
     if rt.outbox is not None:
         jobs.append(rt.outbox.run(stop))
     await asyncio.gather(*jobs)

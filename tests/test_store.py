@@ -39,13 +39,13 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
             async with sql.engine.begin() as conn:
                 from sqlalchemy import text
 
-                await conn.execute(text("DROP TABLE IF EXISTS responses, schema_migrations"))
+                await conn.execute(text("DROP TABLE IF EXISTS responses, cases, schema_migrations"))
         except Exception as exc:
             await sql.close()
             if os.environ.get("CI"):
                 pytest.fail(f"PostgreSQL is required in CI ({PG_URL}): {exc}")
             pytest.skip(f"no PostgreSQL at {PG_URL}")
-    assert await sql.migrate() == ["1 responses table"]
+    assert await sql.migrate() == ["1 responses table", "2 cases table"]
     yield sql
     await sql.close()
 

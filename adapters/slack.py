@@ -1,0 +1,433 @@
+"""The Slack adapter: Bolt on the aiohttp app, surveys as direct messages, cases in channels.
+
+Bolt's aiohttp adapter only converts requests and responses, so the route is mounted here.
+Bolt checks the signing secret and the request's age (401 otherwise); a middleware drops
+retried events and refuses a replayed request. Listeners only translate: they hand each
+interaction to the core's hooks, which answer at once and queue anything slow.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels import Hooks, Inbound, Prompt, Sent
+from bot.errors import SendError
+from bot.settings import Settings
+
+log = logging.getLogger("bot.slack")
+REPLAY_WINDOW = 600  # seconds: Bolt refuses anything older than five minutes
+MAX_BODY = 64 * 1024
+_INVALID = {"user_not_found", "channel_not_found", "cannot_dm_bot", "user_disabled",
+            "account_inactive", "user_not_visible", "not_in_channel", "is_archived"}  # fmt: skip
+_NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
+
+
+def classify(exc: BaseException, *, sent_maybe: bool) -> SendError:
+    """What a Slack failure means for retrying: see ``bot.errors.SendError``."""
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error", "unknown"))
+        if error in _INVALID:
+            return SendError(f"slack: {error}", kind="invalid_address")
+        if error == "ratelimited" or exc.response.status_code >= 500:
+            return SendError(f"slack: {error}", kind="unavailable")
+        return SendError(f"slack: {error}", kind="rejected")
+    if isinstance(exc, _NOT_SENT) or not sent_maybe:
+        return SendError(f"slack unreachable: {type(exc).__name__}", kind="unavailable")
+    return SendError(f"slack: no answer ({type(exc).__name__})", kind="unknown")
+
+
+def escape(text: str) -> str:
+    """Slack's mrkdwn escapes: a person's text never becomes a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def survey_blocks(text: str, prompt: Prompt | None) -> list[dict[str, Any]]:
+    """A survey message: its text, and buttons or checkboxes for the question it asks."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}}
+    ]
+    if prompt is None or not prompt.options:
+        return blocks
+    block_id = f"q:{prompt.question}"
+    if prompt.multiple:
+        elements: list[dict[str, Any]] = [
+            {
+                "type": "checkboxes",
+                "action_id": "survey_pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": label}, "value": value}
+                    for value, label in prompt.options[:10]
+                ],
+            },
+            {
+                "type": "button",
+                "action_id": "survey_submit",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": prompt.submit},
+                "value": prompt.question,
+            },
+        ]
+    else:
+        elements = [
+            {
+                "type": "button",
+                "action_id": f"survey_answer:{value}",
+                "text": {"type": "plain_text", "text": label, "emoji": True},
+                "value": f"{prompt.question}|{value}",
+            }
+            for value, label in prompt.options[:25]
+        ]
+    blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
+    return blocks
+
+
+_HEADLINE = {"self_harm": "possible self-harm", "violence": "possible threat of violence",
+             "emergency": "possible emergency"}  # fmt: skip
+
+
+def case_text(case: dict[str, Any]) -> str:
+    """The notification text of a case (what phones and screen readers show)."""
+    crisis = [r.split(":", 1)[1] for r in case["reasons"] if r.startswith("crisis:")]
+    service = case.get("service") or "unknown service"
+    if crisis:
+        what = ", ".join(_HEADLINE.get(c, c) for c in crisis)
+        return f"<!channel> :rotating_light: CRISIS: {what} in a {service} message. Act now."
+    return f":warning: Customer experience alert for {service}"
+
+
+def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """A case as Block Kit: what happened, scores, a redacted excerpt, and what to do."""
+    crisis = any(r.startswith("crisis:") for r in case["reasons"])
+    trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative"}.get(case["trust"], "-")
+    sentiment = case.get("sentiment") or "-"
+    if case.get("polarity") is not None:
+        sentiment = f"{sentiment} ({case['polarity']:+.2f})"
+    at = int(datetime.fromisoformat(case["at"]).timestamp())
+    fields = [
+        ("Service", escape(case.get("service") or "unknown")),
+        ("Channel", escape(case["channel"])),
+        ("Trust", trust),
+        ("Sentiment", escape(sentiment)),
+        ("Drivers (negative)", escape(", ".join(case["drivers"]) or "-")),
+        ("Time", f"<!date^{at}^{{date_short_pretty}} {{time}}|{case['at']}>"),
+    ]
+    title = ":rotating_light: CRISIS: act now" if crisis else ":warning: Customer experience alert"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
+        {"type": "section", "fields": [
+            {"type": "mrkdwn", "text": f"*{name}*\n{value}"}
+            for name, value in fields
+        ]},
+    ]  # fmt: skip
+    if case.get("excerpt"):
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(case['excerpt'])}"}}
+        )
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(case)}]})
+    if case["status"] in ("received", "claimed"):
+        ref = case["ref"]
+        buttons = [("case_claim", "Claim", "primary"), ("case_resolve", "Resolve", None),
+                   ("case_dismiss", "Not actionable", "danger")]  # fmt: skip
+        if case["status"] == "claimed":
+            buttons = buttons[1:]
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"case:{case['case_id']}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": action,
+                        "value": ref,
+                        "text": {"type": "plain_text", "text": label},
+                        **({"style": style} if style else {}),
+                    }
+                    for action, label, style in buttons
+                ],
+            }
+        )
+    return blocks
+
+
+def _status_line(case: dict[str, Any]) -> str:
+    def when(value: str) -> str:
+        moment = int(datetime.fromisoformat(value).timestamp())
+        return f"<!date^{moment}^{{date_short_pretty}} {{time}}|{value}>"
+
+    parts = [f"Case `{case['case_id']}`", f"*{case['status']}*"]
+    if case.get("claimed_by"):
+        parts.append(f"claimed by <@{case['claimed_by']}> {when(case['claimed_at'])}")
+    if case.get("closed_by"):
+        parts.append(f"{case['status']} by <@{case['closed_by']}> {when(case['closed_at'])}")
+    if case.get("escalated_at"):
+        parts.append(f"escalated {when(case['escalated_at'])}")
+    reasons = ", ".join(r for r in case["reasons"])
+    return " · ".join(parts) + f"\nWhy: {reasons}"
+
+
+class SlackChannel:
+    """The ``slack`` survey channel and the staff notifier, over one Web API client."""
+
+    channels = ("slack",)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._session: aiohttp.ClientSession | None = None
+        # No retry handlers: a retried chat.postMessage could post a message twice.
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.reveal(),
+            base_url=settings.slack_api_url,
+            timeout=10,
+            retry_handlers=[],
+        )
+
+    def __repr__(self) -> str:
+        return f"SlackChannel(api={self.settings.slack_api_url!r})"
+
+    async def start(self) -> None:
+        # One pooled session, made inside the running loop (the client would open one per call).
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self.client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # the survey channel
+    async def _dm(self, user: str) -> str:
+        try:
+            opened = await self.client.conversations_open(users=user)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            raise classify(exc, sent_maybe=False) from None
+        return str(opened["channel"]["id"])
+
+    async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
+        dm = await self._dm(to)
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=dm, text=text, blocks=survey_blocks(text, prompt)
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            raise classify(exc, sent_maybe=True) from None
+        # In the person's DM once Slack took it: that is delivery for this channel.
+        return Sent(f"{dm}/{posted['ts']}", "delivered")
+
+    async def find_sent(self, channel: str, to: str, text: str, since: datetime) -> Sent | None:
+        dm = await self._dm(to)
+        found = await self._history(dm, since.timestamp(), lambda m: m.get("text") == text)
+        return Sent(f"{dm}/{found['ts']}", "delivered") if found else None
+
+    async def _history(
+        self, channel: str, oldest: float, match: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any] | None:
+        try:
+            history = await self.client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            raise classify(exc, sent_maybe=False) from None
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
+            if message.get("bot_id") and match(message):
+                return dict(message)
+        return None
+
+    async def update_answered(self, payload: dict[str, Any]) -> None:
+        """Job ``slack.answered``: show the answer a click gave and take its buttons away."""
+        blocks = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape(payload["text"])}},
+            {"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f":white_check_mark: {escape(payload['answer'])}"}]},
+        ]  # fmt: skip
+        await self._call(
+            self.client.chat_update,
+            channel=payload["channel"], ts=payload["ts"], text=payload["text"], blocks=blocks,
+        )  # fmt: skip
+
+    # the staff notifier
+    async def post_case(self, case: dict[str, Any], channel: str) -> tuple[str, str]:
+        posted = await self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=case_text(case),
+            blocks=case_blocks(case),
+            metadata={"event_type": "cx_case", "event_payload": {"case_id": case["case_id"]}},
+            unfurl_links=False,
+        )
+        return str(posted["channel"]), str(posted["ts"])
+
+    async def find_case(self, case: dict[str, Any], channel: str) -> tuple[str, str] | None:
+        def same(message: dict[str, Any]) -> bool:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            return bool(payload.get("case_id") == case["case_id"])
+
+        oldest = datetime.fromisoformat(case["created_at"]).timestamp() - 60
+        found = await self._history(channel, oldest, same)
+        return (channel, str(found["ts"])) if found else None
+
+    async def update_case(self, case: dict[str, Any]) -> None:
+        where = case["slack"]
+        await self._call(
+            self.client.chat_update,
+            channel=where["channel"], ts=where["ts"], text=case_text(case),
+            blocks=case_blocks(case),
+        )  # fmt: skip
+
+    async def escalate_case(self, case: dict[str, Any], target: str) -> None:
+        where = case["slack"]
+        link = await self._call(
+            self.client.chat_getPermalink, channel=where["channel"], message_ts=where["ts"]
+        )
+        crisis = any(r.startswith("crisis:") for r in case["reasons"])
+        lead = ":rotating_light: Crisis case" if crisis else ":alarm_clock: Unclaimed case"
+        if target.startswith("S"):  # a user group: mention it beside the case
+            text = f"<!subteam^{target}> {lead} needs someone now: {link['permalink']}"
+            await self._call(self.client.chat_postMessage, channel=where["channel"], text=text,
+                             thread_ts=where["ts"], reply_broadcast=True)  # fmt: skip
+        elif target:
+            text = f"{lead} for {case.get('service') or 'unknown service'}: {link['permalink']}"
+            await self._call(self.client.chat_postMessage, channel=target, text=text,
+                             blocks=case_blocks(case))  # fmt: skip
+        else:
+            text = f"<!here> {lead} needs someone now."
+            await self._call(self.client.chat_postMessage, channel=where["channel"], text=text,
+                             thread_ts=where["ts"], reply_broadcast=True)  # fmt: skip
+
+    async def tell(self, user: str, where: str, text: str) -> None:
+        if where.startswith(("http://", "https://")):
+            assert self._session is not None
+            async with self._session.post(
+                where, json={"response_type": "ephemeral", "text": text}
+            ) as reply:
+                if reply.status >= 400:
+                    raise SendError(f"response_url answered {reply.status}", kind="unavailable")
+            return
+        await self._call(self.client.chat_postEphemeral, channel=where, user=user, text=text)
+
+    async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            error = classify(exc, sent_maybe=True)
+            # A case message can always be posted or updated again: every failure is retried.
+            raise SendError(str(error), kind="unavailable") from None
+
+    def jobs(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
+        return {"slack.answered": self.update_answered}
+
+    # the route
+    def routes(self, hooks: Hooks) -> list[web.RouteDef]:
+        """``POST /slack/events``: events, interactivity and slash commands, through Bolt."""
+        app = self._bolt(hooks)
+
+        async def events(request: web.Request) -> web.Response:
+            if request.content_length is not None and request.content_length > MAX_BODY:
+                return web.json_response({"error": "body too large"}, status=413)
+            response = await app.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
+
+        return [web.post("/slack/events", events)]
+
+    def _bolt(self, hooks: Hooks) -> AsyncApp:
+        quiet = logging.getLogger("bot.slack.bolt")
+        app = AsyncApp(
+            client=self.client,
+            signing_secret=self.settings.slack_signing_secret.reveal(),
+            process_before_response=True,  # answer only when the listener is done (no task)
+            raise_error_for_unhandled_request=False,
+            logger=quiet,
+        )  # fmt: skip
+
+        @app.middleware
+        async def once(
+            body: dict[str, Any], request: Any, next: Callable[[], Awaitable[Any]]
+        ) -> Any:
+            # A retried event (X-Slack-Retry-Num) carries its first event id: handle it once.
+            # Anything else arriving twice with the same signature is a replay.
+            event_id = body.get("event_id")
+            if event_id:
+                if not await hooks.first_time("slack-event", str(event_id), REPLAY_WINDOW):
+                    return BoltResponse(status=200, body="")
+            else:
+                signature = request.headers.get("x-slack-signature", [""])[0]
+                if not await hooks.first_time("slack-signature", signature, REPLAY_WINDOW):
+                    return BoltResponse(status=401, body='{"error": "replayed request"}')
+            return await next()
+
+        @app.event("message")
+        async def message(event: dict[str, Any]) -> None:
+            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+                return
+            message_id = str(event.get("client_msg_id") or event["ts"])
+            await hooks.chat(Inbound("slack", event["user"], event.get("text", ""), message_id))
+
+        @app.event(re.compile(".*"))
+        async def other(event: dict[str, Any]) -> None:
+            return None  # acknowledged, nothing to do
+
+        @app.action(re.compile(r"^survey_answer:"))
+        async def answer(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            question, _, value = action["value"].partition("|")
+            label = action["text"]["text"]
+            await self._answer(hooks, body, question, value, label)
+
+        @app.action("survey_pick")
+        async def pick(ack: Any) -> None:
+            await ack()  # each tick; the answer goes with the submit button
+
+        @app.action("survey_submit")
+        async def submit(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            question = action["value"]
+            state = body.get("state", {}).get("values", {}).get(f"q:{question}", {})
+            chosen = (state.get("survey_pick") or {}).get("selected_options") or []
+            values = " ".join(o["value"] for o in chosen)
+            labels = ", ".join(o["text"]["text"] for o in chosen)
+            await self._answer(hooks, body, question, values, labels or "-")
+
+        @app.action(re.compile(r"^case_(claim|resolve|dismiss)$"))
+        async def case_action(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            where = body.get("channel", {}).get("id", "")
+            await hooks.case_action(
+                action["value"], action["action_id"].removeprefix("case_"), body["user"]["id"],
+                str(action.get("action_ts") or body.get("trigger_id")), where,
+            )  # fmt: skip
+
+        @app.command("/cx")
+        async def cx(ack: Any, command: dict[str, Any]) -> None:
+            text = await hooks.command(
+                command["user_id"], command.get("text", ""), command.get("response_url", "")
+            )
+            await ack(text=text)
+
+        return app
+
+    async def _answer(
+        self, hooks: Hooks, body: dict[str, Any], question: str, value: str, label: str
+    ) -> None:
+        message: dict[str, Any] = body.get("message") or {}
+        action_ts = body["actions"][0].get("action_ts", "")
+        msg = Inbound("slack", body["user"]["id"], value, f"action:{action_ts}", question=question)
+        if await hooks.chat(msg):
+            channel = body.get("channel", {}).get("id") or body.get("container", {}).get(
+                "channel_id"
+            )
+            await hooks.enqueue(
+                "slack.answered",
+                {"channel": channel, "ts": message.get("ts"), "text": message.get("text", ""),
+                 "answer": label},
+            )  # fmt: skip
