@@ -412,7 +412,7 @@ class SlackChannel:
             text = await hooks.command(
                 command["user_id"], command.get("text", ""), command.get("response_url", "")
             )
-            await ack(text=text)
+            await ack(text=text, response_type="ephemeral")
 
         return app
 

@@ -32,7 +32,7 @@ from bot.flowfile import load_flows
 from bot.outbox import Outbox
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
-from bot.state import SEND_GROUP, State
+from bot.state import SEND_GROUP, State, is_ref
 from bot.worker import run_worker
 
 log = logging.getLogger("bot.app")
@@ -357,6 +357,9 @@ def hooks(app: web.Application) -> Hooks:
 
     async def case_action(ref: str, action: str, user: str, action_id: str, where: str) -> None:
         rt = app[RUNTIME]
+        if not is_ref(ref) or action not in ("claim", "resolve", "dismiss"):
+            log.warning("case action with a malformed reference ignored")
+            return
         payload = {"ref": ref, "action": action, "user": user, "action_id": action_id,
                    "where": where}  # fmt: skip
         await rt.work.enqueue("case.act", payload, rt.state.shard_of_ref(ref))

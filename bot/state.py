@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -224,6 +225,14 @@ class Script:
 
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC) if value else None
+
+
+_REF = re.compile(r"^[0-9a-f]{32}/[A-Za-z0-9]{1,64}$")
+
+
+def is_ref(value: str) -> bool:
+    """Whether a value from outside (a button's value) is a well-formed survey reference."""
+    return bool(_REF.match(value))
 
 
 def survey_ref(person: str, survey_id: str) -> str:
