@@ -49,8 +49,13 @@ class SlackClient:
     async def event(
         self, event: dict[str, Any], event_id: str, retry: int | None = None
     ) -> aiohttp.ClientResponse:
-        envelope = {"type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0FAKE",
-                    "event_id": event_id, "event_time": int(time.time()), "event": event}  # fmt: skip
+        envelope = {
+            "type": "event_callback",
+            "team_id": "T0FAKE",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
         body = json.dumps(envelope)
         extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         headers = {**self.headers(body), **(extra if retry else {})}
@@ -89,7 +94,7 @@ def block_actions(
             "type": "message",
             "channel_id": channel,
             "message_ts": (message or {}).get("ts", "1.1"),
-        },  # fmt: skip
+        },
         "actions": [action],
         "response_url": "https://hooks.slack.invalid/actions/1",
     }
