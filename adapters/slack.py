@@ -27,6 +27,11 @@ from bot.errors import SendError
 from bot.settings import Settings
 
 log = logging.getLogger("bot.slack")
+# slack_sdk logs request bodies (user ids, texts) at DEBUG; Bolt logs payloads when unhandled.
+_SDK_LOG = logging.getLogger("bot.slack.sdk")
+_SDK_LOG.setLevel(logging.WARNING)
+_BOLT_LOG = logging.getLogger("bot.slack.bolt")
+_BOLT_LOG.setLevel(logging.WARNING)
 REPLAY_WINDOW = 600  # seconds: Bolt refuses anything older than five minutes
 MAX_BODY = 64 * 1024
 _INVALID = {"user_not_found", "channel_not_found", "cannot_dm_bot", "user_disabled",
@@ -191,6 +196,7 @@ class SlackChannel:
             base_url=settings.slack_api_url,
             timeout=10,
             retry_handlers=[],
+            logger=_SDK_LOG,
         )
 
     def __repr__(self) -> str:
@@ -341,13 +347,12 @@ class SlackChannel:
         return [web.post("/slack/events", events)]
 
     def _bolt(self, hooks: Hooks) -> AsyncApp:
-        quiet = logging.getLogger("bot.slack.bolt")
         app = AsyncApp(
             client=self.client,
             signing_secret=self.settings.slack_signing_secret.reveal(),
             process_before_response=True,  # answer only when the listener is done (no task)
             raise_error_for_unhandled_request=False,
-            logger=quiet,
+            logger=_BOLT_LOG,
         )  # fmt: skip
 
         @app.middleware

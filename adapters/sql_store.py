@@ -7,6 +7,7 @@ Migrations are plain ordered steps recorded in ``schema_migrations``; ``feedback
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.sinks import ResponseRecord, SinkError
+
+# aiosqlite logs every statement with its parameters (free text) at DEBUG.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 metadata = MetaData()
 responses = Table(

@@ -50,7 +50,7 @@ _CRISIS = {
         r"suicid\w*",
         r"end(ing)? (it all|my life)",
         r"take my (own )?life",
-        r"(hurt|harm|cut)(ing)? my ?self",
+        r"(hurt(ing)?|harm(ing)?|cut(ting)?) my ?self",
         r"self[- ]?harm",
         r"(want|wanna|going) to die",
         r"no reason to live",

@@ -185,15 +185,20 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.outbox import Outbox
     from bot.runtime import utcnow
     from bot.state import State
+    from bot.streams import StreamConsumer
+    from bot.work import WorkQueue
 
     async def main() -> None:
         async with open_redis(_settings()) as redis:
-            outbox = Outbox(State(redis), [], {}, utcnow)
-            await outbox.ensure_group()
+            state = State(redis)
+            queue: StreamConsumer = (
+                WorkQueue(state, utcnow) if args.work else Outbox(state, [], {}, utcnow)
+            )
+            await queue.ensure_group()
             if args.outbox_command == "status":
-                print(json.dumps(await outbox.status(), indent=2))
+                print(json.dumps(await queue.status(), indent=2))
             else:
-                print(f"replayed {await outbox.replay(args.limit)} dead-lettered record(s)")
+                print(f"replayed {await queue.replay(args.limit)} dead-lettered entries")
 
     asyncio.run(main())
     return 0
@@ -277,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     outbox = sub.add_parser("outbox", help="records on their way to the measures store")
+    outbox.add_argument("--work", action="store_true",
+                        help="the work queue (Slack posts, case actions) instead")  # fmt: skip
     outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
     outbox_sub.add_parser("status", help="waiting, in flight, retrying, dead-lettered")
     replay = outbox_sub.add_parser("replay", help="re-drive dead-lettered records")

@@ -159,6 +159,8 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
             return None
         current.pop("pending", None)
         current.update(status="active", invited_at=now.isoformat())
+        if status == "delivered":  # a chat API that answers with delivery (Slack)
+            current.setdefault("delivered_at", now.isoformat())
         current["message_ids"] = [*current.get("message_ids", []), message_id]
         return current
 

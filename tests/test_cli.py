@@ -139,3 +139,11 @@ def test_outbox_status(tmp_path: Path) -> None:
     result = run_cli(["outbox", "status"], env_with(tmp_path, REDIS_URL=REDIS_URL))
     assert result.returncode == 0, result.stderr
     assert set(json.loads(result.stdout)) == {"waiting", "in_flight", "retrying", "dead"}
+
+
+def test_work_queue_status(tmp_path: Path) -> None:
+    from .conftest import REDIS_URL
+
+    result = run_cli(["outbox", "--work", "status"], env_with(tmp_path, REDIS_URL=REDIS_URL))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"waiting": 0, "in_flight": 0, "retrying": 0, "dead": 0}

@@ -4,6 +4,7 @@ real Redis and the real SQL store."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -380,6 +381,7 @@ async def test_slack_survey_positive_branch(world: World) -> None:
     assert "Thank you!" in world.fake.posted("D0PERSON1")[-1]["text"]
     [record] = [r for r in await world.rt.store.responses() if r["channel"] == "slack"]
     assert record["reported_channel"] == "chatbot" and record["disposition"] == "completed"
+    assert record["timestamps"]["delivered"] is not None
     assert record["a11"]["question_1"] == 1
     assert record["answers"]["drivers"]["value"] == ["effectiveness", "efficiency"]
     assert "555-0188" not in json.dumps(record)
@@ -442,3 +444,32 @@ async def test_slack_needs_its_settings(tmp_path: Path, fake_twilio: FakeTwilio)
     with pytest.raises(ConfigError, match="SLACK_ALERT_CHANNEL"):
         settings.check()
     assert "xoxb-1" not in repr(settings)
+
+
+async def test_no_user_id_text_or_secret_in_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    invitation = await slack_invitation(world)
+    await click(world, invitation, 1)
+    await submit(world, world.fake.posted("D0PERSON1")[-1], ["2"])
+    await world.slack.dm(USER, "My SSN is 123-45-6789 and I feel like giving up", "Ev-p1")
+    await drain(world.rt)
+    assert alerts(world.fake)  # the negative answer alerted staff
+    logged = caplog.text + repr(world.bot.settings) + repr(world.rt.outbound)
+    for secret in (USER, "D0PERSON1", "123-45-6789", "giving up", world.fake.token,
+                   SIGNING_SECRET):  # fmt: skip
+        assert secret not in logged
+
+
+async def test_dead_letters_and_replay_of_jobs(world: World) -> None:
+    await sms_survey(world, "no", "1", "skip")
+    world.fake.fail("chat.postMessage", "ratelimited", times=50)
+    for _ in range(world.rt.work.max_attempts):
+        await drain(world.rt)
+        world.bot.clock.advance(hours=1)
+    assert (await world.rt.work.status())["dead"] == 1 and alerts(world.fake) == []
+    world.fake.failures.clear()
+    assert await world.rt.work.replay() == 1
+    await drain(world.rt)
+    assert len(alerts(world.fake)) == 1
