@@ -32,6 +32,8 @@ _SDK_LOG = logging.getLogger("bot.slack.sdk")
 _SDK_LOG.setLevel(logging.WARNING)
 _BOLT_LOG = logging.getLogger("bot.slack.bolt")
 _BOLT_LOG.setLevel(logging.WARNING)
+# Bolt reads SLACK_BOT_TOKEN from the environment and then warns that the client's token wins.
+_BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
 REPLAY_WINDOW = 600  # seconds: Bolt refuses anything older than five minutes
 MAX_BODY = 64 * 1024
 _INVALID = {"user_not_found", "channel_not_found", "cannot_dm_bot", "user_disabled",
