@@ -343,7 +343,12 @@ class SlackChannel:
         async def events(request: web.Request) -> web.Response:
             if request.content_length is not None and request.content_length > MAX_BODY:
                 return web.json_response({"error": "body too large"}, status=413)
-            response = await app.async_dispatch(await to_bolt_request(request))
+            bolt_request = await to_bolt_request(request)
+            response = await app.async_dispatch(bolt_request)
+            event_id = bolt_request.body.get("event_id")
+            if event_id and response.status >= 500:
+                # Handling failed: Slack's retry of this event must be handled, not dropped.
+                await hooks.forget("slack-event", str(event_id))
             return await to_aiohttp_response(response)
 
         return [web.post("/slack/events", events)]

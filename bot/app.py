@@ -373,7 +373,10 @@ def hooks(app: web.Application) -> Hooks:
     async def first_time(kind: str, key: str, ttl: int) -> bool:
         return await app[RUNTIME].state.first_time(kind, key, ttl)
 
-    return Hooks(message, status, chat, case_action, command, enqueue, first_time)
+    async def forget(kind: str, key: str) -> None:
+        await app[RUNTIME].state.forget(kind, key)
+
+    return Hooks(message, status, chat, case_action, command, enqueue, first_time, forget)
 
 
 def create_app(

@@ -99,3 +99,4 @@ class Hooks:
     command: Callable[[str, str, str], Awaitable[str]]
     enqueue: Callable[[str, dict[str, Any]], Awaitable[None]]
     first_time: Callable[[str, str, int], Awaitable[bool]]
+    forget: Callable[[str, str], Awaitable[None]]

@@ -710,6 +710,10 @@ class State:
         """True the first time ``key`` is seen within ``ttl`` seconds (de-duplication)."""
         return bool(await self.redis.set(self.k_seen(kind, key), "1", nx=True, ex=ttl))
 
+    async def forget(self, kind: str, key: str) -> None:
+        """Let ``key`` be seen for the first time again (its handling failed)."""
+        await self.redis.delete(self.k_seen(kind, key))
+
     # outbound message status
     async def track_message(self, message_id: str, ref: str, status: str) -> None:
         await self.redis.hset(self.k_message(message_id), "survey", ref)
