@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot import cases
@@ -193,16 +194,9 @@ async def _record(rt: Runtime, case: Case) -> None:
 
 def register(rt: Runtime) -> None:
     """Put the case jobs on the runtime's work queue."""
-
-    def bound(job: Any) -> Any:
-        async def run(payload: dict[str, Any]) -> None:
-            await job(rt, payload)
-
-        return run
-
     for kind, job in (("case.post", post), ("case.act", act), ("case.escalate", escalate),
                       ("case.refresh", refresh)):  # fmt: skip
-        rt.work.register(kind, bound(job))
+        rt.work.register(kind, partial(job, rt))
 
 
 def age(case: Case, now: datetime) -> str:

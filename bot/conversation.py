@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import partial
 from typing import Any
 
 from bot import alerts, engine, replies
@@ -116,10 +117,7 @@ async def send_job(rt: Runtime, payload: dict[str, Any]) -> None:
 
 
 def register(rt: Runtime) -> None:
-    async def run(payload: dict[str, Any]) -> None:
-        await send_job(rt, payload)
-
-    rt.work.register("send", run)
+    rt.work.register("send", partial(send_job, rt))
 
 
 async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:

@@ -7,6 +7,7 @@ so they are computed by a job and posted to the command's response URL.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from bot import alerts, reports
@@ -154,7 +155,4 @@ async def scores_job(rt: Runtime, payload: dict[str, Any]) -> None:
 
 
 def register(rt: Runtime) -> None:
-    async def run(payload: dict[str, Any]) -> None:
-        await scores_job(rt, payload)
-
-    rt.work.register("cx.scores", run)
+    rt.work.register("cx.scores", partial(scores_job, rt))
