@@ -41,7 +41,9 @@ class World:
 
 
 @pytest.fixture
-async def world(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[World]:
+async def world(
+    request: pytest.FixtureRequest, redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path
+) -> AsyncIterator[World]:
     fake = FakeSlack()
     await fake.start()
     clock = Clock()
@@ -53,7 +55,7 @@ async def world(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncI
         slack_signing_secret=Secret(SIGNING_SECRET),
         slack_api_url=fake.base_url,
         slack_alert_channel="C0ALERTS",
-        slack_escalation_target="S0ONCALL",
+        slack_escalation_target=getattr(request, "param", "S0ONCALL"),
         slack_admins=(ADMIN,),
     )
     app = create_app(
@@ -218,6 +220,23 @@ async def test_unclaimed_case_escalates_after_the_timer(world: World) -> None:
     assert ping["thread_ts"] == alert["ts"] and "<!subteam^S0ONCALL>" in ping["text"]
     assert "escalated" in texts(alert["blocks"])
     assert (await world.rt.store.case(survey_id))["escalated_at"] is not None
+
+
+@pytest.mark.parametrize("world", ["C0ESCALATE"], indirect=True)
+async def test_escalation_to_a_channel(world: World) -> None:
+    await sms_survey(world, "no", "1", "skip")
+    await drain(world.rt)
+    world.bot.clock.advance(hours=4, minutes=1)
+    await delivery.run_timers(world.rt)
+    await drain(world.rt)
+    [escalation] = world.fake.posted("C0ESCALATE")
+    assert escalation["text"].startswith(":alarm_clock: Unclaimed case for benefits-application")
+    assert "https://fake.slack.com/archives/C0ALERTS/p" in escalation["text"]
+    assert [b["text"]["text"] for b in buttons(escalation)] == [
+        "Claim",
+        "Resolve",
+        "Not actionable",
+    ]
 
 
 async def test_claimed_case_does_not_escalate(world: World) -> None:

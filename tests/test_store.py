@@ -260,3 +260,21 @@ async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: 
     assert await survivor.step() == 1
     assert len(await store.responses()) == 1
     assert await survivor.status() == {"waiting": 0, "in_flight": 0, "retrying": 0, "dead": 0}
+
+
+async def test_case_outcomes_upsert(store: SqlStore) -> None:
+    from bot import cases
+
+    record = response_record(7, ["no", "1", "Slow"])
+    case = cases.from_response(record, FLOWS["a11-v2-thumbs"], ("trust_negative",), T0)
+    await store.write_case(cases.outcome(case))
+    claimed = cases.act(case, "claim", "U1", T0 + timedelta(minutes=5))
+    await store.write_case(cases.outcome(claimed))
+    await store.write_case(cases.outcome(claimed))  # a retried job writes it again
+    kept = await store.case(case["case_id"])
+    assert kept is not None and kept["status"] == "claimed" and kept["claimed_by"] == "U1"
+    async with store.engine.connect() as conn:
+        from sqlalchemy import text
+
+        rows = (await conn.execute(text("SELECT status, claimed_at FROM cases"))).all()
+    assert len(rows) == 1 and rows[0][0] == "claimed"
