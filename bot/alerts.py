@@ -65,12 +65,6 @@ class AlertSink:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
     async def write(self, record: ResponseRecord) -> None:
         rt = self.rt
         service = rt.services.get(record["service_id"])
