@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -17,6 +17,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
 
+from bot.cases import OPEN
 from bot.policy import Person
 
 SurveyRecord = dict[str, Any]
@@ -301,9 +302,12 @@ class State:
         # The repeat of a transaction is recognised with its recipient.
         return f"{self._k(person, 'txn')}:{txn_id}"
 
+    def _k_ref(self, ref: str, name: str) -> str:
+        person, _, item = ref.partition("/")
+        return f"{self._k(person, name)}:{item}"
+
     def k_survey(self, ref: str) -> str:
-        person, _, survey_id = ref.partition("/")
-        return f"{self._k(person, 'survey')}:{survey_id}"
+        return self._k_ref(ref, "survey")
 
     def k_open(self, person: str) -> str:
         return self._k(person, "open")
@@ -354,8 +358,10 @@ class State:
         return f"{self.p}:{{{shard}}}:outbox:retries"
 
     def k_case(self, ref: str) -> str:
-        person, _, case_id = ref.partition("/")
-        return f"{self._k(person, 'case')}:{case_id}"
+        return self._k_ref(ref, "case")
+
+    def k_work(self, shard: str) -> str:
+        return f"{self.p}:{{{shard}}}:work"
 
     @property
     def k_open_cases(self) -> str:
@@ -498,30 +504,39 @@ class State:
         """
         key = self.k_survey(ref)
         survey_id = ref.partition("/")[2]
+
+        async def write(revision: int, before: SurveyRecord, after: SurveyRecord) -> bool:
+            ending = after["status"] == "ended" and before["status"] != "ended"
+            person, channel = after["person"], after["channel"]
+            shard = self.shard_of(person)
+            keys = [key, self.k_open(person), self.k_closed(person), self.k_ended(shard),
+                    self.k_ended_count(shard)]  # fmt: skip
+            args = [revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY]
+            return bool(await self._cas(keys=keys, args=args))
+
+        return await self._change(key, change, write, current)
+
+    async def _change(
+        self,
+        key: str,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        write: Callable[[int, dict[str, Any], dict[str, Any]], Awaitable[bool]],
+        current: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """The compare-and-set loop on a JSON value's revision: ``write`` stores the changed
+        value only if the revision is still the one read; on a conflict, read and redo."""
         while True:
             if current is None:
                 raw = await self.redis.get(key)
                 if raw is None:
                     return None
-                current = cast(SurveyRecord, json.loads(raw))
+                current = cast(dict[str, Any], json.loads(raw))
             after = change(dict(current))
             if after is None:
                 return current
             revision = int(current.get("rev", 0))
             after["rev"] = revision + 1
-            ending = after["status"] == "ended" and current["status"] != "ended"
-            person, channel = after["person"], after["channel"]
-            written = await self._cas(
-                keys=[
-                    key,
-                    self.k_open(person),
-                    self.k_closed(person),
-                    self.k_ended(self.shard_of(person)),
-                    self.k_ended_count(self.shard_of(person)),
-                ],
-                args=[revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY],
-            )
-            if written:
+            if await write(revision, current, after):
                 return after
             current = None  # someone else wrote first: read again and redo the change
 
@@ -670,19 +685,14 @@ class State:
         """Apply ``change`` to a case atomically (compare-and-set on its revision); returns the
         case as it now is. A case that is no longer open leaves the open-cases index."""
         key = self.k_case(ref)
-        while True:
-            current = await self.case(ref)
-            if current is None:
-                return None
-            after = change(dict(current))
-            if after is None:
-                return current
-            revision = int(current.get("rev", 0))
-            after["rev"] = revision + 1
-            if await self._swap(keys=[key], args=[revision, json.dumps(after)]):
-                if after["status"] not in ("received", "claimed"):
-                    await self.redis.zrem(self.k_open_cases, ref)
-                return after
+
+        async def write(revision: int, before: dict[str, Any], after: dict[str, Any]) -> bool:
+            return bool(await self._swap(keys=[key], args=[revision, json.dumps(after)]))
+
+        case = await self._change(key, change, write)
+        if case is not None and case["status"] not in OPEN:
+            await self.redis.zrem(self.k_open_cases, ref)
+        return case
 
     async def open_cases(self, limit: int = 50) -> list[dict[str, Any]]:
         """Open cases, oldest first."""

@@ -39,7 +39,7 @@ class WorkQueue(StreamConsumer):
         self.handlers: dict[str, Handler] = {}
 
     def keys(self, shard: str) -> StreamKeys:
-        base = f"{self.state.p}:{{{shard}}}:work"
+        base = self.state.k_work(shard)
         return StreamKeys(base, f"{base}:retries", f"{base}:dead")
 
     def register(self, kind: str, handler: Handler) -> None:
