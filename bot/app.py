@@ -23,7 +23,7 @@ from adapters.https_sink import HttpsSink
 from adapters.slack import SlackChannel
 from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
-from bot import alerts, conversation, cx, delivery, intake, reports
+from bot import alerts, cases, conversation, cx, delivery, intake, reports
 from bot.catalog import load_catalog
 from bot.channels import Hooks, Inbound, Outbound, Reply, StaffNotifier
 from bot.embedded_redis import EmbeddedRedis
@@ -357,7 +357,7 @@ def hooks(app: web.Application) -> Hooks:
 
     async def case_action(ref: str, action: str, user: str, action_id: str, where: str) -> None:
         rt = app[RUNTIME]
-        if not is_ref(ref) or action not in ("claim", "resolve", "dismiss"):
+        if not is_ref(ref) or action not in cases.ACTIONS:
             log.warning("case action with a malformed reference ignored")
             return
         payload = {"ref": ref, "action": action, "user": user, "action_id": action_id,

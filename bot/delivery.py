@@ -80,11 +80,11 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if outbound is None:
         await _end(rt, ref, "undeliverable", "channel_unavailable")
         return
-    service = rt.services[record["service"]]
+    service = (await rt.live_services())[record["service"]]
     if await state.opted_out(record["person"], rt.scopes(service, channel)):
         await _end(rt, ref, "suppressed", "opted_out")
         return
-    if record["status"] == "scheduled" and service.id in await state.paused():
+    if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
         return
     if record["status"] == "scheduled" and channel in PHONE_CHANNELS:
