@@ -22,11 +22,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cases import OPEN, is_crisis
 from bot.channels import Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
 from bot.settings import Settings
 
-log = logging.getLogger("bot.slack")
 # slack_sdk logs request bodies (user ids, texts) at DEBUG; Bolt logs payloads when unhandled.
 _SDK_LOG = logging.getLogger("bot.slack.sdk")
 _SDK_LOG.setLevel(logging.WARNING)
@@ -116,7 +116,7 @@ def case_text(case: dict[str, Any]) -> str:
 
 def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
     """A case as Block Kit: what happened, scores, a redacted excerpt, and what to do."""
-    crisis = any(r.startswith("crisis:") for r in case["reasons"])
+    crisis = is_crisis(case)
     trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative"}.get(case["trust"], "-")
     sentiment = case.get("sentiment") or "-"
     if case.get("polarity") is not None:
@@ -143,7 +143,7 @@ def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
             {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(case['excerpt'])}"}}
         )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(case)}]})
-    if case["status"] in ("received", "claimed"):
+    if case["status"] in OPEN:
         ref = case["ref"]
         buttons = [("case_claim", "Claim", "primary"), ("case_resolve", "Resolve", None),
                    ("case_dismiss", "Not actionable", "danger")]  # fmt: skip
@@ -180,8 +180,7 @@ def _status_line(case: dict[str, Any]) -> str:
         parts.append(f"{case['status']} by <@{case['closed_by']}> {when(case['closed_at'])}")
     if case.get("escalated_at"):
         parts.append(f"escalated {when(case['escalated_at'])}")
-    reasons = ", ".join(r for r in case["reasons"])
-    return " · ".join(parts) + f"\nWhy: {reasons}"
+    return " · ".join(parts) + f"\nWhy: {', '.join(case['reasons'])}"
 
 
 class SlackChannel:
@@ -214,21 +213,23 @@ class SlackChannel:
             await self._session.close()
 
     # the survey channel
-    async def _dm(self, user: str) -> str:
+    async def _api(
+        self, method: Callable[..., Awaitable[Any]], *, sent_maybe: bool, **kwargs: Any
+    ) -> Any:
+        """A Web API call whose failure is classified (``sent_maybe``: it may have taken effect)."""
         try:
-            opened = await self.client.conversations_open(users=user)
+            return await method(**kwargs)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            raise classify(exc, sent_maybe=False) from None
+            raise classify(exc, sent_maybe=sent_maybe) from None
+
+    async def _dm(self, user: str) -> str:
+        opened = await self._api(self.client.conversations_open, sent_maybe=False, users=user)
         return str(opened["channel"]["id"])
 
     async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
         dm = await self._dm(to)
-        try:
-            posted = await self.client.chat_postMessage(
-                channel=dm, text=text, blocks=survey_blocks(text, prompt)
-            )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            raise classify(exc, sent_maybe=True) from None
+        posted = await self._api(self.client.chat_postMessage, sent_maybe=True, channel=dm,
+                                 text=text, blocks=survey_blocks(text, prompt))  # fmt: skip
         # In the person's DM once Slack took it: that is delivery for this channel.
         return Sent(f"{dm}/{posted['ts']}", "delivered")
 
@@ -240,12 +241,9 @@ class SlackChannel:
     async def _history(
         self, channel: str, oldest: float, match: Callable[[dict[str, Any]], bool]
     ) -> dict[str, Any] | None:
-        try:
-            history = await self.client.conversations_history(
-                channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
-            )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            raise classify(exc, sent_maybe=False) from None
+        history = await self._api(self.client.conversations_history, sent_maybe=False,
+                                  channel=channel, oldest=f"{oldest:.6f}", limit=200,
+                                  include_all_metadata=True)  # fmt: skip
         messages: list[dict[str, Any]] = history.get("messages", [])
         for message in messages:
             if message.get("bot_id") and match(message):
@@ -298,20 +296,17 @@ class SlackChannel:
         link = await self._call(
             self.client.chat_getPermalink, channel=where["channel"], message_ts=where["ts"]
         )
-        crisis = any(r.startswith("crisis:") for r in case["reasons"])
-        lead = ":rotating_light: Crisis case" if crisis else ":alarm_clock: Unclaimed case"
-        if target.startswith("S"):  # a user group: mention it beside the case
-            text = f"<!subteam^{target}> {lead} needs someone now: {link['permalink']}"
-            await self._call(self.client.chat_postMessage, channel=where["channel"], text=text,
-                             thread_ts=where["ts"], reply_broadcast=True)  # fmt: skip
-        elif target:
+        lead = ":rotating_light: Crisis case" if is_crisis(case) else ":alarm_clock: Unclaimed case"
+        if target and not target.startswith("S"):  # a channel: a copy of the case there
             text = f"{lead} for {case.get('service') or 'unknown service'}: {link['permalink']}"
             await self._call(self.client.chat_postMessage, channel=target, text=text,
                              blocks=case_blocks(case))  # fmt: skip
-        else:
-            text = f"<!here> {lead} needs someone now."
-            await self._call(self.client.chat_postMessage, channel=where["channel"], text=text,
-                             thread_ts=where["ts"], reply_broadcast=True)  # fmt: skip
+            return
+        # A user group (or, with no target, everyone here) is mentioned beside the case.
+        mention = f"<!subteam^{target}>" if target else "<!here>"
+        text = f"{mention} {lead} needs someone now: {link['permalink']}"
+        await self._call(self.client.chat_postMessage, channel=where["channel"], text=text,
+                         thread_ts=where["ts"], reply_broadcast=True)  # fmt: skip
 
     async def tell(self, user: str, where: str, text: str) -> None:
         if where.startswith(("http://", "https://")):
@@ -326,11 +321,10 @@ class SlackChannel:
 
     async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         try:
-            return await method(**kwargs)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            error = classify(exc, sent_maybe=True)
+            return await self._api(method, sent_maybe=True, **kwargs)
+        except SendError as exc:
             # A case message can always be posted or updated again: every failure is retried.
-            raise SendError(str(error), kind="unavailable") from None
+            raise SendError(str(exc), kind="unavailable") from None
 
     def jobs(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
         return {"slack.answered": self.update_answered}
@@ -380,7 +374,8 @@ class SlackChannel:
 
         @app.event("message")
         async def message(event: dict[str, Any]) -> None:
-            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            if (event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype")
+                    or not event.get("user")):  # fmt: skip
                 return
             message_id = str(event.get("client_msg_id") or event["ts"])
             await hooks.chat(Inbound("slack", event["user"], event.get("text", ""), message_id))
