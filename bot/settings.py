@@ -45,6 +45,11 @@ def _secret(env: Mapping[str, str], name: str) -> Secret:
     return Secret(env.get(name, ""))
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated setting, blanks dropped."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment."""
@@ -106,9 +111,7 @@ class Settings:
             stalled_after = float(env.get("STALLED_AFTER_SECONDS", defaults.stalled_after))
         except ValueError as exc:
             raise ConfigError(f"invalid number in settings: {exc}") from None
-        channels = tuple(
-            c.strip() for c in env.get("CHANNELS", ",".join(defaults.channels)).split(",") if c
-        )
+        channels = _list(env, "CHANNELS") if "CHANNELS" in env else defaults.channels
         return cls(
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
@@ -130,16 +133,14 @@ class Settings:
             slack_api_url=env.get("SLACK_API_URL", defaults.slack_api_url),
             slack_alert_channel=env.get("SLACK_ALERT_CHANNEL", ""),
             slack_escalation_target=env.get("SLACK_ESCALATION_TARGET", ""),
-            slack_admins=tuple(
-                u.strip() for u in env.get("SLACK_ADMINS", "").split(",") if u.strip()
-            ),
+            slack_admins=_list(env, "SLACK_ADMINS"),
             flows_dir=Path(env.get("FLOWS_DIR", defaults.flows_dir)),
             services_file=Path(env.get("SERVICES_FILE", defaults.services_file)),
             program_name=env.get("PROGRAM_NAME", defaults.program_name),
             help_contact=env.get("HELP_CONTACT", defaults.help_contact),
             channels=channels,
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
-            sink_urls=tuple(u.strip() for u in env.get("SINK_URLS", "").split(",") if u.strip()),
+            sink_urls=_list(env, "SINK_URLS"),
             sink_secret=_secret(env, "SINK_SECRET"),
             outbox_max_attempts=max_attempts,
             invitation_cooldown_days=invite_days,
