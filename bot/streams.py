@@ -134,6 +134,8 @@ class StreamConsumer:
         except Exception as exc:
             if isinstance(exc, BotError):
                 error, retryable = str(exc), exc.retryable
+            elif isinstance(exc, RedisError):  # a passing outage, not a bug: no traceback
+                error, retryable = f"redis: {type(exc).__name__}", True
             else:  # a bug or an unexpected library error: keep the entry, say what it was
                 log.exception("%s entry %s failed", self.name, entry_id)
                 error, retryable = f"unexpected {type(exc).__name__}", True
