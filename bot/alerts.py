@@ -42,18 +42,17 @@ async def open_case(rt: Runtime, ref: str, case: Case) -> bool:
 async def screen_message(
     rt: Runtime, person: str, ref: str | None, service: str | None, channel: str,
     message_id: str, text: str,
-) -> bool:  # fmt: skip
-    """Open a crisis case at once for a message in crisis language; True when it did."""
+) -> None:  # fmt: skip
+    """Open a crisis case at once for a message in crisis language."""
     categories = cases.crisis(text)
     if not categories:
-        return False
+        return
     if ref is None:
         digest = hashlib.sha256(message_id.encode()).hexdigest()[:20]
         ref = survey_ref(person, f"m{digest}")
     case_id = ref.partition("/")[2]
     case = cases.from_message(case_id, service, channel, text, categories, rt.clock())
     await open_case(rt, ref, case)
-    return True
 
 
 class AlertSink:
@@ -92,13 +91,17 @@ async def _merge(rt: Runtime, ref: str, new: Case) -> None:
         await rt.work.enqueue("case.refresh", {"ref": ref}, rt.state.shard_of_ref(ref))
 
 
+def _rules(rt: Runtime, case: Case) -> cases.AlertRules:
+    """The alert rules of a case's service (the defaults when it has none)."""
+    service = rt.services.get(case.get("service") or "")
+    return service.alerts if service and service.alerts else cases.AlertRules()
+
+
 def _where(rt: Runtime, case: Case) -> tuple[str, str]:
     """The alert channel and the escalation target for a case's service."""
-    service = rt.services.get(case.get("service") or "")
-    rules = service.alerts if service else None
-    channel = (rules.channel if rules else "") or rt.settings.slack_alert_channel
-    target = (rules.escalate_to if rules else "") or rt.settings.slack_escalation_target
-    return channel, target
+    rules = _rules(rt, case)
+    channel = rules.channel or rt.settings.slack_alert_channel
+    return channel, rules.escalate_to or rt.settings.slack_escalation_target
 
 
 async def post(rt: Runtime, payload: dict[str, Any]) -> None:
@@ -119,14 +122,12 @@ async def post(rt: Runtime, payload: dict[str, Any]) -> None:
     )
     if posted is None:
         return
+    await _record(rt, posted)  # before escalating, which records the case as escalated
     if cases.is_crisis(posted):
         await escalate(rt, {"ref": ref})
     else:
-        service = rt.services.get(posted.get("service") or "")
-        rules = service.alerts if service and service.alerts else cases.AlertRules()
-        due = rt.clock() + rules.escalate_after
+        due = rt.clock() + _rules(rt, posted).escalate_after
         await rt.state.set_timer(f"escalate:{ref}", due.timestamp())
-    await _record(rt, posted)
 
 
 async def act(rt: Runtime, payload: dict[str, Any]) -> None:
