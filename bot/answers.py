@@ -9,7 +9,7 @@ signatures are tolerated.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from bot.flow import Option
@@ -336,10 +336,11 @@ def parse_text(text: str, max_length: int) -> str | None:
     return kept[:max_length] if kept else None
 
 
-def is_skip(text: str, extra: Iterable[str] = ()) -> bool:
-    """True when the whole reply asks to skip the question."""
+def is_skip(text: str, extra: Collection[str] = ()) -> bool:
+    """True when the whole reply asks to skip the question; ``extra`` are further skip
+    words, already folded."""
     folded = fold(text)
-    return folded in SKIP_WORDS or folded in {fold(w) for w in extra}
+    return folded in SKIP_WORDS or folded in extra
 
 
 def language_request(text: str) -> str | None:

@@ -30,6 +30,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.errors import RetryableError
 from bot.flowfile import load_flows
 from bot.outbox import Outbox
+from bot.pipelined import Pipelined
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
 from bot.state import SEND_GROUP, State, is_ref
@@ -69,6 +70,7 @@ async def open_runtime(
     async with open_redis(settings) as redis:
         started: list[Any] = []
         store = open_store(settings)
+        lane = Pipelined.for_client(redis)
         try:
             await store.migrate()
             outbound: dict[str, Outbound] = {}
@@ -86,7 +88,7 @@ async def open_runtime(
             for sink in extra:
                 await sink.start()
                 started.append(sink)
-            state = State(redis)
+            state = State(redis, lane=lane)
             for shard in state.shards:
                 await state.ensure_group(state.k_send(shard), SEND_GROUP)
             rt = Runtime(settings, state, flows, services, outbound, clock, store)
@@ -103,6 +105,8 @@ async def open_runtime(
             for part in started:
                 await part.close()
             await store.close()
+            if lane is not None:
+                await lane.close()
 
 
 @asynccontextmanager

@@ -85,9 +85,8 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
         current["session"] = step.session.to_dict()
         return current
 
-    updated = await state.update_survey(ref, answer, current=record)
-    if updated is not None and updated is not record and not record.get("first_reply_at"):
-        await state.note_response(person, now)
+    first_reply = not record.get("first_reply_at")
+    updated = await state.update_survey(ref, answer, record, responded=now if first_reply else None)
     if updated is None or (not _answerable(updated) and not out):
         return await _no_open_survey(rt, msg, person, language)
     return (("\n".join(out),) if out else ()), prompt[0]

@@ -76,7 +76,7 @@ class Flow:
     languages: tuple[str, ...]
     messages: Mapping[str, Text]
     questions: tuple[Question, ...]
-    skip_words: frozenset[str] = frozenset()
+    skip_words: frozenset[str] = frozenset()  # folded (bot.text.fold)
     source: str = ""
 
     def question(self, question_id: str) -> Question:

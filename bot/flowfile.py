@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from bot.a11 import DRIVER_LABELS, REQUIRED_DRIVERS
 from bot.errors import FlowError, FlowValidationError
 from bot.flow import PLACEHOLDERS, Condition, Flow, Option, Question, Text, placeholders
+from bot.text import fold
 from flows import FLOWS_DIR
 
 MAX_QUESTIONS = 15
@@ -241,7 +242,7 @@ class _Checker:
             languages=self.languages,
             messages=messages,
             questions=tuple(questions),
-            skip_words=frozenset(d.get("skip_words", ())),
+            skip_words=frozenset(map(fold, d.get("skip_words", ()))),
             source=self.source,
         )
 

@@ -7,17 +7,18 @@ hash tag, so every script touches a single Redis Cluster slot, and workers visit
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
 
 from bot.cases import OPEN
+from bot.pipelined import Pipelined
 from bot.policy import Person
 
 SurveyRecord = dict[str, Any]
@@ -124,6 +125,7 @@ if not raw then return 0 end
 local rev = tonumber(cjson.decode(raw)['rev'] or 0)
 if rev ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], 'responded', ARGV[7]) end
 if ARGV[3] == '1' then
   local open = redis.call('HGET', KEYS[2], ARGV[4])
   if open and string.sub(open, -string.len(ARGV[5])) == ARGV[5] then
@@ -170,15 +172,20 @@ return 1
 """
 
 
+Send = Callable[..., Awaitable[Any]]
+
+
 class Script:
     """A Lua script run by EVALSHA (loaded on first miss).
 
-    Calls ``execute_command`` directly: redis-py's own Script wrapper goes through argument
-    deprecation checks that cost more than the script itself on the hot path.
+    Sent through ``send`` (a shared pipelined connection, or ``execute_command``), not
+    redis-py's own Script wrapper, whose argument checks cost more than the script itself on
+    the hot path.
     """
 
-    def __init__(self, redis: Redis, source: str) -> None:
+    def __init__(self, redis: Redis, source: str, send: Send | None = None) -> None:
         self.redis = redis
+        self.send: Send = send or redis.execute_command  # untyped in redis-py
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
         self.loaded = False
@@ -220,8 +227,7 @@ class Script:
         return list(replies)
 
     async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
-        command = self.redis.execute_command  # untyped in redis-py
-        return await command("EVALSHA", self.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+        return await self.send("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -274,21 +280,26 @@ class IntakeResult:
 class State:
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
-    def __init__(self, redis: Redis, prefix: str = "fb", shards: int = 16) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str = "fb", shards: int = 16, lane: Pipelined | None = None
+    ) -> None:
+        """``lane``, when given, carries the scripts and the other short commands of the hot
+        paths (see ``bot.pipelined``); everything else goes through ``redis``."""
         self.redis = redis
+        self.send: Send = lane.execute if lane is not None else redis.execute_command
         self.p = prefix
         self.shards = [f"s{n:02d}" for n in range(shards)]
-        self._intake = Script(redis, _INTAKE)
-        self._claim = Script(redis, _CLAIM)
-        self._pump = Script(redis, _PUMP)
-        self._person = Script(redis, _PERSON)
-        self._bucket = Script(redis, _BUCKET)
-        self._recover = Script(redis, _RECOVER)
-        self._status = Script(redis, _STATUS)
-        self._cas = Script(redis, _CAS)
-        self._inbound = Script(redis, _INBOUND)
-        self._swap = Script(redis, _SWAP)
-        self.ack = Script(redis, _ACK)
+        self._intake = Script(redis, _INTAKE, self.send)
+        self._claim = Script(redis, _CLAIM, self.send)
+        self._pump = Script(redis, _PUMP, self.send)
+        self._person = Script(redis, _PERSON, self.send)
+        self._bucket = Script(redis, _BUCKET, self.send)
+        self._recover = Script(redis, _RECOVER, self.send)
+        self._status = Script(redis, _STATUS, self.send)
+        self._cas = Script(redis, _CAS, self.send)
+        self._inbound = Script(redis, _INBOUND, self.send)
+        self._swap = Script(redis, _SWAP, self.send)
+        self.ack = Script(redis, _ACK, self.send)
 
     # keys. A person's keys and the queues of the person's shard share one hash tag, so every
     # script touches a single Redis Cluster slot; workers visit every shard.
@@ -455,15 +466,15 @@ class State:
             self.k_person(r.person),
         ]
         args = [
-            json.dumps(r.decision),
+            orjson.dumps(r.decision),
             r.decision["status"],
-            json.dumps(r.survey) if r.survey else "",
+            orjson.dumps(r.survey) if r.survey else "",
             f"{service}:{survey_id}",
             r.channel,
             r.send_at,
             r.txn_ttl,
             r.survey_ttl,
-            json.dumps(r.ended) if r.ended else "",
+            orjson.dumps(r.ended) if r.ended else "",
             ref,
             r.cap_since,
         ]
@@ -472,7 +483,7 @@ class State:
     # surveys
     async def survey(self, ref: str) -> SurveyRecord | None:
         raw = await self.redis.get(self.k_survey(ref))
-        return cast(SurveyRecord, json.loads(raw)) if raw else None
+        return cast(SurveyRecord, orjson.loads(raw)) if raw else None
 
     async def open_survey(self, person: str, channel: str) -> str | None:
         """The reference of the person's scheduled or open survey on a channel, if any."""
@@ -493,6 +504,7 @@ class State:
         ref: str,
         change: Callable[[SurveyRecord], SurveyRecord | None],
         current: SurveyRecord | None = None,
+        responded: datetime | None = None,
     ) -> SurveyRecord | None:
         """Apply ``change`` to a survey record atomically; returns the record as it now is.
 
@@ -500,7 +512,8 @@ class State:
         write is a compare-and-set on the record's revision, retried on a conflict, so pass
         ``current`` when the record was just read to save a round trip. A record whose status
         becomes ``ended`` is handed off to the ended-surveys stream in the same script, its
-        person's open pointer cleared and a closed pointer kept for late replies.
+        person's open pointer cleared and a closed pointer kept for late replies. With
+        ``responded``, the person's response cool-down starts then, in the same write.
         """
         key = self.k_survey(ref)
         survey_id = ref.partition("/")[2]
@@ -510,8 +523,9 @@ class State:
             person, channel = after["person"], after["channel"]
             shard = self.shard_of(person)
             keys = [key, self.k_open(person), self.k_closed(person), self.k_ended(shard),
-                    self.k_ended_count(shard)]  # fmt: skip
-            args = [revision, json.dumps(after), int(ending), channel, survey_id, 7 * DAY]
+                    self.k_ended_count(shard), self.k_person(person)]  # fmt: skip
+            args = [revision, orjson.dumps(after), int(ending), channel, survey_id, 7 * DAY,
+                    responded.timestamp() if responded else ""]  # fmt: skip
             return bool(await self._cas(keys=keys, args=args))
 
         return await self._change(key, change, write, current)
@@ -530,7 +544,7 @@ class State:
                 raw = await self.redis.get(key)
                 if raw is None:
                     return None
-                current = cast(dict[str, Any], json.loads(raw))
+                current = cast(dict[str, Any], orjson.loads(raw))
             after = change(dict(current))
             if after is None:
                 return current
@@ -548,7 +562,7 @@ class State:
             for shard in shards
             for entry_id, fields in shard
         )
-        return [cast(SurveyRecord, json.loads(fields["record"])) for _, fields in entries]
+        return [cast(SurveyRecord, orjson.loads(fields["record"])) for _, fields in entries]
 
     async def hand_off(self, person: str, record: str) -> None:
         """Append an ended-survey record to its shard's stream (tests, replays)."""
@@ -638,16 +652,12 @@ class State:
 
     async def opt_out(self, person: str, scope: str, source: str, at: str) -> bool:
         """Record an opt-out under a scope; True when it is new (so confirm it once only)."""
-        value = json.dumps({"source": source, "at": at})
+        value = orjson.dumps({"source": source, "at": at})
         return bool(await self.redis.hsetnx(self.k_optout(person), scope, value))
 
     async def opt_in(self, person: str, scope: str) -> bool:
         """Lift an opt-out under a scope (and a blanket one); True when there was one."""
         return bool(await self.redis.hdel(self.k_optout(person), scope, "all"))
-
-    async def note_response(self, person: str, at: datetime) -> None:
-        """The person answered: the response cool-down starts now."""
-        await self.redis.hset(self.k_person(person), "responded", at.timestamp())
 
     # inbound messages
     async def inbound(
@@ -659,7 +669,7 @@ class State:
             keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
             args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY, *scopes],
         )
-        record = cast(SurveyRecord, json.loads(raw)) if raw else None
+        record = cast(SurveyRecord, orjson.loads(raw)) if raw else None
         return bool(first), _open_ref(person, open_value), bool(opted_out), record
 
     async def notice_due(self, person: str) -> bool:
@@ -669,7 +679,7 @@ class State:
     # cases
     async def create_case(self, ref: str, case: dict[str, Any], ttl: int = 400 * DAY) -> bool:
         """Store a new case unless one exists for ``ref``; True when it is new."""
-        created = await self.redis.set(self.k_case(ref), json.dumps(case), nx=True, ex=ttl)
+        created = await self.redis.set(self.k_case(ref), orjson.dumps(case), nx=True, ex=ttl)
         if created:
             await self.redis.zadd(self.k_open_cases, {ref: datetime.fromisoformat(
                 case["created_at"]).timestamp()})  # fmt: skip
@@ -677,7 +687,7 @@ class State:
 
     async def case(self, ref: str) -> dict[str, Any] | None:
         raw = await self.redis.get(self.k_case(ref))
-        return cast(dict[str, Any], json.loads(raw)) if raw else None
+        return cast(dict[str, Any], orjson.loads(raw)) if raw else None
 
     async def update_case(
         self, ref: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -687,7 +697,7 @@ class State:
         key = self.k_case(ref)
 
         async def write(revision: int, before: dict[str, Any], after: dict[str, Any]) -> bool:
-            return bool(await self._swap(keys=[key], args=[revision, json.dumps(after)]))
+            return bool(await self._swap(keys=[key], args=[revision, orjson.dumps(after)]))
 
         case = await self._change(key, change, write)
         if case is not None and case["status"] not in OPEN:
@@ -700,16 +710,16 @@ class State:
         pipe = self.redis.pipeline(transaction=False)
         for ref in refs:
             pipe.get(self.k_case(ref))
-        return [json.loads(raw) for raw in await pipe.execute() if raw]
+        return [orjson.loads(raw) for raw in await pipe.execute() if raw]
 
     # services paused at run time (shared by every process)
     async def paused(self) -> dict[str, dict[str, str]]:
         raw = cast(dict[str, str], await self.redis.hgetall(self.k_paused))
-        return {k: json.loads(v) for k, v in raw.items()}
+        return {k: orjson.loads(v) for k, v in raw.items()}
 
     async def pause(self, service: str, by: str, at: str) -> bool:
         """Pause a service's surveys; False when it was paused already."""
-        value = json.dumps({"by": by, "at": at})
+        value = orjson.dumps({"by": by, "at": at})
         return bool(await self.redis.hsetnx(self.k_paused, service, value))
 
     async def resume(self, service: str) -> bool:

@@ -34,6 +34,8 @@ def strip_accents(text: str) -> str:
 def fold(text: str) -> str:
     """Fold a reply for matching: case, accents, emoji modifiers, quotes, repeated letters,
     surrounding punctuation and runs of white space."""
+    if text.isascii():  # most replies: no accents, emoji or curly quotes to look for
+        return _SPACES.sub(" ", _REPEATS.sub(r"\1", text.lower()).strip(_ASCII_EDGE_NOISE))
     text = _EMOJI_NOISE.sub("", text.translate(_CURLY))
     text = strip_accents(text).lower()
     text = _REPEATS.sub(r"\1", text)
@@ -43,6 +45,9 @@ def fold(text: str) -> str:
 def _is_edge_noise(c: str) -> bool:
     # Punctuation, separators and math/modifier symbols; emoji (category So) are kept.
     return unicodedata.category(c)[0] in "PZC" or unicodedata.category(c) in ("Sm", "Sk")
+
+
+_ASCII_EDGE_NOISE = "".join(c for c in map(chr, range(128)) if _is_edge_noise(c))
 
 
 def strip_edge_punctuation(text: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.a11 import DRIVERS
 from bot.answers import (
@@ -15,6 +17,7 @@ from bot.answers import (
     parse_thumbs,
 )
 from bot.flow import Option
+from bot.text import fold
 
 THUMBS = [
     ("1", 1),
@@ -305,6 +308,13 @@ SKIPS = [
 @pytest.mark.parametrize(("text", "expected"), SKIPS)
 def test_skip(text: str, expected: bool) -> None:
     assert is_skip(text) is expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_plain_ascii_folds_as_any_other_text(text: str) -> None:
+    # A variation selector is dropped by the full fold and forces it; the ASCII shortcut must
+    # give the same result.
+    assert fold(text) == fold(text + "\ufe0f")
 
 
 def test_flow_skip_words_extend_the_defaults() -> None:

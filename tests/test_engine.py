@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import engine
 from bot.a11 import DRIVERS, V2_COLUMNS, a11_fields
@@ -13,6 +15,7 @@ from bot.flow import Flow
 from bot.flowfile import load_flows
 from bot.segments import segment_info
 from bot.session import Session, disposition
+from flows import FLOWS_DIR
 
 FLOWS = load_flows()
 T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -232,6 +235,15 @@ def test_max_attempts_records_unanswered_and_moves_on() -> None:
     fields = a11_fields(flow, session)
     assert fields["question_1"] is None and fields["question_4"] == "It was fine"
     assert all(fields[c] is None for c in V2_COLUMNS if c.startswith(("positive", "negative")))
+
+
+def test_a_flows_own_skip_words_match_as_typed(tmp_path: Path) -> None:
+    data = yaml.safe_load((FLOWS_DIR / "a11-v2-thumbs.yaml").read_text(encoding="utf-8"))
+    data["skip_words"] = ["Siguiente Pregunta", "PRÓXIMA"]
+    (tmp_path / "own.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    flow = load_flows(tmp_path)[data["id"]]
+    _, _, events = run(flow, ["siguiente  pregunta!", "Proxima"])
+    assert events == ["started", "skipped", "skipped", "completed"]
 
 
 def test_skip_every_question() -> None:
