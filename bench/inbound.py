@@ -1,9 +1,12 @@
 """Inbound reply path: signed webhook -> Redis session -> engine -> TwiML reply + hand-off.
 
 Measured beside a bare aiohttp handler that returns fixed TwiML, in the same run, each server
-in its own process and the load from this one over loopback.
+in its own process and the load from this one over loopback. The two are measured in
+alternating rounds (the machine's load drifts), each round with people of its own; the figures
+are the medians over rounds, with the spread of the per-round ratio. Each server's CPU time per
+reply is read from /proc: what the bot itself costs, whatever the load generator can drive.
 
-    python3 bench/inbound.py [--people 600] [--concurrency 32]
+    python3 bench/inbound.py [--people 2000] [--rounds 3] [--concurrency 32]
 
 Uses REDIS_URL (default redis://127.0.0.1:6379/14, flushed first).
 """
@@ -19,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,12 +98,28 @@ def number(i: int) -> str:
     return f"+1202555{i:04d}"
 
 
-async def run_people(base: str, people: int, concurrency: int) -> tuple[list[float], float]:
+@dataclass
+class Round:
+    latencies: list[float]
+    elapsed: float
+    cpu: float  # the server process's CPU seconds
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+
+def cpu_seconds(process: mp.Process) -> float:
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def run_round(base: str, people: range, concurrency: int, server: mp.Process) -> Round:
     validator = RequestValidator(TOKEN)
     url = base + "/webhooks/twilio/messages"
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(people):
+    for i in people:
         queue.put_nowait(i)
 
     async def person(http: aiohttp.ClientSession) -> None:
@@ -120,10 +140,10 @@ async def run_people(base: str, people: int, concurrency: int) -> tuple[list[flo
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
-        t0 = time.perf_counter()
+        cpu0, t0 = cpu_seconds(server), time.perf_counter()
         await asyncio.gather(*(person(http) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    return latencies, elapsed
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds(server) - cpu0
+    return Round(latencies, elapsed, cpu)
 
 
 async def prepare(port: int, people: int) -> None:
@@ -145,19 +165,25 @@ async def prepare(port: int, people: int) -> None:
     await fake.stop()
 
 
-def report(name: str, latencies: list[float], elapsed: float) -> float:
-    rate = len(latencies) / elapsed
+def report(name: str, rounds: list[Round]) -> float:
+    rate = statistics.median(r.rate for r in rounds)
+    latencies = [x for r in rounds for x in r.latencies]
     q = statistics.quantiles(latencies, n=100)
+    cpu = sum(r.cpu for r in rounds) / len(latencies)
     print(f"{name:<28} {rate:>8.0f} replies/s   p50 {q[49] * 1000:6.2f} ms   "
-          f"p99 {q[98] * 1000:6.2f} ms   ({len(latencies)} requests)")  # fmt: skip
+          f"p99 {q[98] * 1000:6.2f} ms   server CPU {cpu * 1e6:5.0f} us/reply   "
+          f"(rounds: {', '.join(f'{r.rate:.0f}' for r in rounds)})")  # fmt: skip
     return rate
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--people", type=int, default=600)
+    parser.add_argument("--people", type=int, default=2000, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    if args.people * args.rounds > 10_000:
+        raise SystemExit("at most 10,000 people in all (their numbers are +1202555XXXX)")
     from redis.asyncio import Redis
 
     redis = Redis.from_url(REDIS_URL)
@@ -165,23 +191,30 @@ async def main() -> None:
     await redis.aclose()
 
     bot_port, bare_port = (_socket().getsockname()[1] for _ in range(2))
-    await prepare(bot_port, args.people)
+    await prepare(bot_port, args.people * args.rounds)
     bot = start(serve_bot, bot_port)
     bare = start(serve_bare, bare_port)
+    bare_rounds: list[Round] = []
+    bot_rounds: list[Round] = []
     try:
-        bare_lat, bare_elapsed = await run_people(
-            f"http://127.0.0.1:{bare_port}", args.people, args.concurrency
-        )
-        bot_lat, bot_elapsed = await run_people(
-            f"http://127.0.0.1:{bot_port}", args.people, args.concurrency
-        )
+        for n in range(args.rounds):
+            people = range(n * args.people, (n + 1) * args.people)
+            bare_rounds.append(
+                await run_round(f"http://127.0.0.1:{bare_port}", people, args.concurrency, bare)
+            )
+            bot_rounds.append(
+                await run_round(f"http://127.0.0.1:{bot_port}", people, args.concurrency, bot)
+            )
     finally:
         bot.terminate()
         bare.terminate()
-    print(f"inbound reply path, {args.people} people x 3 replies, concurrency {args.concurrency}")
-    bare_rate = report("bare aiohttp fixed TwiML", bare_lat, bare_elapsed)
-    bot_rate = report("bot (signed, Redis, engine)", bot_lat, bot_elapsed)
-    print(f"ratio bot/bare: {bot_rate / bare_rate:.2f}")
+    print(f"inbound reply path, {args.rounds} rounds of {args.people} people x 3 replies, "
+          f"concurrency {args.concurrency}, {os.cpu_count()} CPUs")  # fmt: skip
+    bare_rate = report("bare aiohttp fixed TwiML", bare_rounds)
+    bot_rate = report("bot (signed, Redis, engine)", bot_rounds)
+    ratios = [b.rate / a.rate for a, b in zip(bare_rounds, bot_rounds, strict=True)]
+    print(f"ratio bot/bare: {bot_rate / bare_rate:.2f} "
+          f"(per round {min(ratios):.2f}-{max(ratios):.2f})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 from redis.asyncio import Redis
@@ -58,8 +58,8 @@ class _Protocol(asyncio.Protocol):
         self._reader = hiredis.Reader(encoding="utf-8", replyError=ResponseError)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: uvloop's transports do not derive from asyncio's.
+        self.transport = cast(asyncio.Transport, transport)
 
     def send(self, args: tuple[Any, ...]) -> asyncio.Future[Any]:
         if self.lost or self.transport is None:

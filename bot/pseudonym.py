@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import lru_cache
 
 from bot.settings import Secret
 
@@ -14,5 +15,11 @@ def pseudonym(key: Secret, address: str) -> str:
     A ``whatsapp:`` prefix is dropped, so one person is one pseudonym across SMS and WhatsApp.
     """
     bare = address.removeprefix("whatsapp:").strip()
-    digest = hmac.new(key.reveal().encode(), bare.encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
+    mac = _keyed(key.reveal()).copy()  # the key schedule once, not per message
+    mac.update(bare.encode())
+    return mac.hexdigest()[:32]
+
+
+@lru_cache(maxsize=4)
+def _keyed(key: str) -> hmac.HMAC:
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -64,7 +64,14 @@ class Session:
         return self.status != "active"
 
     def with_(self, **changes: Any) -> Session:
-        return replace(self, **changes)
+        # dataclasses.replace re-runs __init__ through field introspection; the engine makes
+        # a few of these per reply, and a session has no derived fields to recompute.
+        unknown = changes.keys() - _SESSION_FIELDS
+        if unknown:
+            raise TypeError(f"Session has no field {sorted(unknown)[0]!r}")
+        new = object.__new__(Session)
+        new.__dict__.update(self.__dict__, **changes)
+        return new
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +110,9 @@ class Session:
             offered_drivers=tuple(offered) if offered is not None else None,
             reminders=int(data.get("reminders", 0)),
         )
+
+
+_SESSION_FIELDS = frozenset(f.name for f in fields(Session))
 
 
 def disposition(session: Session) -> str:

@@ -119,11 +119,22 @@ for _, id in ipairs(ids) do
 end
 return #ids
 """
-_CAS = """
+# A value's revision. The bot writes "rev" as the first key, so it is read without decoding
+# the whole record (Redis runs scripts one at a time; records are a few KB); anything else
+# (written before that) is decoded.
+_REV = """
+local function _rev(raw)
+  local rev = string.match(raw, '^{"rev":(%d+)[,}]')
+  if rev then return tonumber(rev) end
+  return tonumber(cjson.decode(raw)['rev'] or 0)
+end
+"""
+_CAS = (
+    _REV
+    + """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
-local rev = tonumber(cjson.decode(raw)['rev'] or 0)
-if rev ~= tonumber(ARGV[1]) then return 0 end
+if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], 'responded', ARGV[7]) end
 if ARGV[3] == '1' then
@@ -138,6 +149,7 @@ if ARGV[3] == '1' then
 end
 return 1
 """
+)
 # The survey key is built here, not declared: it carries the person's shard tag, so it lives
 # in the same cluster slot as the declared keys.
 _INBOUND = """
@@ -155,13 +167,16 @@ end
 return {first and 1 or 0, open or '', optout, record}
 """
 # A compare-and-set of a JSON value by its "rev" field.
-_SWAP = """
+_SWAP = (
+    _REV
+    + """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
-if tonumber(cjson.decode(raw)['rev'] or 0) ~= tonumber(ARGV[1]) then return 0 end
+if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
+)
 _STATUS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
 if tonumber(ARGV[2]) <= current then return 0 end
@@ -549,7 +564,8 @@ class State:
             if after is None:
                 return current
             revision = int(current.get("rev", 0))
-            after["rev"] = revision + 1
+            after.pop("rev", None)
+            after = {"rev": revision + 1, **after}  # first: see _REV
             if await write(revision, current, after):
                 return after
             current = None  # someone else wrote first: read again and redo the change
