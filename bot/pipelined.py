@@ -21,23 +21,15 @@ from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocket
 from redis.exceptions import ConnectionError, DataError, NoScriptError, ResponseError
 
 CONNECT_TIMEOUT = 5.0
-_NUMBERS = (int, float)
 
 
 def pack(args: tuple[Any, ...]) -> bytes:
     """A command in the Redis protocol (RESP), arguments encoded as redis-py encodes them."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        if isinstance(arg, str):
-            data = arg.encode()
-        elif isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, _NUMBERS) and not isinstance(arg, bool):
-            data = repr(arg).encode()
-        else:
-            raise DataError(f"cannot send a {type(arg).__name__} to Redis")
-        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
-    return b"".join(parts)
+    try:
+        return bytes(hiredis.pack_command(args))
+    except TypeError:
+        kinds = ", ".join(sorted({type(a).__name__ for a in args}))
+        raise DataError(f"Redis takes str, bytes, int and float; this has {kinds}") from None
 
 
 def _error(reply: ResponseError) -> ResponseError:
