@@ -2,9 +2,10 @@
 
 Measured beside a bare aiohttp handler that returns fixed TwiML, in the same run, each server
 in its own process and the load from this one over loopback. The two are measured in
-alternating rounds (the machine's load drifts), each round with people of its own; the figures
-are the medians over rounds, with the spread of the per-round ratio. Each server's CPU time per
-reply is read from /proc: what the bot itself costs, whatever the load generator can drive.
+alternating rounds after a warm-up (the machine's load drifts), each round with people of its
+own; the figures are the medians over rounds, with the spread of the per-round ratio. Each
+server's CPU time per reply is read from /proc: what the bot itself costs, whatever the load
+generator can drive.
 
     python3 bench/inbound.py [--people 2000] [--rounds 3] [--concurrency 32]
 
@@ -43,6 +44,7 @@ from bot.settings import Secret, Settings
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 DATA_DIR = Path(tempfile.gettempdir()) / "feedback-bot-bench"
 TOKEN = "bench-auth-token"
+WARM_UP = 200  # people, before the measured rounds
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>'
 
 
@@ -182,7 +184,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    if args.people * args.rounds > 10_000:
+    if args.people * args.rounds + WARM_UP > 10_000:
         raise SystemExit("at most 10,000 people in all (their numbers are +1202555XXXX)")
     from redis.asyncio import Redis
 
@@ -191,12 +193,16 @@ async def main() -> None:
     await redis.aclose()
 
     bot_port, bare_port = (_socket().getsockname()[1] for _ in range(2))
-    await prepare(bot_port, args.people * args.rounds)
+    await prepare(bot_port, args.people * args.rounds + WARM_UP)
     bot = start(serve_bot, bot_port)
     bare = start(serve_bare, bare_port)
     bare_rounds: list[Round] = []
     bot_rounds: list[Round] = []
     try:
+        # Not measured: connections opened, first calls of every code path made.
+        warm_up = range(args.people * args.rounds, args.people * args.rounds + WARM_UP)
+        await run_round(f"http://127.0.0.1:{bare_port}", warm_up, args.concurrency, bare)
+        await run_round(f"http://127.0.0.1:{bot_port}", warm_up, args.concurrency, bot)
         for n in range(args.rounds):
             people = range(n * args.people, (n + 1) * args.people)
             bare_rounds.append(
