@@ -198,9 +198,9 @@ class Script:
     the hot path.
     """
 
-    def __init__(self, redis: Redis, source: str, send: Send | None = None) -> None:
+    def __init__(self, redis: Redis, source: str, send: Send) -> None:
         self.redis = redis
-        self.send: Send = send or redis.execute_command  # untyped in redis-py
+        self.send = send
         self.source = source
         self.sha = hashlib.sha1(source.encode()).hexdigest()
         self.loaded = False
