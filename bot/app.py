@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ from adapters.twilio import TwilioChannel
 from bot import alerts, cases, conversation, cx, delivery, intake, reports
 from bot.catalog import load_catalog
 from bot.channels import Hooks, Inbound, Outbound, Reply, StaffNotifier
+from bot.deadlines import Deadlines
 from bot.embedded_redis import EmbeddedRedis
 from bot.errors import RetryableError
 from bot.flowfile import load_flows
@@ -40,7 +42,6 @@ log = logging.getLogger("bot.app")
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MAX_BATCH = 1000
-REQUEST_DEADLINE = 10.0  # seconds; Twilio gives up on a webhook after 15
 MAX_BODY = 4 * 1024 * 1024
 
 
@@ -176,27 +177,38 @@ def _authorised(request: web.Request, token: Secret) -> bool:
     return bool(token) and hmac.compare_digest(header.encode(), expected.encode())
 
 
-@web.middleware
-async def errors_middleware(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """No traceback ever reaches a caller; a failing dependency is a 503 to retry."""
-    try:
-        async with asyncio.timeout(REQUEST_DEADLINE):
-            return await handler(request)
-    except web.HTTPException:
-        raise
-    except TimeoutError:
-        log.error("request over its deadline path=%s", request.path)
-        return _json_error(503, "timed out, retry later")
-    except RedisError as exc:
-        log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
-        return _json_error(503, "temporarily unavailable, retry later")
-    except RetryableError as exc:
-        return _json_error(503, str(exc))
-    except Exception:
-        log.exception("unhandled error path=%s", request.path)
-        return _json_error(500, "internal error")
+def errors_middleware(deadlines: Deadlines) -> Middleware:
+    """No traceback ever reaches a caller; a failing dependency, or a request over its
+    deadline, is a 503 to retry."""
+
+    @web.middleware
+    async def errors(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        task = deadlines.start()
+        timed_out = False
+        try:
+            try:
+                return await handler(request)
+            finally:
+                timed_out = deadlines.finish(task)
+        except web.HTTPException:
+            raise
+        except (asyncio.CancelledError, TimeoutError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not timed_out:
+                raise  # the server is stopping, not this request's deadline
+            log.error("request over its deadline path=%s", request.path)
+            return _json_error(503, "timed out, retry later")
+        except RedisError as exc:
+            log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
+            return _json_error(503, "temporarily unavailable, retry later")
+        except RetryableError as exc:
+            return _json_error(503, str(exc))
+        except Exception:
+            log.exception("unhandled error path=%s", request.path)
+            return _json_error(500, "internal error")
+
+    return errors
 
 
 async def post_transactions(request: web.Request) -> web.Response:
@@ -392,7 +404,8 @@ def create_app(
 ) -> web.Application:
     """The web app; with ``worker`` it also runs the worker loop (``feedback-bot run``)."""
     settings.check()
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    deadlines = Deadlines(settings.request_deadline)
+    app = web.Application(middlewares=[errors_middleware(deadlines)], client_max_size=MAX_BODY)
     chosen = channels if channels is not None else build_channels(settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -400,7 +413,9 @@ def create_app(
             app[RUNTIME] = rt
             stop = asyncio.Event()
             task = asyncio.create_task(run_worker(rt, stop)) if worker else None
+            sweep = asyncio.create_task(deadlines.sweep())
             yield
+            sweep.cancel()
             stop.set()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from bot.keywords import keyword
 from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
 from bot.session import Session
-from bot.state import SurveyRecord
+from bot.state import AlreadyHandled, SurveyRecord
 from bot.text import fold
 
 log = logging.getLogger("bot.conversation")
@@ -30,12 +31,10 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
     state = rt.state
     person = rt.person(msg.address)
     scope = rt.scope(msg.channel)
-    first, ref, opted_out, record = await state.inbound(
-        f"{msg.channel}:{msg.message_id}", person, msg.channel, ("all", scope)
-    )
-    if not first:
-        log.info("inbound duplicate dropped channel=%s", msg.channel)
-        return (), None
+    message = f"{msg.channel}:{msg.message_id}"
+    new, ref, opted_out, record = await state.inbound(message, person, msg.channel, ("all", scope))
+    if not new:
+        return _duplicate(msg)
     now = rt.clock()
     word = keyword(msg.text)
     language = _language(msg.text, record)
@@ -44,6 +43,15 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
         service = record["service"] if record else None
         await alerts.screen_message(rt, person, ref, service, msg.channel, msg.message_id, msg.text)
 
+    # START (and YES) is an answer for anyone who has not opted out.
+    if word in (None, "start") and not opted_out and ref and record and _answerable(record):
+        try:
+            return await _answer(rt, msg, person, ref, record, (person, message), now, language)
+        except AlreadyHandled:
+            return _duplicate(msg)
+    # Everything else is marked handled before it acts, so a retry does not act twice.
+    if not await state.mark_inbound(person, message):
+        return _duplicate(msg)
     if word == "stop":
         first = await state.opt_out(person, scope, f"{msg.channel}:keyword", now.isoformat())
         await end_open_surveys(rt, person, "opted_out")
@@ -62,10 +70,14 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
         contact = service.contact if service else rt.settings.help_contact
         text = replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
         return (text,), None
+    return await _no_open_survey(rt, msg, person, language)
 
-    if record is None or not _answerable(record) or ref is None:
-        return await _no_open_survey(rt, msg, person, language)
 
+async def _answer(
+    rt: Runtime, msg: Inbound, person: str, ref: str, record: SurveyRecord,
+    message: tuple[str, str], now: datetime, language: str,
+) -> tuple[tuple[str, ...], Prompt | None]:  # fmt: skip
+    """A reply to the person's open survey, kept together with its message's mark."""
     out: list[str] = []
     prompt: list[Prompt | None] = [None]
 
@@ -86,10 +98,20 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
         return current
 
     first_reply = not record.get("first_reply_at")
-    updated = await state.update_survey(ref, answer, record, responded=now if first_reply else None)
+    updated = await rt.state.update_survey(
+        ref, answer, record, responded=now if first_reply else None, message=message
+    )
     if updated is None or (not _answerable(updated) and not out):
+        # Nothing written, the survey closed meanwhile: answer as if there were none, once.
+        if not await rt.state.mark_inbound(*message):
+            return _duplicate(msg)
         return await _no_open_survey(rt, msg, person, language)
-    return (("\n".join(out),) if out else ()), prompt[0]
+    return ("\n".join(out),), prompt[0]
+
+
+def _duplicate(msg: Inbound) -> tuple[tuple[str, ...], None]:
+    log.info("inbound duplicate dropped channel=%s", msg.channel)
+    return (), None
 
 
 async def answer_later(rt: Runtime, msg: Inbound) -> bool:

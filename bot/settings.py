@@ -81,6 +81,7 @@ class Settings:
     program_name: str = "A-11 customer feedback surveys"
     help_contact: str = "Reply STOP to opt out."
     webhook_body_limit: int = 64 * 1024
+    request_deadline: float = 10.0  # seconds; Twilio gives up on a webhook after 15
     channels: tuple[str, ...] = ("sms", "whatsapp")
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -109,6 +110,7 @@ class Settings:
             send_rate = float(env.get("SEND_RATE", defaults.send_rate))
             send_burst = float(env.get("SEND_BURST", env.get("SEND_RATE", defaults.send_burst)))
             stalled_after = float(env.get("STALLED_AFTER_SECONDS", defaults.stalled_after))
+            deadline = float(env.get("REQUEST_DEADLINE_SECONDS", defaults.request_deadline))
         except ValueError as exc:
             raise ConfigError(f"invalid number in settings: {exc}") from None
         channels = _list(env, "CHANNELS") if "CHANNELS" in env else defaults.channels
@@ -148,6 +150,7 @@ class Settings:
             send_rate=send_rate,
             send_burst=send_burst,
             stalled_after=stalled_after,
+            request_deadline=deadline,
         )
 
     @property
@@ -178,6 +181,8 @@ class Settings:
                 problems.append("SLACK_SIGNING_SECRET is not set (Slack requests are verified)")
             if self.slack_bot_token and not self.slack_alert_channel:
                 problems.append("SLACK_ALERT_CHANNEL is not set (crisis alerts need a place)")
+        if self.request_deadline <= 0:
+            problems.append("REQUEST_DEADLINE_SECONDS must be positive")
         if self.send_rate <= 0 or self.send_burst <= 0:
             problems.append("SEND_RATE and SEND_BURST must be positive")
         if self.sink_urls and not self.sink_secret:

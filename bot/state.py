@@ -24,6 +24,12 @@ from bot.policy import Person
 SurveyRecord = dict[str, Any]
 SEND_GROUP = "senders"
 DAY = 86_400
+INBOUND_TTL = 2 * DAY  # how long an inbound message id is remembered (Twilio retries for hours)
+
+
+class AlreadyHandled(Exception):
+    """The inbound message was handled already (a provider's retry, or a concurrent copy)."""
+
 
 # Status ranks: a callback may arrive late; a message's status never moves backwards.
 STATUS_RANK = {
@@ -132,10 +138,12 @@ end
 _CAS = (
     _REV
     + """
+if KEYS[7] and redis.call('EXISTS', KEYS[7]) == 1 then return -1 end
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if KEYS[7] then redis.call('SET', KEYS[7], '1', 'EX', ARGV[8]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], 'responded', ARGV[7]) end
 if ARGV[3] == '1' then
   local open = redis.call('HGET', KEYS[2], ARGV[4])
@@ -153,10 +161,10 @@ return 1
 # The survey key is built here, not declared: it carries the person's shard tag, so it lives
 # in the same cluster slot as the declared keys.
 _INBOUND = """
-local first = redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3])
+local first = redis.call('EXISTS', KEYS[1]) == 0
 local open = redis.call('HGET', KEYS[2], ARGV[1])
 local optout = 0
-for i = 4, #ARGV do
+for i = 3, #ARGV do
   if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then optout = 1 end
 end
 local record = ''
@@ -520,6 +528,7 @@ class State:
         change: Callable[[SurveyRecord], SurveyRecord | None],
         current: SurveyRecord | None = None,
         responded: datetime | None = None,
+        message: tuple[str, str] | None = None,
     ) -> SurveyRecord | None:
         """Apply ``change`` to a survey record atomically; returns the record as it now is.
 
@@ -528,7 +537,10 @@ class State:
         ``current`` when the record was just read to save a round trip. A record whose status
         becomes ``ended`` is handed off to the ended-surveys stream in the same script, its
         person's open pointer cleared and a closed pointer kept for late replies. With
-        ``responded``, the person's response cool-down starts then, in the same write.
+        ``responded``, the person's response cool-down starts then, in the same write. With
+        ``message`` (person, message key), that inbound message is marked handled in the same
+        write, and AlreadyHandled is raised when it was: an answer and its mark are kept or lost
+        together, so a retry of a message whose answer was not kept is answered again.
         """
         key = self.k_survey(ref)
         survey_id = ref.partition("/")[2]
@@ -539,9 +551,14 @@ class State:
             shard = self.shard_of(person)
             keys = [key, self.k_open(person), self.k_closed(person), self.k_ended(shard),
                     self.k_ended_count(shard), self.k_person(person)]  # fmt: skip
+            if message is not None:
+                keys.append(self.k_inbound(*message))
             args = [revision, orjson.dumps(after), int(ending), channel, survey_id, 7 * DAY,
-                    responded.timestamp() if responded else ""]  # fmt: skip
-            return bool(await self._cas(keys=keys, args=args))
+                    responded.timestamp() if responded else "", INBOUND_TTL]  # fmt: skip
+            written = int(await self._cas(keys=keys, args=args))
+            if written < 0:
+                raise AlreadyHandled(message)
+            return written == 1
 
         return await self._change(key, change, write, current)
 
@@ -679,14 +696,20 @@ class State:
     async def inbound(
         self, message_id: str, person: str, channel: str, scopes: Iterable[str]
     ) -> tuple[bool, str | None, bool, SurveyRecord | None]:
-        """In one round trip: is this message id new?, the person's open survey on this
-        channel (reference and record), and whether the person has opted out (any scope)."""
+        """In one round trip: is this message id not handled yet?, the person's open survey
+        on this channel (reference and record), and whether the person has opted out (any
+        scope). Nothing is marked here: see ``mark_inbound`` and ``update_survey``."""
         first, open_value, opted_out, raw = await self._inbound(
             keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
-            args=[channel, self.k_survey(survey_ref(person, "")), 2 * DAY, *scopes],
+            args=[channel, self.k_survey(survey_ref(person, "")), *scopes],
         )
         record = cast(SurveyRecord, orjson.loads(raw)) if raw else None
         return bool(first), _open_ref(person, open_value), bool(opted_out), record
+
+    async def mark_inbound(self, person: str, message_id: str) -> bool:
+        """Mark an inbound message handled; False when it was already."""
+        key = self.k_inbound(person, message_id)
+        return bool(await self.send("SET", key, "1", "NX", "EX", INBOUND_TTL))
 
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""

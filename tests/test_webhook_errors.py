@@ -1,0 +1,142 @@
+"""What a webhook answers when something goes wrong, and that nothing is lost or done twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from adapters.twilio import TwilioChannel
+from adapters.twilio_fake import FakeTwilio
+from bot.app import create_app
+from bot.deadlines import Deadlines
+from bot.state import AlreadyHandled
+
+from .conftest import Bot, Clock, make_settings
+from .test_sms import PHONE, invite
+
+MESSAGES = "/webhooks/twilio/messages"
+
+
+@pytest.fixture
+async def hasty(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    """The bot with a request deadline of a third of a second."""
+    clock = Clock()
+    settings = make_settings(fake_twilio, tmp_path, request_deadline=0.3)
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=clock)
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    yield Bot(client, fake_twilio, clock, settings)
+    await client.close()
+
+
+def params(body: str, sid: str) -> dict[str, str]:
+    return {"MessageSid": sid, "From": PHONE, "To": "+12025550100", "Body": body}
+
+
+async def test_a_reply_over_the_deadline_is_a_503_and_its_retry_is_answered(
+    hasty: Bot, redis: Redis
+) -> None:
+    await invite(hasty)
+    await redis.execute_command("CLIENT", "PAUSE", 1500, "ALL")
+    started = time.monotonic()
+    try:
+        response = await hasty.twilio(MESSAGES, params("yes", "SMslow"))
+        elapsed = time.monotonic() - started
+    finally:
+        await redis.execute_command("CLIENT", "UNPAUSE")
+    assert response.status == 503
+    assert (await response.json()) == {"error": "timed out, retry later"}
+    assert 0.3 <= elapsed < 1.4  # the deadline and at most a tick more, not Redis's pause
+    # The commands the timed-out request left queued have run by now; Twilio's retry of the
+    # same message is answered, not dropped as a duplicate.
+    retry = await hasty.twilio(MESSAGES, params("yes", "SMslow"))
+    assert retry.status == 200
+    assert "What made the difference?" in await retry.text()
+
+
+async def test_redis_refusing_a_command_is_a_503_without_details(
+    bot: Bot, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await invite(bot)
+    # The consent ledger's key holding the wrong type: Redis answers WRONGTYPE to the script.
+    await redis.set(bot.rt.state.k_optout(bot.rt.person(PHONE)), "not a hash")
+    with caplog.at_level(logging.INFO):
+        response = await bot.twilio(MESSAGES, params("yes", "SMwrongtype"))
+    assert response.status == 503
+    assert (await response.json()) == {"error": "temporarily unavailable, retry later"}
+    assert "ResponseError" in caplog.text and "Traceback" not in caplog.text
+    assert PHONE not in caplog.text and "WRONGTYPE" not in await response.text()
+
+
+async def test_a_survey_whose_flow_is_gone_is_a_500_without_a_traceback(
+    bot: Bot, redis: Redis
+) -> None:
+    await invite(bot)
+    [ref] = await bot.rt.state.open_surveys(bot.rt.person(PHONE))
+    await bot.rt.state.update_survey(ref, lambda r: {**r, "flow_id": "withdrawn"})
+    response = await bot.twilio(MESSAGES, params("yes", "SMgone"))
+    assert response.status == 500
+    assert (await response.json()) == {"error": "internal error"}
+
+
+async def test_two_copies_of_a_message_at_once_are_answered_once(bot: Bot) -> None:
+    await invite(bot)
+    copy = params("yes", "SMtwice")
+    first, second = await asyncio.gather(bot.twilio(MESSAGES, copy), bot.twilio(MESSAGES, copy))
+    texts = sorted([await first.text(), await second.text()], key=len)
+    assert first.status == second.status == 200
+    assert "<Message>" not in texts[0] and "What made the difference?" in texts[1]
+    [ref] = await bot.rt.state.open_surveys(bot.rt.person(PHONE))
+    record = await bot.rt.state.survey(ref)
+    assert record is not None
+    assert record["session"]["answers"]["question_1"]["attempts"] == 1
+    assert record["session"]["question"] == "drivers"
+
+
+async def test_an_answer_and_its_message_mark_are_written_together(bot: Bot) -> None:
+    await invite(bot)
+    state, person = bot.rt.state, bot.rt.person(PHONE)
+    [ref] = await state.open_surveys(person)
+    mark = (person, "sms:SMmark")
+    updated = await state.update_survey(ref, lambda r: {**r, "note": 1}, message=mark)
+    assert updated is not None and updated["note"] == 1
+    with pytest.raises(AlreadyHandled):
+        await state.update_survey(ref, lambda r: {**r, "note": 2}, message=mark)
+    record = await state.survey(ref)
+    assert record is not None and record["note"] == 1 and record["rev"] == updated["rev"]
+    # A keyword or a message to a closed survey is marked on its own, once.
+    assert not await state.mark_inbound(*mark)
+    assert await state.mark_inbound(person, "sms:SMother")
+    assert not await state.mark_inbound(person, "sms:SMother")
+
+
+async def test_deadlines_cancel_only_the_late() -> None:
+    deadlines = Deadlines(0.2, tick=0.05)
+    sweep = asyncio.create_task(deadlines.sweep())
+
+    async def request(seconds: float) -> tuple[bool, int]:
+        task = deadlines.start()
+        try:
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                timed_out = deadlines.finish(task)
+        except asyncio.CancelledError:
+            if not timed_out:
+                raise
+        return timed_out, task.cancelling()
+
+    try:
+        quick, late = await asyncio.gather(request(0.01), request(5))
+    finally:
+        sweep.cancel()
+    assert quick == (False, 0)
+    assert late == (True, 0)  # cancelled by the deadline, the cancellation withdrawn
