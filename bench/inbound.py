@@ -37,7 +37,7 @@ from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
 from bench.serving import serve_forever
 from bot import delivery, intake
-from bot.app import create_app, open_runtime
+from bot.app import create_app, open_runtime, settle_heap
 from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
 
@@ -75,7 +75,8 @@ def serve_bot(port: int, ready: mp.synchronize.Event) -> None:
     """The web process alone, as deployed (the worker is another process)."""
 
     settings = bot_settings(port, "http://127.0.0.1:9")
-    serve_forever(create_app(settings, channels=[TwilioChannel(settings)]), port, ready)
+    app = create_app(settings, channels=[TwilioChannel(settings)], serving=True)
+    serve_forever(app, port, ready)
 
 
 def serve_bare(port: int, ready: mp.synchronize.Event) -> None:
@@ -84,6 +85,7 @@ def serve_bare(port: int, ready: mp.synchronize.Event) -> None:
 
     app = web.Application()
     app.router.add_post("/webhooks/twilio/messages", handler)
+    app.on_startup.append(settle_heap)  # the same collector tuning as the bot's
     serve_forever(app, port, ready)
 
 

@@ -52,7 +52,9 @@ def settings(fake_url: str, data_dir: Path, **kw: object) -> Settings:
 
 def serve(port: int, data_dir: str, ready: mp.synchronize.Event) -> None:
     serve_forever(
-        create_app(settings("http://127.0.0.1:9", Path(data_dir)), channels=[]), port, ready
+        create_app(settings("http://127.0.0.1:9", Path(data_dir)), channels=[], serving=True),
+        port,
+        ready,
     )
 
 

@@ -16,6 +16,13 @@ from bot.flow import Option
 from bot.text import fold, message_lines
 
 T = TypeVar("T")
+V = TypeVar("V")
+
+
+def _longest_first(phrases: dict[str, V]) -> dict[str, V]:
+    """The same phrases, the longest first (as ``_mark`` wants them)."""
+    return {p: phrases[p] for p in sorted(phrases, key=len, reverse=True)}
+
 
 SKIP_WORDS = frozenset(
     {"skip", "pass", "next", "skip it", "skip this", "omitir", "saltar", "siguiente", "paso"}
@@ -39,25 +46,27 @@ _FILLERS = frozenset(
 )
 _PUNCT = re.compile(r"[,.;:!?()\[\]\"*#]+")
 
-_THUMBS_PHRASES: dict[str, int] = {
-    "thumbs up": 1,
-    "thumb up": 1,
-    "thumbsup": 1,
-    "pulgar arriba": 1,
-    "pulgares arriba": 1,
-    "of course": 1,
-    "por supuesto": 1,
-    "claro que si": 1,
-    "thumbs down": 0,
-    "thumb down": 0,
-    "thumbsdown": 0,
-    "pulgar abajo": 0,
-    "pulgares abajo": 0,
-    "not really": 0,
-    "not at all": 0,
-    "para nada": 0,
-    "en absoluto": 0,
-}
+_THUMBS_PHRASES: dict[str, int] = _longest_first(
+    {
+        "thumbs up": 1,
+        "thumb up": 1,
+        "thumbsup": 1,
+        "pulgar arriba": 1,
+        "pulgares arriba": 1,
+        "of course": 1,
+        "por supuesto": 1,
+        "claro que si": 1,
+        "thumbs down": 0,
+        "thumb down": 0,
+        "thumbsdown": 0,
+        "pulgar abajo": 0,
+        "pulgares abajo": 0,
+        "not really": 0,
+        "not at all": 0,
+        "para nada": 0,
+        "en absoluto": 0,
+    }
+)
 _THUMBS_WORDS: dict[str, int] = {
     **dict.fromkeys(
         (
@@ -71,37 +80,39 @@ _THUMBS_WORDS: dict[str, int] = {
 # Replies that look like an answer but decline the survey; never read them as "no".
 _DECLINES = frozenset({"no thanks", "no thank you", "no gracias", "no thx"})
 
-_SCALE_PHRASES: dict[str, int] = {
-    "strongly agree": 5,
-    "totally agree": 5,
-    "completely agree": 5,
-    "totalmente de acuerdo": 5,
-    "muy de acuerdo": 5,
-    "completamente de acuerdo": 5,
-    "somewhat agree": 4,
-    "agree": 4,
-    "de acuerdo": 4,
-    "neither agree nor disagree": 3,
-    "neither agree or disagree": 3,
-    "neither": 3,
-    "neutral": 3,
-    "ni de acuerdo ni en desacuerdo": 3,
-    "neutro": 3,
-    "indiferente": 3,
-    "somewhat disagree": 2,
-    "don't agree": 2,
-    "do not agree": 2,
-    "disagree": 2,
-    "en desacuerdo": 2,
-    "desacuerdo": 2,
-    "no estoy de acuerdo": 2,
-    "strongly disagree": 1,
-    "totally disagree": 1,
-    "completely disagree": 1,
-    "totalmente en desacuerdo": 1,
-    "muy en desacuerdo": 1,
-    "completamente en desacuerdo": 1,
-}
+_SCALE_PHRASES: dict[str, int] = _longest_first(
+    {
+        "strongly agree": 5,
+        "totally agree": 5,
+        "completely agree": 5,
+        "totalmente de acuerdo": 5,
+        "muy de acuerdo": 5,
+        "completamente de acuerdo": 5,
+        "somewhat agree": 4,
+        "agree": 4,
+        "de acuerdo": 4,
+        "neither agree nor disagree": 3,
+        "neither agree or disagree": 3,
+        "neither": 3,
+        "neutral": 3,
+        "ni de acuerdo ni en desacuerdo": 3,
+        "neutro": 3,
+        "indiferente": 3,
+        "somewhat disagree": 2,
+        "don't agree": 2,
+        "do not agree": 2,
+        "disagree": 2,
+        "en desacuerdo": 2,
+        "desacuerdo": 2,
+        "no estoy de acuerdo": 2,
+        "strongly disagree": 1,
+        "totally disagree": 1,
+        "completely disagree": 1,
+        "totalmente en desacuerdo": 1,
+        "muy en desacuerdo": 1,
+        "completamente en desacuerdo": 1,
+    }
+)
 _SCALE_WORDS: dict[str, int] = {
     **{str(n): n for n in range(1, 6)},
     **dict(zip("one two three four five".split(), range(1, 6), strict=True)),
@@ -110,6 +121,17 @@ _SCALE_WORDS: dict[str, int] = {
 _OUT_OF_FIVE = re.compile(r"(?<!\S)([1-5])\s*(?:/|out of|of|de)\s*5(?!\S)")
 _STARS = re.compile(r"(?<!\S)([1-5])\s*(?:stars?|estrellas?|pts?|points?|puntos?)(?!\S)")
 _STAR_GLYPHS = re.compile(r"^[*⭐★]{1,5}$")
+_DIGIT_THEN_CONNECTOR = re.compile(r"(\d)([,;&+/])")
+
+
+# Replacements as functions: a template such as r"=\1" is parsed again on every call.
+def _as_value(match: re.Match[str]) -> str:
+    return "=" + match.group(1)
+
+
+def _spaced(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {match.group(2)} "
+
 
 # Words that name a driver, in either language (after folding).
 DRIVER_WORDS: dict[str, str] = {
@@ -157,19 +179,21 @@ DRIVER_WORDS: dict[str, str] = {
     ),
     **dict.fromkeys("other else otro otra otros".split(), "other"),
 }
-_DRIVER_PHRASES: dict[str, str] = {
-    "something else": "other",
-    "otra cosa": "other",
-    "my need was met": "effectiveness",
-    "my need was addressed": "effectiveness",
-    "got what i needed": "effectiveness",
-    "easy to do": "ease",
-    "reasonable time": "efficiency",
-    "took too long": "efficiency",
-    "clear what to do": "transparency",
-    "treated with respect": "humanity",
-    "helpful staff": "employee",
-}
+_DRIVER_PHRASES: dict[str, str] = _longest_first(
+    {
+        "something else": "other",
+        "otra cosa": "other",
+        "my need was met": "effectiveness",
+        "my need was addressed": "effectiveness",
+        "got what i needed": "effectiveness",
+        "easy to do": "ease",
+        "reasonable time": "efficiency",
+        "took too long": "efficiency",
+        "clear what to do": "transparency",
+        "treated with respect": "humanity",
+        "helpful staff": "employee",
+    }
+)
 _ALL_WORDS = frozenset({"all", "all of them", "everything", "all of the above", "todos", "todo"})
 _NONE_WORDS = frozenset({"none", "nothing", "none of them", "ninguno", "ninguna", "nada"})
 _CONNECTORS = frozenset({"and", "y", "e", "&", "+", "/", "-", "or", "o", "plus", "also"})
@@ -214,9 +238,9 @@ def _first(text: str, parse: Callable[[str], T | None]) -> T | None:
 
 
 def _mark(text: str, phrases: Mapping[str, object]) -> str:
-    """Replace each known phrase by a ``=value`` token (longest first, so "strongly disagree"
-    wins over "disagree")."""
-    for phrase in sorted(phrases, key=len, reverse=True):
+    """Replace each known phrase by a ``=value`` token; ``phrases`` come longest first, so
+    "strongly disagree" wins over "disagree"."""
+    for phrase in phrases:
         if phrase in text:
             text = re.sub(rf"(?<!\S){re.escape(phrase)}(?!\S)", f"={phrases[phrase]}", text)
     return text
@@ -250,8 +274,8 @@ def parse_thumbs(text: str) -> int | None:
 def _parse_scale_folded(folded: str) -> int | None:
     if _STAR_GLYPHS.match(folded.replace(" ", "")):
         return len(folded.replace(" ", ""))
-    folded = _OUT_OF_FIVE.sub(r"=\1", folded)
-    folded = _STARS.sub(r"=\1", folded)
+    folded = _OUT_OF_FIVE.sub(_as_value, folded)
+    folded = _STARS.sub(_as_value, folded)
     return _single_value(folded, _SCALE_PHRASES, _SCALE_WORDS)
 
 
@@ -284,7 +308,7 @@ def _parse_selection(
         return []
     if folded in _ALL_WORDS:
         return list(values)
-    spaced = re.sub(r"(\d)([,;&+/])", r"\1 \2 ", folded)
+    spaced = _DIGIT_THEN_CONNECTOR.sub(_spaced, folded)
     tokens = _tokens(spaced)
     numbers = _numbers_only(tokens, count)
     chosen: set[str] = set()
@@ -320,6 +344,7 @@ def parse_choice(text: str, options: Sequence[Option]) -> str | None:
     for option in options:
         for name in (option.value, *option.label.values(), *option.synonyms):
             phrases[fold(name)] = option.value
+    phrases = _longest_first(phrases)
 
     def parse(folded: str) -> str | None:
         if folded in phrases:

@@ -85,7 +85,7 @@ def _serve(worker: bool) -> int:
     from bot.app import create_app
 
     settings = _settings()
-    app = create_app(settings, worker=worker)
+    app = create_app(settings, worker=worker, serving=True)
     web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None)
     return 0
 

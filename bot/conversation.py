@@ -91,7 +91,8 @@ async def _answer(
         step = engine.reply(flow, session, msg.text, now)
         out[:] = step.messages
         prompt[0] = engine.prompt(flow, step.session)
-        current.setdefault("first_reply_at", now.isoformat())
+        if "first_reply_at" not in current:
+            current["first_reply_at"] = now.isoformat()
         if step.session.ended:
             return ended_by_session(current, step.session, now)
         current["session"] = step.session.to_dict()

@@ -72,7 +72,7 @@ def _card(match: re.Match[str]) -> str:
 # Order matters: the most specific shapes first, the catch-all digit run last.
 _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (_EMAIL, "[EMAIL]"),
-    (_DOB_LABELLED, r"\1[DOB]"),
+    (_DOB_LABELLED, lambda m: m.group(1) + "[DOB]"),  # a function: a template is parsed per call
     (_DOB_BARE, "[DOB]"),
     (_CARD, _card),
     (_SSN, "[SSN]"),

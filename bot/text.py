@@ -11,7 +11,6 @@ _EMOJI_NOISE = re.compile("[\ufe0e\ufe0f\u200d\u200b\U0001f3fb-\U0001f3ff]")
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00b4": "'"})
 _SIGNATURE = re.compile(r"^\s*(--|—|–|~|-\s*\w|sent from\b|enviado desde\b|get outlook\b)", re.I)
 _REPEATS = re.compile(r"([a-z])\1{2,}")
-_SPACES = re.compile(r"\s+")
 
 
 def message_lines(text: str) -> list[str]:
@@ -35,11 +34,21 @@ def fold(text: str) -> str:
     """Fold a reply for matching: case, accents, emoji modifiers, quotes, repeated letters,
     surrounding punctuation and runs of white space."""
     if text.isascii():  # most replies: no accents, emoji or curly quotes to look for
-        return _SPACES.sub(" ", _REPEATS.sub(r"\1", text.lower()).strip(_ASCII_EDGE_NOISE))
+        return " ".join(_single_letters(text.lower()).strip(_ASCII_EDGE_NOISE).split())
     text = _EMOJI_NOISE.sub("", text.translate(_CURLY))
-    text = strip_accents(text).lower()
-    text = _REPEATS.sub(r"\1", text)
-    return _SPACES.sub(" ", strip_edge_punctuation(text))
+    text = _single_letters(strip_accents(text).lower())
+    # str.split() splits on exactly the characters that \s matches.
+    return " ".join(strip_edge_punctuation(text).split())
+
+
+def _single_letters(text: str) -> str:
+    # A search first: few replies have a letter three times in a row, and a sub with a
+    # template costs its parsing on every call, match or not.
+    return _REPEATS.sub(_group_1, text) if _REPEATS.search(text) else text
+
+
+def _group_1(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 def _is_edge_noise(c: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ from bot.answers import (
     parse_thumbs,
 )
 from bot.flow import Option
-from bot.text import fold
+from bot.text import _CURLY, fold, strip_accents, strip_edge_punctuation
 
 THUMBS = [
     ("1", 1),
@@ -315,6 +317,16 @@ def test_plain_ascii_folds_as_any_other_text(text: str) -> None:
     # A variation selector is dropped by the full fold and forces it; the ASCII shortcut must
     # give the same result.
     assert fold(text) == fold(text + "\ufe0f")
+
+
+@given(st.text(max_size=40))
+def test_fold_is_its_definition(text: str) -> None:
+    # The definition, written plainly: quotes, emoji modifiers, accents, case, letters three
+    # times or more in a row, punctuation at both ends, runs of white space.
+    plain = re.sub("[\ufe0e\ufe0f\u200d\u200b\U0001f3fb-\U0001f3ff]", "", text.translate(_CURLY))
+    plain = re.sub(r"([a-z])\1{2,}", r"\1", strip_accents(plain).lower())
+    assert fold(text) == re.sub(r"\s+", " ", strip_edge_punctuation(plain))
+    assert fold(fold(text)) == fold(text)
 
 
 def test_flow_skip_words_extend_the_defaults() -> None:

@@ -14,16 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from redis.asyncio import Redis
+from twilio.request_validator import RequestValidator
 
+from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot import intake
+from bot import delivery, intake
 from bot.app import open_runtime
 from bot.quiet_hours import daytime_zone
 from bot.settings import Secret, Settings
 from bot.state import State
 
 from .conftest import REDIS_URL
+from .test_cluster import free_port
 
 
 def worker_env(fake: FakeTwilio, data_dir: Path) -> dict[str, str]:
@@ -155,3 +159,74 @@ async def test_sigterm_finishes_in_flight_sends_and_exits(
         successor.wait(30)
     per_number = Counter(m.to for m in fake_twilio.messages)
     assert len(per_number) == 20 and max(per_number.values()) == 1
+
+
+async def test_web_process_answers_a_signed_webhook_and_stops_on_sigterm(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    settings = settings_for(fake_twilio, tmp_path)
+    await schedule(settings, 1)
+    async with open_runtime(settings, channels=[TwilioChannel(settings)]) as rt:
+        assert await delivery.deliver_due(rt) == 1
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**worker_env(fake_twilio, tmp_path), "PORT": str(port), "PUBLIC_BASE_URL": base}
+    log = tmp_path / "web.log"
+    with log.open("ab") as out:
+        web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stdout=out,
+                               stderr=out)  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_for_http(http, f"{base}/healthz")
+            url = f"{base}/webhooks/twilio/messages"
+            params = {"MessageSid": "SMweb", "From": "+12025551000", "To": "+12025550100",
+                      "Body": "yes"}  # fmt: skip
+            signature = RequestValidator(fake_twilio.auth_token).compute_signature(url, params)
+            async with http.post(
+                url, data=params, headers={"X-Twilio-Signature": signature}
+            ) as response:
+                assert response.status == 200, await response.text()
+                assert "What made the difference?" in await response.text()
+        web.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(web.wait, 30)
+    finally:
+        if web.poll() is None:
+            web.kill()
+    assert code == 0, log.read_text()
+
+
+async def wait_for_http(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(300):
+        try:
+            async with http.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_serving_tunes_the_collector_once_started() -> None:
+    # In a process of its own: the tuning is process-wide.
+    code = """
+import asyncio, gc
+from aiohttp import web
+from bot.app import create_app
+from bot.settings import Secret, Settings
+
+async def main():
+    before = gc.get_threshold()
+    settings = Settings(redis_url=REDIS_URL, api_token=Secret("a"), admin_token=Secret("a"),
+                        pseudonym_key=Secret("k"), channels=())
+    runner = web.AppRunner(create_app(settings, channels=[], serving=True))
+    await runner.setup()
+    print(before[0], gc.get_threshold()[0], gc.get_freeze_count() > 0)
+    await runner.cleanup()
+
+asyncio.run(main())
+""".replace("REDIS_URL", repr(REDIS_URL))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["700", "10000", "True"]
