@@ -21,13 +21,15 @@ from bot.text import fold
 log = logging.getLogger("bot.conversation")
 
 
-async def handle(rt: Runtime, msg: Inbound) -> Reply:
+async def handle(rt: Runtime, msg: Inbound, *, prompt: bool = False) -> Reply:
     """Everything to answer to one verified inbound message (often one text, maybe none),
-    and the question now awaiting an answer."""
-    return Reply(*await _handle(rt, msg))
+    and, with ``prompt`` (chat, with buttons), the question now awaiting an answer."""
+    return Reply(*await _handle(rt, msg, prompt))
 
 
-async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | None]:
+async def _handle(
+    rt: Runtime, msg: Inbound, want_prompt: bool
+) -> tuple[tuple[str, ...], Prompt | None]:
     state = rt.state
     person = rt.person(msg.address)
     scope = rt.scope(msg.channel)
@@ -46,7 +48,8 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
     # START (and YES) is an answer for anyone who has not opted out.
     if word in (None, "start") and not opted_out and ref and record and _answerable(record):
         try:
-            return await _answer(rt, msg, person, ref, record, (person, message), now, language)
+            mark = (person, message)
+            return await _answer(rt, msg, person, ref, record, mark, now, language, want_prompt)
         except AlreadyHandled:
             return _duplicate(msg)
     # Everything else is marked handled before it acts, so a retry does not act twice.
@@ -75,7 +78,7 @@ async def _handle(rt: Runtime, msg: Inbound) -> tuple[tuple[str, ...], Prompt | 
 
 async def _answer(
     rt: Runtime, msg: Inbound, person: str, ref: str, record: SurveyRecord,
-    message: tuple[str, str], now: datetime, language: str,
+    message: tuple[str, str], now: datetime, language: str, want_prompt: bool,
 ) -> tuple[tuple[str, ...], Prompt | None]:  # fmt: skip
     """A reply to the person's open survey, kept together with its message's mark."""
     out: list[str] = []
@@ -90,7 +93,8 @@ async def _answer(
             return None  # a click on a question already answered
         step = engine.reply(flow, session, msg.text, now)
         out[:] = step.messages
-        prompt[0] = engine.prompt(flow, step.session)
+        if want_prompt:
+            prompt[0] = engine.prompt(flow, step.session)
         if "first_reply_at" not in current:
             current["first_reply_at"] = now.isoformat()
         if step.session.ended:
@@ -118,7 +122,7 @@ def _duplicate(msg: Inbound) -> tuple[tuple[str, ...], None]:
 async def answer_later(rt: Runtime, msg: Inbound) -> bool:
     """Handle a chat message now and queue the answer's sending (chat APIs are slow and may be
     down); False when the message was a click on a question already answered."""
-    reply = await handle(rt, msg)
+    reply = await handle(rt, msg, prompt=True)
     if not reply.messages:
         return False
     prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None

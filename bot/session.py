@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 AnswerStatus = Literal["answered", "skipped", "unanswered"]
 SessionStatus = Literal["active", "completed", "expired"]
@@ -32,7 +32,8 @@ class Answer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
-        return cls(
+        return _build(
+            cls,
             status=data["status"],
             value=data.get("value"),
             polarity=data.get("polarity"),
@@ -64,14 +65,10 @@ class Session:
         return self.status != "active"
 
     def with_(self, **changes: Any) -> Session:
-        # dataclasses.replace re-runs __init__ through field introspection; the engine makes
-        # a few of these per reply, and a session has no derived fields to recompute.
         unknown = changes.keys() - _SESSION_FIELDS
         if unknown:
             raise TypeError(f"Session has no field {sorted(unknown)[0]!r}")
-        new = object.__new__(Session)
-        new.__dict__.update(self.__dict__, **changes)
-        return new
+        return _build(Session, **{**self.__dict__, **changes})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +92,8 @@ class Session:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
         offered = data.get("offered_drivers")
-        return cls(
+        return _build(
+            cls,
             flow_id=data["flow_id"],
             flow_version=data["flow_version"],
             language=data["language"],
@@ -113,6 +111,16 @@ class Session:
 
 
 _SESSION_FIELDS = frozenset(f.name for f in fields(Session))
+_T = TypeVar("_T")
+
+
+def _build(cls: type[_T], **values: Any) -> _T:
+    # A frozen dataclass's __init__ sets each field through object.__setattr__: several times
+    # slower than filling __dict__, and the engine makes a few sessions and answers per reply.
+    # Only for values read back from a trusted form (every field given, no defaults needed).
+    new = object.__new__(cls)
+    new.__dict__.update(values)
+    return new
 
 
 def disposition(session: Session) -> str:
