@@ -169,9 +169,12 @@ class TwilioChannel:
         limit = self.settings.webhook_body_limit
         if request.content_length is not None and request.content_length > limit:
             raise _too_large(limit)
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
-            raise _too_large(limit)
+        # read() gives what has arrived so far: a body split over several packets needs more.
+        body = b""
+        while chunk := await request.content.read(limit + 1 - len(body)):
+            body += chunk
+            if len(body) > limit:
+                raise _too_large(limit)
         if request.content_type != "application/x-www-form-urlencoded":
             raise _bad_request("expected application/x-www-form-urlencoded")
         try:

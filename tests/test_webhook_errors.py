@@ -8,10 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
+from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
@@ -19,7 +21,7 @@ from bot.app import create_app
 from bot.deadlines import Deadlines
 from bot.state import AlreadyHandled
 
-from .conftest import Bot, Clock, make_settings
+from .conftest import PUBLIC, Bot, Clock, make_settings
 from .test_sms import PHONE, invite
 
 MESSAGES = "/webhooks/twilio/messages"
@@ -140,3 +142,26 @@ async def test_deadlines_cancel_only_the_late() -> None:
         sweep.cancel()
     assert quick == (False, 0)
     assert late == (True, 0)  # cancelled by the deadline, the cancellation withdrawn
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
+    await invite(bot)
+    body = urlencode(params("yes", "SMpieces")).encode()
+    signature = RequestValidator(bot.fake.auth_token).compute_signature(
+        PUBLIC + MESSAGES, params("yes", "SMpieces")
+    )
+    head = (
+        f"POST {MESSAGES} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        f"X-Twilio-Signature: {signature}\r\n\r\n"
+    ).encode()
+    reader, writer = await asyncio.open_connection(bot.client.host, bot.client.port)
+    writer.write(head + body[:20])
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the rest of the body comes in a later packet
+    writer.write(body[20:])
+    await writer.drain()
+    answer = (await reader.read()).decode()
+    writer.close()
+    assert answer.startswith("HTTP/1.1 200"), answer
+    assert "What made the difference?" in answer
