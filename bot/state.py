@@ -312,6 +312,7 @@ class State:
         self.send: Send = lane.execute if lane is not None else redis.execute_command
         self.p = prefix
         self.shards = [f"s{n:02d}" for n in range(shards)]
+        self._tagged = [f"{prefix}:{{{shard}}}:" for shard in self.shards]  # key heads by shard
         self._intake = Script(redis, _INTAKE, self.send)
         self._claim = Script(redis, _CLAIM, self.send)
         self._pump = Script(redis, _PUMP, self.send)
@@ -330,7 +331,8 @@ class State:
         return self.shards[int(person[:6], 16) % len(self.shards)]
 
     def _k(self, person: str, name: str) -> str:
-        return f"{self.p}:{{{self.shard_of(person)}}}:{name}:{person}"
+        # The hot paths build several of these per message: no call to shard_of here.
+        return f"{self._tagged[int(person[:6], 16) % len(self._tagged)]}{name}:{person}"
 
     def k_txn(self, person: str, txn_id: str) -> str:
         # The repeat of a transaction is recognised with its recipient.
