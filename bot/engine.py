@@ -17,6 +17,7 @@ from bot.channels import Prompt
 from bot.flow import Condition, Flow, Option, Question, render
 from bot.redact import redact
 from bot.session import Answer, AnswerValue, Session
+from bot.text import fold
 
 EventKind = Literal[
     "started",
@@ -89,7 +90,8 @@ def reply(flow: Flow, session: Session, text: str, now: datetime) -> Step:
         return Step(session, (message(flow, session, "closed"),), (Event("closed_reply"),))
 
     question = flow.question(session.question)
-    wanted = answers.language_request(text)
+    folded = fold(text)
+    wanted = answers.LANGUAGE_WORDS.get(folded)
     if wanted in flow.languages:
         switched = session.with_(language=wanted, updated_at=now)
         return Step(
@@ -98,7 +100,7 @@ def reply(flow: Flow, session: Session, text: str, now: datetime) -> Step:
             (Event("language_changed", question.id, wanted),),
         )
 
-    if answers.is_skip(text, flow.skip_words):
+    if answers.is_skip_folded(folded, flow.skip_words):
         answer = Answer("skipped", attempts=session.attempts + 1)
         return _record(flow, session, question, answer, now, Event("skipped", question.id))
 
@@ -274,8 +276,11 @@ def _polarity(
     return "positive" if is_positive(flow.question(question.rating), answer.value) else "negative"
 
 
+_SCALARS = (str, int)  # a tuple: ``str | int`` would build a union object on every test
+
+
 def _render_context(flow: Flow, session: Session) -> dict[str, str]:
-    ctx = {k: str(v) for k, v in session.context.items() if isinstance(v, str | int)}
+    ctx = {k: str(v) for k, v in session.context.items() if isinstance(v, _SCALARS)}
     ctx.setdefault("provider", ctx.get("service") or ctx.get("agency", ""))
     if ctx.get("omb_control_number"):
         ctx["omb_notice"] = render(flow.messages["omb_notice"][session.language], ctx)

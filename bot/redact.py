@@ -83,8 +83,14 @@ _RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
 ]
 
 
+# Every rule needs a digit, except the e-mail address, which needs an @.
+_DIGIT = re.compile(r"\d")
+
+
 def redact(text: str) -> str:
     """``text`` with personal data replaced by typed placeholders."""
+    if "@" not in text and not _DIGIT.search(text):
+        return text  # most comments: nine scans spared
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text

@@ -65,9 +65,9 @@ class Session:
         return self.status != "active"
 
     def with_(self, **changes: Any) -> Session:
-        unknown = changes.keys() - _SESSION_FIELDS
-        if unknown:
-            raise TypeError(f"Session has no field {sorted(unknown)[0]!r}")
+        if not _SESSION_FIELDS.issuperset(changes):
+            unknown = sorted(changes.keys() - _SESSION_FIELDS)
+            raise TypeError(f"Session has no field {unknown[0]!r}")
         return _build(Session, **{**self.__dict__, **changes})
 
     def to_dict(self) -> dict[str, Any]:

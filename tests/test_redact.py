@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.redact import redact
+from bot.redact import _RULES, redact
 
 CASES = [
     # SSNs
@@ -101,3 +103,10 @@ def test_redaction_is_idempotent() -> None:
 
 def test_at_least_60_cases() -> None:
     assert len(CASES) >= 60
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=["Nd"], blacklist_characters="@")))
+def test_no_rule_matches_text_without_a_digit_or_an_at_sign(text: str) -> None:
+    # What lets redact() return such text untouched without running the rules.
+    padded = f"SSN {text} DOB: {text} calle {text} Main Street {text} PO box {text}"
+    assert not any(pattern.search(padded) for pattern, _ in _RULES)
