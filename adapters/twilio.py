@@ -196,10 +196,7 @@ class TwilioChannel:
         """Twilio's signature of a form posted to ``url`` (as ``RequestValidator`` computes it):
         HMAC-SHA1 over the URL and then each name and value, names sorted, each name's distinct
         values sorted."""
-        values: dict[str, set[str]] = {}
-        for name, value in pairs:
-            values.setdefault(name, set()).add(value)
-        signed = url + "".join(name + v for name in sorted(values) for v in sorted(values[name]))
+        signed = url + "".join(name + value for name, value in sorted(set(pairs)))
         mac = self._mac.copy()
         mac.update(signed.encode())
         return base64.b64encode(mac.digest()).decode()
@@ -225,15 +222,19 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
         name, equals, value = field.partition("=")
         if not equals:
             raise ValueError("form field without '='")
-        pairs.append((_unquote_plus(name), _unquote_plus(value)))
+        # Inline, not a call per name and value: most of a webhook's fields need no decoding.
+        if "+" in name or "%" in name:
+            name = _unquote_plus(name)
+        if "+" in value or "%" in value:
+            value = _unquote_plus(value)
+        pairs.append((name, value))
     return pairs
 
 
 def _unquote_plus(text: str) -> str:
-    # Most of a webhook's fields need no decoding at all. Decoding the escapes together with
-    # the literal text equals urllib's run-by-run decoding here: the body was valid UTF-8.
-    if "+" in text:
-        text = text.replace("+", " ")
+    # Decoding the escapes together with the literal text equals urllib's run-by-run decoding
+    # here: the body was valid UTF-8.
+    text = text.replace("+", " ")
     return unquote_to_bytes(text).decode("utf-8", "replace") if "%" in text else text
 
 

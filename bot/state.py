@@ -225,11 +225,11 @@ class Script:
 
     async def __call__(self, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self._evalsha(keys, args)
+            return await self.send("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
             self.loaded = False
             await self.load()
-            return await self._evalsha(keys, args)
+            return await self.send("EVALSHA", self.sha, len(keys), *keys, *args)
 
     async def run_many(self, calls: Iterable[tuple[list[str], list[Any]]]) -> list[Any]:
         """Run the script once per (keys, args) in one pipelined round trip, in order; if Redis
@@ -248,9 +248,6 @@ class Script:
             if isinstance(reply, Exception):
                 raise reply
         return list(replies)
-
-    async def _evalsha(self, keys: list[str], args: list[Any]) -> Any:
-        return await self.send("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 def _moment(value: str | None) -> datetime | None:
