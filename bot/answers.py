@@ -364,11 +364,7 @@ def parse_text(text: str, max_length: int) -> str | None:
 def is_skip(text: str, extra: Collection[str] = ()) -> bool:
     """True when the whole reply asks to skip the question; ``extra`` are further skip
     words, already folded."""
-    return is_skip_folded(fold(text), extra)
-
-
-def is_skip_folded(folded: str, extra: Collection[str] = ()) -> bool:
-    """``is_skip`` for a reply already folded (``bot.text.fold``)."""
+    folded = fold(text)
     return folded in SKIP_WORDS or folded in extra
 
 

@@ -17,7 +17,6 @@ from bot.channels import Prompt
 from bot.flow import Condition, Flow, Option, Question, render
 from bot.redact import redact
 from bot.session import Answer, AnswerValue, Session
-from bot.text import fold
 
 EventKind = Literal[
     "started",
@@ -90,8 +89,7 @@ def reply(flow: Flow, session: Session, text: str, now: datetime) -> Step:
         return Step(session, (message(flow, session, "closed"),), (Event("closed_reply"),))
 
     question = flow.question(session.question)
-    folded = fold(text)
-    wanted = answers.LANGUAGE_WORDS.get(folded)
+    wanted = answers.language_request(text)
     if wanted in flow.languages:
         switched = session.with_(language=wanted, updated_at=now)
         return Step(
@@ -100,7 +98,7 @@ def reply(flow: Flow, session: Session, text: str, now: datetime) -> Step:
             (Event("language_changed", question.id, wanted),),
         )
 
-    if answers.is_skip_folded(folded, flow.skip_words):
+    if answers.is_skip(text, flow.skip_words):
         answer = Answer("skipped", attempts=session.attempts + 1)
         return _record(flow, session, question, answer, now, Event("skipped", question.id))
 
