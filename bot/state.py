@@ -125,25 +125,26 @@ for _, id in ipairs(ids) do
 end
 return #ids
 """
-# A value's revision. The bot writes "rev" as the first key, so it is read without decoding
-# the whole record (Redis runs scripts one at a time; records are a few KB); anything else
-# (written before that) is decoded.
-_REV = """
+# A compare-and-set of a JSON value (KEYS[1]) on its revision (ARGV[1]), writing ARGV[2]; what
+# follows runs only when it wrote. The bot writes "rev" as the first key, so it is read
+# without decoding the whole record (Redis runs scripts one at a time; records are a few KB);
+# anything else (written before that) is decoded.
+_COMPARE_AND_SET = """
 local function _rev(raw)
   local rev = string.match(raw, '^{"rev":(%d+)[,}]')
   if rev then return tonumber(rev) end
   return tonumber(cjson.decode(raw)['rev'] or 0)
 end
-"""
-_CAS = (
-    _REV
-    + """
-if KEYS[7] and redis.call('EXISTS', KEYS[7]) == 1 then return -1 end
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-if KEYS[7] then redis.call('SET', KEYS[7], '1', 'EX', ARGV[8]) end
+"""
+# A survey record's change: -1 when the inbound message KEYS[7] was handled already.
+_CAS = (
+    "if KEYS[7] and redis.call('EXISTS', KEYS[7]) == 1 then return -1 end\n"
+    + _COMPARE_AND_SET
+    + """if KEYS[7] then redis.call('SET', KEYS[7], '1', 'EX', ARGV[8]) end
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], 'responded', ARGV[7]) end
 if ARGV[3] == '1' then
   local open = redis.call('HGET', KEYS[2], ARGV[4])
@@ -174,17 +175,7 @@ if first and open then
 end
 return {first and 1 or 0, open or '', optout, record}
 """
-# A compare-and-set of a JSON value by its "rev" field.
-_SWAP = (
-    _REV
-    + """
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-return 1
-"""
-)
+_SWAP = _COMPARE_AND_SET + "return 1\n"
 _STATUS = """
 local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
 if tonumber(ARGV[2]) <= current then return 0 end
@@ -581,7 +572,7 @@ class State:
                 return current
             revision = int(current.get("rev", 0))
             after.pop("rev", None)
-            after = {"rev": revision + 1, **after}  # first: see _REV
+            after = {"rev": revision + 1, **after}  # first: see _COMPARE_AND_SET
             if await write(revision, current, after):
                 return after
             current = None  # someone else wrote first: read again and redo the change
