@@ -181,16 +181,15 @@ class TwilioChannel:
             pairs = form_pairs(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise _bad_request("malformed form body") from None
-        form: MultiDict[str] = MultiDict(pairs)
         signature = request.headers.get("X-Twilio-Signature", "")
         # Signed over the public URL Twilio called, not what we see behind a proxy.
         url = self.settings.public_base_url + request.raw_path
-        if not signature or not self._signed(url, pairs, form, signature):
+        if not signature or not self._signed(url, pairs, signature):
             log.warning("twilio webhook refused: bad or missing signature path=%s", request.path)
             raise web.HTTPForbidden(
                 text='{"error": "invalid Twilio signature"}', content_type="application/json"
             )
-        return form
+        return MultiDict(pairs)
 
     def signature(self, url: str, pairs: list[tuple[str, str]]) -> str:
         """Twilio's signature of a form posted to ``url`` (as ``RequestValidator`` computes it):
@@ -201,14 +200,12 @@ class TwilioChannel:
         mac.update(signed.encode())
         return base64.b64encode(mac.digest()).decode()
 
-    def _signed(
-        self, url: str, pairs: list[tuple[str, str]], form: MultiDict[str], signature: str
-    ) -> bool:
+    def _signed(self, url: str, pairs: list[tuple[str, str]], signature: str) -> bool:
         # One HMAC over the URL as configured settles nearly every request; the validator
         # also tries the URL with the default port added or removed, as Twilio may sign it.
         if hmac.compare_digest(self.signature(url, pairs).encode(), signature.encode()):
             return True
-        return bool(self.validator.validate(url, form, signature))
+        return bool(self.validator.validate(url, MultiDict(pairs), signature))
 
 
 def form_pairs(text: str) -> list[tuple[str, str]]:

@@ -48,8 +48,7 @@ async def _handle(
     # START (and YES) is an answer for anyone who has not opted out.
     if word in (None, "start") and not opted_out and ref and record and _answerable(record):
         try:
-            mark = (person, message)
-            return await _answer(rt, msg, person, ref, record, mark, now, language, want_prompt)
+            return await _answer(rt, msg, person, ref, record, message, now, language, want_prompt)
         except AlreadyHandled:
             return _duplicate(msg)
     # Everything else is marked handled before it acts, so a retry does not act twice.
@@ -78,7 +77,7 @@ async def _handle(
 
 async def _answer(
     rt: Runtime, msg: Inbound, person: str, ref: str, record: SurveyRecord,
-    message: tuple[str, str], now: datetime, language: str, want_prompt: bool,
+    message: str, now: datetime, language: str, want_prompt: bool,
 ) -> tuple[tuple[str, ...], Prompt | None]:  # fmt: skip
     """A reply to the person's open survey, kept together with its message's mark."""
     out: list[str] = []
@@ -104,11 +103,11 @@ async def _answer(
 
     first_reply = not record.get("first_reply_at")
     updated = await rt.state.update_survey(
-        ref, answer, record, responded=now if first_reply else None, message=message
+        ref, answer, record, responded=now if first_reply else None, message=(person, message)
     )
     if updated is None or (not _answerable(updated) and not out):
         # Nothing written, the survey closed meanwhile: answer as if there were none, once.
-        if not await rt.state.mark_inbound(*message):
+        if not await rt.state.mark_inbound(person, message):
             return _duplicate(msg)
         return await _no_open_survey(rt, msg, person, language)
     return ("\n".join(out),), prompt[0]
