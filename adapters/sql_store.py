@@ -278,13 +278,15 @@ class SqlStore:
             rows = await conn.execute(query.limit(limit))
             return [_record(row[0]) for row in rows]
 
-    async def transactions_between(
+    async def records_between(
         self, since: datetime, until: datetime, service: str | None = None
     ) -> list[ResponseRecord]:
-        query = select(responses.c.record).where(
-            and_(
-                responses.c.transaction_at >= _time(since),
-                responses.c.transaction_at < _time(until),
+        start, end = _time(since), _time(until)
+        c = responses.c
+        query = select(c.record).where(
+            or_(
+                and_(c.transaction_at >= start, c.transaction_at < end),
+                and_(c.ended_at >= start, c.ended_at < end),
             )
         )
         if service:

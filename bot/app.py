@@ -288,13 +288,22 @@ async def get_report(request: web.Request) -> web.Response:
         return _json_error(503, "no measures store")
     records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
     report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
-    if query.get("format") == "csv":
-        name = f"a11-fy{fiscal_year}-q{quarter}{'-' + service if service else ''}.csv"
+    form = query.get("format", "json")
+    if form in ("csv", "collection-csv"):
+        kind = "" if form == "csv" else "-collection"
+        name = f"a11-fy{fiscal_year}-q{quarter}{kind}{'-' + service if service else ''}.csv"
+        text = (
+            report["per_response_csv"] if form == "csv"
+            else reports.collection_csv(report["collection_detail"])
+        )  # fmt: skip
         return web.Response(
-            text=report["per_response_csv"],
+            text=text,
             content_type="text/csv",
+            charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+    if form != "json":
+        return _json_error(400, "format must be json, csv or collection-csv")
     return web.json_response(report)
 
 

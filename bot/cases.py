@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.a11 import trust_question
 from bot.errors import PermanentError
 from bot.flow import Flow
 from bot.redact import redact
@@ -109,7 +110,7 @@ def trust_answer(record: ResponseRecord, flow: Flow | None) -> bool | None:
     """True/False for a positive/negative answer to the trust question; None unanswered."""
     if flow is None:
         return None
-    rating = next((q for q in flow.questions if q.type == "rating"), None)
+    rating = trust_question(flow)
     answer = record["answers"].get(rating.id) if rating else None
     if rating is None or not answer or answer.get("status") != "answered":
         return None

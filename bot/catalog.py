@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.a11 import REQUIRED_DRIVERS
+from bot.a11 import REPORTED_CHANNELS, REQUIRED_DRIVERS
 from bot.cases import AlertRules
 from bot.errors import FlowError, FlowValidationError
 from bot.flow import Flow
@@ -41,6 +41,22 @@ class Service:
     stale_after: timedelta = timedelta(hours=72)
     quiet_hours: tuple[int, int] | None = None  # a narrower local window than the law's
     alerts: AlertRules | None = None  # None: only crisis language alerts
+    # Touchpoints' collection detail: who provides the service, where in the journey the
+    # survey is asked, the survey's Federal Register notice.
+    service_provider: str = ""  # the High-Impact Service Provider or unit; the agency unless set
+    transaction_point: str = "post_interaction"
+    federal_register_url: str | None = None
+    # All the service's customers, which the bot may not see: per (fiscal year, quarter,
+    # reported channel) from the agency, or a multiplier of the transactions reported.
+    customers: tuple[tuple[int, int, str, int], ...] = ()
+    customers_per_transaction: float | None = None
+
+    def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
+        """The agency's count of customers on a reported channel in a quarter, if given."""
+        for fy, q, ch, count in self.customers:
+            if (fy, q, ch) == (fiscal_year, quarter, channel):
+                return count
+        return None
 
     def omb_expired(self, now: datetime) -> bool:
         """True when the service's OMB control number has lapsed (in the service's zone)."""
@@ -95,6 +111,7 @@ def parse_catalog(
                     errors.append(
                         FlowError(source, f"{path}.drivers", f"must include {required!r}")
                     )
+        customers = _customers(raw, path, source, errors)
         hours = raw.get("quiet_hours")
         if hours is not None and not hours[0] < hours[1]:
             errors.append(FlowError(source, f"{path}.quiet_hours", "start must be before end"))
@@ -131,8 +148,37 @@ def parse_catalog(
             if "quiet_hours" in raw
             else None,
             alerts=_alert_rules(raw["alerts"]) if "alerts" in raw else None,
+            service_provider=raw.get("service_provider", raw["agency"]),
+            transaction_point=raw.get("transaction_point", "post_interaction"),
+            federal_register_url=raw.get("federal_register_url"),
+            customers=customers,
+            customers_per_transaction=raw.get("customers_per_transaction"),
         )
     return services, errors
+
+
+def _customers(
+    raw: dict[str, Any], path: str, source: str, errors: list[FlowError]
+) -> tuple[tuple[int, int, str, int], ...]:
+    """``customers: {FY2027Q1: 1200}`` (the one reported channel) or
+    ``{FY2027Q1: {sms_text_messages: 1000, chatbot: 200}}``, flattened."""
+    reported = sorted({REPORTED_CHANNELS[c] for c in raw["channels"] if c in REPORTED_CHANNELS})
+    out: list[tuple[int, int, str, int]] = []
+    for key, value in raw.get("customers", {}).items():
+        fiscal_year, quarter = int(key[2:6]), int(key[7])
+        if isinstance(value, int):
+            if len(reported) != 1:
+                errors.append(FlowError(source, f"{path}.customers.{key}",
+                    f"the service reports {len(reported)} channels ({', '.join(reported)}): "
+                    "give a count per channel"))  # fmt: skip
+                continue
+            value = {reported[0]: value}
+        for channel, count in value.items():
+            if channel not in reported:
+                errors.append(FlowError(source, f"{path}.customers.{key}.{channel}",
+                    f"the service does not report on {channel!r}"))  # fmt: skip
+            out.append((fiscal_year, quarter, channel, count))
+    return tuple(out)
 
 
 def _alert_rules(raw: dict[str, Any]) -> AlertRules:

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.errors import FlowValidationError
 from bot.flowfile import check_directory, load_flows
@@ -155,7 +156,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"unknown service {args.service!r}", file=sys.stderr)
         return 2
 
-    async def main() -> dict[str, object]:
+    async def main() -> dict[str, Any]:
         store = open_store(settings)
         try:
             await store.migrate()
@@ -171,6 +172,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = asyncio.run(main())
     if args.format == "csv":
         sys.stdout.write(str(report["per_response_csv"]))
+    elif args.format == "collection-csv":
+        sys.stdout.write(reports.collection_csv(report["collection_detail"]))
     elif args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -278,7 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--fiscal-year", type=int, required=True)
     report.add_argument("--quarter", type=_quarter, required=True)
     report.add_argument("--service", default=None)
-    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.add_argument(
+        "--format", choices=("table", "csv", "collection-csv", "json"), default="table"
+    )
     report.set_defaults(func=cmd_report)
 
     outbox = sub.add_parser("outbox", help="records on their way to the measures store")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot import answers
-from bot.a11 import REQUIRED_DRIVERS
+from bot.a11 import drivers_on_form
 from bot.channels import Prompt
 from bot.flow import Condition, Flow, Option, Question, render
 from bot.redact import redact
@@ -210,10 +210,9 @@ def reprompt_text(flow: Flow, session: Session, question: Question) -> str:
 
 def offered_options(flow: Flow, session: Session, question: Question) -> tuple[Option, ...]:
     """The options a question offers in this session (a service may offer fewer drivers)."""
-    if question.type != "drivers" or session.offered_drivers is None:
+    if question.type != "drivers":
         return question.options
-    keep = set(session.offered_drivers) | set(REQUIRED_DRIVERS)
-    return tuple(o for o in question.options if o.value in keep)
+    return drivers_on_form(question, session.offered_drivers)
 
 
 def applies(flow: Flow, session: Session, question: Question) -> bool:

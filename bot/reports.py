@@ -11,14 +11,28 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.a11 import DRIVERS, V2_COLUMNS
+from bot.a11 import DRIVERS, V2_COLUMNS, trust_field, trust_question
 from bot.catalog import Service
 from bot.flow import Flow, render
-from bot.response import is_respondent
+from bot.response import is_respondent, reported_at
 from bot.sinks import ResponseRecord, ResponseStore
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
+DEFAULT_ZONE = "America/New_York"
+QUARTER_CUT = (
+    "a response (trust item answered) falls in the quarter in which it was received (its "
+    "survey's end); any other survey in the quarter of its transaction; each in its "
+    "service's time zone"
+)
+# The collection detail with Touchpoints' field names (CxCollectionDetail), then ours.
+COLLECTION_COLUMNS: tuple[str, ...] = (
+    "fiscal_year", "quarter", "service_provider_name", "service_id", "service_name",
+    "transaction_point", "channel", "volume_of_customers",
+    "volume_of_customers_provided_survey_opportunity", "volume_of_respondents",
+    "omb_control_number", "federal_register_url", "survey_type", "survey_title",
+    "trust_question_text", "volume_of_customers_source",
+)  # fmt: skip
 
 
 def quarter_bounds(fiscal_year: int, quarter: int, timezone: str) -> tuple[datetime, datetime]:
@@ -46,23 +60,29 @@ async def fetch_quarter(
     """The records a quarter's report needs (widened by a day; cut per service zone later).
     The one function here that does I/O."""
     start, end = quarter_bounds(fiscal_year, quarter, "UTC")
-    return await store.transactions_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
+    return await store.records_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
+
+
+def zone_of(services: Mapping[str, Service], service_id: str) -> str:
+    """The time zone a service's quarters are cut in."""
+    service = services.get(service_id)
+    return service.timezone if service else DEFAULT_ZONE
 
 
 def in_quarter(records: Iterable[ResponseRecord], services: Mapping[str, Service],
                fiscal_year: int, quarter: int) -> list[ResponseRecord]:  # fmt: skip
-    """Records whose transaction falls in the quarter, cut in each service's time zone."""
+    """Records that fall in the quarter, in order: a response by when it was received, any
+    other survey by its transaction (``bot.response.reported_at``), in each service's zone."""
     bounds: dict[str, tuple[datetime, datetime]] = {}
     kept = []
     for record in records:
-        service = services.get(record["service_id"])
-        zone = service.timezone if service else "America/New_York"
+        zone = zone_of(services, record["service_id"])
         if zone not in bounds:
             bounds[zone] = quarter_bounds(fiscal_year, quarter, zone)
         start, end = bounds[zone]
-        if start <= datetime.fromisoformat(record["timestamps"]["transaction"]) < end:
+        if start <= datetime.fromisoformat(reported_at(record)) < end:
             kept.append(record)
-    return sorted(kept, key=lambda r: (r["timestamps"]["transaction"], r["response_id"]))
+    return sorted(kept, key=lambda r: (datetime.fromisoformat(reported_at(r)), r["response_id"]))
 
 
 def _cell(value: Any) -> str:
@@ -70,7 +90,8 @@ def _cell(value: Any) -> str:
 
 
 def per_response_csv(records: Iterable[ResponseRecord]) -> str:
-    """The OMB upload: exactly the 17 columns, one row per A-11 v2 respondent."""
+    """The OMB upload, as Touchpoints exports it (``Form#to_a11_v2_csv``): exactly the 17
+    columns, one row per A-11 v2 response (trust item answered), drivers 1 / 0 / null."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(V2_COLUMNS)
@@ -89,40 +110,96 @@ def _delivered(record: ResponseRecord) -> bool:
     return record["timestamps"]["invited"] is not None and record["disposition"] != "undeliverable"
 
 
-def _trust_question(flow: Flow, service: Service) -> str:
-    first = flow.questions[0]
-    text = render(first.prompt[flow.default_language], service.context())
-    return text.split(". ")[0].rstrip(".") + "."
+def trust_question_text(flow: Flow, service: Service) -> str:
+    """The trust item verbatim, as the service renders it, without the reply instructions
+    that follow it in a text message (its first sentence)."""
+    question = trust_question(flow)
+    if question is None:
+        return ""
+    template = question.prompt[flow.default_language].split(". ")[0].rstrip(".")
+    return render(template, {**service.context(), "provider": service.provider}) + "."
+
+
+def survey_type(flow: Flow | None) -> str:
+    """Touchpoints' ``survey_type`` of a flow: its trust item's scale."""
+    question = trust_question(flow) if flow else None
+    return "thumbs_up_down" if question and question.scale == "thumbs" else "likert_scale"
 
 
 def collection_detail(
-    records: list[ResponseRecord], services: Mapping[str, Service], flows: Mapping[str, Flow]
+    records: list[ResponseRecord],
+    services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+    fiscal_year: int,
+    quarter: int,
 ) -> list[dict[str, Any]]:
-    """Per service and reported channel: the volumes OMB asks for and the survey's facts."""
+    """Per service and reported channel, the quarter's collection detail with Touchpoints'
+    field names (``CxCollectionDetail``): the service and survey facts and three volumes."""
     groups: dict[tuple[str, str], list[ResponseRecord]] = defaultdict(list)
     for record in records:
         groups[(record["service_id"], record["reported_channel"])].append(record)
     rows = []
     for (service_id, channel), group in sorted(groups.items()):
         service = services.get(service_id)
-        flow = flows.get(service.flow) if service else None
-        scale = flow.questions[0].scale if flow and flow.questions else None
+        flow = flows.get(service.flow) if service else flows.get(group[0]["flow_id"])
+        customers, source = _customers(service, fiscal_year, quarter, channel, len(group))
         rows.append(
             {
+                "fiscal_year": fiscal_year,
+                "quarter": quarter,
+                "service_provider_name": service.service_provider if service else "",
                 "service_id": service_id,
                 "service_name": service.name if service else service_id,
+                "transaction_point": service.transaction_point if service else "post_interaction",
                 "channel": channel,
-                "survey_type": "post_interaction",
-                "scale_type": "thumbs_up_down" if scale == "thumbs" else "likert_scale",
-                "survey_title": flow.title if flow else "",
-                "trust_question": _trust_question(flow, service) if flow and service else "",
-                "omb_control_number": service.omb_control_number if service else None,
-                "volume_of_customers": len(group),
+                "volume_of_customers": customers,
                 "volume_of_customers_provided_survey_opportunity": sum(map(_delivered, group)),
                 "volume_of_respondents": sum(map(is_respondent, group)),
+                "omb_control_number": service.omb_control_number if service else None,
+                "federal_register_url": service.federal_register_url if service else None,
+                "survey_type": survey_type(flow),
+                "survey_title": flow.title if flow else "",
+                "trust_question_text": (
+                    trust_question_text(flow, service) if flow and service else ""
+                ),
+                "volume_of_customers_source": source,
+                "time_zone": zone_of(services, service_id),
             }
         )
     return rows
+
+
+def _customers(
+    service: Service | None, fiscal_year: int, quarter: int, channel: str, transactions: int
+) -> tuple[int, str]:
+    """``volume_of_customers`` and where it comes from: the agency's count in the catalog,
+    the transactions reported times the catalog's multiplier, or the transactions reported."""
+    if service is not None:
+        count = service.customer_volume(fiscal_year, quarter, channel)
+        if count is not None:
+            return count, "catalog"
+        if service.customers_per_transaction is not None:
+            # Half up, not Python's half to even: an estimate of people, not a statistic.
+            return int(transactions * service.customers_per_transaction + 0.5), "multiplier"
+    return transactions, "transactions"
+
+
+def collection_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """The collection detail as CSV: Touchpoints' field names, then where the customer volume
+    came from; empty cells for values not set."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLLECTION_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in COLLECTION_COLUMNS])
+    return out.getvalue()
+
+
+def _positive(flow: Flow | None, value: Any) -> bool | None:
+    question = trust_question(flow) if flow else None
+    if question is None or not isinstance(value, int):
+        return None
+    return value >= (question.positive_from or 1)
 
 
 def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dict[str, Any]]:
@@ -134,18 +211,20 @@ def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dic
     for service_id, group in sorted(by_service.items()):
         respondents = [r for r in group if is_respondent(r)]
         delivered = sum(map(_delivered, group))
-        trust = [r["a11"]["question_1"] for r in respondents
-                 if isinstance(r["a11"].get("question_1"), int)]  # fmt: skip
-        flow = flows.get(group[0]["flow_id"])
-        thumbs = bool(flow and flow.questions[0].scale == "thumbs")
-        positive = sum(1 for v in trust if (v == 1 if thumbs else v >= 4))
+        branches: dict[str, list[ResponseRecord]] = {"positive": [], "negative": []}
+        for r in respondents:
+            field = trust_field(r["a11"])
+            positive = _positive(flows.get(r["flow_id"]), r["a11"].get(field or ""))
+            if positive is not None:
+                branches["positive" if positive else "negative"].append(r)
+        trust_answers = len(branches["positive"]) + len(branches["negative"])
         drivers: dict[str, dict[str, float | None]] = {}
-        for branch in ("positive", "negative"):
+        for branch, members in branches.items():
             drivers[branch] = {}
             for d in DRIVERS:
-                offered = [r["a11"].get(f"{branch}_{d}") for r in respondents]
-                asked = [v for v in offered if v is not None]
-                drivers[branch][d] = round(sum(asked) / len(asked), 4) if asked else None
+                # Among the respondents on this branch whose form offered the driver.
+                cells = [v for r in members if (v := r["a11"].get(f"{branch}_{d}")) is not None]
+                drivers[branch][d] = round(sum(cells) / len(cells), 4) if cells else None
         sentiment = Counter(
             r["sentiment"]["label"] for r in respondents if r.get("sentiment") is not None
         )
@@ -155,8 +234,12 @@ def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dic
                 "transactions": len(group),
                 "delivered": delivered,
                 "respondents": len(respondents),
-                "percent_positive": round(100 * positive / len(trust), 2) if trust else None,
-                "trust_answers": len(trust),
+                "percent_positive": (
+                    round(100 * len(branches["positive"]) / trust_answers, 2)
+                    if trust_answers
+                    else None
+                ),
+                "trust_answers": trust_answers,
                 "response_rate": round(len(respondents) / delivered, 4) if delivered else None,
                 "offer_rate": round(delivered / len(group), 4) if group else None,
                 "drivers": drivers,
@@ -194,11 +277,13 @@ def quarterly_report(
     """Everything for one fiscal quarter (optionally one service)."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
+    zones = sorted({zone_of(services, r["service_id"]) for r in kept})
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
         "service": service,
-        "collection_detail": collection_detail(kept, services, flows),
+        "quarter_cut": {"by": QUARTER_CUT, "time_zones": zones},
+        "collection_detail": collection_detail(kept, services, flows, fiscal_year, quarter),
         "scores": scores(kept, flows),
         "v1_counts": v1_counts(kept),
         "per_response_csv": per_response_csv(kept),
@@ -209,18 +294,43 @@ def as_table(report: dict[str, Any]) -> str:
     """The report for people: a few aligned columns."""
     lines = [f"A-11 report, fiscal year {report['fiscal_year']} Q{report['quarter']}", ""]
     lines.append(f"{'service':<24}{'channel':<20}{'customers':>10}{'offered':>9}{'resp.':>7}")
+    sources = set()
     for row in report["collection_detail"]:
+        mark = {"catalog": " ", "multiplier": "*", "transactions": "†"}[
+            row["volume_of_customers_source"]
+        ]
+        sources.add(row["volume_of_customers_source"])
         lines.append(
-            f"{row['service_id']:<24}{row['channel']:<20}{row['volume_of_customers']:>10}"
+            f"{row['service_id']:<24}{row['channel']:<20}"
+            f"{row['volume_of_customers']:>9}{mark}"
             f"{row['volume_of_customers_provided_survey_opportunity']:>9}"
             f"{row['volume_of_respondents']:>7}"
         )
+    if "multiplier" in sources:
+        lines.append("  * customers: transactions reported x customers_per_transaction")
+    if "transactions" in sources:
+        lines.append("  † customers: the transactions reported to the bot (none in the catalog)")
     lines += ["", f"{'service':<24}{'% positive':>11}{'resp. rate':>11}  sentiment"]
     for row in report["scores"]:
         pct = "-" if row["percent_positive"] is None else f"{row['percent_positive']:.1f}"
         rate = "-" if row["response_rate"] is None else f"{100 * row['response_rate']:.1f}%"
         sentiment = ", ".join(f"{k} {v}" for k, v in row["sentiment"].items()) or "-"
         lines.append(f"{row['service_id']:<24}{pct:>11}{rate:>11}  {sentiment}")
+    for service_id, counts in sorted(report["v1_counts"].items()):
+        lines += [
+            "",
+            f"A-11 v1 answers, {service_id}",
+            "       " + "".join(f"{v:>6}" for v in range(1, 6)),
+        ]
+        for n in range(1, 12):
+            points = [counts[f"q{n}_{v}"] for v in range(1, 6)]
+            if any(points):
+                lines.append(f"  q{n:<3}" + "".join(f"{p:>6}" for p in points))
     rows = report["per_response_csv"].count("\n") - 1
-    lines += ["", f"OMB per-response CSV: {rows} rows (--format csv)"]
+    cut = report["quarter_cut"]
+    lines += [
+        "",
+        f"OMB per-response CSV: {rows} rows (--format csv; A-11 v2 responses only)",
+        f"Quarter: {cut['by']} ({', '.join(cut['time_zones']) or '-'}).",
+    ]
     return "\n".join(lines) + "\n"

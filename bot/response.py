@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from bot.a11 import REPORTED_CHANNELS, a11_fields
+from bot.a11 import REPORTED_CHANNELS, a11_fields, trust_field
 from bot.errors import PermanentError
 from bot.flow import Flow
 from bot.redact import redact
@@ -98,5 +98,21 @@ def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
 
 
 def is_respondent(record: ResponseRecord) -> bool:
-    """Someone who answered at least one question."""
+    """A response in the OMB sense: the survey's trust item was answered (a custom flow
+    without one: any question was). Touchpoints exports submitted forms only, and its A-11
+    forms require the trust item; a survey that ended without it stays in the store with its
+    disposition but is not a response."""
+    a11 = record["a11"]
+    field = trust_field(a11)
+    if field is not None:
+        return a11[field] is not None
     return any(a.get("status") == "answered" for a in record["answers"].values())
+
+
+def reported_at(record: ResponseRecord) -> str:
+    """The moment that places a survey in a fiscal quarter: for a response, when it was
+    received (the survey's end: the whole response is in, as a Touchpoints submission's
+    ``created_at`` is the moment the form was submitted); for anything else, the
+    transaction's time."""
+    timestamps = record["timestamps"]
+    return str(timestamps["ended"] if is_respondent(record) else timestamps["transaction"])

@@ -42,10 +42,10 @@ class ResponseStore(Sink, Protocol):
         """Records ordered by (ended time, response id); ``after`` is a paging cursor."""
         ...
 
-    async def transactions_between(
+    async def records_between(
         self, since: datetime, until: datetime, service: str | None = None
     ) -> list[ResponseRecord]:
-        """Every record whose transaction time falls in [since, until)."""
+        """Every record whose transaction or end time falls in [since, until)."""
         ...
 
     async def write_case(self, case: dict[str, Any]) -> None:

@@ -25,10 +25,14 @@ def ended_survey(
     completed_at: datetime = T0,
     expire: bool = False,
     language: str = "en",
+    offered_drivers: tuple[str, ...] | None = None,
+    ended_after: timedelta = timedelta(minutes=10),
 ) -> dict[str, Any]:
     """A survey record as the state layer hands it off when the survey ends."""
     flow = FLOWS[flow_id]
-    step = engine.start(flow, now=completed_at, context=CONTEXT, language=language)
+    step = engine.start(
+        flow, now=completed_at, context=CONTEXT, language=language, offered_drivers=offered_drivers
+    )
     session = step.session
     for text in replies:
         session = engine.reply(flow, session, text, completed_at + timedelta(minutes=5)).session
@@ -52,7 +56,7 @@ def ended_survey(
         "invited_at": completed_at.isoformat(),
         "first_reply_at": (completed_at + timedelta(minutes=5)).isoformat() if replies else None,
     }
-    return ended_by_session(survey, session, completed_at + timedelta(minutes=10))
+    return ended_by_session(survey, session, completed_at + ended_after)
 
 
 def response_record(number: int, replies: list[str], **kw: Any) -> ResponseRecord:

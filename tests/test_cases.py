@@ -158,3 +158,15 @@ def test_escalates_once_and_only_unclaimed() -> None:
 def test_outcome_keeps_no_text() -> None:
     outcome = cases.outcome(cases.act(new_case(), "resolve", "U1", NOW))
     assert "excerpt" not in outcome and outcome["status"] == "resolved"
+
+
+def test_trust_alert_on_a_v1_survey_reads_the_trust_item_not_satisfaction() -> None:
+    from .records import response_record
+
+    # satisfied (q1 = 5) but trust fell (q2 = 1): the trust rule alerts
+    record = response_record(
+        1, ["5", "1", "skip", "skip", "skip", "skip", "skip"], flow_id="a11-v1",
+        service="helpdesk-call",
+    )  # fmt: skip
+    assert cases.trust_answer(record, FLOWS["a11-v1"]) is False
+    assert "trust_negative" in cases.alert_reasons(record, FLOWS["a11-v1"], AlertRules())

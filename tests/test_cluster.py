@@ -130,7 +130,7 @@ async def test_the_whole_sms_path_on_a_cluster(cluster_bot: Bot) -> None:
     assert await bot.status(bot.fake.messages[0], "delivered") == 204
     # answers, a STOP, HELP, and people who never answer
     for number in numbers[:6]:
-        assert "What made the difference?" in await bot.text(number, "yes")
+        assert "What went well?" in await bot.text(number, "yes")
         assert "Anything else" in await bot.text(number, "1 3")
         assert "Thank you!" in await bot.text(number, "Fast")
     assert "unsubscribed" in await bot.text(numbers[6], "STOP")

@@ -24,7 +24,6 @@ async def test_demo_runs_to_its_summary() -> None:
     assert "61/61" in err.getvalue()
     # every ended survey reached the measures store, and the quarter's report was printed
     report = summary["report"]
-    customers = sum(row["volume_of_customers"] for row in report["collection_detail"])
-    assert customers == 61
+    assert sum(row["transactions"] for row in report["scores"]) == 61
     assert report["per_response_csv"].startswith("external_id,question_1,")
     assert "A-11 report, fiscal year" in text and "OMB per-response CSV" in text

@@ -40,13 +40,11 @@ def run(
     return session, messages, events
 
 
-def nulls(prefix: str) -> dict[str, None]:
-    return {f"{prefix}_{d}": None for d in DRIVERS}
-
-
 def drivers(
     prefix: str, chosen: set[str], offered: tuple[str, ...] = DRIVERS
 ) -> dict[str, int | None]:
+    """A branch's driver cells as GSA Touchpoints writes them (app/models/form.rb): 1 chosen,
+    0 offered and not chosen (the branch not shown too), null only when not offered."""
     return {f"{prefix}_{d}": (int(d in chosen) if d in offered else None) for d in DRIVERS}
 
 
@@ -59,7 +57,7 @@ V2_WALKS = [
         {
             "question_1": 1,
             **drivers("positive", {"effectiveness", "efficiency"}),
-            **nulls("negative"),
+            **drivers("negative", set()),
             "question_4": "Quick and friendly",
         },
     ),
@@ -69,7 +67,7 @@ V2_WALKS = [
         ["👎", "2", "The form kept timing out"],
         {
             "question_1": 0,
-            **nulls("positive"),
+            **drivers("positive", set()),
             **drivers("negative", {"ease"}),
             "question_4": "The form kept timing out",
         },
@@ -81,7 +79,7 @@ V2_WALKS = [
         {
             "question_1": 1,
             **drivers("positive", {"effectiveness", "ease"}),
-            **nulls("negative"),
+            **drivers("negative", set()),
             "question_4": "Muy amables",
         },
     ),
@@ -91,7 +89,7 @@ V2_WALKS = [
         ["no", "tiempo", "omitir"],
         {
             "question_1": 0,
-            **nulls("positive"),
+            **drivers("positive", set()),
             **drivers("negative", {"efficiency"}),
             "question_4": None,
         },
@@ -103,7 +101,7 @@ V2_WALKS = [
         {
             "question_1": 5,
             **drivers("positive", set(DRIVERS)),
-            **nulls("negative"),
+            **drivers("negative", set()),
             "question_4": None,
         },
     ),
@@ -111,16 +109,21 @@ V2_WALKS = [
         "a11-v2-scale",
         "en",
         ["4", "none", "ok"],
-        {"question_1": 4, **drivers("positive", set()), **nulls("negative"), "question_4": "ok"},
+        {
+            "question_1": 4,
+            **drivers("positive", set()),
+            **drivers("negative", set()),
+            "question_4": "ok",
+        },
     ),
-    # a neutral 3 goes to "what could have been better"
+    # a neutral 3 goes to "what didn't go so well"
     (
         "a11-v2-scale",
         "en",
         ["neutral", "staff", "-"],
         {
             "question_1": 3,
-            **nulls("positive"),
+            **drivers("positive", set()),
             **drivers("negative", {"employee"}),
             "question_4": "-",
         },
@@ -131,7 +134,7 @@ V2_WALKS = [
         ["totalmente en desacuerdo", "4 5", "Nadie me explicó nada"],
         {
             "question_1": 1,
-            **nulls("positive"),
+            **drivers("positive", set()),
             **drivers("negative", {"transparency", "humanity"}),
             "question_4": "Nadie me explicó nada",
         },
@@ -140,7 +143,12 @@ V2_WALKS = [
         "a11-v2-scale",
         "es",
         ["de acuerdo", "omitir", "omitir"],
-        {"question_1": 4, **nulls("positive"), **nulls("negative"), "question_4": None},
+        {
+            "question_1": 4,
+            **drivers("positive", set()),
+            **drivers("negative", set()),
+            "question_4": None,
+        },
     ),
 ]
 
@@ -165,8 +173,8 @@ def test_v2_drivers_prompt_follows_the_branch() -> None:
     flow = FLOWS["a11-v2-thumbs"]
     _, up, _ = run(flow, ["1"])
     _, down, _ = run(flow, ["0"])
-    assert up[-1].startswith("What made the difference?")
-    assert down[-1].startswith("What could have been better?")
+    assert up[-1].startswith("What went well?")
+    assert down[-1].startswith("What didn't go so well?")
     assert (
         up[-1].splitlines()[1:]
         == down[-1].splitlines()[1:]
@@ -181,7 +189,7 @@ def test_v2_drivers_prompt_follows_the_branch() -> None:
         ]
     )
     _, es, _ = run(flow, ["0"], "es")
-    assert es[-1].startswith("¿Qué pudo ser mejor?")
+    assert es[-1].startswith("¿Qué no estuvo tan bien?")
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -234,7 +242,8 @@ def test_max_attempts_records_unanswered_and_moves_on() -> None:
     assert session.answers["question_1"].status == "unanswered"
     fields = a11_fields(flow, session)
     assert fields["question_1"] is None and fields["question_4"] == "It was fine"
-    assert all(fields[c] is None for c in V2_COLUMNS if c.startswith(("positive", "negative")))
+    # offered and not chosen, as Touchpoints writes them (no response row is made of it)
+    assert all(fields[c] == 0 for c in V2_COLUMNS if c.startswith(("positive", "negative")))
 
 
 def test_a_flows_own_skip_words_match_as_typed(tmp_path: Path) -> None:
@@ -251,7 +260,9 @@ def test_skip_every_question() -> None:
     session, _, events = run(flow, ["skip", "SKIP"])
     assert events == ["started", "skipped", "skipped", "completed"]
     assert disposition(session) == "completed"
-    assert set(a11_fields(flow, session).values()) == {None}
+    fields = a11_fields(flow, session)
+    assert fields["question_1"] is None and fields["question_4"] is None
+    assert {fields[c] for c in V2_COLUMNS[2:-1]} == {0}  # offered, nothing picked
 
 
 def test_partial_and_expired() -> None:
@@ -301,7 +312,7 @@ def test_language_switch_mid_survey() -> None:
     session, messages, events = run(flow, ["español", "sí"])
     assert events[1] == "language_changed"
     assert messages[2].startswith("Esta interacción aumentó mi confianza")
-    assert messages[3].startswith("¿Qué hizo la diferencia?")
+    assert messages[3].startswith("¿Qué estuvo bien?")
     assert session.language == "es"
 
 
@@ -325,7 +336,7 @@ def test_service_can_offer_fewer_drivers() -> None:
     assert fields == {
         "question_1": 1,
         **drivers("positive", {"efficiency", "other"}, offered),
-        **nulls("negative"),
+        **drivers("negative", set(), offered),
         "question_4": "no",
     }
 

@@ -186,7 +186,7 @@ async def test_web_process_answers_a_signed_webhook_and_stops_on_sigterm(
                 url, data=params, headers={"X-Twilio-Signature": signature}
             ) as response:
                 assert response.status == 200, await response.text()
-                assert "What made the difference?" in await response.text()
+                assert "What went well?" in await response.text()
         web.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(web.wait, 30)
     finally:

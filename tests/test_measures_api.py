@@ -101,5 +101,12 @@ async def test_report_api_json_and_csv(bot: Bot) -> None:
     by_q1 = {row[1]: row for row in rows[1:]}
     assert by_q1["1"][2:5] == ["1", "0", "1"]  # effectiveness, ease, efficiency
     assert by_q1["0"][10] == "1" and by_q1["0"][-1] == "Too slow"
+    assert response.headers["Content-Disposition"].endswith('.csv"')
+    collection = await bot.client.get(url + "&format=collection-csv", headers=ADMIN)
+    assert collection.headers["Content-Disposition"].endswith('-collection.csv"')
+    [row] = list(csv.DictReader(io.StringIO(await collection.text())))
+    assert row["survey_type"] == "thumbs_up_down" and row["channel"] == "sms_text_messages"
+    assert (row["volume_of_customers"], row["volume_of_respondents"]) == ("2", "2")
+    assert (await bot.client.get(url + "&format=xml", headers=ADMIN)).status == 400
     other = await bot.client.get(url.replace("2027", "2026"), headers=ADMIN)
     assert (await other.json())["collection_detail"] == []

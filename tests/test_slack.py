@@ -116,7 +116,7 @@ async def test_retried_event_is_handled_once(world: World) -> None:
     await drain(world.rt)
     dm = world.fake.posted("D0PERSON1")
     assert len(dm) == 2  # the invitation and one answer, not two
-    assert "What made the difference?" in dm[1]["text"]
+    assert "What went well?" in dm[1]["text"]
 
 
 async def test_requests_are_acknowledged_fast_while_slack_is_down(world: World) -> None:
@@ -389,7 +389,7 @@ async def test_slack_survey_positive_branch(world: World) -> None:
     )
     assert buttons(invitation) == []  # answered: the buttons are gone
     drivers = world.fake.posted("D0PERSON1")[-1]
-    assert "What made the difference?" in drivers["text"]
+    assert "What went well?" in drivers["text"]
     checkboxes, button = buttons(drivers)
     assert checkboxes["type"] == "checkboxes" and button["text"]["text"] == "Submit"
     await submit(world, drivers, ["1", "3"])
@@ -412,7 +412,7 @@ async def test_slack_survey_negative_branch_same_shape_as_sms(world: World) -> N
     invitation = await slack_invitation(world)
     await click(world, invitation, 1)
     drivers = world.fake.posted("D0PERSON1")[-1]
-    assert "What could have been better?" in drivers["text"]
+    assert "What didn't go so well?" in drivers["text"]
     await submit(world, drivers, ["2"])
     await world.slack.dm(USER, "skip", "Ev-n1")
     await drain(world.rt)

@@ -45,7 +45,7 @@ async def test_full_survey_and_hand_off(bot: Bot, redis: Redis) -> None:
     assert "Reply STOP to opt out" in invitation.body and "OMB 1234-5678" in invitation.body
     assert invitation.from_ == "+12025550100"
     assert invitation.status_callback == f"{PUBLIC}/webhooks/twilio/status"
-    assert "What made the difference?" in await bot.text(PHONE, "yes")
+    assert "What went well?" in await bot.text(PHONE, "yes")
     assert "Anything else" in await bot.text(PHONE, "1 3")
     assert "Thank you!" in await bot.text(PHONE, "Quick, thanks")
     [record] = await ended_records(redis)
@@ -120,14 +120,14 @@ async def test_start_resubscribes(bot: Bot) -> None:
 
 async def test_yes_is_an_answer_unless_opted_out(bot: Bot) -> None:
     await invite(bot)
-    assert "What made the difference?" in await bot.text(PHONE, "YES")
+    assert "What went well?" in await bot.text(PHONE, "YES")
 
 
 async def test_help_does_not_disturb_the_survey(bot: Bot) -> None:
     await invite(bot)
     reply = await bot.text(PHONE, "help")
     assert "Benefits Online: Questions? Call 1-800-555-0100" in reply
-    assert "What made the difference?" in await bot.text(PHONE, "1")
+    assert "What went well?" in await bot.text(PHONE, "1")
     assert "Responda STOP" in await bot.text(OTHER, "ayuda")  # Spanish keyword, Spanish answer
 
 
@@ -247,7 +247,7 @@ async def test_whatsapp(bot: Bot) -> None:
     await invite(bot, tid="w1", channel="whatsapp", to=f"whatsapp:{PHONE}")
     [message] = bot.fake.sent_to(PHONE)
     assert message.to == f"whatsapp:{PHONE}" and message.from_ == "whatsapp:+12025550100"
-    assert "What made the difference?" in await bot.text(f"whatsapp:{PHONE}", "👍")
+    assert "What went well?" in await bot.text(f"whatsapp:{PHONE}", "👍")
     # the same person by SMS has no open survey: channels are kept apart
     assert "no open survey" in await bot.text(PHONE, "1")
 
@@ -256,7 +256,7 @@ async def test_spanish_survey(bot: Bot, redis: Redis) -> None:
     await invite(bot, language="es")
     [message] = bot.fake.sent_to(PHONE)
     assert "Responda STOP para cancelar" in message.body
-    assert "¿Qué pudo ser mejor?" in await bot.text(PHONE, "no")
+    assert "¿Qué no estuvo tan bien?" in await bot.text(PHONE, "no")
     assert "¿Hay algo" in await bot.text(PHONE, "2 y 3")
     assert "¡Gracias!" in await bot.text(PHONE, "omitir")
     [record] = await ended_records(redis)
@@ -308,7 +308,7 @@ async def test_timeout_is_resolved_by_lookup_not_by_resending(bot: Bot) -> None:
     assert len(bot.fake.sent_to(PHONE)) == 1  # found at Twilio, not sent again
     record = await bot.rt.state.survey(ref)
     assert record is not None and record["status"] == "active"
-    assert "What made the difference?" in await bot.text(PHONE, "yes")
+    assert "What went well?" in await bot.text(PHONE, "yes")
 
 
 async def test_status_callbacks_never_go_backwards(bot: Bot, redis: Redis) -> None:
@@ -421,7 +421,7 @@ async def test_carrier_opt_out_in_status_callback(bot: Bot, redis: Redis) -> Non
 async def test_lua_scripts_reload_after_a_script_cache_flush(bot: Bot, redis: Redis) -> None:
     await invite(bot)
     await redis.script_flush()
-    assert "What made the difference?" in await bot.text(PHONE, "yes")
+    assert "What went well?" in await bot.text(PHONE, "yes")
 
 
 async def test_stop_start_then_a_new_transaction_is_scheduled_when_caps_allow(

@@ -61,7 +61,7 @@ async def test_a_reply_over_the_deadline_is_a_503_and_its_retry_is_answered(
     # same message is answered, not dropped as a duplicate.
     retry = await hasty.twilio(MESSAGES, params("yes", "SMslow"))
     assert retry.status == 200
-    assert "What made the difference?" in await retry.text()
+    assert "What went well?" in await retry.text()
 
 
 async def test_redis_refusing_a_command_is_a_503_without_details(
@@ -95,7 +95,7 @@ async def test_two_copies_of_a_message_at_once_are_answered_once(bot: Bot) -> No
     first, second = await asyncio.gather(bot.twilio(MESSAGES, copy), bot.twilio(MESSAGES, copy))
     texts = sorted([await first.text(), await second.text()], key=len)
     assert first.status == second.status == 200
-    assert "<Message>" not in texts[0] and "What made the difference?" in texts[1]
+    assert "<Message>" not in texts[0] and "What went well?" in texts[1]
     [ref] = await bot.rt.state.open_surveys(bot.rt.person(PHONE))
     record = await bot.rt.state.survey(ref)
     assert record is not None
@@ -164,4 +164,4 @@ async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
     answer = (await reader.read()).decode()
     writer.close()
     assert answer.startswith("HTTP/1.1 200"), answer
-    assert "What made the difference?" in answer
+    assert "What went well?" in answer
