@@ -54,7 +54,7 @@ class HttpsSink:
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SinkError(
-                f"{self.url} unreachable: {type(exc).__name__}", retryable=True
+                f"{self.safe_url} unreachable: {type(exc).__name__}", retryable=True
             ) from None
         if 200 <= status < 300:
             return

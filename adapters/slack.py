@@ -8,16 +8,19 @@ interaction to the core's hooks, which answer at once and queue anything slow.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cases import OPEN, is_crisis
 from bot.channels import Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
+from bot.headers import header_bytes, read_body
 from bot.settings import Settings
 
 # slack_sdk logs request bodies (user ids, texts) at DEBUG; Bolt logs payloads when unhandled.
@@ -34,8 +38,9 @@ _BOLT_LOG = logging.getLogger("bot.slack.bolt")
 _BOLT_LOG.setLevel(logging.WARNING)
 # Bolt reads SLACK_BOT_TOKEN from the environment and then warns that the client's token wins.
 _BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
-REPLAY_WINDOW = 600  # seconds: Bolt refuses anything older than five minutes
-MAX_BODY = 64 * 1024
+REPLAY_WINDOW = 600  # seconds: twice the age a request may have
+MAX_AGE = 300  # seconds: a request signed longer ago is refused (Slack's rule)
+MAX_BODY = 1024 * 1024  # interactive payloads of large views reach about 100 KB
 _INVALID = {"user_not_found", "channel_not_found", "cannot_dm_bot", "user_disabled",
             "account_inactive", "user_not_visible", "not_in_channel", "is_archived"}  # fmt: skip
 _NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
@@ -53,6 +58,38 @@ def classify(exc: BaseException, *, sent_maybe: bool) -> SendError:
     if isinstance(exc, _NOT_SENT) or not sent_maybe:
         return SendError(f"slack unreachable: {type(exc).__name__}", kind="unavailable")
     return SendError(f"slack: no answer ({type(exc).__name__})", kind="unknown")
+
+
+def _odd(payload: dict[str, Any]) -> bool:
+    """A signed payload without the parts Bolt and the listeners take for granted: block
+    actions with no actions or no user, an event callback with no event. Acknowledged and
+    ignored, as Slack sends nothing of the kind."""
+    kind = payload.get("type")
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        user = payload.get("user")
+        return not (
+            isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
+            and isinstance(user, dict) and isinstance(user.get("id"), str)
+        )  # fmt: skip
+    if kind == "event_callback":
+        return not isinstance(payload.get("event"), dict)
+    return False
+
+
+def _dig(data: Any, *path: str) -> Any:
+    """``data[path[0]][path[1]]...``, or None where the payload has no such part."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(element: Any) -> str:
+    """The text of a Block Kit text object, or ''."""
+    text = _dig(element, "text")
+    return text if isinstance(text, str) else ""
 
 
 def escape(text: str) -> str:
@@ -190,6 +227,8 @@ class SlackChannel:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # The key schedule once, not per request.
+        self._mac = hmac.new(settings.slack_signing_secret.reveal().encode(), digestmod="sha256")
         self._session: aiohttp.ClientSession | None = None
         # No retry handlers: a retried chat.postMessage could post a message twice.
         self.client = AsyncWebClient(
@@ -227,6 +266,8 @@ class SlackChannel:
         return str(opened["channel"]["id"])
 
     async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
+        if not text.strip():  # Slack shows an empty message as a blank one, or refuses it
+            raise SendError("nothing to send", kind="rejected")
         dm = await self._dm(to)
         posted = await self._api(self.client.chat_postMessage, sent_maybe=True, channel=dm,
                                  text=text, blocks=survey_blocks(text, prompt))  # fmt: skip
@@ -326,18 +367,43 @@ class SlackChannel:
             # A case message can always be posted or updated again: every failure is retried.
             raise SendError(str(exc), kind="unavailable") from None
 
+    async def tell_job(self, payload: dict[str, Any]) -> None:
+        """Job ``slack.tell``: a note only one person sees."""
+        await self.tell(payload["user"], payload["where"], payload["text"])
+
     def jobs(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
-        return {"slack.answered": self.update_answered}
+        return {"slack.answered": self.update_answered, "slack.tell": self.tell_job}
 
     # the route
     def routes(self, hooks: Hooks) -> list[web.RouteDef]:
-        """``POST /slack/events``: events, interactivity and slash commands, through Bolt."""
+        """``POST /slack/events``: events, interactivity and slash commands, through Bolt.
+
+        The signature is checked here, on the raw bytes, before anything reads the body: an
+        unsigned request of any shape is 401 (Bolt's own check, and its ``ssl_check`` answer
+        ahead of it, see only verified requests); a signed body that is not a Slack payload is
+        400; a signed payload of an odd shape is acknowledged and ignored.
+        """
         app = self._bolt(hooks)
 
         async def events(request: web.Request) -> web.Response:
-            if request.content_length is not None and request.content_length > MAX_BODY:
-                return web.json_response({"error": "body too large"}, status=413)
-            bolt_request = await to_bolt_request(request)
+            body = await read_body(request, MAX_BODY)
+            if not self.verified(request.headers, body, time.time()):
+                return web.json_response({"error": "invalid Slack signature"}, status=401)
+            try:
+                headers: dict[str, list[str]] = {}
+                for name, value in request.headers.items():
+                    headers.setdefault(name.lower(), []).append(value)
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"),
+                    query=request.query_string,
+                    headers=dict[str, str | Sequence[str]](headers),
+                )
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                return web.json_response({"error": "not a Slack payload"}, status=400)
+            if not isinstance(bolt_request.body, dict):
+                return web.json_response({"error": "not a Slack payload"}, status=400)
+            if _odd(bolt_request.body):
+                return web.Response(status=200)
             response = await app.async_dispatch(bolt_request)
             event_id = bolt_request.body.get("event_id")
             if event_id and response.status >= 500:
@@ -347,12 +413,24 @@ class SlackChannel:
 
         return [web.post("/slack/events", events)]
 
+    def verified(self, headers: Mapping[str, str], body: bytes, now: float) -> bool:
+        """Slack's request signature (v0, HMAC-SHA256 over the timestamp and the raw body),
+        from at most five minutes ago."""
+        stamp = header_bytes(headers, "X-Slack-Request-Timestamp")
+        signature = header_bytes(headers, "X-Slack-Signature")
+        if not (stamp.isdigit() and len(stamp) <= 12) or abs(now - int(stamp)) > MAX_AGE:
+            return False
+        mac = self._mac.copy()
+        mac.update(b"v0:" + stamp + b":" + body)
+        return hmac.compare_digest(b"v0=" + mac.hexdigest().encode(), signature)
+
     def _bolt(self, hooks: Hooks) -> AsyncApp:
         app = AsyncApp(
             client=self.client,
             signing_secret=self.settings.slack_signing_secret.reveal(),
             process_before_response=True,  # answer only when the listener is done (no task)
             raise_error_for_unhandled_request=False,
+            request_verification_enabled=False,  # verified in the route, on the raw bytes
             logger=_BOLT_LOG,
         )  # fmt: skip
 
@@ -374,11 +452,13 @@ class SlackChannel:
 
         @app.event("message")
         async def message(event: dict[str, Any]) -> None:
+            user, text = event.get("user"), event.get("text", "")
+            message_id = event.get("client_msg_id") or event.get("ts")
             if (event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype")
-                    or not event.get("user")):  # fmt: skip
+                    or not isinstance(user, str) or not isinstance(text, str)
+                    or not isinstance(message_id, str)):  # fmt: skip
                 return
-            message_id = str(event.get("client_msg_id") or event["ts"])
-            await hooks.chat(Inbound("slack", event["user"], event.get("text", ""), message_id))
+            await hooks.chat(Inbound("slack", user, text, message_id))
 
         @app.event(re.compile(".*"))
         async def other(event: dict[str, Any]) -> None:
@@ -387,8 +467,8 @@ class SlackChannel:
         @app.action(re.compile(r"^survey_answer:"))
         async def answer(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            question, _, value = action["value"].partition("|")
-            label = action["text"]["text"]
+            question, _, value = str(action.get("value", "")).partition("|")
+            label = _text(action.get("text")) or value
             await self._answer(hooks, body, question, value, label)
 
         @app.action("survey_pick")
@@ -398,27 +478,39 @@ class SlackChannel:
         @app.action("survey_submit")
         async def submit(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            question = action["value"]
-            state = body.get("state", {}).get("values", {}).get(f"q:{question}", {})
-            chosen = (state.get("survey_pick") or {}).get("selected_options") or []
-            values = " ".join(o["value"] for o in chosen)
-            labels = ", ".join(o["text"]["text"] for o in chosen)
+            question = str(action.get("value", ""))
+            state = _dig(body, "state", "values", f"q:{question}", "survey_pick")
+            chosen = state.get("selected_options") if isinstance(state, dict) else None
+            options = [o for o in chosen or () if isinstance(o, dict)]
+            values = " ".join(str(o.get("value", "")) for o in options)
+            labels = ", ".join(_text(o.get("text")) for o in options)
             await self._answer(hooks, body, question, values, labels or "-")
 
         @app.action(re.compile(r"^case_(claim|resolve|dismiss)$"))
         async def case_action(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            where = body.get("channel", {}).get("id", "")
+            where = str(_dig(body, "channel", "id") or "")
             await hooks.case_action(
-                action["value"], action["action_id"].removeprefix("case_"), body["user"]["id"],
-                str(action.get("action_ts") or body.get("trigger_id")), where,
+                str(action.get("value", "")), str(action["action_id"]).removeprefix("case_"),
+                body["user"]["id"], str(action.get("action_ts") or body.get("trigger_id")), where,
             )  # fmt: skip
+
+        # Any other interaction (a select in someone's view, a modal) is acknowledged: Bolt would
+        # answer 404, which Slack shows the person as an error.
+        @app.action(re.compile(".*"))
+        async def other_action(ack: Any) -> None:
+            await ack()
+
+        @app.view(re.compile(".*"))
+        async def other_view(ack: Any) -> None:
+            await ack()
 
         @app.command("/cx")
         async def cx(ack: Any, command: dict[str, Any]) -> None:
             text = await hooks.command(
-                command["user_id"], command.get("text", ""), command.get("response_url", "")
-            )
+                command.get("user_id", ""), command.get("text", ""),
+                command.get("response_url", ""),
+            )  # fmt: skip
             await ack(text=text, response_type="ephemeral")
 
         return app
@@ -426,15 +518,20 @@ class SlackChannel:
     async def _answer(
         self, hooks: Hooks, body: dict[str, Any], question: str, value: str, label: str
     ) -> None:
-        message: dict[str, Any] = body.get("message") or {}
-        action_ts = body["actions"][0].get("action_ts", "")
-        msg = Inbound("slack", body["user"]["id"], value, f"action:{action_ts}", question=question)
-        if await hooks.chat(msg):
-            channel = body.get("channel", {}).get("id") or body.get("container", {}).get(
-                "channel_id"
-            )
+        message = body.get("message")
+        channel = _dig(body, "channel", "id") or _dig(body, "container", "channel_id")
+        action_ts = body["actions"][0].get("action_ts") or body.get("trigger_id")
+        user = body["user"]["id"]
+        if not (question and isinstance(action_ts, str) and isinstance(channel, str)):
+            return  # not a click on one of our questions
+        msg = Inbound("slack", user, value, f"action:{action_ts}", question=question)
+        refusal = await hooks.chat(msg)
+        if refusal is not None:
+            # Not recorded: the message keeps what it shows, the person alone is told why.
+            await hooks.enqueue("slack.tell", {"user": user, "where": channel, "text": refusal})
+            return
+        text, ts = _dig(message, "text"), _dig(message, "ts")
+        if isinstance(text, str) and text and isinstance(ts, str):
             await hooks.enqueue(
-                "slack.answered",
-                {"channel": channel, "ts": message.get("ts"), "text": message.get("text", ""),
-                 "answer": label},
-            )  # fmt: skip
+                "slack.answered", {"channel": channel, "ts": ts, "text": text, "answer": label}
+            )

@@ -30,9 +30,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NotSupportedError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
 
+from bot.errors import RetryableError
 from bot.sinks import ResponseRecord, SinkError
 
 # aiosqlite logs every statement with its parameters (free text) at DEBUG.
@@ -169,8 +178,16 @@ class SqlStore:
         await self.engine.dispose()
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await self._records(text("SELECT 1"))
+
+    async def _records(self, query: Executable) -> list[Any]:
+        """The first column of every row a query gives; StoreUnavailable when the store
+        cannot answer (the API answers 503, a worker retries)."""
+        try:
+            async with self.engine.connect() as conn:
+                return [row[0] for row in await conn.execute(query)]
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     async def write(self, record: ResponseRecord) -> None:
         row = {
@@ -221,11 +238,8 @@ class SqlStore:
 
     async def case(self, case_id: str) -> dict[str, Any] | None:
         """A case's stored outcome."""
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(cases.c.record).where(cases.c.case_id == case_id))
-            ).first()
-        return _record(row[0]) if row else None
+        rows = await self._records(select(cases.c.record).where(cases.c.case_id == case_id))
+        return _record(rows[0]) if rows else None
 
     async def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
@@ -237,9 +251,12 @@ class SqlStore:
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(statement)
-        except (OperationalError, DBAPIError, OSError) as exc:
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            if permanent(exc):
+                raise SinkError(f"measures store refused the record: {describe(exc)}",
+                                retryable=False) from None  # fmt: skip
             raise SinkError(
-                f"measures store unavailable: {type(exc).__name__}", retryable=True
+                f"measures store unavailable: {describe(exc)}", retryable=True
             ) from None
 
     async def responses(
@@ -274,9 +291,7 @@ class SqlStore:
             )
         if conditions:
             query = query.where(and_(*conditions))
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query.limit(limit))
-            return [_record(row[0]) for row in rows]
+        return [_record(value) for value in await self._records(query.limit(limit))]
 
     async def records_between(
         self, since: datetime, until: datetime, service: str | None = None
@@ -291,8 +306,34 @@ class SqlStore:
         )
         if service:
             query = query.where(responses.c.service_id == service)
-        async with self.engine.connect() as conn:
-            return [_record(row[0]) for row in await conn.execute(query)]
+        return [_record(value) for value in await self._records(query)]
+
+
+# SQLSTATE classes of an error the same statement will meet again however long it waits:
+# data exceptions (22: a NUL in text, a value out of range), integrity (23), and features
+# not supported (0A). Everything else (connections, resources, locks, an operator's
+# shutdown, a missing table that a migration will make) can pass.
+_PERMANENT_SQLSTATE = ("22", "23", "0A")
+
+
+def permanent(exc: BaseException) -> bool:
+    """Whether a store error will recur on every retry of the same statement."""
+    if isinstance(exc, DataError | IntegrityError | NotSupportedError):
+        return True
+    if isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        return True  # a value SQLAlchemy could not bind: it will not bind next time either
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_PERMANENT_SQLSTATE)
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, without the statement or its parameters (they hold free text)."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return f"{type(exc).__name__}" + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
+
+
+class StoreUnavailable(RetryableError):
+    """The measures store cannot answer now (the API answers 503)."""
 
 
 def _record(value: Any) -> ResponseRecord:

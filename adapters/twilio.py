@@ -25,6 +25,7 @@ from twilio.rest import Client
 
 from bot.channels import Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
+from bot.headers import header_bytes, read_body
 from bot.settings import Settings
 
 log = logging.getLogger("adapters.twilio")
@@ -35,6 +36,7 @@ logging.getLogger("twilio").setLevel(logging.WARNING)
 INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})
 OPTED_OUT = 21610
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_ERROR_CODE = re.compile(r"[0-9]{1,6}")
 
 
 def classify(exc: BaseException) -> SendError:
@@ -157,7 +159,10 @@ class TwilioChannel:
             if not sid or not value:
                 raise _bad_request("MessageSid and MessageStatus are required")
             raw_code = form.get("ErrorCode") or ""
-            await hooks.status(sid, value, int(raw_code) if raw_code.isdigit() else None)
+            # Twilio's codes are five digits; anything else is no code ("²".isdigit() is true,
+            # and int() refuses thousands of digits).
+            code = int(raw_code) if _ERROR_CODE.fullmatch(raw_code) else None
+            await hooks.status(sid, value, code)
             return web.Response(status=204)
 
         return [
@@ -166,29 +171,23 @@ class TwilioChannel:
         ]
 
     async def _verified_form(self, request: web.Request) -> MultiDict[str]:
-        limit = self.settings.webhook_body_limit
-        if request.content_length is not None and request.content_length > limit:
-            raise _too_large(limit)
-        # read() gives what has arrived so far: a body split over several packets needs more.
-        body = b""
-        while chunk := await request.content.read(limit + 1 - len(body)):
-            body += chunk
-            if len(body) > limit:
-                raise _too_large(limit)
-        if request.content_type != "application/x-www-form-urlencoded":
-            raise _bad_request("expected application/x-www-form-urlencoded")
+        body = await read_body(request, self.settings.webhook_body_limit)
+        # Nothing is believed, nor answered beyond 403, before the signature holds: a body that
+        # does not parse, or a signature that is not ASCII, cannot carry Twilio's signature.
+        signature = header_bytes(request.headers, "X-Twilio-Signature")
         try:
-            pairs = form_pairs(body.decode("utf-8"))
+            pairs = form_pairs(body.decode("utf-8")) if signature.isascii() else None
         except (UnicodeDecodeError, ValueError):
-            raise _bad_request("malformed form body") from None
-        signature = request.headers.get("X-Twilio-Signature", "")
+            pairs = None
         # Signed over the public URL Twilio called, not what we see behind a proxy.
         url = self.settings.public_base_url + request.raw_path
-        if not signature or not self._signed(url, pairs, signature):
+        if not signature or pairs is None or not self._signed(url, pairs, signature.decode()):
             log.warning("twilio webhook refused: bad or missing signature path=%s", request.path)
             raise web.HTTPForbidden(
                 text='{"error": "invalid Twilio signature"}', content_type="application/json"
             )
+        if request.content_type != "application/x-www-form-urlencoded":
+            raise _bad_request("expected application/x-www-form-urlencoded")
         return MultiDict(pairs)
 
     def signature(self, url: str, pairs: list[tuple[str, str]]) -> str:
@@ -243,7 +242,3 @@ def twiml(messages: list[str]) -> str:
 
 def _bad_request(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=f'{{"error": "{message}"}}', content_type="application/json")
-
-
-def _too_large(limit: int) -> web.HTTPRequestEntityTooLarge:
-    return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=limit + 1)

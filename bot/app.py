@@ -6,16 +6,21 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import gc
 import hmac
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
+import yaml
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -32,6 +37,7 @@ from bot.deadlines import Deadlines
 from bot.embedded_redis import EmbeddedRedis
 from bot.errors import RetryableError
 from bot.flowfile import load_flows
+from bot.headers import header_bytes
 from bot.outbox import Outbox
 from bot.pipelined import Pipelined
 from bot.runtime import Runtime, utcnow
@@ -42,6 +48,9 @@ from bot.worker import run_worker
 log = logging.getLogger("bot.app")
 
 RUNTIME = web.AppKey("runtime", Runtime)
+DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
+SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 1000
 MAX_BODY = 4 * 1024 * 1024
 
@@ -98,7 +107,7 @@ async def open_runtime(
             # Cases are opened as responses are forwarded, so none is missed or opened twice.
             alert_sinks = [alerts.AlertSink(rt)] if notifier is not None else []
             rt.outbox = Outbox(state, [store, *extra, *alert_sinks], flows, clock,
-                               max_attempts=settings.outbox_max_attempts)  # fmt: skip
+                               retry_for=settings.outbox_retry_hours * 3600)  # fmt: skip
             await rt.outbox.ensure_group()
             register_jobs(rt, chosen)
             await rt.work.ensure_group()
@@ -179,14 +188,43 @@ def build_sinks(settings: Settings) -> list[Any]:
     return [HttpsSink(url, settings.sink_secret) for url in settings.sink_urls]
 
 
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: method, the route's pattern, status, size and time. Never the
+    path as sent: its query string may carry a token, and a path may carry an id (a web chat
+    link's token); the pattern (``/s/{token}``) says which route without them."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        match = getattr(request, "match_info", None)
+        resource = match.route.resource if match is not None else None
+        route = resource.canonical if resource is not None else "(no route)"
+        self.logger.info("%s %s %s %s %.1fms", request.method, route, response.status,
+                         response.body_length, 1000 * time)  # fmt: skip
+
+
 def _json_error(status: int, message: str, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
 def _authorised(request: web.Request, token: Secret) -> bool:
-    header = request.headers.get("Authorization", "")
-    expected = f"Bearer {token.reveal()}"
-    return bool(token) and hmac.compare_digest(header.encode(), expected.encode())
+    expected = f"Bearer {token.reveal()}".encode()
+    return bool(token) and hmac.compare_digest(
+        header_bytes(request.headers, "Authorization"), expected
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body as Python values; ValueError (with why) for anything that is not strict
+    JSON: bad syntax or encoding, NaN or Infinity, nesting deeper than the parser's stack."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
 
 
 def errors_middleware(deadlines: Deadlines) -> Middleware:
@@ -230,9 +268,9 @@ async def post_transactions(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _json_error(413, f"body over {MAX_BODY} bytes")
     try:
-        payload = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        return _json_error(400, "body is not valid JSON")
+        payload = parse_json(await request.read())
+    except ValueError as exc:
+        return _json_error(400, f"body is not valid JSON: {exc}")
     batch = isinstance(payload, dict) and "transactions" in payload
     items = payload["transactions"] if batch else [payload]
     if not isinstance(payload, dict) or not isinstance(items, list):
@@ -280,7 +318,7 @@ async def get_report(request: web.Request) -> web.Response:
         quarter = int(query["quarter"])
         reports.quarter_bounds(fiscal_year, quarter, "UTC")
     except (KeyError, ValueError):
-        return _json_error(400, "fiscal_year and quarter (1-4) are required")
+        return _json_error(400, "fiscal_year (2000-2200) and quarter (1-4) are required")
     service = query.get("service")
     if service is not None and service not in rt.services:
         return _json_error(404, f"unknown service {service!r}")
@@ -316,13 +354,19 @@ async def get_responses(request: web.Request) -> web.Response:
     query = request.query
     try:
         limit = min(int(query.get("limit", "100")), 1000)
-        since = datetime.fromisoformat(query["from"]) if "from" in query else None
-        until = datetime.fromisoformat(query["to"]) if "to" in query else None
+        since = query_time(query["from"]) if "from" in query else None
+        until = query_time(query["to"]) if "to" in query else None
         after = decode_cursor(query["cursor"]) if "cursor" in query else None
     except (ValueError, KeyError, binascii.Error):
-        return _json_error(400, "invalid limit, from, to or cursor")
-    if limit < 1 or any(t is not None and t.tzinfo is None for t in (since, until)):
-        return _json_error(400, "limit must be positive and times must carry an offset")
+        return _json_error(
+            400, "invalid limit, from, to or cursor (times: ISO 8601 with an offset)"
+        )
+    if limit < 1:
+        return _json_error(400, "limit must be positive")
+    if query.get("disposition", DISPOSITIONS[0]) not in DISPOSITIONS:
+        return _json_error(400, f"disposition must be one of {', '.join(DISPOSITIONS)}")
+    if "service" in query and not SERVICE_ID.match(query["service"]):
+        return _json_error(400, "service must be a service id")
     records = await rt.store.responses(
         service=query.get("service"),
         since=since,
@@ -343,11 +387,36 @@ def encode_cursor(ended: str, response_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
-    ended, _, response_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-    datetime.fromisoformat(ended)
-    if not response_id:
+    """(ended time, response id) from a paging cursor; ValueError when it is not one of ours."""
+    raw = base64.urlsafe_b64decode(cursor.encode("ascii", "strict"))
+    ended, _, response_id = raw.decode("utf-8").partition("|")
+    query_time(ended)
+    if not RESPONSE_ID.match(response_id):
         raise ValueError("bad cursor")
     return ended, response_id
+
+
+def query_time(value: str) -> datetime:
+    """A time given in a query: ISO 8601 with an offset, in years 1900-2200 (so that it
+    converts to UTC and compares without overflowing); ValueError otherwise."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None or not 1900 <= moment.year <= 2200:
+        raise ValueError("a time with an offset, years 1900-2200")
+    return moment
+
+
+OPENAPI_PATH = Path(__file__).parent / "openapi.yaml"
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The HTTP API's OpenAPI 3.1 document (bot/openapi.yaml)."""
+    document: dict[str, Any] = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return document
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -389,7 +458,7 @@ def hooks(app: web.Application) -> Hooks:
     async def status(message_id: str, status: str, code: int | None) -> None:
         await delivery.on_status(app[RUNTIME], message_id, status, code)
 
-    async def chat(msg: Inbound) -> bool:
+    async def chat(msg: Inbound) -> str | None:
         return await conversation.answer_later(app[RUNTIME], msg)
 
     async def case_action(ref: str, action: str, user: str, action_id: str, where: str) -> None:
@@ -461,4 +530,5 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/v1/openapi.json", get_openapi)
     return app

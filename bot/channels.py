@@ -58,10 +58,12 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the core answers to an inbound message: texts, and the question now asked."""
+    """What the core answers to an inbound message: texts, and the question now asked; for a
+    click that was not taken, why (for the person alone: nothing was recorded or sent)."""
 
     messages: tuple[str, ...] = ()
     prompt: Prompt | None = None
+    refusal: str | None = None
 
 
 class StaffNotifier(Protocol):
@@ -89,12 +91,13 @@ class Hooks:
     """What the core offers a channel adapter's routes.
 
     ``message`` answers at once (inline, as Twilio wants); ``chat`` answers later through the
-    work queue and says whether the message was taken (False: a click on an old question).
+    work queue and returns None, or, for a click that was not taken (its question already
+    answered, its survey closed), why, to tell the person alone.
     """
 
     message: Callable[[Inbound], Awaitable[Reply]]
     status: Callable[[str, str, int | None], Awaitable[None]]
-    chat: Callable[[Inbound], Awaitable[bool]]
+    chat: Callable[[Inbound], Awaitable[str | None]]
     case_action: Callable[[str, str, str, str, str], Awaitable[None]]
     command: Callable[[str, str, str], Awaitable[str]]
     enqueue: Callable[[str, dict[str, Any]], Awaitable[None]]

@@ -83,11 +83,12 @@ def _settings() -> Settings:
 def _serve(worker: bool) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import AccessLogger, create_app
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
-    web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None)
+    web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None,
+                access_log_class=AccessLogger)  # fmt: skip
     return 0
 
 
@@ -221,6 +222,15 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fiscal_year(value: str) -> int:
+    from bot.reports import FISCAL_YEARS
+
+    year = int(value)
+    if year not in FISCAL_YEARS:
+        raise argparse.ArgumentTypeError("fiscal year must be 2000-2200")
+    return year
+
+
 def _quarter(value: str) -> int:
     quarter = int(value)
     if quarter not in (1, 2, 3, 4):
@@ -278,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_migrate
     )
     report = sub.add_parser("report", help="the quarterly A-11 report from the measures store")
-    report.add_argument("--fiscal-year", type=int, required=True)
+    report.add_argument("--fiscal-year", type=_fiscal_year, required=True)
     report.add_argument("--quarter", type=_quarter, required=True)
     report.add_argument("--service", default=None)
     report.add_argument(

@@ -16,15 +16,28 @@ from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
 from bot.session import Session
 from bot.state import AlreadyHandled, SurveyRecord
-from bot.text import fold
+from bot.text import clean, fold, is_clean
 
 log = logging.getLogger("bot.conversation")
 
 
 async def handle(rt: Runtime, msg: Inbound, *, prompt: bool = False) -> Reply:
     """Everything to answer to one verified inbound message (often one text, maybe none),
-    and, with ``prompt`` (chat, with buttons), the question now awaiting an answer."""
-    return Reply(*await _handle(rt, msg, prompt))
+    and, with ``prompt`` (chat, with buttons), the question now awaiting an answer.
+
+    A click (``msg.question`` set) is taken only as the answer to that question of an open
+    survey; otherwise nothing is recorded or sent, and the reply says why.
+    """
+    if not is_clean(msg.text):  # NUL and the like: no store keeps them (checked, cheaply)
+        msg = dataclasses.replace(msg, text=clean(msg.text))
+    try:
+        return Reply(*await _handle(rt, msg, prompt))
+    except _NotTaken as refused:
+        return Reply(refusal=refused.args[0])
+
+
+class _NotTaken(Exception):
+    """A click that is not an answer to its survey's open question."""
 
 
 async def _handle(
@@ -51,6 +64,8 @@ async def _handle(
             return await _answer(rt, msg, person, ref, record, message, now, language, want_prompt)
         except AlreadyHandled:
             return _duplicate(msg)
+    if msg.question is not None:
+        raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
     # Everything else is marked handled before it acts, so a retry does not act twice.
     if not await state.mark_inbound(person, message):
         return _duplicate(msg)
@@ -83,13 +98,17 @@ async def _answer(
     out: list[str] = []
     prompt: list[Prompt | None] = [None]
 
+    stale_click: list[bool] = []
+
     def answer(current: SurveyRecord) -> SurveyRecord | None:
+        stale_click.clear()
         if not _answerable(current):
             return None
         flow = rt.flows[current["flow_id"]]
         session = Session.from_dict(current["session"])
         if msg.question is not None and msg.question != session.question:
-            return None  # a click on a question already answered
+            stale_click.append(True)  # a click on a question already answered
+            return None
         step = engine.reply(flow, session, msg.text, now)
         out[:] = step.messages
         if want_prompt:
@@ -105,7 +124,11 @@ async def _answer(
     updated = await rt.state.update_survey(
         ref, answer, record, responded=now if first_reply else None, message=(person, message)
     )
+    if stale_click:
+        raise _NotTaken(replies.reply(replies.CLICK_ANSWERED, language))
     if updated is None or (not _answerable(updated) and not out):
+        if msg.question is not None:
+            raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
         # Nothing written, the survey closed meanwhile: answer as if there were none, once.
         if not await rt.state.mark_inbound(person, message):
             return _duplicate(msg)
@@ -118,17 +141,18 @@ def _duplicate(msg: Inbound) -> tuple[tuple[str, ...], None]:
     return (), None
 
 
-async def answer_later(rt: Runtime, msg: Inbound) -> bool:
+async def answer_later(rt: Runtime, msg: Inbound) -> str | None:
     """Handle a chat message now and queue the answer's sending (chat APIs are slow and may be
-    down); False when the message was a click on a question already answered."""
+    down); for a click that was not taken, return why (nothing was recorded or queued)."""
     reply = await handle(rt, msg, prompt=True)
-    if not reply.messages:
-        return False
-    prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None
-    payload = {"channel": msg.channel, "to": msg.address, "text": "\n".join(reply.messages),
-               "prompt": prompt}  # fmt: skip
-    await rt.work.enqueue("send", payload, rt.state.shard_of(rt.person(msg.address)))
-    return True
+    if reply.refusal is not None:
+        return reply.refusal
+    text = "\n".join(m for m in reply.messages if m)
+    if text:  # never an empty message
+        prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None
+        payload = {"channel": msg.channel, "to": msg.address, "text": text, "prompt": prompt}
+        await rt.work.enqueue("send", payload, rt.state.shard_of(rt.person(msg.address)))
+    return None
 
 
 async def send_job(rt: Runtime, payload: dict[str, Any]) -> None:

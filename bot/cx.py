@@ -103,6 +103,8 @@ def _scores_args(rt: Runtime, args: list[str]) -> tuple[str | None, list[int], s
         if arg in rt.services:
             service = arg
         elif (parsed := parse_quarter(arg)) is not None:
+            if parsed[0] not in reports.FISCAL_YEARS:
+                return None, [], f"There is no quarter {arg}: give one like FY2027Q1."
             quarter = parsed
         else:
             return (

@@ -43,19 +43,29 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
 
     Due invitations move from the schedule to a stream read by a consumer group, so any
     number of workers share them; an entry is acknowledged only when its send is settled, and
-    one a dead worker left behind is taken over after ``STALLED_AFTER_SECONDS``. When ``stop``
-    is set the send in hand is finished and the rest are left unacknowledged for another worker.
+    one a dead worker left behind is taken over after ``STALLED_AFTER_SECONDS``. Up to
+    ``SEND_CONCURRENCY`` sends are in flight at once (a provider that hangs costs one timeout
+    per batch, not per message), all within the sender's token bucket. When ``stop`` is set
+    the sends in hand are finished and the rest are left unacknowledged for another worker.
     """
     await rt.state.pump_due(rt.clock().timestamp())
     stalled_ms = int(rt.settings.stalled_after * 1000)
     entries = await rt.state.take_sends(rt.consumer, count=limit, stalled_ms=stalled_ms)
+    slots = asyncio.Semaphore(rt.settings.send_concurrency)
     handled = 0
-    for entry_id, ref in entries:
-        if stop is not None and stop.is_set():
-            break
-        await deliver(rt, ref)
-        await rt.state.done_send(ref, entry_id)
-        handled += 1
+
+    async def one(entry_id: str, ref: str) -> None:
+        nonlocal handled
+        async with slots:
+            if stop is not None and stop.is_set():
+                return
+            await deliver(rt, ref)
+            await rt.state.done_send(ref, entry_id)
+            handled += 1
+
+    async with asyncio.TaskGroup() as group:
+        for entry_id, ref in entries:
+            group.create_task(one(entry_id, ref))
     return handled
 
 

@@ -37,12 +37,17 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     valid: list[tuple[int, Transaction]] = []
     invalid = False
     services = await rt.live_services()
+    now = rt.clock()
     for i, item in enumerate(items):
-        txn, errors = validate(item, services)
+        txn, errors = validate(item, services, now)
         if txn is None:
             invalid = True
             results[i] = {"status": "invalid", "errors": errors}
-            if isinstance(item, dict) and isinstance(item.get("transaction_id"), str):
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("transaction_id"), str)
+                and ("transaction_id" not in errors)
+            ):
                 results[i]["transaction_id"] = item["transaction_id"]
         else:
             valid.append((i, txn))
@@ -62,7 +67,6 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
         (i, txn, person_id, person)
         for (i, txn, person_id), person in zip(fresh, known_people, strict=True)
     ]
-    now = rt.clock()
     for _ in range(3):
         requests = [
             _request(rt, services[txn.service], txn, person_id, person, now)

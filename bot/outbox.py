@@ -47,21 +47,30 @@ class Outbox(StreamConsumer):
         s = self.state
         return StreamKeys(s.k_ended(shard), s.k_retries(shard), s.k_dead(shard))
 
-    async def handle(self, fields: dict[str, str]) -> None:
+    async def handle(self, fields: dict[str, str], progress: dict[str, Any]) -> None:
+        """Write the record to every sink that has not taken it yet (``progress["done"]``:
+        a retry does not send a record again to a sink that took it)."""
         try:
             survey = json.loads(fields["record"])
             record = response.build(survey, self.flows.get(survey.get("flow_id", "")))
             response.validate(record)
         except (KeyError, ValueError, TypeError) as exc:
             raise MalformedRecord(f"malformed: {exc}") from None
+        done: list[str] = progress.setdefault("done", [])
         failures: list[SinkError] = []
         for sink in self.sinks:
+            if sink.name in done:
+                continue
             try:
                 await sink.write(record)
             except SinkError as exc:
                 failures.append(exc)
                 log.warning("sink %s failed: %s", sink.name, exc)
+            else:
+                done.append(sink.name)
         if failures:
+            # Permanent as soon as one sink can never take it: waiting helps no one, and the
+            # dead letter says why (a replay, once mended, skips the sinks done).
             raise SinkError(
                 "; ".join(str(f) for f in failures), retryable=all(f.retryable for f in failures)
             )

@@ -20,6 +20,15 @@ NO_SURVEY = {
     "Reply HELP for help, STOP to opt out.",
     "es": "{program}: no hay una encuesta abierta para este número. Responda AYUDA o STOP.",
 }
+# Told to the person alone (a chat's ephemeral note) when a click on a button is not taken.
+CLICK_ANSWERED = {
+    "en": "That question was already answered, so this click was not recorded.",
+    "es": "Esa pregunta ya tiene respuesta, así que este clic no se registró.",
+}
+CLICK_CLOSED = {
+    "en": "This survey has closed, so this click was not recorded. Thank you for your time.",
+    "es": "La encuesta ha cerrado, así que este clic no se registró. Gracias por su tiempo.",
+}
 SPANISH_KEYWORDS = frozenset({"parar", "alto", "cancelar", "ayuda"})
 
 

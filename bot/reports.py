@@ -35,10 +35,16 @@ COLLECTION_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+FISCAL_YEARS = range(2000, 2201)  # the quarters a report may ask for
+
+
 def quarter_bounds(fiscal_year: int, quarter: int, timezone: str) -> tuple[datetime, datetime]:
-    """[start, end) of a federal fiscal quarter in a time zone (FY 2027 Q1 = Oct-Dec 2026)."""
+    """[start, end) of a federal fiscal quarter in a time zone (FY 2027 Q1 = Oct-Dec 2026);
+    ValueError for a quarter that is not 1-4 or a fiscal year outside 2000-2200."""
     if quarter not in (1, 2, 3, 4):
         raise ValueError("quarter must be 1, 2, 3 or 4")
+    if fiscal_year not in FISCAL_YEARS:
+        raise ValueError("fiscal year must be 2000-2200")
     zone = ZoneInfo(timezone)
     year, month = (fiscal_year - 1, 10) if quarter == 1 else (fiscal_year, 3 * quarter - 5)
     start = datetime(year, month, 1, tzinfo=zone)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.errors import PermanentError
 from flows import FLOWS_DIR
@@ -43,6 +44,21 @@ class ConfigError(PermanentError):
 
 def _secret(env: Mapping[str, str], name: str) -> Secret:
     return Secret(env.get(name, ""))
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> Any:
+    """A numeric setting; ConfigError naming the variable when it is not a number."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {raw.strip()[:40]!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name} must be a finite number")
+    return value
 
 
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -85,9 +101,10 @@ class Settings:
     channels: tuple[str, ...] = ("sms", "whatsapp")
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
-    outbox_max_attempts: int = 8
+    outbox_retry_hours: float = 24.0  # a record failing this long is dead-lettered
     send_rate: float = 1.0  # message segments per second per sender (long code 1, TF 3, SC 100)
     send_burst: float = 1.0
+    send_concurrency: int = 8  # sends in flight at once per worker
     stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
@@ -97,22 +114,16 @@ class Settings:
         """Read the settings from ``env`` (default: the process environment)."""
         env = os.environ if env is None else env
         defaults = cls()
-        try:
-            port = int(env.get("PORT", defaults.port))
-            max_attempts = int(env.get("OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts))
-            invite_days = float(
-                env.get("INVITATION_COOLDOWN_DAYS", defaults.invitation_cooldown_days)
-            )
-            response_days = float(
-                env.get("RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
-            )
-            timeout = float(env.get("TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout))
-            send_rate = float(env.get("SEND_RATE", defaults.send_rate))
-            send_burst = float(env.get("SEND_BURST", env.get("SEND_RATE", defaults.send_burst)))
-            stalled_after = float(env.get("STALLED_AFTER_SECONDS", defaults.stalled_after))
-            deadline = float(env.get("REQUEST_DEADLINE_SECONDS", defaults.request_deadline))
-        except ValueError as exc:
-            raise ConfigError(f"invalid number in settings: {exc}") from None
+        port = _number(env, "PORT", defaults.port, int)
+        retry_hours = _number(env, "OUTBOX_RETRY_HOURS", defaults.outbox_retry_hours)
+        invite_days = _number(env, "INVITATION_COOLDOWN_DAYS", defaults.invitation_cooldown_days)
+        response_days = _number(env, "RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
+        timeout = _number(env, "TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout)
+        send_rate = _number(env, "SEND_RATE", defaults.send_rate)
+        send_burst = _number(env, "SEND_BURST", send_rate if "SEND_RATE" in env else 1.0)
+        stalled_after = _number(env, "STALLED_AFTER_SECONDS", defaults.stalled_after)
+        concurrency = _number(env, "SEND_CONCURRENCY", defaults.send_concurrency, int)
+        deadline = _number(env, "REQUEST_DEADLINE_SECONDS", defaults.request_deadline)
         channels = _list(env, "CHANNELS") if "CHANNELS" in env else defaults.channels
         return cls(
             redis_url=env.get("REDIS_URL") or None,
@@ -144,11 +155,12 @@ class Settings:
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
             sink_urls=_list(env, "SINK_URLS"),
             sink_secret=_secret(env, "SINK_SECRET"),
-            outbox_max_attempts=max_attempts,
+            outbox_retry_hours=retry_hours,
             invitation_cooldown_days=invite_days,
             response_cooldown_days=response_days,
             send_rate=send_rate,
             send_burst=send_burst,
+            send_concurrency=concurrency,
             stalled_after=stalled_after,
             request_deadline=deadline,
         )
@@ -185,6 +197,12 @@ class Settings:
             problems.append("REQUEST_DEADLINE_SECONDS must be positive")
         if self.send_rate <= 0 or self.send_burst <= 0:
             problems.append("SEND_RATE and SEND_BURST must be positive")
+        if self.send_concurrency < 1:
+            problems.append("SEND_CONCURRENCY must be at least 1")
+        if not 0 < self.port < 65536:
+            problems.append("PORT must be 1-65535")
+        if self.outbox_retry_hours <= 0:
+            problems.append("OUTBOX_RETRY_HOURS must be positive")
         if self.sink_urls and not self.sink_secret:
             problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
         for url in self.sink_urls:

@@ -2,10 +2,12 @@
 until it succeeds, retried with backoff, or dead-lettered.
 
 An entry is acknowledged only when its handler returns. A failure that says it is retryable
-(``BotError.retryable``) is tried again after an exponential, jittered delay tracked per entry
-in Redis, so any consumer can pick it up; after ``max_attempts``, or at once for a permanent
-failure, the entry moves to a dead-letter stream from which ``replay`` re-drives it. Entries a
-dead consumer held are taken over after ``claim_idle_ms``.
+(``BotError.retryable``) is tried again after a capped exponential, jittered delay tracked per
+entry in Redis, so any consumer can pick it up, for as long as ``retry_for`` allows (a day by
+default: long enough to outlast an outage); a permanent failure, or one still failing after
+that, moves the entry to a dead-letter stream with its reason, from which ``replay``
+re-drives it. A handler may record its progress (what it already did) so that a retry does
+not repeat it. Entries a dead consumer held are taken over after ``claim_idle_ms``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.state import State
 log = logging.getLogger("bot.streams")
 CLAIM_IDLE_MS = 60_000
 PASS_DEADLINE = 300.0
+RETRY_FOR = 24 * 3600.0  # seconds a transient failure is retried before it is dead-lettered
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class StreamConsumer:
         clock: Callable[[], datetime],
         *,
         consumer: str | None = None,
-        max_attempts: int = 8,
+        retry_for: float = RETRY_FOR,
         base_delay: float = 1.0,
         max_delay: float = 300.0,
         claim_idle_ms: int = CLAIM_IDLE_MS,
@@ -61,7 +64,7 @@ class StreamConsumer:
         self.redis = state.redis
         self.clock = clock
         self.consumer = consumer or f"{socket.gethostname()}-{random.getrandbits(32):08x}"
-        self.max_attempts = max_attempts
+        self.retry_for = retry_for
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.claim_idle_ms = claim_idle_ms
@@ -69,8 +72,12 @@ class StreamConsumer:
     def keys(self, shard: str) -> StreamKeys:
         raise NotImplementedError
 
-    async def handle(self, fields: dict[str, str]) -> None:
-        """Do an entry's work; raise a ``BotError`` saying whether a retry can help."""
+    async def handle(self, fields: dict[str, str], progress: dict[str, Any]) -> None:
+        """Do an entry's work; raise a ``BotError`` saying whether a retry can help.
+
+        ``progress`` is what earlier tries of this entry recorded in it (empty the first
+        time); what the handler puts there before it raises is kept for the next try.
+        """
         raise NotImplementedError
 
     async def ensure_group(self) -> None:
@@ -78,8 +85,10 @@ class StreamConsumer:
             await self.state.ensure_group(self.keys(shard).stream, self.group)
 
     def backoff(self, attempts: int) -> float:
-        """Seconds before the next try: exponential, capped, with full jitter."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2.0**attempts))
+        """Seconds before the next try: exponential, capped, jittered over its upper half (so
+        the waits grow and consumers do not retry in step)."""
+        delay = min(self.max_delay, self.base_delay * 2.0 ** min(attempts, 32))
+        return random.uniform(delay / 2, delay)
 
     async def run(self, stop: asyncio.Event, idle: float = 0.05) -> None:
         """Handle entries until ``stop`` is set; the entry in hand is finished first."""
@@ -117,20 +126,25 @@ class StreamConsumer:
             # An own entry idle long enough comes back from both reads: handle it once.
             waiting = dict(_entries(mine)) | {i: f for i, f in claimed[1] if f}
             work = [
-                (entry_id, fields)
+                (entry_id, fields, info)
                 for entry_id, fields in waiting.items()
-                if json.loads(retries.get(entry_id, "{}")).get("next_at", 0) <= now
+                if (info := json.loads(retries.get(entry_id, "{}"))).get("next_at", 0) <= now
             ]
-            work += _entries(fresh)
-            for entry_id, fields in work:
-                await self.process(shard, entry_id, fields)
+            work += [(entry_id, fields, {}) for entry_id, fields in _entries(fresh)]
+            for entry_id, fields, info in work:
+                await self.process(shard, entry_id, fields, info)
                 handled += 1
         return handled
 
-    async def process(self, shard: str, entry_id: str, fields: dict[str, str]) -> None:
+    async def process(
+        self, shard: str, entry_id: str, fields: dict[str, str], info: dict[str, Any]
+    ) -> None:
+        """Handle one entry; ``info`` is its retry record (attempts, first failure, progress)."""
         keys = self.keys(shard)
+        # A replayed dead letter carries the progress it had made.
+        progress: dict[str, Any] = info.get("progress") or json.loads(fields.get("progress", "{}"))
         try:
-            await self.handle(fields)
+            await self.handle(fields, progress)
         except Exception as exc:
             if isinstance(exc, BotError):
                 error, retryable = str(exc), exc.retryable
@@ -139,24 +153,33 @@ class StreamConsumer:
             else:  # a bug or an unexpected library error: keep the entry, say what it was
                 log.exception("%s entry %s failed", self.name, entry_id)
                 error, retryable = f"unexpected {type(exc).__name__}", True
-            info = json.loads(await self.redis.hget(keys.retries, entry_id) or "{}")
+            now = self.clock().timestamp()
             attempts = int(info.get("attempts", 0)) + 1
-            if attempts >= self.max_attempts or not retryable:
-                await self._dead(shard, entry_id, fields, error, attempts)
-                return
-            next_at = self.clock().timestamp() + self.backoff(attempts)
-            value = json.dumps({"attempts": attempts, "next_at": next_at, "error": error})
-            await self.redis.hset(keys.retries, entry_id, value)
+            first_at = float(info.get("first_at", now))
+            if not retryable:
+                await self._dead(shard, entry_id, fields, error, attempts, progress)
+            elif now - first_at >= self.retry_for:
+                hours = (now - first_at) / 3600
+                why = f"still failing after {hours:.1f} h ({attempts} tries): {error}"
+                await self._dead(shard, entry_id, fields, why, attempts, progress)
+            else:
+                value = json.dumps({"attempts": attempts, "first_at": first_at, "error": error,
+                                    "next_at": now + self.backoff(attempts),
+                                    "progress": progress})  # fmt: skip
+                await self.redis.hset(keys.retries, entry_id, value)
             return
         await self.state.ack(keys=[keys.stream, keys.retries], args=[self.group, entry_id])
 
     async def _dead(
-        self, shard: str, entry_id: str, fields: dict[str, str], error: str, attempts: int
-    ) -> None:
+        self, shard: str, entry_id: str, fields: dict[str, str], error: str, attempts: int,
+        progress: dict[str, Any],
+    ) -> None:  # fmt: skip
         log.error("%s entry %s dead-lettered after %d attempts: %s",
                   self.name, entry_id, attempts, error)  # fmt: skip
         keys = self.keys(shard)
         dead = {**fields, "error": error[:1000], "attempts": str(attempts)}
+        if progress:
+            dead["progress"] = json.dumps(progress)
         flat = [item for pair in dead.items() for item in pair]
         await self.state.ack(
             keys=[keys.stream, keys.retries, keys.dead], args=[self.group, entry_id, *flat]

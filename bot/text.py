@@ -13,6 +13,23 @@ _SIGNATURE = re.compile(r"^\s*(--|—|–|~|-\s*\w|sent from\b|enviado desde\b|g
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
 
+# C0 and C1 control characters but tab and line breaks, and unpaired UTF-16 surrogates (a
+# JSON "\ud800" escape): no store, stream or log can keep them as text (PostgreSQL refuses NUL).
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Text from outside made safe to keep: control characters (but tab and line breaks)
+    and unpaired surrogates removed."""
+    # A search first: nearly every text has none, and a search is cheaper than a sub.
+    return _UNSAFE.sub("", text) if _UNSAFE.search(text) else text
+
+
+def is_clean(text: str) -> bool:
+    """True when ``clean`` would leave the text as it is."""
+    return _UNSAFE.search(text) is None
+
+
 def message_lines(text: str) -> list[str]:
     """The meaningful lines of a reply: blank lines and a trailing signature removed."""
     lines: list[str] = []

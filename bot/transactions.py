@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
 from bot.catalog import Service
+from bot.text import clean, is_clean
 
 CHANNELS = ("sms", "whatsapp", "slack", "webchat")
 PHONE_CHANNELS = ("sms", "whatsapp")
@@ -61,7 +63,7 @@ def normalise_phone(raw: str, region: str = "US") -> str | None:
 
 
 def validate(
-    item: Any, services: Mapping[str, Service]
+    item: Any, services: Mapping[str, Service], now: datetime
 ) -> tuple[Transaction | None, dict[str, str]]:
     """Check one reported transaction; return it normalised, or an error per field."""
     if not isinstance(item, dict):
@@ -76,6 +78,9 @@ def validate(
             return None
         if not isinstance(value, str) or not value.strip():
             errors[name] = "must be a non-empty string"
+            return None
+        if not is_clean(value):
+            errors[name] = "must not contain control characters or unpaired surrogates"
             return None
         return value.strip()
 
@@ -115,20 +120,13 @@ def validate(
     completed_at = None
     raw_completed = text("completed_at", required=False)
     if raw_completed is not None:
-        try:
-            completed_at = datetime.fromisoformat(raw_completed.replace("Z", "+00:00"))
-        except ValueError:
-            errors["completed_at"] = "an ISO 8601 time with an offset"
-        else:
-            if completed_at.tzinfo is None:
-                errors["completed_at"] = "must include a UTC offset (e.g. 2026-11-02T15:00:00Z)"
+        completed_at, problem = _moment(raw_completed, now)
+        if problem:
+            errors["completed_at"] = problem
     attributes = item.get("attributes", {})
-    if not isinstance(attributes, dict):
-        errors["attributes"] = "must be a JSON object"
-    elif len(attributes) > MAX_ATTRIBUTES or not all(
-        isinstance(v, str | int | float | bool) or v is None for v in attributes.values()
-    ):
-        errors["attributes"] = f"at most {MAX_ATTRIBUTES} keys with plain values"
+    problem = _attributes_problem(attributes)
+    if problem:
+        errors["attributes"] = problem
     unknown = set(item) - {
         "transaction_id", "service", "channel", "to", "language", "timezone", "completed_at",
         "attributes",
@@ -145,5 +143,64 @@ def validate(
         language=language,
         timezone=timezone,
         completed_at=completed_at,
-        attributes=dict(attributes),
+        attributes={k: clean(v) if isinstance(v, str) else v for k, v in attributes.items()},
     ), {}
+
+
+# Times a transaction may carry: nothing before this bot's era, nothing more than a day ahead
+# (clock skew). Outside, a time is a mistake, and near the ends of the calendar it would
+# overflow when converted or shifted (year 9999, or year 1 with a +23:59 offset).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=1)
+# JSON numbers every consumer reads exactly (JavaScript's safe integers); orjson, PostgreSQL's
+# JSON and Touchpoints refuse or round larger ones.
+MAX_INT = 2**53 - 1
+_ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ATTRIBUTE_TEXT = 1000
+
+
+def _moment(raw: str, now: datetime) -> tuple[datetime | None, str | None]:
+    """An ISO 8601 time with an offset, within [EARLIEST, now + AHEAD]; or why not."""
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None, "an ISO 8601 time with an offset"
+    if moment.tzinfo is None:
+        return None, "must include a UTC offset (e.g. 2026-11-02T15:00:00Z)"
+    try:
+        in_range = EARLIEST <= moment.astimezone(UTC) <= now + AHEAD
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        return None, "must be a time after 2000-01-01 and not in the future"
+    return moment, None
+
+
+def _attributes_problem(attributes: Any) -> str | None:
+    """Why the attributes cannot be kept, or None: at most MAX_ATTRIBUTES keys (letters,
+    digits and _ . : -), each with a plain value (text, a safe integer, a finite number, true,
+    false or null)."""
+    if not isinstance(attributes, dict):
+        return "must be a JSON object"
+    if len(attributes) > MAX_ATTRIBUTES:
+        return f"at most {MAX_ATTRIBUTES} keys"
+    for key, value in attributes.items():
+        if not _ATTRIBUTE_KEY.match(key):
+            return "keys are 1-64 letters, digits and _ . : -"
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, int):
+            if abs(value) > MAX_INT:
+                return f"{key}: integers must be within ±{MAX_INT}"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{key}: numbers must be finite"
+        elif isinstance(value, str):
+            if len(value) > MAX_ATTRIBUTE_TEXT:
+                return f"{key}: at most {MAX_ATTRIBUTE_TEXT} characters"
+            if _SURROGATE.search(value):  # other control characters are cleaned away
+                return f"{key}: unpaired surrogate (not valid Unicode text)"
+        else:
+            return f"{key}: plain values only (text, number, true, false or null)"
+    return None

@@ -53,7 +53,7 @@ class WorkQueue(StreamConsumer):
             self.keys(shard).stream, {"kind": kind, "payload": json.dumps(payload)}
         )
 
-    async def handle(self, fields: dict[str, str]) -> None:
+    async def handle(self, fields: dict[str, str], progress: dict[str, Any]) -> None:
         kind = fields.get("kind", "")
         handler = self.handlers.get(kind)
         if handler is None:

@@ -170,7 +170,8 @@ async def test_web_process_answers_a_signed_webhook_and_stops_on_sigterm(
         assert await delivery.deliver_due(rt) == 1
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**worker_env(fake_twilio, tmp_path), "PORT": str(port), "PUBLIC_BASE_URL": base}
+    env = {**worker_env(fake_twilio, tmp_path), "PORT": str(port), "PUBLIC_BASE_URL": base,
+           "LOG_LEVEL": "INFO"}  # fmt: skip
     log = tmp_path / "web.log"
     with log.open("ab") as out:
         web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stdout=out,
@@ -187,12 +188,18 @@ async def test_web_process_answers_a_signed_webhook_and_stops_on_sigterm(
             ) as response:
                 assert response.status == 200, await response.text()
                 assert "What went well?" in await response.text()
+            # A token in a query string never reaches the access log.
+            async with http.get(f"{base}/v1/responses?token=leaky-token-123") as response:
+                assert response.status == 401
         web.send_signal(signal.SIGTERM)
         code = await asyncio.to_thread(web.wait, 30)
     finally:
         if web.poll() is None:
             web.kill()
     assert code == 0, log.read_text()
+    logged = log.read_text()
+    assert "GET /v1/responses 401" in logged and "POST /webhooks/twilio/messages 200" in logged
+    assert "leaky-token-123" not in logged and "+12025551000" not in logged
 
 
 async def wait_for_http(http: aiohttp.ClientSession, url: str) -> None:
