@@ -20,6 +20,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -36,8 +37,16 @@ _SDK_LOG = logging.getLogger("bot.slack.sdk")
 _SDK_LOG.setLevel(logging.WARNING)
 _BOLT_LOG = logging.getLogger("bot.slack.bolt")
 _BOLT_LOG.setLevel(logging.WARNING)
-# Bolt reads SLACK_BOT_TOKEN from the environment and then warns that the client's token wins.
-_BOLT_LOG.addFilter(lambda record: "`token` will be unused" not in record.getMessage())
+# Bolt reads SLACK_BOT_TOKEN from the environment and then warns that the client's token wins;
+# with an authorize function it warns that the client's token is skipped (it is what authorize
+# hands back).
+_BOLT_LOG.addFilter(
+    lambda record: (
+        not any(
+            words in record.getMessage() for words in ("`token` will be unused", "will be ignored")
+        )
+    )
+)
 REPLAY_WINDOW = 600  # seconds: twice the age a request may have
 MAX_AGE = 300  # seconds: a request signed longer ago is refused (Slack's rule)
 MAX_BODY = 1024 * 1024  # interactive payloads of large views reach about 100 KB
@@ -61,20 +70,29 @@ def classify(exc: BaseException, *, sent_maybe: bool) -> SendError:
 
 
 def _odd(payload: dict[str, Any]) -> bool:
-    """A signed payload without the parts Bolt and the listeners take for granted: block
-    actions with no actions or no user, an event callback with no event. Acknowledged and
-    ignored, as Slack sends nothing of the kind."""
+    """A signed payload without the parts Bolt's matchers and the listeners take for granted
+    (block actions without actions, ids or a user; an event callback without an event; names
+    that are not text). Acknowledged and ignored: Slack sends nothing of the kind."""
+
+    def text_or_absent(data: dict[str, Any], *keys: str) -> bool:
+        return all(isinstance(data.get(k), str) for k in keys if k in data)
+
+    if not text_or_absent(payload, "type", "command", "callback_id", "action_id"):
+        return True
     kind = payload.get("type")
     if kind == "block_actions":
-        actions = payload.get("actions")
-        user = payload.get("user")
+        actions, user = payload.get("actions"), payload.get("user")
         return not (
-            isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
+            isinstance(actions, list) and actions
+            and all(isinstance(a, dict) and text_or_absent(a, "action_id", "block_id", "value")
+                    for a in actions)
             and isinstance(user, dict) and isinstance(user.get("id"), str)
         )  # fmt: skip
     if kind == "event_callback":
-        return not isinstance(payload.get("event"), dict)
-    return False
+        event = payload.get("event")
+        return not (isinstance(event, dict) and text_or_absent(event, "type", "subtype"))
+    view = payload.get("view")
+    return view is not None and not (isinstance(view, dict) and text_or_absent(view, "callback_id"))
 
 
 def _dig(data: Any, *path: str) -> Any:
@@ -409,6 +427,10 @@ class SlackChannel:
             if event_id and response.status >= 500:
                 # Handling failed: Slack's retry of this event must be handled, not dropped.
                 await hooks.forget("slack-event", str(event_id))
+            if response.status == 404:
+                # No listener for it (a select in someone's view, an event of no interest):
+                # acknowledged, as Slack shows a 404 to the person as an error.
+                return web.Response(status=200)
             return await to_aiohttp_response(response)
 
         return [web.post("/slack/events", events)]
@@ -425,8 +447,20 @@ class SlackChannel:
         return hmac.compare_digest(b"v0=" + mac.hexdigest().encode(), signature)
 
     def _bolt(self, hooks: Hooks) -> AsyncApp:
+        token = self.settings.slack_bot_token.reveal()
+
+        async def authorize(
+            enterprise_id: str | None, team_id: str | None, user_id: str | None
+        ) -> AuthorizeResult:
+            # One workspace, one bot token. Bolt's own single-workspace authorization calls
+            # auth.test on the first request and on every request until it succeeds: while
+            # Slack's API is unreachable, every request would fail with a 500.
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id,
+                                   user_id=user_id, bot_token=token)  # fmt: skip
+
         app = AsyncApp(
             client=self.client,
+            authorize=authorize,
             signing_secret=self.settings.slack_signing_secret.reveal(),
             process_before_response=True,  # answer only when the listener is done (no task)
             raise_error_for_unhandled_request=False,
@@ -494,16 +528,6 @@ class SlackChannel:
                 str(action.get("value", "")), str(action["action_id"]).removeprefix("case_"),
                 body["user"]["id"], str(action.get("action_ts") or body.get("trigger_id")), where,
             )  # fmt: skip
-
-        # Any other interaction (a select in someone's view, a modal) is acknowledged: Bolt would
-        # answer 404, which Slack shows the person as an error.
-        @app.action(re.compile(".*"))
-        async def other_action(ack: Any) -> None:
-            await ack()
-
-        @app.view(re.compile(".*"))
-        async def other_view(ack: Any) -> None:
-            await ack()
 
         @app.command("/cx")
         async def cx(ack: Any, command: dict[str, Any]) -> None:

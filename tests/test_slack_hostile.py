@@ -164,3 +164,11 @@ async def test_late_click_mid_survey_changes_nothing(world: World) -> None:
     assert ":white_check_mark: 👎" in json.dumps(invitation["blocks"], ensure_ascii=False)
     assert buttons(world.fake.posted("D0PERSON1")[-1])  # the drivers question still asks
     assert empty_messages(world) == []
+
+
+async def test_cx_scores_for_a_quarter_that_cannot_exist_is_answered_at_once(
+    world: World,
+) -> None:
+    response = await world.slack.command("U0STAFF01", "scores FY0001Q1")
+    assert "There is no quarter FY0001Q1" in (await response.json())["text"]
+    assert (await world.rt.work.status())["waiting"] == 0  # no job that could only fail

@@ -1,0 +1,48 @@
+"""The OpenAPI document describes exactly the app's routes, and is a valid OpenAPI 3.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openapi_spec_validator import validate
+
+from adapters.slack import SlackChannel
+from adapters.twilio import TwilioChannel
+from adapters.twilio_fake import FakeTwilio
+from bot.app import create_app, openapi_document
+from bot.settings import Secret
+
+from .conftest import Bot, make_settings
+
+
+def test_the_document_is_valid_openapi_3_1() -> None:
+    document = openapi_document()
+    assert document["openapi"].startswith("3.1")
+    validate(document)  # type: ignore[arg-type]
+
+
+def test_every_route_is_documented_and_every_documented_route_exists(
+    tmp_path: Path, fake_twilio: FakeTwilio
+) -> None:
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "whatsapp", "slack"),
+                             slack_bot_token=Secret("xoxb-1"), slack_signing_secret=Secret("s"),
+                             slack_alert_channel="C0ALERTS")  # fmt: skip
+    app = create_app(settings, channels=[TwilioChannel(settings), SlackChannel(settings)])
+    routes = {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    documented = {
+        (method, path)
+        for path, operations in openapi_document()["paths"].items()
+        for method in operations
+    }
+    assert routes - documented == set(), "routes missing from bot/openapi.yaml"
+    assert documented - routes == set(), "documented operations the app does not have"
+
+
+async def test_the_document_is_served(bot: Bot) -> None:
+    response = await bot.client.get("/v1/openapi.json")
+    assert response.status == 200
+    assert (await response.json())["paths"]["/v1/transactions"]["post"]["security"]
