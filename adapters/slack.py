@@ -32,11 +32,9 @@ from bot.errors import SendError
 from bot.headers import header_bytes, read_body
 from bot.settings import Settings
 
-# slack_sdk logs request bodies (user ids, texts) at DEBUG; Bolt logs payloads when unhandled.
+# The SDK's and Bolt's loggers (kept quiet by bot.logs: they log bodies and payloads).
 _SDK_LOG = logging.getLogger("bot.slack.sdk")
-_SDK_LOG.setLevel(logging.WARNING)
 _BOLT_LOG = logging.getLogger("bot.slack.bolt")
-_BOLT_LOG.setLevel(logging.WARNING)
 # Bolt reads SLACK_BOT_TOKEN from the environment and then warns that the client's token wins;
 # with an authorize function it warns that the client's token is skipped (it is what authorize
 # hands back).

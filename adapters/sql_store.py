@@ -1,18 +1,26 @@
 """The measures store in SQL: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
 
-Migrations are plain ordered steps recorded in ``schema_migrations``; ``feedback-bot migrate``
-(the Procfile's ``release:``) runs them, and start-up runs any that are missing.
+Migrations are Alembic revisions in ``adapters/sql_migrations``; ``feedback-bot migrate`` (the
+Procfile's ``release:``) runs them, start-up runs any that are missing, and
+``feedback-bot migrate --sql`` prints their SQL for review.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import io
 import json
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,12 +32,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    inspect,
     or_,
     select,
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -38,14 +48,11 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
     StatementError,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
 from bot.errors import RetryableError
 from bot.sinks import ResponseRecord, SinkError
-
-# aiosqlite logs every statement with its parameters (free text) at DEBUG.
-logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 metadata = MetaData()
 responses = Table(
@@ -92,28 +99,59 @@ cases = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-Migration = Callable[[AsyncConnection], Any]
-
-
-async def _m1_responses(conn: AsyncConnection) -> None:
-    await conn.run_sync(lambda sync: responses.create(sync, checkfirst=True))
-    for name, columns in (
-        ("ix_responses_service_transaction", "service_id, transaction_at"),
-        ("ix_responses_ended", "ended_at, response_id"),
-        ("ix_responses_disposition", "disposition"),
-    ):
-        await conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON responses ({columns})"))
-
-
-async def _m2_cases(conn: AsyncConnection) -> None:
-    await conn.run_sync(lambda sync: cases.create(sync, checkfirst=True))
-    await conn.execute(text("CREATE INDEX IF NOT EXISTS ix_cases_response ON cases (response_id)"))
-
-
-MIGRATIONS: Sequence[tuple[int, str, Migration]] = (
-    (1, "responses table", _m1_responses),
-    (2, "cases table", _m2_cases),
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255)),
+    Column("details", JSON, nullable=False),
 )
+
+MIGRATIONS_DIR = Path(__file__).parent / "sql_migrations"
+# The steps of ``schema_migrations``, the store's migrations before Alembic, and the revision
+# each one equals: a store made then is stamped at it and upgraded from there, its data kept.
+LEGACY_STEPS = {1: "0001", 2: "0002"}
+_PG_MIGRATION_LOCK = 280280  # pg_advisory_xact_lock key: one migrator at a time
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration for the store's migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_sql(url: str, since: str | None = None) -> str:
+    """The SQL that brings a store from ``since`` (default: empty) to the newest revision, for
+    a DBA to review; nothing is run."""
+    config = alembic_config(url)
+    config.output_buffer = io.StringIO()
+    command.upgrade(config, f"{since}:head" if since else "head", sql=True)
+    return str(config.output_buffer.getvalue())
+
+
+def _upgrade(connection: Connection) -> list[str]:
+    """Upgrade to the newest revision on ``connection`` (in its transaction), first adopting
+    a store made by ``schema_migrations``; returns what was applied."""
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None and inspect(connection).has_table("schema_migrations"):
+        legacy = connection.execute(text("SELECT version FROM schema_migrations"))
+        steps = [row[0] for row in legacy]
+        if steps:
+            current = LEGACY_STEPS[max(steps)]
+            command.stamp(config, current)
+    script = ScriptDirectory.from_config(config)
+    pending = list(script.iterate_revisions("head", current or "base"))
+    command.upgrade(config, "head")
+    return [f"{rev.revision} {rev.doc.splitlines()[0]}" for rev in reversed(pending)
+            if rev.revision != current]  # fmt: skip
 
 
 def database_url(url: str | None, default_dir: Path) -> str:
@@ -149,36 +187,39 @@ class SqlStore:
         return f"SqlStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
     async def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied; returns what was applied."""
-        applied: list[str] = []
-        async with self.engine.begin() as conn:
-            if self.dialect == "postgresql":  # one migrator at a time across processes
-                await conn.execute(text("SELECT pg_advisory_xact_lock(280280)"))
-            await conn.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations "
-                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-                )
-            )
-            done = {
-                row[0] for row in await conn.execute(text("SELECT version FROM schema_migrations"))
-            }
-            for version, name, step in MIGRATIONS:
-                if version in done:
-                    continue
-                await step(conn)
+        """Bring the tables up to date with Alembic; returns the revisions applied.
+
+        Safe when several processes start at once on a fresh store: PostgreSQL serialises them
+        on an advisory lock held in the migration's transaction, SQLite on a lock file beside
+        the database; a process that waited finds the store current and applies nothing.
+        """
+        async with self._sqlite_lock(), self.engine.begin() as conn:
+            if self.dialect == "postgresql":
                 await conn.execute(
-                    text("INSERT INTO schema_migrations (version, name) VALUES (:v, :n)"),
-                    {"v": version, "n": name},
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
-                applied.append(f"{version} {name}")
-        return applied
+            return await conn.run_sync(_upgrade)
+
+    @contextlib.asynccontextmanager
+    async def _sqlite_lock(self) -> AsyncIterator[None]:
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as lock:
+            await asyncio.to_thread(fcntl.flock, lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     async def close(self) -> None:
         await self.engine.dispose()
 
     async def ping(self) -> None:
-        await self._records(text("SELECT 1"))
+        """Raises the driver's own error (start-up names it) when the store cannot answer."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def _records(self, query: Executable) -> list[Any]:
         """The first column of every row a query gives; StoreUnavailable when the store

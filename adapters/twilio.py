@@ -29,8 +29,6 @@ from bot.headers import header_bytes, read_body
 from bot.settings import Settings
 
 log = logging.getLogger("adapters.twilio")
-# The twilio library logs every request, phone numbers and bodies included, at INFO.
-logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})

@@ -30,7 +30,7 @@ from adapters.https_sink import HttpsSink
 from adapters.slack import SlackChannel
 from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
-from bot import alerts, cases, conversation, cx, delivery, intake, reports
+from bot import alerts, cases, conversation, cx, delivery, intake, logs, reports
 from bot.catalog import load_catalog
 from bot.channels import Hooks, Inbound, Outbound, Reply, StaffNotifier
 from bot.deadlines import Deadlines
@@ -42,6 +42,7 @@ from bot.outbox import Outbox
 from bot.pipelined import Pipelined
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
+from bot.startup import StartupError, mask_url, reason, wait_for
 from bot.state import SEND_GROUP, State, is_ref
 from bot.worker import run_worker
 
@@ -63,7 +64,25 @@ def open_store(settings: Settings) -> SqlStore:
             "(for a single machine only; use PostgreSQL in production)",
             settings.data_dir,
         )
-    return SqlStore(database_url(settings.database_url, settings.data_dir))
+    url = database_url(settings.database_url, settings.data_dir)
+    try:
+        return SqlStore(url)
+    except Exception as exc:  # SQLAlchemy's ArgumentError, NoSuchModuleError, a bad port...
+        raise StartupError(f"cannot start: DATABASE_URL {mask_url(url)}: {reason(exc)}") from None
+
+
+async def open_store_ready(settings: Settings, *, migrate: bool = True) -> SqlStore:
+    """The measures store, once it answers (waited for up to ``STARTUP_WAIT_SECONDS``) and,
+    with ``migrate``, its tables are up to date."""
+    store = open_store(settings)
+    try:
+        await wait_for("DATABASE_URL", mask_url(store.url), store.ping, settings.startup_wait)
+        if migrate:
+            await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store
 
 
 @asynccontextmanager
@@ -76,14 +95,14 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Connect Redis (or start the embedded one) and the measures store, load flows and
     catalog, start channels and sinks."""
+    logs.quiet_libraries()  # whoever set up logging, nothing personal reaches it
     flows = load_flows(settings.flows_dir)
     services = load_catalog(settings.services_file, flows)
     async with open_redis(settings) as redis:
         started: list[Any] = []
-        store = open_store(settings)
+        store = await open_store_ready(settings)
         lane = Pipelined.for_client(redis)
         try:
-            await store.migrate()
             outbound: dict[str, Outbound] = {}
             notifier: StaffNotifier | None = None
             chosen = channels if channels is not None else build_channels(settings)
@@ -125,31 +144,48 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     """A client for ``REDIS_URL``, or for an embedded Redis server when it is unset."""
     embedded: EmbeddedRedis | None = None
     redis: Redis
-    if settings.redis_url and settings.redis_cluster:
-        cluster = RedisCluster.from_url(settings.redis_url, decode_responses=True)
-        redis = cast(Redis, cluster)  # the same command surface, routed by slot
-    elif settings.redis_url:
-        # No per-command read timeout (it costs an asyncio timer per command on the hot
-        # path): each web request has its own deadline, each worker pass too, and keepalive
-        # finds a dead peer.
-        redis = Redis.from_url(
-            settings.redis_url,
-            decode_responses=True,
-            socket_timeout=None,
-            socket_connect_timeout=5,
-            socket_keepalive=True,
-        )
-    else:
-        embedded = EmbeddedRedis(settings.redis_dir)
-        socket_path = await asyncio.to_thread(embedded.start)
-        redis = Redis(unix_socket_path=socket_path, decode_responses=True)
+    address = mask_url(settings.redis_url or "")
     try:
-        await redis.ping()
+        if settings.redis_url and settings.redis_cluster:
+            cluster = RedisCluster.from_url(settings.redis_url, decode_responses=True)
+            redis = cast(Redis, cluster)  # the same command surface, routed by slot
+        elif settings.redis_url:
+            # No per-command read timeout (it costs an asyncio timer per command on the hot
+            # path): each web request has its own deadline, each worker pass too, and
+            # keepalive finds a dead peer.
+            redis = Redis.from_url(
+                settings.redis_url,
+                decode_responses=True,
+                socket_timeout=None,
+                socket_connect_timeout=5,
+                socket_keepalive=True,
+            )
+        else:
+            embedded = EmbeddedRedis(settings.redis_dir)
+            socket_path = await asyncio.to_thread(embedded.start)
+            redis = Redis(unix_socket_path=socket_path, decode_responses=True)
+            address = f"(embedded, {settings.redis_dir})"
+    except ValueError as exc:  # redis-py's word for a URL it cannot read
+        raise StartupError(f"cannot start: REDIS_URL {address}: {reason(exc)}") from None
+    try:
+        await wait_for("REDIS_URL", address, redis.ping, settings.startup_wait)
         yield redis
     finally:
         await redis.aclose()
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
+
+
+def describe(app: web.Application) -> str:
+    """What a running app is connected to, for its start-up line (passwords masked)."""
+    rt = app[RUNTIME]
+    s = rt.settings
+    redis = mask_url(s.redis_url) if s.redis_url else f"embedded Redis in {s.redis_dir}"
+    store = mask_url(rt.store.url) if isinstance(rt.store, SqlStore) else "none"
+    return (
+        f"public URL {s.public_base_url or '(not set)'}; channels {', '.join(sorted(rt.outbound))}"
+        f"; Redis {redis}; store {store}"
+    )
 
 
 def register_jobs(rt: Runtime, channels: list[Any]) -> None:

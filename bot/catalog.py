@@ -81,15 +81,21 @@ class Service:
 def parse_catalog(
     data: Any, source: str, flows: dict[str, Flow]
 ) -> tuple[dict[str, Service], list[FlowError]]:
-    """Validate catalog data against the schema and the loaded flows."""
+    """Validate catalog data against the schema and the loaded flows; every problem at once
+    (the services that break the schema are left out of the checks that need a valid entry)."""
     errors = schema_errors(data, source, FLOWS_DIR / "services.schema.json")
-    if errors:
+    if any(e.path in ("(root)", "services") for e in errors):
         return {}, errors
+    broken = {e.path.split(".")[0] for e in errors}
     services: dict[str, Service] = {}
+    seen: set[str] = set()
     for i, raw in enumerate(data["services"]):
         path = f"services[{i}]"
-        if raw["id"] in services:
+        if path in broken:
+            continue
+        if raw["id"] in seen:
             errors.append(FlowError(source, f"{path}.id", f"duplicate service id {raw['id']!r}"))
+        seen.add(raw["id"])
         flow = flows.get(raw["flow"])
         if flow is None:
             errors.append(FlowError(source, f"{path}.flow", f"unknown flow {raw['flow']!r}"))
@@ -124,6 +130,8 @@ def parse_catalog(
         except ValueError:
             errors.append(FlowError(source, f"{path}.omb_expires", "not a valid date"))
             omb_expires = None
+        if errors:
+            continue  # nothing is built from a catalog with errors; checks go on
         services[raw["id"]] = Service(
             id=raw["id"],
             name=raw["name"],

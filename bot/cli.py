@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import logs
 from bot.errors import FlowValidationError
 from bot.flowfile import check_directory, load_flows
 from bot.preview import SAMPLE_CONTEXT, previews
@@ -76,6 +77,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("a11-feedback-bot")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "(not installed)"
+
+
 def _settings() -> Settings:
     return Settings.from_env()
 
@@ -83,10 +93,18 @@ def _settings() -> Settings:
 def _serve(worker: bool) -> int:
     from aiohttp import web
 
-    from bot.app import AccessLogger, create_app
+    from bot.app import AccessLogger, create_app, describe
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
+
+    async def announce(app: web.Application) -> None:
+        logging.getLogger("bot").info(
+            "feedback-bot %s %s listening on 0.0.0.0:%d; %s",
+            _version(), "web and worker" if worker else "web", settings.port, describe(app),
+        )  # fmt: skip
+
+    app.on_startup.append(announce)
     web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None,
                 access_log_class=AccessLogger)  # fmt: skip
     return 0
@@ -129,10 +147,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from bot.app import open_store
+    from adapters.sql_store import database_url, upgrade_sql
+    from bot.app import open_store_ready
+
+    settings = _settings()
+    if args.sql:
+        sys.stdout.write(upgrade_sql(database_url(settings.database_url, settings.data_dir),
+                                     args.since))  # fmt: skip
+        return 0
 
     async def main() -> list[str]:
-        store = open_store(_settings())
+        store = await open_store_ready(settings, migrate=False)
         try:
             return await store.migrate()
         finally:
@@ -147,7 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from bot import reports
-    from bot.app import open_store
+    from bot.app import open_store_ready
     from bot.catalog import load_catalog
 
     settings = _settings()
@@ -158,9 +183,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> dict[str, Any]:
-        store = open_store(settings)
+        store = await open_store_ready(settings)
         try:
-            await store.migrate()
             records = await reports.fetch_quarter(
                 store, args.fiscal_year, args.quarter, args.service
             )
@@ -284,9 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
     demo.set_defaults(func=cmd_demo)
 
-    sub.add_parser("migrate", help="bring the measures store's tables up to date").set_defaults(
-        func=cmd_migrate
+    migrate = sub.add_parser("migrate", help="bring the measures store's tables up to date")
+    migrate.add_argument("--sql", action="store_true",
+                         help="print the SQL for review instead of running it")  # fmt: skip
+    migrate.add_argument(
+        "--from",
+        dest="since",
+        default=None,
+        metavar="REVISION",
+        help="with --sql: the store's current revision (default: empty)",
     )
+    migrate.set_defaults(func=cmd_migrate)
     report = sub.add_parser("report", help="the quarterly A-11 report from the measures store")
     report.add_argument("--fiscal-year", type=_fiscal_year, required=True)
     report.add_argument("--quarter", type=_quarter, required=True)
@@ -316,10 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``feedback-bot`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    fmt = os.environ.get("LOG_FORMAT", "text")
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    if fmt not in ("text", "json") or level.upper() not in logging.getLevelNamesMapping():
+        print("feedback-bot: LOG_FORMAT must be text or json, LOG_LEVEL a level such as INFO",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    logs.configure(level, fmt)
     try:
         code: int = args.func(args)
     except (ConfigError, FlowValidationError) as exc:

@@ -75,7 +75,7 @@ class Settings:
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
     data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
-    public_base_url: str = "http://127.0.0.1:8080"
+    public_base_url: str = ""  # required when a channel checks signatures over it
     port: int = 8080
     api_token: Secret = field(default_factory=lambda: Secret(""))
     admin_token: Secret = field(default_factory=lambda: Secret(""))
@@ -106,6 +106,7 @@ class Settings:
     send_burst: float = 1.0
     send_concurrency: int = 8  # sends in flight at once per worker
     stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
+    startup_wait: float = 30.0  # seconds to wait for Redis and the store at start-up
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
 
@@ -123,6 +124,7 @@ class Settings:
         send_burst = _number(env, "SEND_BURST", send_rate if "SEND_RATE" in env else 1.0)
         stalled_after = _number(env, "STALLED_AFTER_SECONDS", defaults.stalled_after)
         concurrency = _number(env, "SEND_CONCURRENCY", defaults.send_concurrency, int)
+        startup_wait = _number(env, "STARTUP_WAIT_SECONDS", defaults.startup_wait)
         deadline = _number(env, "REQUEST_DEADLINE_SECONDS", defaults.request_deadline)
         channels = _list(env, "CHANNELS") if "CHANNELS" in env else defaults.channels
         return cls(
@@ -130,7 +132,7 @@ class Settings:
             redis_cluster=env.get("REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
             redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
             database_url=env.get("DATABASE_URL") or None,
-            public_base_url=env.get("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             port=port,
             api_token=_secret(env, "API_TOKEN"),
             admin_token=_secret(env, "ADMIN_TOKEN"),
@@ -162,6 +164,7 @@ class Settings:
             send_burst=send_burst,
             send_concurrency=concurrency,
             stalled_after=stalled_after,
+            startup_wait=startup_wait,
             request_deadline=deadline,
         )
 
@@ -176,6 +179,14 @@ class Settings:
         for name in ("API_TOKEN", "ADMIN_TOKEN", "PSEUDONYM_KEY"):
             if not getattr(self, name.lower()):
                 problems.append(f"{name} is not set")
+        signed = sorted({"sms", "whatsapp"} & set(self.channels))
+        if signed and not self.public_base_url:
+            problems.append(
+                f"PUBLIC_BASE_URL is not set (the {'/'.join(signed)} channel checks Twilio's "
+                "signatures over the public URL, e.g. https://feedback.example.gov)"
+            )
+        elif self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+            problems.append("PUBLIC_BASE_URL must be an http(s):// URL")
         if {"sms", "whatsapp"} & set(self.channels):
             if not self.twilio_account_sid:
                 problems.append("TWILIO_ACCOUNT_SID is not set (the sms/whatsapp channel needs it)")

@@ -27,6 +27,8 @@ from bot.state import State
 from .records import FLOWS, T0, ended_survey, response_record
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DROP_ALL = "DROP TABLE IF EXISTS responses, cases, audit, schema_migrations, alembic_version"
+ALL_REVISIONS = ["0001", "0002", "0003"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,13 +55,13 @@ async def fresh_store(kind: str, tmp_path: Path) -> SqlStore:
             async with sql.engine.begin() as conn:
                 from sqlalchemy import text
 
-                await conn.execute(text("DROP TABLE IF EXISTS responses, cases, schema_migrations"))
+                await conn.execute(text(DROP_ALL))
         except Exception as exc:
             await sql.close()
             if os.environ.get("CI"):
                 pytest.fail(f"PostgreSQL is required in CI ({PG_URL}): {exc}")
             pytest.skip(f"no PostgreSQL at {PG_URL}")
-    assert await sql.migrate() == ["1 responses table", "2 cases table"]
+    assert [step.split()[0] for step in await sql.migrate()] == ALL_REVISIONS
     return sql
 
 

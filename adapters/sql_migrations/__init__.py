@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL measures store (run by ``SqlStore.migrate``)."""
