@@ -23,31 +23,81 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels import Hooks, Inbound, Prompt, Sent
+from bot.channels import DeliveryStatus, Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
 from bot.headers import header_bytes, read_body
 from bot.settings import Settings
+from bot.transactions import WHATSAPP_USER
 
 log = logging.getLogger("adapters.twilio")
 
 
-INVALID_ADDRESS = frozenset({21211, 21214, 21217, 21219, 21401, 21407, 21408, 21612, 21614})
-OPTED_OUT = 21610
+# What each of Twilio's messaging error codes means for a survey, from Twilio's error
+# dictionary (twilio.com/docs/api/errors): the recipient opted out at the carrier; the address
+# can never receive it; this message will never go (content, account or sender set-up, a
+# WhatsApp rule); or a passing condition (rate limits, queues, an unreachable handset, Twilio
+# or a carrier failing) after which the same message may go. A code not here is read by its
+# HTTP status (429 and 5xx pass, other 4xx are refusals).
+TWILIO_ERRORS: dict[int, str] = {
+    21610: "opted_out",  # Attempt to send to unsubscribed recipient
+    # The address
+    21211: "invalid_address",  # Invalid 'To' Phone Number
+    21214: "invalid_address",  # 'To' phone number cannot be reached
+    21217: "invalid_address",  # Phone number does not appear to be valid
+    21401: "invalid_address",  # Invalid Phone Number
+    21407: "invalid_address",  # This Phone Number type does not support SMS or MMS
+    21612: "invalid_address",  # The 'To' phone number is not currently reachable via SMS
+    21614: "invalid_address",  # 'To' number is not a valid mobile number
+    30005: "invalid_address",  # Unknown destination handset
+    30006: "invalid_address",  # Landline or unreachable carrier
+    63003: "invalid_address",  # Channel could not find the To address
+    63024: "invalid_address",  # Invalid message recipient
+    # This message (or this sender, until someone changes its set-up)
+    21219: "rejected",  # 'To' phone number not verified (a trial account)
+    21408: "rejected",  # Permission to send an SMS has not been enabled for the region
+    21606: "rejected",  # The 'From' number is not a message-capable Twilio number
+    21617: "rejected",  # The concatenated message body exceeds the 1600 character limit
+    30002: "rejected",  # Account suspended
+    30004: "rejected",  # Message blocked
+    30007: "rejected",  # Message filtered (carrier violation)
+    30034: "rejected",  # US A2P 10DLC: message from an unregistered number
+    63016: "rejected",  # WhatsApp: outside the customer service window (a template is needed)
+    63032: "rejected",  # WhatsApp: the user cannot receive this message (experiment)
+    63049: "rejected",  # WhatsApp: Meta chose not to deliver this marketing message
+    # Passing: the same message may go later
+    20429: "unavailable",  # Too Many Requests
+    20500: "unavailable",  # Internal Server Error
+    20503: "unavailable",  # Service Unavailable
+    21611: "unavailable",  # The 'From' number has exceeded the maximum number of queued messages
+    30001: "unavailable",  # Queue overflow
+    30003: "unavailable",  # Unreachable destination handset (switched off, out of coverage)
+    30008: "unavailable",  # Unknown error
+    30017: "unavailable",  # Carrier network congestion
+    30022: "unavailable",  # US A2P 10DLC: rate limit exceeded
+    30023: "unavailable",  # US A2P 10DLC: daily message cap reached
+    30027: "unavailable",  # US A2P 10DLC: T-Mobile daily message limit reached
+    63018: "unavailable",  # Rate limit exceeded for channel (WhatsApp)
+    63038: "unavailable",  # WhatsApp: account exceeded the daily messages limit
+}
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ERROR_CODE = re.compile(r"[0-9]{1,6}")
+
+
+def error_kind(code: int | None, http_status: int | None = None) -> str:
+    """What a Twilio error code means (``TWILIO_ERRORS``), else what its HTTP status does."""
+    if code is not None and code in TWILIO_ERRORS:
+        return TWILIO_ERRORS[code]
+    if http_status is not None and (http_status == 429 or http_status >= 500):
+        return "unavailable"
+    return "rejected"
 
 
 def classify(exc: BaseException) -> SendError:
     """Turn what the Twilio client raised into a SendError that says whether to retry."""
     if isinstance(exc, TwilioRestException):
         code = exc.code if isinstance(exc.code, int) else None
-        if code == OPTED_OUT:
-            return SendError("recipient opted out at the carrier", kind="opted_out", code=code)
-        if code in INVALID_ADDRESS:
-            return SendError("invalid or unreachable number", kind="invalid_address", code=code)
-        if exc.status == 429 or exc.status >= 500:
-            return SendError(f"Twilio answered {exc.status}", kind="unavailable", code=code)
-        return SendError(f"Twilio refused the message ({exc.status})", kind="rejected", code=code)
+        kind = error_kind(code, exc.status)
+        return SendError(f"Twilio answered {exc.status} (error {code})", kind=kind, code=code)
     if isinstance(exc, TimeoutError):
         return SendError("Twilio did not answer in time", kind="unknown")
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -146,8 +196,8 @@ class TwilioChannel:
                 raise _bad_request("MessageSid and From are required")
             channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
             address = sender.removeprefix("whatsapp:")
-            if not E164.match(address):  # Twilio sends E.164; anything else is not a phone
-                raise _bad_request("From is not an E.164 phone number")
+            if not _is_address(channel, address):
+                raise _bad_request("From is not an E.164 phone number or a WhatsApp user id")
             reply = await hooks.message(Inbound(channel, address, form.get("Body", ""), sid))
             return web.Response(text=twiml(list(reply.messages)), content_type="application/xml")
 
@@ -160,7 +210,14 @@ class TwilioChannel:
             # Twilio's codes are five digits; anything else is no code ("²".isdigit() is true,
             # and int() refuses thousands of digits).
             code = int(raw_code) if _ERROR_CODE.fullmatch(raw_code) else None
-            await hooks.status(sid, value, code)
+            to = form.get("To") or ""
+            channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
+            address = to.removeprefix("whatsapp:")
+            report = DeliveryStatus(
+                sid, value, channel, address if _is_address(channel, address) else None,
+                error_kind(code) if code is not None else None, code,
+            )  # fmt: skip
+            await hooks.status(report)
             return web.Response(status=204)
 
         return [
@@ -230,6 +287,11 @@ def _unquote_plus(text: str) -> str:
     # here: the body was valid UTF-8.
     text = text.replace("+", " ")
     return unquote_to_bytes(text).decode("utf-8", "replace") if "%" in text else text
+
+
+def _is_address(channel: str, address: str) -> bool:
+    """A phone number in E.164 (what Twilio sends), or on WhatsApp a business-scoped user id."""
+    return bool(E164.match(address) or (channel == "whatsapp" and WHATSAPP_USER.match(address)))
 
 
 def twiml(messages: list[str]) -> str:

@@ -32,7 +32,7 @@ from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
 from bot import alerts, cases, conversation, cx, delivery, intake, logs, reports
 from bot.catalog import load_catalog
-from bot.channels import Hooks, Inbound, Outbound, Reply, StaffNotifier
+from bot.channels import DeliveryStatus, Hooks, Inbound, Outbound, Reply, StaffNotifier
 from bot.deadlines import Deadlines
 from bot.embedded_redis import EmbeddedRedis
 from bot.errors import RetryableError
@@ -491,8 +491,8 @@ def hooks(app: web.Application) -> Hooks:
     async def message(msg: Inbound) -> Reply:
         return await conversation.handle(app[RUNTIME], msg)
 
-    async def status(message_id: str, status: str, code: int | None) -> None:
-        await delivery.on_status(app[RUNTIME], message_id, status, code)
+    async def status(report: DeliveryStatus) -> None:
+        await delivery.on_status(app[RUNTIME], report)
 
     async def chat(msg: Inbound) -> str | None:
         return await conversation.answer_later(app[RUNTIME], msg)

@@ -27,6 +27,24 @@ class Inbound:
     question: str | None = None  # a click answers this question only
 
 
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """A provider's report on a message it took (a status callback).
+
+    ``failure`` says what a failed delivery means, as ``bot.errors.SendError.kind`` does
+    (``opted_out``, ``invalid_address``, ``rejected``, ``unavailable``: it may go later);
+    ``address`` is the recipient when the provider names it, so that a carrier opt-out is
+    recorded even for a message the bot does not know.
+    """
+
+    message_id: str
+    status: str
+    channel: str
+    address: str | None = None
+    failure: str | None = None
+    code: int | None = None
+
+
 class Outbound(Protocol):
     """Sends on one or more channels; raises ``bot.errors.SendError`` when it cannot."""
 
@@ -64,6 +82,7 @@ class Reply:
     messages: tuple[str, ...] = ()
     prompt: Prompt | None = None
     refusal: str | None = None
+    duplicate: bool = False  # the message was handled already (``messages``: asked again)
 
 
 class StaffNotifier(Protocol):
@@ -96,7 +115,7 @@ class Hooks:
     """
 
     message: Callable[[Inbound], Awaitable[Reply]]
-    status: Callable[[str, str, int | None], Awaitable[None]]
+    status: Callable[[DeliveryStatus], Awaitable[None]]
     chat: Callable[[Inbound], Awaitable[str | None]]
     case_action: Callable[[str, str, str, str, str], Awaitable[None]]
     command: Callable[[str, str, str], Awaitable[str]]

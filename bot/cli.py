@@ -236,10 +236,8 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
     from bot.redact import redact
     from bot.sentiment import score
 
-    for line in sys.stdin:
+    for line in sys.stdin:  # one line out per line in, blank lines included
         text = redact(line.rstrip("\n"))
-        if not text.strip():
-            continue
         result = score(text, args.lang)
         polarity = "" if result.polarity is None else f"{result.polarity:.3f}"
         print(f"{result.label}\t{polarity}\t{text}")

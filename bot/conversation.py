@@ -34,10 +34,16 @@ async def handle(rt: Runtime, msg: Inbound, *, prompt: bool = False) -> Reply:
         return Reply(*await _handle(rt, msg, prompt))
     except _NotTaken as refused:
         return Reply(refusal=refused.args[0])
+    except _Duplicate:
+        return await _again(rt, msg)
 
 
 class _NotTaken(Exception):
     """A click that is not an answer to its survey's open question."""
+
+
+class _Duplicate(Exception):
+    """The message was handled already."""
 
 
 async def _handle(
@@ -49,7 +55,7 @@ async def _handle(
     message = f"{msg.channel}:{msg.message_id}"
     new, ref, opted_out, record = await state.inbound(message, person, msg.channel, ("all", scope))
     if not new:
-        return _duplicate(msg)
+        raise _Duplicate
     now = rt.clock()
     word = keyword(msg.text)
     language = _language(msg.text, record)
@@ -63,12 +69,12 @@ async def _handle(
         try:
             return await _answer(rt, msg, person, ref, record, message, now, language, want_prompt)
         except AlreadyHandled:
-            return _duplicate(msg)
+            raise _Duplicate from None
     if msg.question is not None:
         raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
     # Everything else is marked handled before it acts, so a retry does not act twice.
     if not await state.mark_inbound(person, message):
-        return _duplicate(msg)
+        raise _Duplicate
     if word == "stop":
         first = await state.opt_out(person, scope, f"{msg.channel}:keyword", now.isoformat())
         await end_open_surveys(rt, person, "opted_out")
@@ -131,14 +137,26 @@ async def _answer(
             raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
         # Nothing written, the survey closed meanwhile: answer as if there were none, once.
         if not await rt.state.mark_inbound(person, message):
-            return _duplicate(msg)
+            raise _Duplicate from None
         return await _no_open_survey(rt, msg, person, language)
     return ("\n".join(out),), prompt[0]
 
 
-def _duplicate(msg: Inbound) -> tuple[tuple[str, ...], None]:
-    log.info("inbound duplicate dropped channel=%s", msg.channel)
-    return (), None
+async def _again(rt: Runtime, msg: Inbound) -> Reply:
+    """A message handled already (a provider's retry, or a copy). A provider retries when our
+    first answer did not reach it, so the question the survey now asks is answered again (a
+    click, or a survey with no open question, gets nothing)."""
+    log.info("inbound duplicate channel=%s", msg.channel)
+    ref = await rt.state.open_survey(rt.person(msg.address), msg.channel)
+    record = await rt.state.survey(ref) if ref else None
+    if msg.question is not None or record is None or not _answerable(record):
+        return Reply(duplicate=True)
+    flow = rt.flows[record["flow_id"]]
+    session = Session.from_dict(record["session"])
+    if session.question is None:
+        return Reply(duplicate=True)
+    text = engine.question_text(flow, session, flow.question(session.question))
+    return Reply((text,), duplicate=True)
 
 
 async def answer_later(rt: Runtime, msg: Inbound) -> str | None:
@@ -147,6 +165,8 @@ async def answer_later(rt: Runtime, msg: Inbound) -> str | None:
     reply = await handle(rt, msg, prompt=True)
     if reply.refusal is not None:
         return reply.refusal
+    if reply.duplicate:  # a chat answer is queued once, and its sending retried: not again
+        return None
     text = "\n".join(m for m in reply.messages if m)
     if text:  # never an empty message
         prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None

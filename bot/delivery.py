@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 
 from bot import engine
 from bot.catalog import Service
-from bot.channels import Prompt
+from bot.channels import DeliveryStatus, Prompt
 from bot.errors import SendError
 from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
 from bot.records import end_unless_ended, ended_by_session
 from bot.runtime import Runtime
 from bot.segments import segment_info
 from bot.session import Session
-from bot.state import UNDELIVERABLE, SurveyRecord
+from bot.state import UNDELIVERABLE, SurveyRecord, timer_members
 from bot.transactions import PHONE_CHANNELS
 
 log = logging.getLogger("bot.delivery")
@@ -181,9 +181,10 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
     await rt.state.track_message(message_id, ref, status)
     service = rt.services[record["service"]]
     session = Session.from_dict(record["session"])
+    remind, expire = timer_members(ref)
     if service.reminder < service.expiry:
-        await rt.state.set_timer(f"remind:{ref}", (now + service.reminder).timestamp())
-    await rt.state.set_timer(f"expire:{ref}", session.expires_at.timestamp())
+        await rt.state.set_timer(remind, (now + service.reminder).timestamp())
+    await rt.state.set_timer(expire, session.expires_at.timestamp())
     log.info("invitation sent survey=%s channel=%s", record["survey_id"], record["channel"])
 
 
@@ -240,7 +241,24 @@ async def run_timers(rt: Runtime, limit: int = 100) -> int:
 
 
 async def _remind(rt: Runtime, ref: str) -> None:
+    """The one reminder, checked against the quiet hours and holidays when it fires, as an
+    invitation is: deferred to the next allowed moment, or dropped when that would come after
+    the survey has expired."""
     now = rt.clock()
+    current = await rt.state.survey(ref)
+    if current is None or current["status"] != "active" or current.get("first_reply_at"):
+        return
+    if current["channel"] in PHONE_CHANNELS:
+        service = rt.services[current["service"]]
+        allowed = next_allowed(now, _zones(current), _window(current, service))
+        if allowed > now:
+            expires = Session.from_dict(current["session"]).expires_at
+            if allowed < expires:
+                await rt.state.set_timer(timer_members(ref)[0], allowed.timestamp())
+            else:
+                log.info("reminder dropped: quiet hours until expiry survey=%s",
+                         current["survey_id"])  # fmt: skip
+            return
     texts: list[str] = []
     prompts: list[Prompt | None] = []
 
@@ -256,7 +274,7 @@ async def _remind(rt: Runtime, ref: str) -> None:
         current["session"] = step.session.to_dict()
         return current
 
-    record = await rt.state.update_survey(ref, remind)
+    record = await rt.state.update_survey(ref, remind, current)
     if record is None or not texts:
         return
     service = rt.services[record["service"]]
@@ -282,38 +300,78 @@ async def _expire(rt: Runtime, ref: str) -> None:
     def expire(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "active":
             return None
+        session = Session.from_dict(current["session"])
+        if now < session.expires_at:  # a timer left from an earlier send of this survey
+            return None
         flow = rt.flows[current["flow_id"]]
-        step = engine.expire(flow, Session.from_dict(current["session"]), now)
+        step = engine.expire(flow, session, now)
         return ended_by_session(current, step.session, now)
 
     await rt.state.update_survey(ref, expire)
 
 
-async def on_status(rt: Runtime, message_id: str, status: str, error_code: int | None) -> None:
-    """A provider's status callback: track it, never backwards; act on final failures."""
-    changed = await rt.state.message_status(message_id, status, str(error_code or ""))
-    info = await rt.state.message(message_id)
-    ref = info.get("survey")
-    if not ref:
+async def on_status(rt: Runtime, report: DeliveryStatus) -> None:
+    """A provider's status callback: track it, never backwards; act on final failures.
+
+    A carrier opt-out is recorded for its recipient even when the message is not one of ours
+    (sent before a restore, or by another system on the same number). An invitation that
+    failed for a passing reason (a rate limit, an unreachable handset) is sent again later;
+    one that failed for good ends the survey as undeliverable.
+    """
+    state = rt.state
+    changed = await state.message_status(report.message_id, report.status, str(report.code or ""))
+    ref = (await state.message(report.message_id)).get("survey")
+    record = await state.survey(ref) if ref else None
+    if report.failure == "opted_out":
+        person = record["person"] if record else (
+            rt.person(report.address) if report.address else None
+        )  # fmt: skip
+        if person is not None:
+            await state.opt_out(person, rt.scope(report.channel), "carrier", rt.clock().isoformat())
+        if ref and record:
+            await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
-    record = await rt.state.survey(ref)
-    if record is None:
+    if ref is None or record is None:
         return
-    if error_code == 21610:
-        await _carrier_opt_out(rt, ref, record)
-        return
-    is_invitation = record.get("message_ids", [None])[0] == message_id
+    is_invitation = record.get("message_ids", [None])[0] == report.message_id
     if not (changed and is_invitation):
         return
-    if status == "delivered":
+    if report.status == "delivered":
 
         def delivered(current: SurveyRecord) -> SurveyRecord | None:
             current.setdefault("delivered_at", rt.clock().isoformat())
             return current
 
-        await rt.state.update_survey(ref, delivered)
-    elif status in UNDELIVERABLE and not record.get("first_reply_at"):
-        await _end(rt, ref, "undeliverable", status)
+        await state.update_survey(ref, delivered)
+    elif report.status in UNDELIVERABLE and not record.get("first_reply_at"):
+        if report.failure == "unavailable":
+            await _send_again(rt, ref, record)
+        else:
+            await _end(rt, ref, "undeliverable", report.status)
+
+
+async def _send_again(rt: Runtime, ref: str, record: SurveyRecord) -> None:
+    """An invitation the provider took but could not deliver for a passing reason: schedule
+    it again (its timers dropped), unless it has been tried enough."""
+    attempts = int(record.get("send_attempts", 0)) + 1
+    if attempts >= MAX_SEND_ATTEMPTS:
+        await _end(rt, ref, "undeliverable", "send_attempts_exhausted")
+        return
+
+    def again(current: SurveyRecord) -> SurveyRecord | None:
+        if current["status"] != "active" or current.get("first_reply_at"):
+            return None
+        for name in ("session", "invited_at", "delivered_at"):
+            current.pop(name, None)
+        # The next send is the invitation: a late report on this one changes nothing.
+        current.update(status="scheduled", send_attempts=attempts, message_ids=[])
+        return current
+
+    updated = await rt.state.update_survey(ref, again)
+    if updated is None or updated["status"] != "scheduled":
+        return
+    await rt.state.clear_timers(ref)
+    await rt.state.schedule(ref, rt.clock().timestamp() + backoff(attempts))
 
 
 async def recover(rt: Runtime) -> int:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import phonenumbers
-from phonenumbers import geocoder
 from phonenumbers import timezone as number_zones
+
+from bot.area_codes import state_for
 
 DEFAULT_WINDOW = (8, 21)
 # Stricter calling-hour windows in state law (configurable defaults, local hours [start, end)).
@@ -26,20 +27,6 @@ NATIONAL_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
 )  # fmt: skip
-STATES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
-    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
-    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
-    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
-    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
-    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
-    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
-    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
-    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
-    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
-    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Washington D.C.": "DC",
-    "Puerto Rico": "PR",
-}  # fmt: skip
 
 
 @cache
@@ -75,21 +62,9 @@ def _zones_for_area(number: str) -> tuple[str, ...]:
 
 
 def state_for_number(number: str) -> str | None:
-    """The US state (two letters) a phone number's area code belongs to, if known."""
-    return _state_for_area(_area(number).ljust(12, "0") if number.startswith("+1") else number)
-
-
-@lru_cache(maxsize=100_000)
-def _state_for_area(number: str) -> str | None:
-    try:
-        parsed = phonenumbers.parse(number, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    place = geocoder.description_for_number(parsed, "en")
-    if place in STATES:
-        return STATES[place]
-    tail = place.rsplit(", ", 1)[-1] if ", " in place else ""
-    return tail if tail in STATES.values() else None
+    """The US state (two letters) a phone number's area code belongs to, if known (a table
+    made from phonenumbers' geocoder: ``bot.area_codes``)."""
+    return state_for(number[2:8]) if number.startswith("+1") else None
 
 
 def window_for(state: str | None, override: tuple[int, int] | None = None) -> tuple[int, int]:

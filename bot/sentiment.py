@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from textblob import TextBlob
+from bot.pattern import pattern_sentiment
 
 Label = Literal["negative", "neutral", "positive", "unscored"]
 MAX_CHARS = 1000
@@ -162,11 +162,11 @@ def score(text: str | None, language: str | None = None) -> Sentiment:
     service = _service_lexicon(words, lowered)
     if len(words) < 3 and not service and not any(w in _STRONG for w in words):
         return Sentiment("unscored", reason="too_short")
-    blob = TextBlob(clean).sentiment
-    polarity = max(-1.0, min(1.0, float(blob.polarity) + 0.5 * service))
+    base, subjectivity = pattern_sentiment()(clean)
+    polarity = max(-1.0, min(1.0, float(base) + 0.5 * service))
     label: Label = "neutral"
     if polarity >= POSITIVE_AT:
         label = "positive"
     elif polarity <= NEGATIVE_AT:
         label = "negative"
-    return Sentiment(label, round(polarity, 4), round(float(blob.subjectivity), 4))
+    return Sentiment(label, round(polarity, 4), round(float(subjectivity), 4))

@@ -241,6 +241,11 @@ class Script:
         return list(replies)
 
 
+def timer_members(ref: str) -> tuple[str, str]:
+    """A survey's timers: its reminder and its expiry."""
+    return f"remind:{ref}", f"expire:{ref}"
+
+
 def _moment(value: str | None) -> datetime | None:
     return datetime.fromtimestamp(float(value), UTC) if value else None
 
@@ -645,6 +650,10 @@ class State:
 
     async def schedule(self, ref: str, when: float) -> None:
         await self.redis.zadd(self.k_due(self.shard_of_ref(ref)), {ref: when})
+
+    async def clear_timers(self, ref: str) -> None:
+        """Drop a survey's reminder and expiry timers."""
+        await self.redis.zrem(self.k_timers(self.shard_of_ref(ref)), *timer_members(ref))
 
     async def set_timer(self, member: str, when: float) -> None:
         """Set a timer; ``member`` is ``<kind>:<survey reference>``."""

@@ -17,6 +17,9 @@ from bot.text import clean, is_clean
 
 CHANNELS = ("sms", "whatsapp", "slack", "webchat")
 PHONE_CHANNELS = ("sms", "whatsapp")
+# WhatsApp's business-scoped user ids stand for a person without a phone number: a country
+# code, a dot, and letters and digits (whatsapp:US.13491208655302741918).
+WHATSAPP_USER = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9]{1,64}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _CHAT_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
@@ -99,7 +102,9 @@ def validate(
             errors["channel"] = f"service {service.id!r} does not survey on {channel!r}"
     to = text("to")
     if to is not None and channel in CHANNELS:
-        if channel in PHONE_CHANNELS:
+        if channel == "whatsapp" and WHATSAPP_USER.match(to.removeprefix("whatsapp:")):
+            to = to.removeprefix("whatsapp:")  # a WhatsApp user id, not a phone number
+        elif channel in PHONE_CHANNELS:
             normalised = normalise_phone(to.removeprefix("whatsapp:"))
             if normalised is None:
                 errors["to"] = "not a valid phone number (E.164, e.g. +12025550123)"

@@ -114,7 +114,7 @@ def test_migrate_then_report(tmp_path: Path) -> None:
 
     env = env_with(tmp_path)
     first = run_cli(["migrate"], env)
-    assert first.returncode == 0 and "applied 1 responses table" in first.stdout
+    assert first.returncode == 0 and "applied 0001 responses table" in first.stdout
     assert "up to date" in run_cli(["migrate"], env).stdout
 
     async def fill() -> None:
@@ -147,3 +147,14 @@ def test_work_queue_status(tmp_path: Path) -> None:
     result = run_cli(["outbox", "--work", "status"], env_with(tmp_path, REDIS_URL=REDIS_URL))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"waiting": 0, "in_flight": 0, "retrying": 0, "dead": 0}
+
+
+def test_sentiment_prints_one_line_per_input_line_blank_lines_included() -> None:
+    result = feedback_bot(
+        "sentiment", stdin="Great service, thank you!\n\nTook forever and nobody called back\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split("\n")[:-1]
+    assert len(lines) == 3
+    assert lines[0].startswith("positive\t") and lines[2].startswith("negative\t")
+    assert lines[1] == "unscored\t\t"
