@@ -137,7 +137,7 @@ async def _answer(
             raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
         # Nothing written, the survey closed meanwhile: answer as if there were none, once.
         if not await rt.state.mark_inbound(person, message):
-            raise _Duplicate from None
+            raise _Duplicate
         return await _no_open_survey(rt, msg, person, language)
     return ("\n".join(out),), prompt[0]
 
