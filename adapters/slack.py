@@ -281,7 +281,10 @@ class SlackChannel:
         opened = await self._api(self.client.conversations_open, sent_maybe=False, users=user)
         return str(opened["channel"]["id"])
 
-    async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
+    async def send(
+        self, channel: str, to: str, text: str, prompt: Prompt | None = None,
+        *, tag: str | None = None,
+    ) -> Sent:  # fmt: skip
         if not text.strip():  # Slack shows an empty message as a blank one, or refuses it
             raise SendError("nothing to send", kind="rejected")
         dm = await self._dm(to)

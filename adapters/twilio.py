@@ -12,7 +12,7 @@ import hmac
 import logging
 import re
 from datetime import datetime
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -27,6 +27,7 @@ from bot.channels import DeliveryStatus, Hooks, Inbound, Prompt, Sent
 from bot.errors import SendError
 from bot.headers import header_bytes, read_body
 from bot.settings import Settings
+from bot.state import is_ref
 from bot.transactions import WHATSAPP_USER
 
 log = logging.getLogger("adapters.twilio")
@@ -151,13 +152,19 @@ class TwilioChannel:
             return f"whatsapp:{to}", f"whatsapp:{sender}" if sender else None
         return to, sender
 
-    async def send(self, channel: str, to: str, text: str, prompt: Prompt | None = None) -> Sent:
+    async def send(
+        self, channel: str, to: str, text: str, prompt: Prompt | None = None,
+        *, tag: str | None = None,
+    ) -> Sent:  # fmt: skip
         # A text message carries its options in the text itself: ``prompt`` is for chat.
         recipient, sender = self._addresses(channel, to)
+        # The tag (a survey's reference: hashes, no address) comes back in the callback's URL,
+        # so no record of the message is kept to find its survey again.
+        callback = f"{self.settings.public_base_url}/webhooks/twilio/status"
         kwargs: dict[str, str] = {
             "to": recipient,
             "body": text,
-            "status_callback": f"{self.settings.public_base_url}/webhooks/twilio/status",
+            "status_callback": f"{callback}?s={quote(tag, safe='/')}" if tag else callback,
         }
         if self.settings.twilio_messaging_service_sid:
             kwargs["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
@@ -213,9 +220,11 @@ class TwilioChannel:
             to = form.get("To") or ""
             channel = "whatsapp" if to.startswith("whatsapp:") else "sms"
             address = to.removeprefix("whatsapp:")
+            tag = request.query.get("s")
             report = DeliveryStatus(
                 sid, value, channel, address if _is_address(channel, address) else None,
                 error_kind(code) if code is not None else None, code,
+                tag if tag and is_ref(tag) else None,
             )  # fmt: skip
             await hooks.status(report)
             return web.Response(status=204)

@@ -177,6 +177,8 @@ class FakeTwilio:
         signature = RequestValidator(self.auth_token).compute_signature(
             message.status_callback, params
         )
+        if post_to is not None and "?" in message.status_callback:
+            post_to += "?" + message.status_callback.split("?", 1)[1]
         async with session.post(
             post_to or message.status_callback,
             data=params,

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,7 +43,7 @@ from bot.pipelined import Pipelined
 from bot.runtime import Runtime, utcnow
 from bot.settings import Secret, Settings
 from bot.startup import StartupError, mask_url, reason, wait_for
-from bot.state import SEND_GROUP, State, is_ref
+from bot.state import DAY, SEND_GROUP, State, is_ref
 from bot.worker import run_worker
 
 log = logging.getLogger("bot.app")
@@ -118,7 +118,15 @@ async def open_runtime(
             for sink in extra:
                 await sink.start()
                 started.append(sink)
-            state = State(redis, lane=lane)
+            open_for = max(
+                (s.delay + s.stale_after + s.expiry for s in services.values()),
+                default=timedelta(0),
+            )  # the longest a survey can stay open
+            invited = max(timedelta(days=settings.invitation_cooldown_days), open_for)
+            responded = timedelta(days=settings.response_cooldown_days)
+            state = State(redis, lane=lane, invited_ttl=int(invited.total_seconds()) + DAY,
+                          responded_ttl=int(responded.total_seconds()) + DAY)  # fmt: skip
+            await state.upgrade_layout()
             for shard in state.shards:
                 await state.ensure_group(state.k_send(shard), SEND_GROUP)
             rt = Runtime(settings, state, flows, services, outbound, clock, store)

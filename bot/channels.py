@@ -34,7 +34,8 @@ class DeliveryStatus:
     ``failure`` says what a failed delivery means, as ``bot.errors.SendError.kind`` does
     (``opted_out``, ``invalid_address``, ``rejected``, ``unavailable``: it may go later);
     ``address`` is the recipient when the provider names it, so that a carrier opt-out is
-    recorded even for a message the bot does not know.
+    recorded even for a message the bot does not know; ``tag`` is what the bot gave the send
+    (``Outbound.send``), handed back: the survey the message belongs to.
     """
 
     message_id: str
@@ -43,6 +44,7 @@ class DeliveryStatus:
     address: str | None = None
     failure: str | None = None
     code: int | None = None
+    tag: str | None = None
 
 
 class Outbound(Protocol):
@@ -51,8 +53,12 @@ class Outbound(Protocol):
     channels: tuple[str, ...]
 
     async def send(
-        self, channel: str, to: str, text: str, prompt: Prompt | None = None
-    ) -> Sent: ...
+        self, channel: str, to: str, text: str, prompt: Prompt | None = None,
+        *, tag: str | None = None,
+    ) -> Sent:  # fmt: skip
+        """Send a message; a channel whose provider reports on it later (status callbacks)
+        hands ``tag`` back with each report (``DeliveryStatus.tag``)."""
+        ...
 
     async def find_sent(self, channel: str, to: str, text: str, since: datetime) -> Sent | None:
         """A message with this text already sent to ``to`` since ``since``, if any."""

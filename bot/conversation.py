@@ -12,10 +12,10 @@ from bot import alerts, engine, replies
 from bot.channels import Inbound, Prompt, Reply
 from bot.errors import PermanentError
 from bot.keywords import keyword
-from bot.records import end_unless_ended, ended_by_session
+from bot.records import end_unless_ended, ended_by_session, stored
 from bot.runtime import Runtime
-from bot.session import Session
-from bot.state import AlreadyHandled, SurveyRecord
+from bot.session import stamp
+from bot.state import AlreadyHandled, Closed, SurveyRecord
 from bot.text import clean, fold, is_clean
 
 log = logging.getLogger("bot.conversation")
@@ -58,7 +58,7 @@ async def _handle(
         raise _Duplicate
     now = rt.clock()
     word = keyword(msg.text)
-    language = _language(msg.text, record)
+    language = _language(msg.text, record, None)
     if rt.notifier is not None and word is None:
         # Safety before anything else, whatever the person's survey or consent state.
         service = record["service"] if record else None
@@ -75,25 +75,29 @@ async def _handle(
     # Everything else is marked handled before it acts, so a retry does not act twice.
     if not await state.mark_inbound(person, message):
         raise _Duplicate
+    # Keywords and people without an open survey: what is known of their survey, open or
+    # recently closed, says which service to name and in which language to answer.
+    closed = None if record else await state.closed_survey(person, msg.channel)
+    service = rt.services.get(record["service"] if record else closed.service if closed else "")
+    language = _language(msg.text, record, closed)
+    program = service.program if service else rt.settings.program_name
     if word == "stop":
-        first = await state.opt_out(person, scope, f"{msg.channel}:keyword", now.isoformat())
+        first = await state.opt_out(person, scope)
         await end_open_surveys(rt, person, "opted_out")
         log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
         if not first:
             return (), None
-        return (replies.reply(replies.OPTED_OUT, language, program=_program(rt, record)),), None
+        return (replies.reply(replies.OPTED_OUT, language, program=program),), None
     if opted_out:
         if word == "start":
             await state.opt_in(person, scope)
             log.info("opt-in recorded channel=%s", msg.channel)
-            return (replies.reply(replies.OPTED_IN, language, program=_program(rt, record)),), None
+            return (replies.reply(replies.OPTED_IN, language, program=program),), None
         return (), None  # never a survey message to an opted-out number
     if word == "help":
-        service = rt.services.get(record["service"]) if record else None
         contact = service.contact if service else rt.settings.help_contact
-        text = replies.reply(replies.HELP, language, program=_program(rt, record), contact=contact)
-        return (text,), None
-    return await _no_open_survey(rt, msg, person, language)
+        return (replies.reply(replies.HELP, language, program=program, contact=contact),), None
+    return await _no_open_survey(rt, person, language, closed)
 
 
 async def _answer(
@@ -111,7 +115,7 @@ async def _answer(
         if not _answerable(current):
             return None
         flow = rt.flows[current["flow_id"]]
-        session = Session.from_dict(current["session"])
+        session = rt.session(current)
         if msg.question is not None and msg.question != session.question:
             stale_click.append(True)  # a click on a question already answered
             return None
@@ -120,10 +124,10 @@ async def _answer(
         if want_prompt:
             prompt[0] = engine.prompt(flow, step.session)
         if "first_reply_at" not in current:
-            current["first_reply_at"] = now.isoformat()
+            current["first_reply_at"] = stamp(now)
         if step.session.ended:
             return ended_by_session(current, step.session, now)
-        current["session"] = step.session.to_dict()
+        current["session"] = stored(step.session)
         return current
 
     first_reply = not record.get("first_reply_at")
@@ -138,7 +142,8 @@ async def _answer(
         # Nothing written, the survey closed meanwhile: answer as if there were none, once.
         if not await rt.state.mark_inbound(person, message):
             raise _Duplicate
-        return await _no_open_survey(rt, msg, person, language)
+        closed = await rt.state.closed_survey(person, msg.channel)
+        return await _no_open_survey(rt, person, language, closed)
     return ("\n".join(out),), prompt[0]
 
 
@@ -152,7 +157,7 @@ async def _again(rt: Runtime, msg: Inbound) -> Reply:
     if msg.question is not None or record is None or not _answerable(record):
         return Reply(duplicate=True)
     flow = rt.flows[record["flow_id"]]
-    session = Session.from_dict(record["session"])
+    session = rt.session(record)
     if session.question is None:
         return Reply(duplicate=True)
     text = engine.question_text(flow, session, flow.question(session.question))
@@ -197,17 +202,16 @@ async def end_open_surveys(rt: Runtime, person: str, disposition: str) -> None:
 
 
 async def _no_open_survey(
-    rt: Runtime, msg: Inbound, person: str, language: str
+    rt: Runtime, person: str, language: str, closed: Closed | None
 ) -> tuple[tuple[str, ...], None]:
     # At most one short answer a day: a closed survey says so, anything else gets a pointer.
     if not await rt.state.notice_due(person):
         return (), None
-    closed_ref = await rt.state.closed_survey(person, msg.channel)
-    closed = await rt.state.survey(closed_ref) if closed_ref else None
-    if closed is not None and closed.get("session"):
-        flow = rt.flows[closed["flow_id"]]
-        session = Session.from_dict(closed["session"])
-        return (engine.message(flow, session, "closed"),), None
+    flow = rt.flows.get(closed.flow_id) if closed else None
+    service = rt.services.get(closed.service) if closed else None
+    if closed is not None and flow is not None and service is not None:
+        text = engine.render_message(flow, "closed", closed.language, service.context())
+        return (text,), None
     return (replies.reply(replies.NO_SURVEY, language, program=rt.settings.program_name),), None
 
 
@@ -218,14 +222,13 @@ def _answerable(record: SurveyRecord) -> bool:
     )
 
 
-def _program(rt: Runtime, record: SurveyRecord | None) -> str:
-    service = rt.services.get(record["service"]) if record else None
-    return service.program if service else rt.settings.program_name
-
-
-def _language(text: str, record: SurveyRecord | None) -> str:
+def _language(text: str, record: SurveyRecord | None, closed: Closed | None) -> str:
+    """The language to answer in: Spanish for a Spanish keyword (AYUDA, PARAR), else the
+    survey's (open, or recently closed), else English."""
     if fold(text) in replies.SPANISH_KEYWORDS:
         return "es"
     if record and record.get("session"):
         return str(record["session"]["language"])
-    return str(record["language"]) if record else "en"
+    if record:
+        return str(record["language"])
+    return closed.language if closed else "en"

@@ -12,11 +12,11 @@ from bot.catalog import Service
 from bot.channels import DeliveryStatus, Prompt
 from bot.errors import SendError
 from bot.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
-from bot.records import end_unless_ended, ended_by_session
+from bot.records import end_unless_ended, ended_by_session, stored, stored_session
 from bot.runtime import Runtime
 from bot.segments import segment_info
-from bot.session import Session
-from bot.state import UNDELIVERABLE, SurveyRecord, timer_members
+from bot.session import stamp
+from bot.state import STATUS_RANK, UNDELIVERABLE, SurveyRecord, survey_timer
 from bot.transactions import PHONE_CHANNELS
 
 log = logging.getLogger("bot.delivery")
@@ -114,20 +114,20 @@ async def deliver(rt: Runtime, ref: str) -> None:
         try:
             found = await outbound.find_sent(channel, address, record["pending"], since)
         except SendError:
-            await state.schedule(ref, now.timestamp() + backoff(record["send_attempts"]))
+            await state.schedule(ref, now.timestamp() + backoff(record.get("send_attempts", 0)))
             return
         if found is not None:
             await _activated(rt, ref, found.message_id, found.status)
             return
         text = record["pending"]
-        prompt = engine.prompt(rt.flows[record["flow_id"]], Session.from_dict(record["session"]))
+        prompt = engine.prompt(rt.flows[record["flow_id"]], rt.session(record))
         await throttle(rt, channel, text)
     else:
         flow = rt.flows[record["flow_id"]]
         step = engine.start(
             flow,
             now=now,
-            context={**service.context(), "attributes": record["attributes"]},
+            context={**service.context(), "attributes": record.get("attributes", {})},
             language=record["language"],
             ttl=service.expiry,
             offered_drivers=service.drivers,
@@ -143,9 +143,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
                 return None
             current.update(
                 status="sending",
-                sending_since=now.isoformat(),
+                sending_since=stamp(now),
                 pending=text,
-                session=step.session.to_dict(),
+                session=stored(step.session),
             )
             return current
 
@@ -154,7 +154,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             return
 
     try:
-        sent = await outbound.send(channel, address, text, prompt)
+        sent = await outbound.send(channel, address, text, prompt, tag=ref)
     except SendError as exc:
         await _send_failed(rt, ref, record, exc)
         return
@@ -167,24 +167,23 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
     def active(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "sending":
             return None
-        current.pop("pending", None)
-        current.update(status="active", invited_at=now.isoformat())
-        if status == "delivered":  # a chat API that answers with delivery (Slack)
-            current.setdefault("delivered_at", now.isoformat())
-        current["message_ids"] = [*current.get("message_ids", []), message_id]
+        for name in ("pending", "sending_since", "send_at"):  # what only sending needed
+            current.pop(name, None)
+        current.update(status="active", invited_at=stamp(now))
+        # Twilio sends no callback for a message's first status (the send's answer, queued or
+        # accepted: callbacks then move it on); a chat API may answer with delivery (Slack).
+        if status == "delivered":
+            current.update(delivery=STATUS_RANK[status], delivered_at=stamp(now))
+        current["message_ids"] = [message_id]
+        reminder = rt.services[current["service"]].reminder
+        if now + reminder < datetime.fromisoformat(current["session"]["expires_at"]):
+            current["remind_at"] = int((now + reminder).timestamp())
         return current
 
     record = await rt.state.update_survey(ref, active)
     if record is None or record["status"] != "active":
         return
-    # Twilio sends no callback for a message's first status: record it from the response.
-    await rt.state.track_message(message_id, ref, status)
-    service = rt.services[record["service"]]
-    session = Session.from_dict(record["session"])
-    remind, expire = timer_members(ref)
-    if service.reminder < service.expiry:
-        await rt.state.set_timer(remind, (now + service.reminder).timestamp())
-    await rt.state.set_timer(expire, session.expires_at.timestamp())
+    await rt.state.set_timer(survey_timer(ref), _next_due(record))
     log.info("invitation sent survey=%s channel=%s", record["survey_id"], record["channel"])
 
 
@@ -214,7 +213,7 @@ async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendErr
 async def _carrier_opt_out(rt: Runtime, ref: str, record: SurveyRecord) -> None:
     # The carrier has the number opted out (Twilio 21610): as binding as a STOP.
     scope = rt.scope(record["channel"])
-    await rt.state.opt_out(record["person"], scope, "carrier", rt.clock().isoformat())
+    await rt.state.opt_out(record["person"], scope)
     await _end(rt, ref, "opted_out", "carrier_opt_out")
 
 
@@ -224,15 +223,14 @@ async def _end(rt: Runtime, ref: str, disposition: str, reason: str) -> None:
 
 
 async def run_timers(rt: Runtime, limit: int = 100) -> int:
-    """Send due reminders and close expired surveys; returns how many timers fired."""
+    """Fire the timers that are due (a survey's reminder or expiry, a case's escalation);
+    returns how many fired."""
     members = await rt.state.claim_timers(rt.clock().timestamp(), limit)
     for member in members:
         try:
             kind, _, ref = member.partition(":")
-            if kind == "remind":
-                await _remind(rt, ref)
-            elif kind == "expire":
-                await _expire(rt, ref)
+            if kind in ("survey", "remind", "expire"):  # the last two: set by earlier versions
+                await _survey_timer(rt, ref)
             elif kind == "escalate":  # Slack work belongs on the work queue, with retries
                 await rt.work.enqueue("case.escalate", {"ref": ref}, rt.state.shard_of_ref(ref))
         finally:
@@ -240,58 +238,88 @@ async def run_timers(rt: Runtime, limit: int = 100) -> int:
     return len(members)
 
 
-async def _remind(rt: Runtime, ref: str) -> None:
-    """The one reminder, checked against the quiet hours and holidays when it fires, as an
-    invitation is: deferred to the next allowed moment, or dropped when that would come after
-    the survey has expired."""
-    now = rt.clock()
-    current = await rt.state.survey(ref)
-    if current is None or current["status"] != "active" or current.get("first_reply_at"):
+def _next_due(record: SurveyRecord) -> float:
+    """When an active survey's timer is next due: its reminder, if one is still to come, else
+    its expiry."""
+    expires = datetime.fromisoformat(record["session"]["expires_at"]).timestamp()
+    remind = record.get("remind_at")
+    return min(expires, float(remind)) if remind else expires
+
+
+async def _survey_timer(rt: Runtime, ref: str) -> None:
+    """A survey's one timer: expire it when its time has come, else send the reminder that is
+    due, then wait for what is next."""
+    record = await rt.state.survey(ref)
+    if record is None or record["status"] != "active":
         return
-    if current["channel"] in PHONE_CHANNELS:
+    now = rt.clock()
+    if now.timestamp() >= datetime.fromisoformat(record["session"]["expires_at"]).timestamp():
+        await _expire(rt, ref)
+        return
+    remind = record.get("remind_at")
+    if remind and now.timestamp() >= float(remind):
+        record = await _remind(rt, ref, record, now)
+    if record is not None and record["status"] == "active":
+        await rt.state.set_timer(survey_timer(ref), _next_due(record))
+
+
+async def _remind(
+    rt: Runtime, ref: str, current: SurveyRecord, now: datetime
+) -> SurveyRecord | None:
+    """The one reminder, to someone who has not replied, checked against the quiet hours and
+    holidays when it fires, as an invitation is: deferred to the next allowed moment, or
+    dropped when that would come after the survey has expired. Returns the record as it now
+    is."""
+    later: datetime | None = None  # deferred to then by the quiet hours
+    dropped = False  # deferred past the survey's expiry
+    if current["channel"] in PHONE_CHANNELS and not current.get("first_reply_at"):
         service = rt.services[current["service"]]
         allowed = next_allowed(now, _zones(current), _window(current, service))
         if allowed > now:
-            expires = Session.from_dict(current["session"]).expires_at
-            if allowed < expires:
-                await rt.state.set_timer(timer_members(ref)[0], allowed.timestamp())
+            if allowed < datetime.fromisoformat(current["session"]["expires_at"]):
+                later = allowed
             else:
+                dropped = True
                 log.info("reminder dropped: quiet hours until expiry survey=%s",
                          current["survey_id"])  # fmt: skip
-            return
     texts: list[str] = []
     prompts: list[Prompt | None] = []
 
     def remind(current: SurveyRecord) -> SurveyRecord | None:
-        if current["status"] != "active" or current.get("first_reply_at"):
+        texts.clear()
+        if current["status"] != "active" or not current.get("remind_at"):
             return None
+        if later is not None:
+            current["remind_at"] = int(later.timestamp())
+            return current
+        del current["remind_at"]  # one reminder at most, sent or not
+        if dropped or current.get("first_reply_at"):
+            return current
         flow = rt.flows[current["flow_id"]]
-        step = engine.remind(flow, Session.from_dict(current["session"]), now)
-        if not step.messages:
-            return None
-        texts[:] = step.messages
-        prompts[:] = [engine.prompt(flow, step.session)]
-        current["session"] = step.session.to_dict()
+        step = engine.remind(flow, rt.session(current), now)
+        if step.messages:
+            texts[:] = step.messages
+            prompts[:] = [engine.prompt(flow, step.session)]
+            current["session"] = stored(step.session)
         return current
 
     record = await rt.state.update_survey(ref, remind, current)
     if record is None or not texts:
-        return
+        return record
     service = rt.services[record["service"]]
     if await rt.state.opted_out(record["person"], rt.scopes(service, record["channel"])):
-        return
+        return record
     outbound = rt.outbound.get(record["channel"])
     if outbound is None:
-        return
+        return record
     text = "\n".join(texts)
     await throttle(rt, record["channel"], text)
     try:
-        sent = await outbound.send(record["channel"], record["address"], text, prompts[0])
+        await outbound.send(record["channel"], record["address"], text, prompts[0])
     except SendError as exc:
         # One reminder at most: a failed one is not retried.
         log.warning("reminder failed survey=%s kind=%s", record["survey_id"], exc.kind)
-        return
-    await rt.state.track_message(sent.message_id, ref, sent.status)
+    return record
 
 
 async def _expire(rt: Runtime, ref: str) -> None:
@@ -300,7 +328,7 @@ async def _expire(rt: Runtime, ref: str) -> None:
     def expire(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "active":
             return None
-        session = Session.from_dict(current["session"])
+        session = stored_session(current)
         if now < session.expires_at:  # a timer left from an earlier send of this survey
             return None
         flow = rt.flows[current["flow_id"]]
@@ -311,48 +339,56 @@ async def _expire(rt: Runtime, ref: str) -> None:
 
 
 async def on_status(rt: Runtime, report: DeliveryStatus) -> None:
-    """A provider's status callback: track it, never backwards; act on final failures.
+    """A provider's status callback for an invitation: its status moves forward, never
+    backwards; a final failure acts.
 
     A carrier opt-out is recorded for its recipient even when the message is not one of ours
     (sent before a restore, or by another system on the same number). An invitation that
     failed for a passing reason (a rate limit, an unreachable handset) is sent again later;
-    one that failed for good ends the survey as undeliverable.
+    one that failed for good ends the survey as undeliverable. Reports on other messages (a
+    reminder), or on surveys that have ended, change nothing.
     """
     state = rt.state
-    changed = await state.message_status(report.message_id, report.status, str(report.code or ""))
-    ref = (await state.message(report.message_id)).get("survey")
+    ref = report.tag
     record = await state.survey(ref) if ref else None
     if report.failure == "opted_out":
         person = record["person"] if record else (
             rt.person(report.address) if report.address else None
         )  # fmt: skip
         if person is not None:
-            await state.opt_out(person, rt.scope(report.channel), "carrier", rt.clock().isoformat())
+            await state.opt_out(person, rt.scope(report.channel))
         if ref and record:
             await _end(rt, ref, "opted_out", "carrier_opt_out")
         return
-    if ref is None or record is None:
+    rank = STATUS_RANK.get(report.status)
+    if ref is None or record is None or rank is None:
         return
-    is_invitation = record.get("message_ids", [None])[0] == report.message_id
-    if not (changed and is_invitation):
+    moved: list[bool] = []
+
+    def forward(current: SurveyRecord) -> SurveyRecord | None:
+        moved.clear()
+        invitation = current.get("message_ids", [None])[:1] == [report.message_id]
+        if not invitation or current["status"] != "active" or rank <= current.get("delivery", -1):
+            return None
+        moved.append(True)
+        current["delivery"] = rank
+        if report.status == "delivered":
+            current.setdefault("delivered_at", stamp(rt.clock()))
+        return current
+
+    updated = await state.update_survey(ref, forward, record)
+    if not moved or updated is None:
         return
-    if report.status == "delivered":
-
-        def delivered(current: SurveyRecord) -> SurveyRecord | None:
-            current.setdefault("delivered_at", rt.clock().isoformat())
-            return current
-
-        await state.update_survey(ref, delivered)
-    elif report.status in UNDELIVERABLE and not record.get("first_reply_at"):
+    if report.status in UNDELIVERABLE and not updated.get("first_reply_at"):
         if report.failure == "unavailable":
-            await _send_again(rt, ref, record)
+            await _send_again(rt, ref, updated)
         else:
             await _end(rt, ref, "undeliverable", report.status)
 
 
 async def _send_again(rt: Runtime, ref: str, record: SurveyRecord) -> None:
     """An invitation the provider took but could not deliver for a passing reason: schedule
-    it again (its timers dropped), unless it has been tried enough."""
+    it again (its timer dropped), unless it has been tried enough."""
     attempts = int(record.get("send_attempts", 0)) + 1
     if attempts >= MAX_SEND_ATTEMPTS:
         await _end(rt, ref, "undeliverable", "send_attempts_exhausted")
@@ -361,7 +397,7 @@ async def _send_again(rt: Runtime, ref: str, record: SurveyRecord) -> None:
     def again(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "active" or current.get("first_reply_at"):
             return None
-        for name in ("session", "invited_at", "delivered_at"):
+        for name in ("session", "invited_at", "delivered_at", "delivery", "remind_at"):
             current.pop(name, None)
         # The next send is the invitation: a late report on this one changes nothing.
         current.update(status="scheduled", send_attempts=attempts, message_ids=[])

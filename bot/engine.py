@@ -193,6 +193,13 @@ def message(flow: Flow, session: Session, name: str) -> str:
     return render(flow.messages[name][session.language], _render_context(flow, session))
 
 
+def render_message(flow: Flow, name: str, language: str, context: Mapping[str, Any]) -> str:
+    """A flow message in a language, for a context such as a service's (no session: a late
+    reply to a survey that has ended)."""
+    language = flow.language_for(language)
+    return render(flow.messages[name][language], _context(flow, language, context))
+
+
 def question_text(flow: Flow, session: Session, question: Question) -> str:
     """A question as the person sees it, options numbered."""
     prompt = question.prompt
@@ -277,10 +284,14 @@ _SCALARS = (str, int)  # a tuple: ``str | int`` would build a union object on ev
 
 
 def _render_context(flow: Flow, session: Session) -> dict[str, str]:
-    ctx = {k: str(v) for k, v in session.context.items() if isinstance(v, _SCALARS)}
+    return _context(flow, session.language, session.context)
+
+
+def _context(flow: Flow, language: str, context: Mapping[str, Any]) -> dict[str, str]:
+    ctx = {k: str(v) for k, v in context.items() if isinstance(v, _SCALARS)}
     ctx.setdefault("provider", ctx.get("service") or ctx.get("agency", ""))
     if ctx.get("omb_control_number"):
-        ctx["omb_notice"] = render(flow.messages["omb_notice"][session.language], ctx)
+        ctx["omb_notice"] = render(flow.messages["omb_notice"][language], ctx)
     return ctx
 
 

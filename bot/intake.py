@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -13,10 +12,11 @@ from bot.errors import RetryableError
 from bot.policy import Decision, Person, decide
 from bot.records import ended, new_record
 from bot.runtime import Runtime
-from bot.state import IntakeRequest
+from bot.session import stamp
+from bot.state import IntakeRequest, unpack_decision
 from bot.transactions import Transaction, validate
 
-TXN_TTL = 400 * 86_400  # a repeat is answered with the first decision for over a year
+DAY = 86_400
 
 
 def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict
         "reason": decision.reason,
     }
     if decision.send_at is not None:
-        out["send_at"] = decision.send_at.isoformat()
+        out["send_at"] = stamp(decision.send_at)
     return out
 
 
@@ -58,11 +58,13 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     )
     fresh: list[tuple[int, Transaction, str]] = []
     for (i, txn), person_id, decided in zip(valid, persons, known, strict=True):
-        if decided is not None:
-            results[i] = json.loads(decided)  # a repeat gets the first decision
+        if decided is not None:  # a repeat gets the first decision
+            results[i] = unpack_decision(txn.transaction_id, decided)
         else:
             fresh.append((i, txn, person_id))
-    known_people = await rt.state.people([(p, t.channel) for _, t, p in fresh])
+    known_people = await rt.state.people(
+        [(p, t.channel, rt.scopes(services[t.service], t.channel)) for _, t, p in fresh]
+    )
     pending = [
         (i, txn, person_id, person)
         for (i, txn, person_id), person in zip(fresh, known_people, strict=True)
@@ -83,7 +85,7 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
                 invited = datetime.fromtimestamp(float(outcome.value), UTC)
                 retry.append((i, txn, person_id, replace(person, last_invited=invited)))
             else:
-                results[i] = json.loads(outcome.value)
+                results[i] = unpack_decision(txn.transaction_id, outcome.value)
         pending = retry
         if not pending:
             return results, invalid
@@ -107,7 +109,7 @@ def _request(
         survey=record if scheduled else None,
         send_at=decision.send_at.timestamp() if decision.send_at else 0.0,
         ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
-        txn_ttl=TXN_TTL,
+        txn_ttl=rt.idempotency_ttl(service),
         survey_ttl=rt.survey_ttl(service),
         cap_since=(now - limits.after_invitation).timestamp() if limits.after_invitation else 0.0,
     )

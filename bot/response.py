@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator, ValidationError
 from bot.a11 import REPORTED_CHANNELS, a11_fields, trust_field
 from bot.errors import PermanentError
 from bot.flow import Flow
+from bot.records import received_at, stored_session
 from bot.redact import redact
 from bot.sentiment import score
-from bot.session import Session
 from bot.sinks import ResponseRecord
 from bot.state import SurveyRecord
 
@@ -52,7 +52,7 @@ def _describe(error: ValidationError) -> str:
 
 def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
     """The response record of an ended survey (free text redacted and scored)."""
-    session = Session.from_dict(survey["session"]) if survey.get("session") else None
+    session = stored_session(survey) if survey.get("session") else None
     answers = {k: a.to_dict() for k, a in session.answers.items()} if session else {}
     a11 = a11_fields(flow, session) if flow is not None and session is not None else {}
     texts = [
@@ -82,7 +82,7 @@ def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
         "decision": survey.get("decision"),
         "timestamps": {
             "transaction": survey["completed_at"],
-            "received": survey["received_at"],
+            "received": received_at(survey),
             "invited": survey.get("invited_at"),
             "delivered": survey.get("delivered_at"),
             "first_reply": survey.get("first_reply_at"),

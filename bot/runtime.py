@@ -16,9 +16,11 @@ from bot.flow import Flow
 from bot.outbox import Outbox
 from bot.policy import Limits, scopes
 from bot.pseudonym import pseudonym
+from bot.records import session_of
+from bot.session import Session
 from bot.settings import Settings
 from bot.sinks import ResponseStore
-from bot.state import State
+from bot.state import State, SurveyRecord
 from bot.work import WorkQueue
 
 log = logging.getLogger("bot")
@@ -79,10 +81,22 @@ class Runtime:
             after_response=timedelta(days=self.settings.response_cooldown_days),
         )
 
+    def session(self, record: SurveyRecord) -> Session:
+        """A stored survey's session with its service's rendering context."""
+        return session_of(record, self.services.get(record["service"]))
+
     def person(self, address: str) -> str:
         """The pseudonym of an address (phone number or chat id)."""
         return pseudonym(self.settings.pseudonym_key, address)
 
     def survey_ttl(self, service: Service) -> int:
-        """Seconds a survey record is kept: its expiry plus a week for late replies."""
-        return int(service.delay.total_seconds() + service.expiry.total_seconds()) + 7 * 86_400
+        """Seconds a survey record may stay in Redis at most: its delay and expiry, and a day
+        (an ended survey leaves at once; this bounds one a stopped worker never ended)."""
+        return int((service.delay + service.expiry).total_seconds()) + 86_400
+
+    def idempotency_ttl(self, service: Service) -> int:
+        """Seconds a transaction's first decision is kept for repeats: ``IDEMPOTENCY_DAYS``,
+        or the service's staleness if longer, so that a repeat arriving later is always
+        ``stale`` (its transaction older than the service surveys), never a second survey."""
+        days = timedelta(days=self.settings.idempotency_days)
+        return int(max(days, service.stale_after).total_seconds()) + 3600

@@ -70,15 +70,17 @@ class Session:
             raise TypeError(f"Session has no field {unknown[0]!r}")
         return _build(Session, **{**self.__dict__, **changes})
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, *, context: bool = True) -> dict[str, Any]:
+        """The session as plain JSON values; ``context=False`` leaves out the rendering context
+        (a stored survey has its service's, from the catalog: see ``bot.records``)."""
+        data = {
             "flow_id": self.flow_id,
             "flow_version": self.flow_version,
             "language": self.language,
             "status": self.status,
-            "started_at": self.started_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "expires_at": self.expires_at.isoformat(),
+            "started_at": stamp(self.started_at),
+            "updated_at": stamp(self.updated_at),
+            "expires_at": stamp(self.expires_at),
             "question": self.question,
             "attempts": self.attempts,
             "answers": {k: a.to_dict() for k, a in self.answers.items()},
@@ -88,6 +90,9 @@ class Session:
             ),
             "reminders": self.reminders,
         }
+        if not context:
+            del data["context"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
@@ -121,6 +126,12 @@ def _build(cls: type[_T], **values: Any) -> _T:
     new = object.__new__(cls)
     new.__dict__.update(values)
     return new
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as survey records keep it: ISO 8601 to the second (a stored survey is kept
+    small; no rule needs a finer time)."""
+    return moment.isoformat(timespec="seconds")
 
 
 def disposition(session: Session) -> str:

@@ -107,6 +107,7 @@ class Settings:
     send_concurrency: int = 8  # sends in flight at once per worker
     stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
     startup_wait: float = 30.0  # seconds to wait for Redis and the store at start-up
+    idempotency_days: float = 7.0  # how long a repeated transaction gets its first decision
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
 
@@ -118,6 +119,7 @@ class Settings:
         port = _number(env, "PORT", defaults.port, int)
         retry_hours = _number(env, "OUTBOX_RETRY_HOURS", defaults.outbox_retry_hours)
         invite_days = _number(env, "INVITATION_COOLDOWN_DAYS", defaults.invitation_cooldown_days)
+        idempotency_days = _number(env, "IDEMPOTENCY_DAYS", defaults.idempotency_days)
         response_days = _number(env, "RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
         timeout = _number(env, "TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout)
         send_rate = _number(env, "SEND_RATE", defaults.send_rate)
@@ -159,6 +161,7 @@ class Settings:
             sink_secret=_secret(env, "SINK_SECRET"),
             outbox_retry_hours=retry_hours,
             invitation_cooldown_days=invite_days,
+            idempotency_days=idempotency_days,
             response_cooldown_days=response_days,
             send_rate=send_rate,
             send_burst=send_burst,
@@ -212,6 +215,8 @@ class Settings:
             problems.append("SEND_CONCURRENCY must be at least 1")
         if not 0 < self.port < 65536:
             problems.append("PORT must be 1-65535")
+        if self.idempotency_days <= 0:
+            problems.append("IDEMPOTENCY_DAYS must be positive")
         if self.outbox_retry_hours <= 0:
             problems.append("OUTBOX_RETRY_HOURS must be positive")
         if self.sink_urls and not self.sink_secret:

@@ -6,6 +6,7 @@ hash tag, so every script touches a single Redis Cluster slot, and workers visit
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,7 +25,9 @@ from bot.policy import Person
 SurveyRecord = dict[str, Any]
 SEND_GROUP = "senders"
 DAY = 86_400
-INBOUND_TTL = 2 * DAY  # how long an inbound message id is remembered (Twilio retries for hours)
+INBOUND_TTL = DAY  # how long an inbound message id is remembered (a provider retries for hours)
+LAYOUT = "2"  # the key layout this code writes (see State.upgrade_layout)
+CLOSED_TTL = 7 * DAY  # how long a late reply is answered "this survey has closed"
 
 
 class AlreadyHandled(Exception):
@@ -46,19 +49,29 @@ STATUS_RANK = {
 }
 UNDELIVERABLE = frozenset({"undelivered", "failed", "canceled"})
 
-_INTAKE = """
+# Extend a key's life to at least ARGV seconds from now (EXPIRE GT needs Redis 7; the embedded
+# Redis is 6.2).
+_EXTEND = """
+local function _extend(key, ttl)
+  if redis.call('TTL', key) < tonumber(ttl) then redis.call('EXPIRE', key, ttl) end
+end
+"""
+_INTAKE = (
+    _EXTEND
+    + """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {'exists', existing} end
 if ARGV[2] == 'scheduled' then
-  local open = redis.call('HGET', KEYS[4], ARGV[5])
+  local open = redis.call('HGET', KEYS[4], 'open:' .. ARGV[5])
   if open then return {'conflict', open} end
   local last = tonumber(redis.call('HGET', KEYS[7], 'invited') or '0')
   if tonumber(ARGV[11]) > 0 and last > tonumber(ARGV[11]) then
     return {'capped', tostring(last)}
   end
-  redis.call('HSET', KEYS[4], ARGV[5], ARGV[4])
-  -- the invitation counts against the cap from the moment it is scheduled
-  redis.call('HSET', KEYS[7], 'invited', ARGV[6])
+  -- the invitation counts against the cap from the moment it is scheduled; the person's
+  -- key (caps and open surveys) is kept as long as a cap or the survey can still need it
+  redis.call('HSET', KEYS[4], 'open:' .. ARGV[5], ARGV[4], 'invited', ARGV[6])
+  _extend(KEYS[4], ARGV[12])
   redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[8])
   redis.call('ZADD', KEYS[3], ARGV[6], ARGV[10])
 else
@@ -68,6 +81,7 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[7])
 return {'ok', ARGV[1]}
 """
+)
 _CLAIM = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, id in ipairs(ids) do
@@ -83,10 +97,16 @@ if KEYS[2] then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if KEYS[3] then redis.call('XADD', KEYS[3], '*', unpack(ARGV, 3)) end
 return 1
 """
+# For a person: the scopes (ARGV[2..], as "<person>|<scope>" members of the shard's opt-out
+# set) opted out of, the open survey on the channel ARGV[1], and the cap timings.
 _PERSON = """
 local timing = redis.call('HMGET', KEYS[3], 'invited', 'responded')
-return {redis.call('HKEYS', KEYS[1]), redis.call('HGET', KEYS[2], ARGV[1]) or '',
-        timing[1] or '', timing[2] or ''}
+local opted = {}
+for i = 2, #ARGV do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then opted[#opted + 1] = ARGV[i] end
+end
+return {opted, redis.call('HGET', KEYS[2], 'open:' .. ARGV[1]) or '', timing[1] or '',
+        timing[2] or ''}
 """
 _PUMP = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -140,21 +160,35 @@ if not raw then return 0 end
 if _rev(raw) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 """
-# A survey record's change: -1 when the inbound message KEYS[7] was handled already.
+# A survey record's change: -1 when the inbound message ARGV[9] was handled already (a field
+# of the person's inbound hash KEYS[9]). A survey that ends is handed off to the ended stream
+# and leaves: its record (the stream holds it until the store has it), its open pointer, its
+# timers and any schedule entry; a small closed pointer stays for late replies.
 _CAS = (
-    "if KEYS[7] and redis.call('EXISTS', KEYS[7]) == 1 then return -1 end\n"
+    _EXTEND
+    + "if KEYS[9] and redis.call('HEXISTS', KEYS[9], ARGV[9]) == 1 then return -1 end\n"
     + _COMPARE_AND_SET
-    + """if KEYS[7] then redis.call('SET', KEYS[7], '1', 'EX', ARGV[8]) end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], 'responded', ARGV[7]) end
+    + """if KEYS[9] then
+  redis.call('HSET', KEYS[9], ARGV[9], '1')
+  redis.call('EXPIRE', KEYS[9], ARGV[8])
+end
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[6], 'responded', ARGV[7])
+  _extend(KEYS[6], ARGV[10])
+end
 if ARGV[3] == '1' then
-  local open = redis.call('HGET', KEYS[2], ARGV[4])
+  local open = redis.call('HGET', KEYS[2], 'open:' .. ARGV[4])
   if open and string.sub(open, -string.len(ARGV[5])) == ARGV[5] then
-    redis.call('HDEL', KEYS[2], ARGV[4])
+    redis.call('HDEL', KEYS[2], 'open:' .. ARGV[4])
   end
-  redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('HSET', KEYS[3], ARGV[4], ARGV[11])
   redis.call('EXPIRE', KEYS[3], ARGV[6])
   redis.call('XADD', KEYS[4], '*', 'record', ARGV[2])
   redis.call('INCR', KEYS[5])
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[7], 'survey:' .. ARGV[12], 'remind:' .. ARGV[12],
+             'expire:' .. ARGV[12])
+  redis.call('ZREM', KEYS[8], ARGV[12])
 end
 return 1
 """
@@ -162,11 +196,11 @@ return 1
 # The survey key is built here, not declared: it carries the person's shard tag, so it lives
 # in the same cluster slot as the declared keys.
 _INBOUND = """
-local first = redis.call('EXISTS', KEYS[1]) == 0
-local open = redis.call('HGET', KEYS[2], ARGV[1])
+local first = redis.call('HEXISTS', KEYS[1], ARGV[3]) == 0
+local open = redis.call('HGET', KEYS[2], 'open:' .. ARGV[1])
 local optout = 0
-for i = 3, #ARGV do
-  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then optout = 1 end
+for i = 4, #ARGV do
+  if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 1 then optout = 1 end
 end
 local record = ''
 if first and open then
@@ -176,14 +210,6 @@ end
 return {first and 1 or 0, open or '', optout, record}
 """
 _SWAP = _COMPARE_AND_SET + "return 1\n"
-_STATUS = """
-local current = tonumber(redis.call('HGET', KEYS[1], 'rank') or '-1')
-if tonumber(ARGV[2]) <= current then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'rank', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 1
-"""
 
 
 Send = Callable[..., Awaitable[Any]]
@@ -241,9 +267,35 @@ class Script:
         return list(replies)
 
 
-def timer_members(ref: str) -> tuple[str, str]:
-    """A survey's timers: its reminder and its expiry."""
-    return f"remind:{ref}", f"expire:{ref}"
+def pack_decision(decision: dict[str, Any]) -> str:
+    """A decision as the transaction's idempotency key keeps it: ``status|reason|survey id|
+    send at`` (the transaction id is in the key's name)."""
+    return "|".join(
+        (decision["status"], decision["reason"] or "", decision["survey_id"],
+         decision.get("send_at", ""))
+    )  # fmt: skip
+
+
+def unpack_decision(txn_id: str, packed: str) -> dict[str, Any]:
+    """The decision a repeat of ``txn_id`` gets: the one recorded first."""
+    if packed.startswith("{"):  # kept whole by earlier versions
+        return cast(dict[str, Any], orjson.loads(packed))
+    status, reason, survey_id, send_at = packed.split("|", 3)
+    out: dict[str, Any] = {"transaction_id": txn_id, "survey_id": survey_id, "status": status,
+                           "reason": reason or None}  # fmt: skip
+    if send_at:
+        out["send_at"] = send_at
+    return out
+
+
+def survey_timer(ref: str) -> str:
+    """A survey's one timer (its reminder, then its expiry: see ``bot.delivery``)."""
+    return f"survey:{ref}"
+
+
+def timer_members(ref: str) -> tuple[str, str, str]:
+    """Every timer a survey may have: its own, and the two that earlier versions set."""
+    return survey_timer(ref), f"remind:{ref}", f"expire:{ref}"
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -286,6 +338,15 @@ class IntakeRequest:
 
 
 @dataclass(frozen=True)
+class Closed:
+    """What is kept of an ended survey for a late reply: enough to answer it in its words."""
+
+    service: str
+    language: str
+    flow_id: str
+
+
+@dataclass(frozen=True)
 class IntakeResult:
     """What the intake script did: ``ok``, ``exists``, ``conflict`` or ``capped``."""
 
@@ -297,11 +358,22 @@ class State:
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
     def __init__(
-        self, redis: Redis, prefix: str = "fb", shards: int = 16, lane: Pipelined | None = None
+        self,
+        redis: Redis,
+        prefix: str = "fb",
+        shards: int = 16,
+        lane: Pipelined | None = None,
+        invited_ttl: int = 30 * DAY,
+        responded_ttl: int = 90 * DAY,
     ) -> None:
         """``lane``, when given, carries the scripts and the other short commands of the hot
-        paths (see ``bot.pipelined``); everything else goes through ``redis``."""
+        paths (see ``bot.pipelined``); everything else goes through ``redis``. A person's key
+        (cap timings, open surveys) is kept at least ``invited_ttl`` seconds after an
+        invitation is scheduled (the invitation cool-down, and the longest a survey stays
+        open) and ``responded_ttl`` after a response (the response cool-down)."""
         self.redis = redis
+        self.invited_ttl = invited_ttl
+        self.responded_ttl = responded_ttl
         self.send: Send = lane.execute if lane is not None else redis.execute_command
         self.p = prefix
         self.shards = [f"s{n:02d}" for n in range(shards)]
@@ -312,11 +384,36 @@ class State:
         self._person = Script(redis, _PERSON, self.send)
         self._bucket = Script(redis, _BUCKET, self.send)
         self._recover = Script(redis, _RECOVER, self.send)
-        self._status = Script(redis, _STATUS, self.send)
         self._cas = Script(redis, _CAS, self.send)
         self._inbound = Script(redis, _INBOUND, self.send)
         self._swap = Script(redis, _SWAP, self.send)
         self.ack = Script(redis, _ACK, self.send)
+
+    async def upgrade_layout(self) -> None:
+        """Bring keys written by earlier versions to today's layout, once (idempotent, so
+        processes starting together may all run it): each person's hash of opt-outs becomes
+        members of the shard's set; open pointers move into the person's key; person keys
+        without an expiry get one."""
+        if await self.redis.get(self.k_layout) == LAYOUT:
+            return
+        async for key in self.redis.scan_iter(match=f"{self.p}:{{s*}}:optout:*", count=1000):
+            person = key.rsplit(":", 1)[1]
+            scopes = [str(s) for s in await self.redis.hkeys(key)]
+            if scopes:
+                await self.redis.sadd(self._k_optouts_of(person),
+                                      *self.optout_members(person, scopes))  # fmt: skip
+            await self.redis.delete(key)
+        async for key in self.redis.scan_iter(match=f"{self.p}:{{s*}}:open:*", count=1000):
+            person = key.rsplit(":", 1)[1]
+            pointers = cast(dict[str, str], await self.redis.hgetall(key))
+            fields: dict[Any, Any] = {f"open:{c}": v for c, v in pointers.items()}
+            if fields:
+                await self.redis.hset(self.k_person(person), mapping=fields)
+            await self.redis.delete(key)
+        async for key in self.redis.scan_iter(match=f"{self.p}:{{s*}}:person:*", count=1000):
+            if await self.redis.ttl(key) == -1:
+                await self.redis.expire(key, self.responded_ttl)
+        await self.redis.set(self.k_layout, LAYOUT)
 
     # keys. A person's keys and the queues of the person's shard share one hash tag, so every
     # script touches a single Redis Cluster slot; workers visit every shard.
@@ -339,13 +436,22 @@ class State:
         return self._k_ref(ref, "survey")
 
     def k_open(self, person: str) -> str:
-        return self._k(person, "open")
+        """Where a person's open surveys are (``open:<channel>`` fields): the person's key,
+        beside the cap timings, so an open survey costs no key of its own."""
+        return self.k_person(person)
 
     def k_closed(self, person: str) -> str:
         return self._k(person, "closed")
 
-    def k_optout(self, person: str) -> str:
-        return self._k(person, "optout")
+    def k_optouts(self, shard: str) -> str:
+        """The shard's opt-outs: a set of ``<person>|<scope>``, kept for ever."""
+        return f"{self.p}:{{{shard}}}:optouts"
+
+    def optout_members(self, person: str, scopes: Iterable[str]) -> list[str]:
+        return [f"{person}|{scope}" for scope in scopes]
+
+    def _k_optouts_of(self, person: str) -> str:
+        return f"{self._tagged[int(person[:6], 16) % len(self._tagged)]}optouts"
 
     def k_person(self, person: str) -> str:
         return self._k(person, "person")
@@ -353,11 +459,10 @@ class State:
     def k_notice(self, person: str) -> str:
         return self._k(person, "notice")
 
-    def k_inbound(self, person: str, message_id: str) -> str:
-        return f"{self._k(person, 'inbound')}:{message_id}"
-
-    def k_message(self, message_id: str) -> str:
-        return f"{self.p}:message:{{{message_id}}}"
+    def k_inbound(self, person: str) -> str:
+        """The inbound message ids handled for a person lately (a hash; its fields expire
+        together, ``INBOUND_TTL`` after the last one)."""
+        return self._k(person, "inbound")
 
     def k_bucket(self, sender: str) -> str:
         return f"{self.p}:bucket:{{{sender}}}"
@@ -395,6 +500,10 @@ class State:
     @property
     def k_open_cases(self) -> str:
         return f"{self.p}:cases:open"
+
+    @property
+    def k_layout(self) -> str:
+        return f"{self.p}:layout"
 
     @property
     def k_paused(self) -> str:
@@ -440,18 +549,20 @@ class State:
             pipe.get(self.k_txn(person, txn_id))
         return cast(list[str | None], await pipe.execute())
 
-    async def people(self, people: list[tuple[str, str]]) -> list[Person]:
-        """For each (pseudonym, channel): consent scopes opted out of, the open survey's
-        service on that channel, and when the person was last invited and last responded."""
+    async def people(self, people: list[tuple[str, str, Iterable[str]]]) -> list[Person]:
+        """For each (pseudonym, channel, consent scopes that forbid the survey): the scopes
+        opted out of, the open survey's service on that channel, and when the person was last
+        invited and last responded."""
         replies = await self._person.run_many(
-            ([self.k_optout(p), self.k_open(p), self.k_person(p)], [channel])
-            for p, channel in people
-        )
+            ([self._k_optouts_of(p), self.k_open(p), self.k_person(p)],
+             [channel, *self.optout_members(p, scopes)])
+            for p, channel, scopes in people
+        )  # fmt: skip
         out: list[Person] = []
-        for scopes, open_value, invited, responded in replies:
+        for members, open_value, invited, responded in replies:
             out.append(
                 Person(
-                    opted_out=frozenset(scopes),
+                    opted_out=frozenset(m.partition("|")[2] for m in members),
                     open_survey_service=open_value.split(":", 1)[0] if open_value else None,
                     last_invited=_moment(invited),
                     last_responded=_moment(responded),
@@ -484,17 +595,18 @@ class State:
             self.k_person(r.person),
         ]
         args = [
-            orjson.dumps(r.decision),
+            pack_decision(r.decision),
             r.decision["status"],
             orjson.dumps(r.survey) if r.survey else "",
             f"{service}:{survey_id}",
             r.channel,
-            r.send_at,
+            int(r.send_at),  # whole seconds (the sending rechecks the quiet hours)
             r.txn_ttl,
             r.survey_ttl,
             orjson.dumps(r.ended) if r.ended else "",
             ref,
             r.cap_since,
+            self.invited_ttl,
         ]
         return keys, args
 
@@ -505,17 +617,23 @@ class State:
 
     async def open_survey(self, person: str, channel: str) -> str | None:
         """The reference of the person's scheduled or open survey on a channel, if any."""
-        return _open_ref(person, await self.redis.hget(self.k_open(person), channel))
+        return _open_ref(person, await self.redis.hget(self.k_open(person), f"open:{channel}"))
 
     async def open_surveys(self, person: str) -> list[str]:
         """The references of every scheduled or open survey of a person, on any channel."""
-        values = await self.redis.hvals(self.k_open(person))
-        return [ref for v in values if (ref := _open_ref(person, v))]
+        fields = cast(dict[str, str], await self.redis.hgetall(self.k_open(person)))
+        return [ref for f, v in fields.items() if f.startswith("open:")
+                if (ref := _open_ref(person, v))]  # fmt: skip
 
-    async def closed_survey(self, person: str, channel: str) -> str | None:
-        """The reference of the person's most recently ended survey on a channel, if any."""
+    async def closed_survey(self, person: str, channel: str) -> Closed | None:
+        """What is kept of the person's most recently ended survey on a channel (for
+        ``CLOSED_TTL``), if any: its service, language and flow."""
         value = await self.redis.hget(self.k_closed(person), channel)
-        return survey_ref(person, str(value)) if value else None
+        if not value:
+            return None
+        service, _, rest = str(value).partition("|")
+        language, _, flow_id = rest.partition("|")
+        return Closed(service, language, flow_id) if flow_id else None
 
     async def update_survey(
         self,
@@ -545,11 +663,15 @@ class State:
             person, channel = after["person"], after["channel"]
             shard = self.shard_of(person)
             keys = [key, self.k_open(person), self.k_closed(person), self.k_ended(shard),
-                    self.k_ended_count(shard), self.k_person(person)]  # fmt: skip
+                    self.k_ended_count(shard), self.k_person(person), self.k_timers(shard),
+                    self.k_due(shard)]  # fmt: skip
             if message is not None:
-                keys.append(self.k_inbound(*message))
-            args = [revision, orjson.dumps(after), int(ending), channel, survey_id, 7 * DAY,
-                    responded.timestamp() if responded else "", INBOUND_TTL]  # fmt: skip
+                keys.append(self.k_inbound(message[0]))
+            language = (after.get("session") or {}).get("language") or after["language"]
+            closed = f"{after['service']}|{language}|{after['flow_id']}"
+            args = [revision, orjson.dumps(after), int(ending), channel, survey_id, CLOSED_TTL,
+                    int(responded.timestamp()) if responded else "", INBOUND_TTL,
+                    message[1] if message else "", self.responded_ttl, closed, ref]  # fmt: skip
             written = int(await self._cas(keys=keys, args=args))
             if written < 0:
                 raise AlreadyHandled(message)
@@ -679,17 +801,19 @@ class State:
     # consent
     async def opted_out(self, person: str, scopes: Iterable[str]) -> bool:
         """True when the person opted out under any of these scopes."""
-        values = await self.redis.hmget(self.k_optout(person), list(scopes))
-        return any(v is not None for v in values)
+        members = self.optout_members(person, scopes)
+        found = await self.redis.smismember(self._k_optouts_of(person), members)
+        return any(found)
 
-    async def opt_out(self, person: str, scope: str, source: str, at: str) -> bool:
-        """Record an opt-out under a scope; True when it is new (so confirm it once only)."""
-        value = orjson.dumps({"source": source, "at": at})
-        return bool(await self.redis.hsetnx(self.k_optout(person), scope, value))
+    async def opt_out(self, person: str, scope: str) -> bool:
+        """Record an opt-out under a scope, for ever; True when it is new (so confirm it once
+        only). Only the keyed hash of the address is kept, as a member of the shard's set."""
+        return bool(await self.redis.sadd(self._k_optouts_of(person), f"{person}|{scope}"))
 
     async def opt_in(self, person: str, scope: str) -> bool:
         """Lift an opt-out under a scope (and a blanket one); True when there was one."""
-        return bool(await self.redis.hdel(self.k_optout(person), scope, "all"))
+        members = self.optout_members(person, (scope, "all"))
+        return bool(await self.redis.srem(self._k_optouts_of(person), *members))
 
     # inbound messages
     async def inbound(
@@ -699,16 +823,20 @@ class State:
         on this channel (reference and record), and whether the person has opted out (any
         scope). Nothing is marked here: see ``mark_inbound`` and ``update_survey``."""
         first, open_value, opted_out, raw = await self._inbound(
-            keys=[self.k_inbound(person, message_id), self.k_open(person), self.k_optout(person)],
-            args=[channel, self.k_survey(survey_ref(person, "")), *scopes],
-        )
+            keys=[self.k_inbound(person), self.k_open(person), self._k_optouts_of(person)],
+            args=[channel, self.k_survey(survey_ref(person, "")), message_id,
+                  *self.optout_members(person, scopes)],
+        )  # fmt: skip
         record = cast(SurveyRecord, orjson.loads(raw)) if raw else None
         return bool(first), _open_ref(person, open_value), bool(opted_out), record
 
     async def mark_inbound(self, person: str, message_id: str) -> bool:
         """Mark an inbound message handled; False when it was already."""
-        key = self.k_inbound(person, message_id)
-        return bool(await self.send("SET", key, "1", "NX", "EX", INBOUND_TTL))
+        key = self.k_inbound(person)
+        # Sent in the same turn: one write on the pipelined connection.
+        new, _ = await asyncio.gather(self.send("HSETNX", key, message_id, "1"),
+                                      self.send("EXPIRE", key, INBOUND_TTL))  # fmt: skip
+        return bool(new)
 
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""
@@ -771,22 +899,3 @@ class State:
     async def forget(self, kind: str, key: str) -> None:
         """Let ``key`` be seen for the first time again (its handling failed)."""
         await self.redis.delete(self.k_seen(kind, key))
-
-    # outbound message status
-    async def track_message(self, message_id: str, ref: str, status: str) -> None:
-        await self.redis.hset(self.k_message(message_id), "survey", ref)
-        await self.message_status(message_id, status)
-
-    async def message_status(self, message_id: str, status: str, error: str = "") -> bool:
-        """Move a message's status forward; False when the update is stale or unknown."""
-        rank = STATUS_RANK.get(status)
-        if rank is None:
-            return False
-        changed = await self._status(
-            keys=[self.k_message(message_id)], args=[status, rank, error, 30 * DAY]
-        )
-        return bool(changed)
-
-    async def message(self, message_id: str) -> dict[str, str]:
-        data = await self.redis.hgetall(self.k_message(message_id))
-        return cast(dict[str, str], data)

@@ -106,9 +106,10 @@ async def test_keys_of_one_person_share_a_slot_with_their_shard(cluster_bot: Bot
     state = cluster_bot.rt.state
     person = cluster_bot.rt.person("+12025550123")
     shard = state.shard_of(person)
-    keys = [state.k_open(person), state.k_optout(person), state.k_survey(f"{person}/x"),
+    keys = [state.k_open(person), state.k_optouts(shard), state.k_survey(f"{person}/x"),
             state.k_txn(person, "t"), state.k_due(shard), state.k_ended(shard),
-            state.k_send(shard), state.k_timers(shard), state.k_retries(shard)]  # fmt: skip
+            state.k_send(shard), state.k_timers(shard), state.k_retries(shard),
+            state.k_inbound(person), state.k_closed(person), state.k_person(person)]  # fmt: skip
     assert len({key_slot(k.encode()) for k in keys}) == 1
 
 

@@ -76,4 +76,5 @@ def test_sentiment_command_prints_label_polarity_and_redacted_text() -> None:
     assert lines[0] == ["positive", "0.500", "The agent was very helpful"]
     assert lines[1] == ["unscored", "", "ok"]
     assert lines[2][0] == "negative" and lines[2][2] == "not helpful, call [PHONE]"
-    assert len(lines) == 3
+    assert lines[3] == ["unscored", "", ""]  # a line out for every line in, blank ones too
+    assert len(lines) == 4

@@ -69,7 +69,8 @@ async def test_redis_refusing_a_command_is_a_503_without_details(
 ) -> None:
     await invite(bot)
     # The consent ledger's key holding the wrong type: Redis answers WRONGTYPE to the script.
-    await redis.set(bot.rt.state.k_optout(bot.rt.person(PHONE)), "not a hash")
+    state = bot.rt.state
+    await redis.set(state.k_optouts(state.shard_of(bot.rt.person(PHONE))), "not a set")
     with caplog.at_level(logging.INFO):
         response = await bot.twilio(MESSAGES, params("yes", "SMwrongtype"))
     assert response.status == 503
