@@ -334,6 +334,61 @@ class SqlStore:
             query = query.where(and_(*conditions))
         return [_record(value) for value in await self._records(query.limit(limit))]
 
+    async def with_text_before(self, cutoff: datetime, limit: int = 500) -> list[ResponseRecord]:
+        """Records that ended before ``cutoff`` and still hold free text (for retention)."""
+        query = (
+            select(responses.c.record)
+            .where(and_(responses.c.ended_at < _time(cutoff), responses.c.free_text.is_not(None)))
+            .order_by(responses.c.ended_at)
+            .limit(limit)
+        )
+        return [_record(value) for value in await self._records(query)]
+
+    async def forget(self, respondent: str) -> dict[str, int]:
+        """Delete every response of a respondent (a pseudonym) and the cases opened from them;
+        the numbers deleted."""
+        ids = select(responses.c.response_id).where(responses.c.respondent == respondent)
+        try:
+            async with self.engine.begin() as conn:
+                removed_cases = await conn.execute(
+                    cases.delete().where(cases.c.response_id.in_(ids))
+                )
+                removed = await conn.execute(
+                    responses.delete().where(responses.c.respondent == respondent)
+                )
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+        return {"responses": removed.rowcount, "cases": removed_cases.rowcount}
+
+    async def audit(self, actor: str, action: str, target: str | None,
+                    details: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """Write one entry of the audit log."""
+        row = {"at": datetime.now(UTC), "actor": actor[:128], "action": action[:64],
+               "target": target[:255] if target else None, "details": details or {}}  # fmt: skip
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(audit.insert().values(**row))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+
+    async def audit_entries(
+        self, *, before: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Audit entries, newest first; ``before`` is an entry id (paging)."""
+        query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(audit.c.id < before)
+        try:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query)).mappings().all()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+        return [
+            {"id": row["id"], "at": _utc(row["at"]).isoformat(), "actor": row["actor"],
+             "action": row["action"], "target": row["target"], "details": _record(row["details"])}
+            for row in rows
+        ]  # fmt: skip
+
     async def records_between(
         self, since: datetime, until: datetime, service: str | None = None
     ) -> list[ResponseRecord]:
@@ -375,6 +430,11 @@ def describe(exc: BaseException) -> str:
 
 class StoreUnavailable(RetryableError):
     """The measures store cannot answer now (the API answers 503)."""
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite gives back the UTC it was given, without an offset.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _record(value: Any) -> ResponseRecord:

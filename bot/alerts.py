@@ -32,7 +32,7 @@ def notifier(rt: Runtime) -> StaffNotifier:
 async def open_case(rt: Runtime, ref: str, case: Case) -> bool:
     """Keep a new case and queue its post; False when the reference has a case already."""
     case = {**case, "ref": ref}
-    if not await rt.state.create_case(ref, case):
+    if not await rt.state.create_case(ref, case, ttl=rt.case_ttl):
         return False
     await rt.work.enqueue("case.post", {"ref": ref}, rt.state.shard_of_ref(ref))
     log.info("case opened case=%s reasons=%s", case["case_id"], ",".join(case["reasons"]))

@@ -30,7 +30,7 @@ from adapters.https_sink import HttpsSink
 from adapters.slack import SlackChannel
 from adapters.sql_store import SqlStore, database_url
 from adapters.twilio import TwilioChannel
-from bot import alerts, cases, conversation, cx, delivery, intake, logs, reports
+from bot import alerts, cases, conversation, cx, delivery, intake, logs, privacy, reports
 from bot.catalog import load_catalog
 from bot.channels import DeliveryStatus, Hooks, Inbound, Outbound, Reply, StaffNotifier
 from bot.deadlines import Deadlines
@@ -49,6 +49,7 @@ from bot.worker import run_worker
 log = logging.getLogger("bot.app")
 
 RUNTIME = web.AppKey("runtime", Runtime)
+ADMIN_ACTOR = "admin token"  # who the audit log names for a request with $ADMIN_TOKEN
 DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -368,9 +369,17 @@ async def get_report(request: web.Request) -> web.Response:
         return _json_error(404, f"unknown service {service!r}")
     if rt.store is None:
         return _json_error(503, "no measures store")
+    form = query.get("format", "json")
+    if form not in ("json", "csv", "collection-csv"):
+        return _json_error(400, "format must be json, csv or collection-csv")
     records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
     report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
-    form = query.get("format", "json")
+    await rt.store.audit(
+        ADMIN_ACTOR,
+        "report",
+        service,
+        {"fiscal_year": fiscal_year, "quarter": quarter, "format": form},
+    )
     if form in ("csv", "collection-csv"):
         kind = "" if form == "csv" else "-collection"
         name = f"a11-fy{fiscal_year}-q{quarter}{kind}{'-' + service if service else ''}.csv"
@@ -384,9 +393,37 @@ async def get_report(request: web.Request) -> web.Response:
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    if form != "json":
-        return _json_error(400, "format must be json, csv or collection-csv")
     return web.json_response(report)
+
+
+async def delete_person(request: web.Request) -> web.Response:
+    """Forget a person (``feedback-bot forget``)."""
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return _json_error(401, "missing or wrong bearer token")
+    try:
+        counts = await privacy.forget(rt, request.match_info["address"], ADMIN_ACTOR)
+    except ValueError as exc:
+        return _json_error(400, str(exc))
+    return web.json_response(counts)
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return _json_error(401, "missing or wrong bearer token")
+    if rt.store is None:
+        return _json_error(503, "no measures store")
+    try:
+        limit = min(int(request.query.get("limit", "100")), 1000)
+        before = int(request.query["before"]) if "before" in request.query else None
+    except ValueError:
+        return _json_error(400, "limit and before are whole numbers")
+    if limit < 1 or (before is not None and not 0 < before < 2**62):
+        return _json_error(400, "limit and before must be positive")
+    entries = await rt.store.audit_entries(before=before, limit=limit)
+    following = entries[-1]["id"] if len(entries) == limit else None
+    return web.json_response({"entries": entries, "before": following})
 
 
 async def get_responses(request: web.Request) -> web.Response:
@@ -575,4 +612,6 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/v1/openapi.json", get_openapi)
+    app.router.add_delete("/v1/people/{address}", delete_person)
+    app.router.add_get("/v1/audit", get_audit)
     return app

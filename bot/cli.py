@@ -209,7 +209,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_outbox(args: argparse.Namespace) -> int:
     import json
 
-    from bot.app import open_redis
+    from bot.app import open_redis, open_store_ready
     from bot.outbox import Outbox
     from bot.runtime import utcnow
     from bot.state import State
@@ -217,7 +217,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.work import WorkQueue
 
     async def main() -> None:
-        async with open_redis(_settings()) as redis:
+        async with open_redis(settings) as redis:
             state = State(redis)
             queue: StreamConsumer = (
                 WorkQueue(state, utcnow) if args.work else Outbox(state, [], {}, utcnow)
@@ -225,10 +225,55 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             await queue.ensure_group()
             if args.outbox_command == "status":
                 print(json.dumps(await queue.status(), indent=2))
-            else:
-                print(f"replayed {await queue.replay(args.limit)} dead-lettered entries")
+                return
+            store = await open_store_ready(settings)
+            try:  # written first: an action the log cannot hold is not taken
+                await store.audit(_actor(), "replay", "work" if args.work else "outbox",
+                                  {"limit": args.limit})  # fmt: skip
+            finally:
+                await store.close()
+            print(f"replayed {await queue.replay(args.limit)} dead-lettered entries")
 
+    settings = _settings()
     asyncio.run(main())
+    return 0
+
+
+def _actor() -> str:
+    """Who the audit log names for a command run here."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    import json
+
+    from bot import privacy
+    from bot.app import open_runtime
+
+    async def main() -> dict[str, object]:
+        async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
+            return await privacy.forget(rt, args.address, _actor())
+
+    try:
+        counts = asyncio.run(main())
+    except ValueError as exc:
+        print(f"feedback-bot: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(counts, indent=2))
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from bot import privacy
+    from bot.app import open_runtime
+
+    async def main() -> int:
+        async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
+            return await privacy.retention(rt, _actor())
+
+    print(f"free text removed from {asyncio.run(main())} records")
     return 0
 
 
@@ -334,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay = outbox_sub.add_parser("replay", help="re-drive dead-lettered records")
     replay.add_argument("--limit", type=int, default=None)
     outbox.set_defaults(func=cmd_outbox)
+
+    forget = sub.add_parser(
+        "forget", help="forget a person: responses, surveys, consent but an opt-out, excerpts"
+    )
+    forget.add_argument("address", help="a phone number, a chat user id, or a pseudonym")
+    forget.set_defaults(func=cmd_forget)
+    sub.add_parser(
+        "retention", help="remove free text older than RETENTION_DAYS now (the worker does daily)"
+    ).set_defaults(func=cmd_retention)
 
     sentiment = sub.add_parser(
         "sentiment", help="score comments from stdin: label<TAB>polarity<TAB>redacted text"

@@ -61,11 +61,17 @@ async def _pause(rt: Runtime, user: str, verb: str, args: list[str]) -> str:
         known = ", ".join(sorted(rt.services))
         return f"Usage: `/cx {verb} <service>`; services: {known}"
     service = args[0]
+    if rt.store is not None:  # written first: an action the log cannot hold is not taken
+        await rt.store.audit(f"slack:{user}", verb, service)
+    changed = (
+        await rt.state.pause(service, user, rt.clock().isoformat()) if verb == "pause"
+        else await rt.state.resume(service)
+    )  # fmt: skip
     if verb == "pause":
-        if await rt.state.pause(service, user, rt.clock().isoformat()):
+        if changed:
             return f"Paused {service}: no new survey invitations until `/cx resume {service}`."
         return f"{service} is already paused."
-    if await rt.state.resume(service):
+    if changed:
         return f"Resumed {service}: new transactions are surveyed again."
     return f"{service} was not paused."
 

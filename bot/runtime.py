@@ -89,6 +89,12 @@ class Runtime:
         """The pseudonym of an address (phone number or chat id)."""
         return pseudonym(self.settings.pseudonym_key, address)
 
+    @property
+    def case_ttl(self) -> int:
+        """Seconds a case is kept in Redis (its outcome is in the store): 400 days, or the
+        retention of free text if shorter (a case holds an excerpt)."""
+        return int(min(400.0, self.settings.retention_days) * 86_400)
+
     def survey_ttl(self, service: Service) -> int:
         """Seconds a survey record may stay in Redis at most: its delay and expiry, and a day
         (an ended survey leaves at once; this bounds one a stopped worker never ended)."""

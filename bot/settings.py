@@ -107,6 +107,7 @@ class Settings:
     send_concurrency: int = 8  # sends in flight at once per worker
     stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
     startup_wait: float = 30.0  # seconds to wait for Redis and the store at start-up
+    retention_days: float = 730.0  # free text is removed from records older than this
     idempotency_days: float = 7.0  # how long a repeated transaction gets its first decision
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
@@ -120,6 +121,7 @@ class Settings:
         retry_hours = _number(env, "OUTBOX_RETRY_HOURS", defaults.outbox_retry_hours)
         invite_days = _number(env, "INVITATION_COOLDOWN_DAYS", defaults.invitation_cooldown_days)
         idempotency_days = _number(env, "IDEMPOTENCY_DAYS", defaults.idempotency_days)
+        retention_days = _number(env, "RETENTION_DAYS", defaults.retention_days)
         response_days = _number(env, "RESPONSE_COOLDOWN_DAYS", defaults.response_cooldown_days)
         timeout = _number(env, "TWILIO_SEND_TIMEOUT", defaults.twilio_send_timeout)
         send_rate = _number(env, "SEND_RATE", defaults.send_rate)
@@ -162,6 +164,7 @@ class Settings:
             outbox_retry_hours=retry_hours,
             invitation_cooldown_days=invite_days,
             idempotency_days=idempotency_days,
+            retention_days=retention_days,
             response_cooldown_days=response_days,
             send_rate=send_rate,
             send_burst=send_burst,
@@ -215,6 +218,8 @@ class Settings:
             problems.append("SEND_CONCURRENCY must be at least 1")
         if not 0 < self.port < 65536:
             problems.append("PORT must be 1-65535")
+        if self.retention_days <= 0:
+            problems.append("RETENTION_DAYS must be positive")
         if self.idempotency_days <= 0:
             problems.append("IDEMPOTENCY_DAYS must be positive")
         if self.outbox_retry_hours <= 0:

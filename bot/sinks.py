@@ -52,4 +52,24 @@ class ResponseStore(Sink, Protocol):
         """Keep a staff case's outcome (upsert on its id); raises SinkError when it cannot."""
         ...
 
+    async def with_text_before(self, cutoff: datetime, limit: int = 500) -> list[ResponseRecord]:
+        """Records that ended before ``cutoff`` and still hold free text (for retention)."""
+        ...
+
+    async def forget(self, respondent: str) -> dict[str, int]:
+        """Delete a respondent's responses and their cases; the numbers deleted."""
+        ...
+
+    async def audit(
+        self, actor: str, action: str, target: str | None, details: dict[str, Any] | None = None
+    ) -> None:
+        """Write one entry of the audit log."""
+        ...
+
+    async def audit_entries(
+        self, *, before: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Audit entries, newest first; ``before`` is an entry id (paging)."""
+        ...
+
     async def ping(self) -> None: ...

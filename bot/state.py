@@ -288,6 +288,12 @@ def unpack_decision(txn_id: str, packed: str) -> dict[str, Any]:
     return out
 
 
+def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
+    """Whether a work-queue job is for one of these addresses (a chat answer to send)."""
+    payload = orjson.loads(fields["payload"])
+    return bool({payload.get("to"), payload.get("user")} & set(addresses))
+
+
 def survey_timer(ref: str) -> str:
     """A survey's one timer (its reminder, then its expiry: see ``bot.delivery``)."""
     return f"survey:{ref}"
@@ -718,6 +724,59 @@ class State:
         """Append an ended-survey record to its shard's stream (tests, replays)."""
         await self.redis.xadd(self.k_ended(self.shard_of(person)), {"record": record})
 
+    async def forget_person(
+        self, person: str, addresses: Iterable[str] = ()
+    ) -> tuple[dict[str, int], list[str]]:
+        """Remove what Redis holds of a person (a pseudonym) but an opt-out: surveys open or
+        recently ended (their schedules and timers), ended surveys not yet in the store, the
+        transactions' decisions, caps, de-duplication, late-reply pointer, chat jobs for one of
+        ``addresses``; cases are kept for staff, their excerpts removed. Returns counts of
+        each and the references of the cases changed."""
+        shard = self.shard_of(person)
+
+        async def scan(name: str) -> list[str]:
+            return [k async for k in self.redis.scan_iter(match=f"{self._k(person, name)}:*")]
+
+        surveys, txns, case_keys = await scan("survey"), await scan("txn"), await scan("case")
+        refs = [survey_ref(person, key.rsplit(":", 1)[1]) for key in surveys]
+        refs += await self.open_surveys(person)  # scheduled ones not yet sent have keys too
+        pipe = self.redis.pipeline(transaction=False)
+        for ref in set(refs):
+            pipe.zrem(self.k_due(shard), ref)
+            pipe.zrem(self.k_timers(shard), *timer_members(ref))
+        existing = [self.k_person(person), self.k_closed(person), self.k_inbound(person),
+                    self.k_notice(person)]  # fmt: skip
+        pipe.exists(*existing)
+        pipe.delete(*surveys, *txns, *existing)
+        replies = await pipe.execute()
+        pending = 0
+        for key, mine in (
+            (self.k_ended(shard), lambda f: orjson.loads(f["record"]).get("person") == person),
+            (self.k_dead(shard), lambda f: orjson.loads(f["record"]).get("person") == person),
+            (self.k_work(shard), lambda f: _for_one_of(f, addresses)),
+            (f"{self.k_work(shard)}:dead", lambda f: _for_one_of(f, addresses)),
+        ):
+            entries = cast(list[tuple[str, dict[str, str]]], await self.redis.xrange(key))
+            for entry_id, fields in entries:
+                try:
+                    if not mine(fields):
+                        continue
+                except (KeyError, orjson.JSONDecodeError):
+                    continue
+                pending += 1
+                await self.redis.xdel(key, entry_id)
+                await self.redis.hdel(self.k_retries(shard), entry_id)
+        changed: list[str] = []
+        for key in case_keys:
+            ref = survey_ref(person, key.rsplit(":", 1)[1])
+            case = await self.case(ref)
+            if case is not None and case.get("excerpt"):
+                await self.update_case(ref, lambda c: {**c, "excerpt": None})
+                changed.append(ref)
+        counts = {"surveys": len(surveys), "pending": pending, "decisions": len(txns),
+                  "person_entries": int(replies[-2]), "case_excerpts": len(changed)}  # fmt: skip
+        return counts, changed
+
     # queues
     async def ensure_group(self, stream: str, group: str) -> None:
         """Create a consumer group (and its stream) unless it exists."""
@@ -843,7 +902,7 @@ class State:
         return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))
 
     # cases
-    async def create_case(self, ref: str, case: dict[str, Any], ttl: int = 400 * DAY) -> bool:
+    async def create_case(self, ref: str, case: dict[str, Any], ttl: int) -> bool:
         """Store a new case unless one exists for ``ref``; True when it is new."""
         created = await self.redis.set(self.k_case(ref), orjson.dumps(case), nx=True, ex=ttl)
         if created:

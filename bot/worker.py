@@ -8,11 +8,12 @@ import logging
 
 from redis.exceptions import RedisError
 
-from bot import delivery
+from bot import delivery, privacy
 from bot.runtime import Runtime
 
 log = logging.getLogger("bot.worker")
 RECOVER_EVERY = 30.0
+HOUSEKEEPING_EVERY = 60.0  # how often a worker asks whether today's retention pass is due
 PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
 
 
@@ -27,7 +28,7 @@ async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> Non
 async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
     """Invitations, timers and recovery until ``stop`` is set."""
     loop = asyncio.get_running_loop()
-    next_recover = 0.0
+    next_recover = next_housekeeping = 0.0
     log.info("worker started")
     while not stop.is_set():
         handled = 0
@@ -36,6 +37,10 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
                 if loop.time() >= next_recover:
                     await delivery.recover(rt)
                     next_recover = loop.time() + RECOVER_EVERY
+                if loop.time() >= next_housekeeping:
+                    next_housekeeping = loop.time() + HOUSEKEEPING_EVERY
+                    if await privacy.retention_due(rt):
+                        await privacy.retention(rt)
                 handled = await delivery.deliver_due(rt, stop=stop)
                 handled += await delivery.run_timers(rt)
         except (RedisError, TimeoutError) as exc:

@@ -23,7 +23,7 @@ async def test_concurrent_changes_are_all_kept(redis: Redis) -> None:
     assert lane is not None
     shared, pooled = State(redis, lane=lane), State(redis)
     assert await shared.create_case(
-        REF, {"status": "received", "created_at": "2026-11-03T15:00:00+00:00"}
+        REF, {"status": "received", "created_at": "2026-11-03T15:00:00+00:00"}, ttl=86_400
     )
     try:
         await asyncio.gather(*(s.update_case(REF, bump) for s in [shared, pooled] * 40))

@@ -164,3 +164,16 @@ async def test_a_reminder_deferred_past_the_expiry_is_dropped(bot: Bot) -> None:
     bot.clock.now = datetime(2026, 11, 5, 8, 0, 30, tzinfo=NEW_YORK).astimezone(UTC)
     await delivery.run_timers(bot.rt)
     assert len(bot.fake.sent_to(PHONE)) == 1  # never reminded
+
+
+async def test_keyword_answers_follow_the_persons_language(bot: Bot) -> None:
+    # AYUDA is Spanish whatever the survey; HELP from a Spanish survey is answered in Spanish.
+    assert "Responda STOP" in await bot.text("+12025550188", "AYUDA")
+    await invite(bot, language="es")
+    assert "Responda STOP" in await bot.text(PHONE, "HELP")
+    # STOP and START on a Spanish survey: both confirmed in Spanish, the survey now closed.
+    assert "se ha dado de baja" in await bot.text(PHONE, "STOP")
+    assert "se ha suscrito de nuevo" in await bot.text(PHONE, "START")
+    # an English survey's STOP stays English
+    await invite(bot, tid="en-1", to="+12025550177")
+    assert "you are unsubscribed" in await bot.text("+12025550177", "STOP")
