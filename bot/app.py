@@ -419,7 +419,7 @@ async def get_audit(request: web.Request) -> web.Response:
         before = int(request.query["before"]) if "before" in request.query else None
     except ValueError:
         return _json_error(400, "limit and before are whole numbers")
-    if limit < 1 or (before is not None and not 0 < before < 2**62):
+    if limit < 1 or (before is not None and not 0 < before < 2**31):  # an INTEGER column
         return _json_error(400, "limit and before must be positive")
     entries = await rt.store.audit_entries(before=before, limit=limit)
     following = entries[-1]["id"] if len(entries) == limit else None

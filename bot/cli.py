@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -140,9 +141,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    if "LOG_LEVEL" not in os.environ:  # keep the progress bar readable
-        logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(run_demo(count=args.count, seed=args.seed))
+    asyncio.run(run_demo(count=args.count, seed=args.seed, fresh=args.fresh))
     return 0
 
 
@@ -277,6 +276,40 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_twilio_fake(args: argparse.Namespace) -> int:
+    """The bundled loopback Twilio API, for trying the bot on one machine."""
+    import aiohttp
+
+    from adapters.twilio_fake import FakeMessage, FakeTwilio
+
+    async def main() -> None:
+        fake = FakeTwilio(auth_token=args.auth_token)
+        base = await fake.start(args.port)
+        print(f"A loopback Twilio API on {base}. In the bot's environment:\n"
+              f"  TWILIO_API_BASE_URL={base}\n  TWILIO_ACCOUNT_SID={fake.account_sid}\n"
+              f"  TWILIO_AUTH_TOKEN={fake.auth_token}\n"
+              "Each message the bot sends is shown here and reported delivered (a signed "
+              "status callback). Ctrl-C stops it.", flush=True)  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            pending: set[asyncio.Task[int]] = set()
+
+            def on_send(message: FakeMessage) -> None:
+                print(f"to ...{message.to[-4:]}: {message.body}", flush=True)
+                task = asyncio.ensure_future(fake.send_status(http, message, "delivered"))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+
+            fake.on_send = on_send
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await fake.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
+
+
 def cmd_sentiment(args: argparse.Namespace) -> int:
     from bot.redact import redact
     from bot.sentiment import score
@@ -349,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
+    demo.add_argument("--fresh", action="store_true", help="start over: empty var/demo/ first")
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="bring the measures store's tables up to date")
@@ -388,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "retention", help="remove free text older than RETENTION_DAYS now (the worker does daily)"
     ).set_defaults(func=cmd_retention)
+
+    fake = sub.add_parser(
+        "twilio-fake", help="run the bundled loopback Twilio API (trying the bot locally)"
+    )
+    fake.add_argument("--port", type=int, default=8089)
+    fake.add_argument("--auth-token", default="local-auth-token")
+    fake.set_defaults(func=cmd_twilio_fake)
 
     sentiment = sub.add_parser(
         "sentiment", help="score comments from stdin: label<TAB>polarity<TAB>redacted text"

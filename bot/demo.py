@@ -4,14 +4,13 @@ people replying by SMS through the real, signed webhook route to a loopback fake
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import random
 import re
 import secrets
 import shutil
 import socket
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from adapters.twilio_fake import FakeMessage, FakeTwilio
 from bot import reports
 from bot.app import RUNTIME, create_app
 from bot.quiet_hours import is_federal_holiday
+from bot.response import is_respondent
 from bot.runtime import Runtime
 from bot.settings import Secret, Settings
 
@@ -90,11 +90,30 @@ def _business_hours_clock() -> Callable[[], datetime]:
     return lambda: base + timedelta(seconds=time.monotonic() - started)
 
 
-class Progress:
+class Progress(logging.Handler):
+    """The progress bar, and the log lines that arrive meanwhile written above it.
+
+    The demo's scripted landlines make Twilio answer 21211; the worker's warning about each is
+    counted here as a simulated failure for the summary rather than printed in the bar's way.
+    """
+
     def __init__(self, total: int, out: TextIO) -> None:
-        self.total, self.out, self.last = total, out, -1
+        super().__init__(logging.WARNING)
+        self.total, self.out, self.last, self.done = total, out, -1, 0
+        self.simulated = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "send failed" in message and "code=21211" in message:
+            self.simulated += 1
+            return
+        if self.out.isatty():
+            self.out.write("\r\x1b[K")  # clear the bar's line; it is drawn again below
+        self.out.write(f"{record.levelname} {record.name}: {message}\n")
+        self.show(self.done)
 
     def show(self, done: int) -> None:
+        self.done = done
         width = 40
         filled = width * done // max(self.total, 1)
         if self.out.isatty():
@@ -110,24 +129,52 @@ class Progress:
             self.out.write("\n")
 
 
+DEMO_DIR = Path("var/demo")
+AREA_CODES = ("202", "301", "703", "571", "410", "240", "443", "804", "757", "540")
+
+
+def _prepare(data: Path, fresh: bool, out: TextIO) -> tuple[int, Secret]:
+    """The demo's folder (emptied with ``fresh``): how many runs it has seen, and its
+    pseudonym key (kept, so that the same number is the same person in every run)."""
+    if fresh and data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    key_file, runs_file = data / "pseudonym.key", data / "runs"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(16))
+    runs = int(runs_file.read_text()) if runs_file.exists() else 0
+    runs_file.write_text(str(runs + 1))
+    out.write(f"Demo data in {data}/ (an embedded Redis and a SQLite measures store): run "
+              f"{runs + 1}; --fresh starts over.\n")  # fmt: skip
+    return runs, Secret(key_file.read_text().strip())
+
+
 async def run_demo(
-    count: int = 300, seed: int = 2026, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    count: int = 300,
+    seed: int = 2026,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    *,
+    data: Path = DEMO_DIR,
+    fresh: bool = False,
 ) -> dict[str, Any]:
-    """Run the demo; print progress and a summary; return the summary."""
+    """Run the demo; print progress and a summary; return the summary. Its data stays in
+    ``data`` (``feedback-bot report`` shows it with ``DATA_DIR`` set there)."""
     rng = random.Random(seed)
+    runs, pseudonym_key = _prepare(data, fresh, out)
+    area = AREA_CODES[runs % len(AREA_CODES)]  # each run its own people (for ten runs)
     fake = FakeTwilio(auth_token=secrets.token_hex(16))
     await fake.start()
     sock = _free_socket()
     public = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    tmp = Path(tempfile.mkdtemp(prefix="feedback-bot-demo-"))
     settings = Settings(
         redis_url=None,
-        redis_dir=tmp / "redis",
-        data_dir=tmp,
+        redis_dir=data / "redis",
+        data_dir=data,
         public_base_url=public,
         api_token=Secret(secrets.token_hex(16)),
         admin_token=Secret(secrets.token_hex(16)),
-        pseudonym_key=Secret(secrets.token_hex(16)),
+        pseudonym_key=pseudonym_key,
         twilio_account_sid=fake.account_sid,
         twilio_auth_token=Secret(fake.auth_token),
         twilio_from_number=FROM_NUMBER,
@@ -135,11 +182,38 @@ async def run_demo(
         send_rate=500.0,  # a short code's capacity, so the demo is quick
         send_burst=500.0,
     )
+    progress = Progress(count + 1, err)
+    root = logging.getLogger()
+    handlers, root.handlers = root.handlers, [progress]  # log lines go above the bar
+    # Warnings go above the bar; the demo's own start-up notices (embedded Redis, SQLite) are
+    # said in the line above instead.
+    quiet = [logging.getLogger(n) for n in ("bot", "bot.app", "adapters")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR if logger.name in ("bot", "bot.app") else logging.WARNING)
+    try:
+        summary = await _run(count, rng, runs, area, fake, sock, public, settings, progress, out)
+    finally:
+        root.handlers = handlers
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+        await fake.stop()
+    fiscal_year, quarter = summary["report"]["fiscal_year"], summary["report"]["quarter"]
+    out.write(f"\nThe demo's data stays in {data}/. Its report again: DATA_DIR={data} "
+              f"feedback-bot report --fiscal-year {fiscal_year} --quarter {quarter}\n")  # fmt: skip
+    return summary
+
+
+async def _run(
+    count: int, rng: random.Random, runs: int, area: str, fake: FakeTwilio,
+    sock: socket.socket, public: str, settings: Settings, progress: Progress, out: TextIO,
+) -> dict[str, Any]:  # fmt: skip
     app = create_app(settings, worker=True, clock=_business_hours_clock())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
     rt: Runtime = app[RUNTIME]
+    ended_before = await rt.state.ended_count()
     # Minutes of a real survey's life pass in seconds here.
     for sid, service in list(rt.services.items()):
         rt.services[sid] = replace(
@@ -156,7 +230,7 @@ async def run_demo(
 
         async def reply(person: Person, body: str) -> None:
             params = {
-                "MessageSid": f"SM{next(sequence):032d}",
+                "MessageSid": f"SM{runs:08d}{next(sequence):024d}",
                 "AccountSid": fake.account_sid,
                 "From": person.address,
                 "To": FROM_NUMBER,
@@ -177,11 +251,16 @@ async def run_demo(
                     person.replies_sent += 1
                     await reply(person, person.script[person.replies_sent - 1])
 
+        undelivered: list[str] = []
+
         def on_send(message: FakeMessage) -> None:
             person = people.get(message.to.removeprefix("whatsapp:"))
             if person is not None:
                 person.inbox.put_nowait(message.body)
-            status = "undelivered" if message.to.endswith("99") else "delivered"
+            status = "delivered"
+            if message.to.endswith("99") and message.to not in undelivered:
+                status = "undelivered"  # a phone that is off: the carrier gives up
+                undelivered.append(message.to)
             tasks.append(asyncio.create_task(_report(fake, http, message, status)))
 
         fake.on_send = on_send
@@ -192,8 +271,9 @@ async def run_demo(
             ("helpdesk-call", "a11-v1", "sms"),
         ]
         transactions = []
+        landlines = 0
         for i in range(count):
-            number = f"+1202555{1000 + i:04d}"
+            number = f"+1{area}555{1000 + i:04d}"
             service_id, flow, channel = rng.choice(services)
             language = "es" if rng.random() < 0.3 else "en"
             to = f"whatsapp:{number}" if channel == "whatsapp" else number
@@ -201,29 +281,35 @@ async def run_demo(
             tasks.append(asyncio.create_task(live(people[number])))
             if i % 50 == 7:
                 fake.failures[number] = (400, 21211)  # a landline: never deliverable
+                landlines += 1
             transactions.append(
-                {"transaction_id": f"demo-{i}", "service": service_id, "channel": channel,
-                 "to": to, "language": language}
+                {"transaction_id": f"demo-{runs}-{i}", "service": service_id,
+                 "channel": channel, "to": to, "language": language}
             )  # fmt: skip
         # a few repeats: idempotent, and a second survey for the same person is suppressed
-        transactions += [dict(transactions[0]), {**transactions[1], "transaction_id": "demo-x"}]
+        transactions += [dict(transactions[0]),
+                         {**transactions[1], "transaction_id": f"demo-{runs}-x"}]  # fmt: skip
 
         headers = {"Authorization": f"Bearer {settings.api_token.reveal()}"}
         decisions: Counter[str] = Counter()
+        surveys: set[str] = set()
         for start in range(0, len(transactions), 250):
             batch = {"transactions": transactions[start : start + 250]}
             async with http.post(public + "/v1/transactions", json=batch, headers=headers) as r:
                 for result in (await r.json())["results"]:
+                    if result["survey_id"] in surveys:
+                        decisions["repeat"] += 1
+                        continue
+                    surveys.add(result["survey_id"])
                     scheduled = result["status"] == "scheduled"
                     decisions["scheduled" if scheduled else result["reason"]] += 1
 
-        progress = Progress(count + 1, err)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 90
         while True:
-            ended = await rt.state.ended_count()
-            progress.show(min(ended, count + 1))
-            if ended >= count + 1 or loop.time() > deadline:
+            ended = await rt.state.ended_count() - ended_before
+            progress.show(min(ended, len(surveys)))
+            if ended >= len(surveys) or loop.time() > deadline:
                 break
             await asyncio.sleep(0.2)
         progress.end()
@@ -233,19 +319,20 @@ async def run_demo(
             if status["waiting"] + status["in_flight"] + status["retrying"] == 0:
                 break
             await asyncio.sleep(0.1)
-        records = await rt.store.responses(limit=100_000)
+        everything = await rt.store.responses(limit=1_000_000)
+        records = [r for r in everything if r["survey_id"] in surveys]
         fiscal_year, quarter = reports.fiscal_quarter(rt.clock(), "America/New_York")
-        report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter)
+        report = reports.quarterly_report(everything, rt.services, rt.flows, fiscal_year, quarter)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     await runner.cleanup()
-    await fake.stop()
-    shutil.rmtree(tmp, ignore_errors=True)  # the embedded Redis and SQLite files
-    summary = _summary(records, decisions, fake)
+    summary = _summary(records, decisions, fake, landlines, len(undelivered), progress.simulated)
     _print_summary(summary, out)
     out.write("\n" + reports.as_table(report))
+    if runs:
+        out.write(f"(the report holds this quarter's surveys of all {runs + 1} demo runs)\n")
     summary["report"] = report
     return summary
 
@@ -259,35 +346,58 @@ async def _report(
 
 
 def _summary(
-    records: list[dict[str, Any]], decisions: Counter[str], fake: FakeTwilio
-) -> dict[str, Any]:
+    records: list[dict[str, Any]], decisions: Counter[str], fake: FakeTwilio, landlines: int,
+    undelivered: int, simulated: int,
+) -> dict[str, Any]:  # fmt: skip
     dispositions = Counter(r["disposition"] for r in records)
+    respondents = [r for r in records if is_respondent(r)]
+    v1 = sum(1 for r in respondents if "q2" in r["a11"])
+    invited = sum(1 for r in records if r["timestamps"]["invited"])
     return {
         "transactions": sum(decisions.values()),
         "decisions": dict(decisions),
-        "invited": sum(1 for r in records if r["timestamps"]["invited"]),
+        "surveys": len(records),
+        "invited": invited,
         "delivered": sum(1 for r in records if r["timestamps"]["delivered"]),
+        "landlines": landlines,
+        "undelivered": undelivered,
+        "simulated_failures": simulated,
         "dispositions": dict(dispositions),
+        "respondents": len(respondents),
+        "respondents_opted_out": sum(1 for r in respondents if r["disposition"] == "opted_out"),
+        "respondents_v1": v1,
         "sms_sent": len(fake.messages),
+        "reminders": len(fake.messages) - invited,
     }
 
 
 def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
-    d = summary["dispositions"]
+    d, decisions = summary["dispositions"], summary["decisions"]
+    suppressed = {k: v for k, v in decisions.items() if k not in ("scheduled", "repeat")}
+    ended = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(d.items()))
     rows = [
-        ("transactions reported", summary["transactions"]),
-        ("invitations sent", summary["invited"]),
-        ("invitations delivered", summary["delivered"]),
-        ("completed", d.get("completed", 0)),
-        ("partial", d.get("partial", 0)),
-        ("expired (no answer)", d.get("expired", 0)),
-        ("opted out", d.get("opted_out", 0)),
-        ("undeliverable", d.get("undeliverable", 0)),
-        ("suppressed", d.get("suppressed", 0)),
-        ("messages sent through Twilio", summary["sms_sent"]),
-    ]
+        ("transactions reported", summary["transactions"], ""),
+        ("  repeats (the first decision again)", decisions.get("repeat", 0), ""),
+        ("surveys", summary["surveys"], ""),
+        ("  suppressed at once", sum(suppressed.values()),
+         ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(suppressed.items()))),
+        ("  scheduled", decisions.get("scheduled", 0), ""),
+        ("    refused by Twilio (a landline)", summary["landlines"], "simulated error 21211"),
+        ("    invitations sent", summary["invited"], ""),
+        ("      delivered", summary["delivered"], ""),
+        ("      undelivered", summary["undelivered"], "a simulated phone that is off"),
+        ("how the surveys ended", sum(d.values()), ended),
+        ("responses (trust item answered)", summary["respondents"],
+         f"{summary['respondents_opted_out']} of them then opted out; "
+         f"{summary['respondents_v1']} on the A-11 v1 help-desk survey, not in the v2 CSV"),
+        ("messages sent through Twilio", summary["sms_sent"],
+         f"{summary['invited']} invitations and {summary['reminders']} reminders; answers "
+         "went back on the webhook"),
+    ]  # fmt: skip
     out.write("\nDemo summary\n")
-    for label, value in rows:
-        out.write(f"  {label:<30} {value:>6}\n")
-    out.write(f"  decisions: {json.dumps(summary['decisions'], sort_keys=True)}\n")
+    for label, value, note in rows:
+        out.write(f"  {label:<38} {value:>6}" + (f"   {note}" if note else "") + "\n")
+    if summary["simulated_failures"]:
+        out.write(f"  ({summary['simulated_failures']} simulated Twilio failures, as scripted;"
+                  " any other warning is shown above)\n")  # fmt: skip
     out.flush()

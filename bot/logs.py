@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 # parameters (free text) at DEBUG; slack_sdk logs request bodies (user ids, texts) at DEBUG and
 # Bolt logs payloads of unhandled requests (the adapter hands both these loggers).
 QUIET = {
+    "alembic": logging.WARNING,  # not personal: a dozen lines of set-up at every start
     "twilio": logging.WARNING,
     "aiosqlite": logging.INFO,
     "bot.slack.sdk": logging.WARNING,
