@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot import engine
-from bot.a11 import a11_fields
-from bot.flow import Flow
-from bot.session import Session, disposition
+from bot.core import engine
+from bot.core.a11 import a11_fields
+from bot.core.flow import Flow
+from bot.core.session import Session, disposition
 
 
 def _show(out: TextIO, messages: Iterable[str]) -> None:

@@ -8,8 +8,8 @@ import json
 
 import aiohttp
 
+from bot.core.sinks import ResponseRecord, SinkError
 from bot.settings import Secret
-from bot.sinks import ResponseRecord, SinkError
 
 SIGNATURE_HEADER = "X-Feedback-Signature"
 

@@ -26,11 +26,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cases import OPEN, is_crisis
-from bot.channels import Hooks, Inbound, Prompt, Sent
-from bot.errors import SendError
-from bot.headers import header_bytes, read_body
+from bot.core.cases import OPEN, is_crisis
+from bot.core.channels import Hooks, Inbound, Prompt, Sent
+from bot.core.errors import SendError
 from bot.settings import Settings
+from bot.web.headers import header_bytes, read_body
 
 # The SDK's and Bolt's loggers (kept quiet by bot.logs: they log bodies and payloads).
 _SDK_LOG = logging.getLogger("bot.slack.sdk")

@@ -51,8 +51,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
-from bot.errors import RetryableError
-from bot.sinks import ResponseRecord, SinkError
+from bot.core.errors import RetryableError
+from bot.core.sinks import ResponseRecord, SinkError
 
 metadata = MetaData()
 responses = Table(

@@ -23,12 +23,12 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels import DeliveryStatus, Hooks, Inbound, Prompt, Sent
-from bot.errors import SendError
-from bot.headers import header_bytes, read_body
+from bot.core.channels import DeliveryStatus, Hooks, Inbound, Prompt, Sent
+from bot.core.errors import SendError
+from bot.core.transactions import WHATSAPP_USER
 from bot.settings import Settings
-from bot.state import is_ref
-from bot.transactions import WHATSAPP_USER
+from bot.store.state import is_ref
+from bot.web.headers import header_bytes, read_body
 
 log = logging.getLogger("adapters.twilio")
 

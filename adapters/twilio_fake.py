@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot.segments import segment_info
+from bot.core.segments import segment_info
 
 
 @dataclass

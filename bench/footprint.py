@@ -80,7 +80,9 @@ def idle_rss(command: str) -> float:
 
 
 def import_seconds() -> float:
-    code = "import time; t = time.perf_counter(); import bot.app; print(time.perf_counter() - t)"
+    code = (
+        "import time; t = time.perf_counter(); import bot.web.app; print(time.perf_counter() - t)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
     return float(result.stdout)
@@ -91,7 +93,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     imports = [import_seconds() for _ in range(runs)]
-    print(f"import bot.app: {statistics.median(imports):.2f} s (runs: "
+    print(f"import bot.web.app: {statistics.median(imports):.2f} s (runs: "
           f"{', '.join(f'{x:.2f}' for x in imports)})")  # fmt: skip
     for command in ("web", "worker"):
         sizes = [idle_rss(command) for _ in range(runs)]

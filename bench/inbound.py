@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
 from bench.serving import serve_forever
-from bot import delivery, intake
-from bot.app import create_app, open_runtime, settle_heap
-from bot.quiet_hours import daytime_zone
+from bot.core.quiet_hours import daytime_zone
+from bot.service import delivery, intake
 from bot.settings import Secret, Settings
+from bot.web.app import create_app, open_runtime, settle_heap
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 DATA_DIR = Path(tempfile.gettempdir()) / "feedback-bot-bench"

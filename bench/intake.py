@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
 from bench.serving import serve_forever
-from bot import delivery
-from bot.app import create_app, open_runtime
-from bot.quiet_hours import daytime_zone
+from bot.core.quiet_hours import daytime_zone
+from bot.service import delivery
 from bot.settings import Secret, Settings
+from bot.web.app import create_app, open_runtime
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -108,7 +108,7 @@ async def send_rate(rate: float, invitations: int, data_dir: Path) -> None:
     config = settings(fake.base_url, data_dir, send_rate=rate, send_burst=1.0)
     zone = daytime_zone(datetime.now(UTC))
     async with open_runtime(config, channels=[TwilioChannel(config)]) as rt:
-        from bot import intake
+        from bot.service import intake
 
         items: list[object] = [
             {"transaction_id": f"s-{i}", "service": "benefits-application", "channel": "sms",
@@ -119,7 +119,7 @@ async def send_rate(rate: float, invitations: int, data_dir: Path) -> None:
         while len(fake.messages) < invitations:
             await delivery.deliver_due(rt)
     stamps = [m.created.timestamp() for m in fake.messages]
-    from bot.segments import segment_info
+    from bot.core.segments import segment_info
 
     segments = sum(segment_info(m.body).segments for m in fake.messages)
     # the first message's segments are taken from a full bucket; the rest are paced

@@ -33,11 +33,11 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot import delivery
-from bot.app import RUNTIME, create_app
-from bot.quiet_hours import daytime_zone
-from bot.runtime import utcnow
+from bot.core.quiet_hours import daytime_zone
+from bot.service import delivery
+from bot.service.runtime import utcnow
 from bot.settings import Secret, Settings
+from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")
 PUBLIC = "https://feedback.example.gov"

@@ -29,7 +29,7 @@ from textblob import TextBlob
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.sentiment import score
+from bot.core.sentiment import score
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"

@@ -34,9 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.slack import SlackChannel
 from adapters.slack_fake import FakeSlack
-from bot import alerts, cases
-from bot.app import RUNTIME, create_app
+from bot.core import cases
+from bot.service import alerts
 from bot.settings import Secret, Settings
+from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 SECRET = "bench-signing-secret"

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from bot import logs
-from bot.errors import FlowValidationError
-from bot.flowfile import check_directory, load_flows
-from bot.preview import SAMPLE_CONTEXT, previews
-from bot.segments import non_gsm_characters
+from bot.core.errors import FlowValidationError
+from bot.core.flowfile import check_directory, load_flows
+from bot.core.preview import SAMPLE_CONTEXT, previews
+from bot.core.segments import non_gsm_characters
 from bot.settings import ConfigError, Settings
 from flows import FLOWS_DIR
 
@@ -94,7 +94,7 @@ def _settings() -> Settings:
 def _serve(worker: bool) -> int:
     from aiohttp import web
 
-    from bot.app import AccessLogger, create_app, describe
+    from bot.web.app import AccessLogger, create_app, describe
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
@@ -120,8 +120,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.app import open_runtime
-    from bot.worker import run_worker
+    from bot.service.worker import run_worker
+    from bot.web.app import open_runtime
 
     settings = _settings()
     settings.check()
@@ -147,7 +147,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from adapters.sql_store import database_url, upgrade_sql
-    from bot.app import open_store_ready
+    from bot.web.app import open_store_ready
 
     settings = _settings()
     if args.sql:
@@ -170,9 +170,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from bot import reports
-    from bot.app import open_store_ready
-    from bot.catalog import load_catalog
+    from bot.core import reports
+    from bot.core.catalog import load_catalog
+    from bot.web.app import open_store_ready
 
     settings = _settings()
     flows = load_flows(settings.flows_dir)
@@ -208,12 +208,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_outbox(args: argparse.Namespace) -> int:
     import json
 
-    from bot.app import open_redis, open_store_ready
-    from bot.outbox import Outbox
-    from bot.runtime import utcnow
-    from bot.state import State
-    from bot.streams import StreamConsumer
-    from bot.work import WorkQueue
+    from bot.service.runtime import utcnow
+    from bot.store.outbox import Outbox
+    from bot.store.state import State
+    from bot.store.streams import StreamConsumer
+    from bot.store.work import WorkQueue
+    from bot.web.app import open_redis, open_store_ready
 
     async def main() -> None:
         async with open_redis(settings) as redis:
@@ -248,8 +248,8 @@ def _actor() -> str:
 def cmd_forget(args: argparse.Namespace) -> int:
     import json
 
-    from bot import privacy
-    from bot.app import open_runtime
+    from bot.service import privacy
+    from bot.web.app import open_runtime
 
     async def main() -> dict[str, object]:
         async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
@@ -265,8 +265,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    from bot import privacy
-    from bot.app import open_runtime
+    from bot.service import privacy
+    from bot.web.app import open_runtime
 
     async def main() -> int:
         async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
@@ -311,8 +311,8 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from bot.redact import redact
-    from bot.sentiment import score
+    from bot.core.redact import redact
+    from bot.core.sentiment import score
 
     for line in sys.stdin:  # one line out per line in, blank lines included
         text = redact(line.rstrip("\n"))
@@ -323,7 +323,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 
 
 def _fiscal_year(value: str) -> int:
-    from bot.reports import FISCAL_YEARS
+    from bot.core.reports import FISCAL_YEARS
 
     year = int(value)
     if year not in FISCAL_YEARS:

@@ -26,12 +26,12 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio_fake import FakeMessage, FakeTwilio
-from bot import reports
-from bot.app import RUNTIME, create_app
-from bot.quiet_hours import is_federal_holiday
-from bot.response import is_respondent
-from bot.runtime import Runtime
+from bot.core import reports
+from bot.core.quiet_hours import is_federal_holiday
+from bot.core.response import is_respondent
+from bot.service.runtime import Runtime
 from bot.settings import Secret, Settings
+from bot.web.app import RUNTIME, create_app
 
 FROM_NUMBER = "+12025550100"
 SCRIPTS: dict[tuple[str, str], list[list[str]]] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.errors import PermanentError
+from bot.core.errors import PermanentError
 from flows import FLOWS_DIR
 
 

@@ -17,9 +17,9 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeMessage, FakeTwilio
-from bot.app import RUNTIME, create_app
-from bot.runtime import Runtime
+from bot.service.runtime import Runtime
 from bot.settings import Secret, Settings
+from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC = "https://feedback.example.gov"  # what Twilio signs: we sit behind a TLS proxy

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot import engine, response
-from bot.flowfile import load_flows
-from bot.records import ended_by_session
-from bot.response import ResponseRecord
+from bot.core import engine, response
+from bot.core.flowfile import load_flows
+from bot.core.records import ended_by_session
+from bot.core.response import ResponseRecord
 
 FLOWS = load_flows()
 T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)

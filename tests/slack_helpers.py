@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack_fake import FakeSlack
-from bot.app import RUNTIME
-from bot.runtime import Runtime
+from bot.service.runtime import Runtime
+from bot.web.app import RUNTIME
 
 SIGNING_SECRET = "slack-signing-secret"
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.a11 import DRIVERS
-from bot.answers import (
+from bot.core.a11 import DRIVERS
+from bot.core.answers import (
     is_skip,
     language_request,
     parse_choice,
@@ -18,8 +18,8 @@ from bot.answers import (
     parse_text,
     parse_thumbs,
 )
-from bot.flow import Option
-from bot.text import _CURLY, fold, strip_accents, strip_edge_punctuation
+from bot.core.flow import Option
+from bot.core.text import _CURLY, fold, strip_accents, strip_edge_punctuation
 
 THUMBS = [
     ("1", 1),

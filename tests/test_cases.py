@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot import cases
-from bot.cases import AlertRules, CaseError
-from bot.flowfile import load_flows
+from bot.core import cases
+from bot.core.cases import AlertRules, CaseError
+from bot.core.flowfile import load_flows
 from flows import FLOWS_DIR
 
 FLOWS = load_flows(FLOWS_DIR)

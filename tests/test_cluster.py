@@ -17,8 +17,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot import delivery
-from bot.app import create_app
+from bot.service import delivery
+from bot.web.app import create_app
 
 from .conftest import Bot, Clock, make_settings
 

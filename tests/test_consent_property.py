@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeMessage, FakeTwilio
-from bot import delivery
-from bot.app import create_app
+from bot.service import delivery
+from bot.web.app import create_app
 
 from .conftest import REDIS_URL, Bot, Clock, make_settings
 

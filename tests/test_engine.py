@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import engine
-from bot.a11 import DRIVERS, V2_COLUMNS, a11_fields
-from bot.flow import Flow
-from bot.flowfile import load_flows
-from bot.segments import segment_info
-from bot.session import Session, disposition
+from bot.core import engine
+from bot.core.a11 import DRIVERS, V2_COLUMNS, a11_fields
+from bot.core.flow import Flow
+from bot.core.flowfile import load_flows
+from bot.core.segments import segment_info
+from bot.core.session import Session, disposition
 from flows import FLOWS_DIR
 
 FLOWS = load_flows()

@@ -20,11 +20,11 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot import delivery, intake
-from bot.app import open_runtime
-from bot.quiet_hours import daytime_zone
+from bot.core.quiet_hours import daytime_zone
+from bot.service import delivery, intake
 from bot.settings import Secret, Settings
-from bot.state import State
+from bot.store.state import State
+from bot.web.app import open_runtime
 
 from .conftest import REDIS_URL
 from .test_cluster import free_port
@@ -219,7 +219,7 @@ def test_serving_tunes_the_collector_once_started() -> None:
     code = """
 import asyncio, gc
 from aiohttp import web
-from bot.app import create_app
+from bot.web.app import create_app
 from bot.settings import Secret, Settings
 
 async def main():

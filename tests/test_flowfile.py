@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.errors import FlowValidationError
-from bot.flowfile import check_directory, content_version, load_flows, read_flow_file
+from bot.core.errors import FlowValidationError
+from bot.core.flowfile import check_directory, content_version, load_flows, read_flow_file
 from flows import FLOWS_DIR
 
 BROKEN = Path(__file__).parent / "data" / "broken"

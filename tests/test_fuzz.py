@@ -36,7 +36,7 @@ from schemathesis.checks import (
 from slack_sdk.signature import SignatureVerifier
 from twilio.request_validator import RequestValidator
 
-from bot.app import OPENAPI_PATH
+from bot.web.app import OPENAPI_PATH
 
 from .test_store import PG_URL
 

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
 from adapters.sql_store import SqlStore
-from bot import delivery
-from bot.state import State
+from bot.service import delivery
+from bot.store.state import State
 
 from .conftest import PUBLIC, Bot
 from .test_sms import PHONE, invite, txn

@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from bot import delivery
-from bot.response import validate
+from bot.core.response import validate
+from bot.service import delivery
 
 from .conftest import Bot
 

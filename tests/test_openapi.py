@@ -9,8 +9,8 @@ from openapi_spec_validator import validate
 from adapters.slack import SlackChannel
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot.app import create_app, openapi_document
 from bot.settings import Secret
+from bot.web.app import create_app, openapi_document
 
 from .conftest import Bot, make_settings
 

@@ -19,7 +19,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError, DataError, NoScriptError, ResponseError
 
-from bot.pipelined import Pipelined, pack
+from bot.store.pipelined import Pipelined, pack
 
 from .conftest import REDIS_URL
 from .test_cluster import free_port, wait_ready

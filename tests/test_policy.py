@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import load_catalog
-from bot.flowfile import load_flows
-from bot.policy import Limits, Person, decide, sampled
-from bot.quiet_hours import NATIONAL_ZONES, next_allowed, state_for_number, zones_for_number
-from bot.transactions import Transaction
+from bot.core.catalog import load_catalog
+from bot.core.flowfile import load_flows
+from bot.core.policy import Limits, Person, decide, sampled
+from bot.core.quiet_hours import NATIONAL_ZONES, next_allowed, state_for_number, zones_for_number
+from bot.core.transactions import Transaction
 from flows import FLOWS_DIR
 
 SERVICE = load_catalog(FLOWS_DIR / "services.yaml", load_flows())["benefits-application"]

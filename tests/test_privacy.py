@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from bot import privacy
-from bot.privacy import without_free_text
+from bot.service import privacy
+from bot.service.privacy import without_free_text
 
 from .conftest import REDIS_URL, Bot
 from .records import FLOWS, response_record

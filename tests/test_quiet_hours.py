@@ -6,8 +6,8 @@ import phonenumbers
 import pytest
 from phonenumbers import geocoder
 
-from bot.area_codes import AREA_CODES, EXCHANGES
-from bot.quiet_hours import state_for_number, window_for
+from bot.core.area_codes import AREA_CODES, EXCHANGES
+from bot.core.quiet_hours import state_for_number, window_for
 
 STATES = {
     "Washington State": "WA",

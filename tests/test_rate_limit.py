@@ -7,9 +7,9 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bot import delivery
-from bot.segments import segment_info
-from bot.state import State
+from bot.core.segments import segment_info
+from bot.service import delivery
+from bot.store.state import State
 
 from .conftest import Bot
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.redact import _RULES, redact
+from bot.core.redact import _RULES, redact
 
 CASES = [
     # SSNs

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from bot import delivery
-from bot.state import CLOSED_TTL, DAY, INBOUND_TTL, LAYOUT, State
+from bot.service import delivery
+from bot.store.state import CLOSED_TTL, DAY, INBOUND_TTL, LAYOUT, State
 
 from .conftest import Bot
 from .test_sms import PHONE, invite, txn

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import reports
-from bot.a11 import V2_COLUMNS
-from bot.catalog import load_catalog
-from bot.response import validate
+from bot.core import reports
+from bot.core.a11 import V2_COLUMNS
+from bot.core.catalog import load_catalog
+from bot.core.response import validate
 from flows import FLOWS_DIR
 
 from .records import FLOWS, response_record
@@ -155,7 +155,7 @@ def test_quarter_is_cut_by_when_the_response_was_received() -> None:
 
 
 def test_malformed_record_is_refused_with_a_clear_error() -> None:
-    from bot.response import MalformedRecord
+    from bot.core.response import MalformedRecord
 
     record = response_record(1, ["yes"])
     record["disposition"] = "vanished"

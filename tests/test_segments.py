@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.segments import non_gsm_characters, segment_info
+from bot.core.segments import non_gsm_characters, segment_info
 
 CASES = [
     ("", "GSM-7", 0, 1),

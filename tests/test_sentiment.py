@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from bot.sentiment import normalise, score
+from bot.core.sentiment import normalise, score
 
 LABELS = [
     ("The agent was very helpful", "positive"),

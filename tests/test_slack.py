@@ -18,9 +18,10 @@ from adapters.slack import SlackChannel
 from adapters.slack_fake import FakeSlack
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot import delivery, response
-from bot.app import create_app
+from bot.core import response
+from bot.service import delivery
 from bot.settings import Secret
+from bot.web.app import create_app
 
 from .conftest import Bot, Clock, make_settings
 from .slack_helpers import SIGNING_SECRET, SlackClient, block_actions, buttons, drain

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from bot import delivery
+from bot.service import delivery
 from bot.settings import ConfigError, Secret, Settings
-from bot.state import State
+from bot.store.state import State
 
 from .conftest import PUBLIC, Bot
 

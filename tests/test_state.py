@@ -8,8 +8,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.pipelined import Pipelined
-from bot.state import State
+from bot.store.pipelined import Pipelined
+from bot.store.state import State
 
 REF = "0" * 32 + "/case1"
 

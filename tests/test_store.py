@@ -20,9 +20,9 @@ from redis.asyncio import Redis
 
 from adapters.https_sink import SIGNATURE_HEADER, HttpsSink
 from adapters.sql_store import SqlStore, database_url
-from bot.outbox import Outbox
 from bot.settings import Secret
-from bot.state import State
+from bot.store.outbox import Outbox
+from bot.store.state import State
 
 from .records import FLOWS, T0, ended_survey, response_record
 
@@ -347,7 +347,7 @@ async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: 
 
 
 async def test_case_outcomes_upsert(store: SqlStore) -> None:
-    from bot import cases
+    from bot.core import cases
 
     record = response_record(7, ["no", "1", "Slow"])
     case = cases.from_response(record, FLOWS["a11-v2-thumbs"], ("trust_negative",), T0)

@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from adapters.twilio import TWILIO_ERRORS, classify, error_kind
 from adapters.twilio_fake import FakeMessage
-from bot import delivery
+from bot.service import delivery
 
 from .conftest import PUBLIC, Bot
 from .test_sms import PHONE, invite, txn

@@ -17,9 +17,9 @@ from twilio.request_validator import RequestValidator
 
 from adapters.twilio import TwilioChannel
 from adapters.twilio_fake import FakeTwilio
-from bot.app import create_app
-from bot.deadlines import Deadlines
-from bot.state import AlreadyHandled
+from bot.store.state import AlreadyHandled
+from bot.web.app import create_app
+from bot.web.deadlines import Deadlines
 
 from .conftest import PUBLIC, Bot, Clock, make_settings
 from .test_sms import PHONE, invite

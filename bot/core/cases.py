@@ -1,0 +1,242 @@
+"""Staff alerts as cases (pure): which responses alert, the crisis screen, and a case's life.
+
+A case moves received → claimed → resolved, or to dismissed ("not actionable") from received
+or claimed; an unclaimed case is escalated once. Every move records who and when.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.a11 import trust_question
+from bot.core.errors import PermanentError
+from bot.core.flow import Flow
+from bot.core.redact import redact
+from bot.core.sinks import ResponseRecord
+
+Case = dict[str, Any]
+EXCERPT = 280
+OPEN = ("received", "claimed")
+ACTIONS = ("claim", "resolve", "dismiss")
+OUTCOME = (
+    "case_id", "response_id", "service", "channel", "reasons", "status", "created_at",
+    "claimed_by", "claimed_at", "closed_by", "closed_at", "escalated_at", "history",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """When a service's responses alert staff, and where."""
+
+    trust_negative: bool = True  # a negative answer to the trust question
+    polarity_at_most: float | None = None  # the comment's sentiment at or below this
+    drivers: tuple[str, ...] = ()  # any of these chosen on the negative branch
+    channel: str = ""  # the Slack channel for this service's alerts ('' = the default)
+    escalate_after: timedelta = timedelta(hours=4)
+    escalate_to: str = ""  # a channel (C…/G…) or a user group (S…) ('' = the default)
+
+
+class CaseError(PermanentError):
+    """An action a case cannot take in its state (told to the person who clicked)."""
+
+
+# The safety screen favours recall: a false alarm costs a look, a miss can cost a life.
+# Phrases in English and Spanish, matched on folded words.
+_CRISIS = {
+    "self_harm": [
+        r"kill(ing)? my ?self",
+        r"suicid\w*",
+        r"end(ing)? (it all|my life)",
+        r"take my (own )?life",
+        r"(hurt(ing)?|harm(ing)?|cut(ting)?) my ?self",
+        r"self[- ]?harm",
+        r"(want|wanna|going) to die",
+        r"no reason to live",
+        r"better off dead",
+        r"matarme",
+        r"quitarme la vida",
+        r"no quiero vivir",
+        r"hacerme dano",
+    ],
+    "violence": [
+        r"(kill|shoot|stab|hurt|attack) (you|him|her|them|someone|somebody|everyone|everybody|"
+        r"the (staff|clerk|agent|office|people))",
+        r"(bring|get|have) a (gun|weapon|knife)",
+        r"(blow|burn) (up|down) (the|your)",
+        r"bomb",
+        r"voy a matar",
+        r"los voy a matar",
+        r"(una )?bomba",
+    ],
+    "emergency": [
+        r"emergency",
+        r"heart attack",
+        r"can'?t breathe",
+        r"overdos\w*",
+        r"(being|getting) (abused|beaten)",
+        r"i'?m in danger|i am in danger",
+        r"emergencia",
+        r"no puedo respirar",
+        r"me (estan|esta) (golpeando|pegando)",
+    ],
+}
+_CRISIS_RE = {
+    category: re.compile(r"\b(" + "|".join(patterns) + r")\b")
+    for category, patterns in _CRISIS.items()
+}
+_FOLD = str.maketrans("áéíóúüñ’", "aeiouun'")
+
+
+def crisis(text: str | None) -> tuple[str, ...]:
+    """The crisis categories a text's words fall in (self_harm, violence, emergency)."""
+    if not text:
+        return ()
+    folded = " ".join(text[:4000].lower().translate(_FOLD).split())
+    return tuple(c for c, pattern in _CRISIS_RE.items() if pattern.search(folded))
+
+
+def excerpt(text: str | None) -> str | None:
+    """A redacted excerpt short enough for an alert."""
+    if not text:
+        return None
+    clean = redact(text)
+    return clean if len(clean) <= EXCERPT else clean[: EXCERPT - 1].rstrip() + "…"
+
+
+def trust_answer(record: ResponseRecord, flow: Flow | None) -> bool | None:
+    """True/False for a positive/negative answer to the trust question; None unanswered."""
+    if flow is None:
+        return None
+    rating = trust_question(flow)
+    answer = record["answers"].get(rating.id) if rating else None
+    if rating is None or not answer or answer.get("status") != "answered":
+        return None
+    value = answer.get("value")
+    return isinstance(value, int) and value >= (rating.positive_from or 1)
+
+
+def negative_drivers(record: ResponseRecord) -> tuple[str, ...]:
+    """The drivers chosen on the negative branch."""
+    for answer in record["answers"].values():
+        if answer.get("polarity") == "negative" and isinstance(answer.get("value"), list):
+            return tuple(str(v) for v in answer["value"])
+    return ()
+
+
+def alert_reasons(
+    record: ResponseRecord, flow: Flow | None, rules: AlertRules | None
+) -> tuple[str, ...]:
+    """Why a response alerts staff under a service's rules (empty: it does not)."""
+    reasons: list[str] = [f"crisis:{c}" for c in crisis(record.get("free_text"))]
+    if rules is None:
+        return tuple(reasons)
+    if rules.trust_negative and trust_answer(record, flow) is False:
+        reasons.append("trust_negative")
+    sentiment = record.get("sentiment") or {}
+    polarity = sentiment.get("polarity")
+    if (
+        rules.polarity_at_most is not None
+        and sentiment.get("label") != "unscored"
+        and isinstance(polarity, int | float)
+        and polarity <= rules.polarity_at_most
+    ):
+        reasons.append("negative_sentiment")
+    reasons += [f"driver:{d}" for d in negative_drivers(record) if d in rules.drivers]
+    return tuple(reasons)
+
+
+def is_crisis(case: Case) -> bool:
+    return any(r.startswith("crisis:") for r in case["reasons"])
+
+
+def from_response(
+    record: ResponseRecord, flow: Flow | None, reasons: tuple[str, ...], now: datetime
+) -> Case:
+    """A new case for an ended survey's response record."""
+    sentiment = record.get("sentiment") or {}
+    return {
+        "case_id": record["response_id"],
+        "response_id": record["response_id"],
+        "service": record["service_id"],
+        "channel": record["channel"],
+        "reasons": list(reasons),
+        "trust": trust_answer(record, flow),
+        "sentiment": sentiment.get("label"),
+        "polarity": sentiment.get("polarity"),
+        "drivers": list(negative_drivers(record)),
+        "excerpt": excerpt(record.get("free_text")),
+        "at": record["timestamps"]["ended"],
+        **_opened(now),
+    }
+
+
+def from_message(
+    case_id: str, service: str | None, channel: str, text: str, categories: tuple[str, ...],
+    now: datetime,
+) -> Case:  # fmt: skip
+    """A new crisis case for a message, before (or without) any survey response."""
+    return {
+        "case_id": case_id,
+        "response_id": None,
+        "service": service,
+        "channel": channel,
+        "reasons": [f"crisis:{c}" for c in categories],
+        "trust": None,
+        "sentiment": None,
+        "polarity": None,
+        "drivers": [],
+        "excerpt": excerpt(text),
+        "at": now.isoformat(),
+        **_opened(now),
+    }
+
+
+def _opened(now: datetime) -> Case:
+    return {
+        "status": "received",
+        "created_at": now.isoformat(),
+        "claimed_by": None,
+        "claimed_at": None,
+        "closed_by": None,
+        "closed_at": None,
+        "escalated_at": None,
+        "history": [{"action": "received", "by": None, "at": now.isoformat()}],
+    }
+
+
+def act(case: Case, action: str, user: str, now: datetime) -> Case:
+    """The case after ``user`` takes ``action`` (claim, resolve, dismiss) at ``now``."""
+    status = case["status"]
+    if action not in ACTIONS:
+        raise CaseError(f"unknown action {action!r}")
+    if status not in OPEN:
+        raise CaseError(f"this case is already {status}")
+    if action == "claim" and status == "claimed":
+        raise CaseError(f"this case is already claimed by <@{case['claimed_by']}>")
+    out = dict(case)
+    at = now.isoformat()
+    if action == "claim":
+        out.update(status="claimed", claimed_by=user, claimed_at=at)
+    else:
+        out.update(status="resolved" if action == "resolve" else "dismissed",
+                   closed_by=user, closed_at=at)  # fmt: skip
+    out["history"] = [*case["history"], {"action": action, "by": user, "at": at}]
+    return out
+
+
+def escalate(case: Case, now: datetime) -> Case | None:
+    """The case escalated, or None when it needs no escalation (claimed, closed, done)."""
+    if case["status"] != "received" or case["escalated_at"]:
+        return None
+    out = dict(case)
+    out["escalated_at"] = now.isoformat()
+    out["history"] = [*case["history"], {"action": "escalated", "by": None, "at": now.isoformat()}]
+    return out
+
+
+def outcome(case: Case) -> dict[str, Any]:
+    """What the measures store keeps of a case."""
+    return {k: case.get(k) for k in OUTCOME}

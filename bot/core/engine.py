@@ -1,0 +1,332 @@
+"""The conversation engine: a pure function from (flow, session, reply, now) to the next step.
+
+Nothing here does I/O. Callers keep the returned session (for example in Redis), send the
+returned messages, and act on the returned events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from bot.core import answers
+from bot.core.a11 import drivers_on_form
+from bot.core.channels import Prompt
+from bot.core.flow import Condition, Flow, Option, Question, render
+from bot.core.redact import redact
+from bot.core.session import Answer, AnswerValue, Session
+
+EventKind = Literal[
+    "started",
+    "answered",
+    "skipped",
+    "reprompted",
+    "unanswered",
+    "language_changed",
+    "reminded",
+    "completed",
+    "expired",
+    "closed_reply",
+]
+DEFAULT_TTL = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened in a step, for logs, metrics and records."""
+
+    kind: EventKind
+    question: str | None = None
+    value: AnswerValue = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """The result of one engine call."""
+
+    session: Session
+    messages: tuple[str, ...]
+    events: tuple[Event, ...]
+
+
+def start(
+    flow: Flow,
+    *,
+    now: datetime,
+    context: Mapping[str, Any] | None = None,
+    language: str | None = None,
+    ttl: timedelta = DEFAULT_TTL,
+    offered_drivers: Sequence[str] | None = None,
+) -> Step:
+    """Open a session: the intro, then the first question that applies."""
+    session = Session(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        language=flow.language_for(language),
+        status="active",
+        started_at=now,
+        updated_at=now,
+        expires_at=now + ttl,
+        context=dict(context or {}),
+        offered_drivers=tuple(offered_drivers) if offered_drivers is not None else None,
+    )
+    intro = message(flow, session, "intro")
+    return _advance(flow, session, now, [intro], [Event("started")], after=None)
+
+
+def reply(flow: Flow, session: Session, text: str, now: datetime) -> Step:
+    """Handle one inbound reply."""
+    if session.status == "active" and now >= session.expires_at:
+        expired = expire(flow, session, now)
+        return Step(
+            expired.session,
+            (message(flow, session, "closed"),),
+            (*expired.events, Event("closed_reply")),
+        )
+    if session.ended or session.question is None:
+        return Step(session, (message(flow, session, "closed"),), (Event("closed_reply"),))
+
+    question = flow.question(session.question)
+    wanted = answers.language_request(text)
+    if wanted in flow.languages:
+        switched = session.with_(language=wanted, updated_at=now)
+        return Step(
+            switched,
+            (question_text(flow, switched, question),),
+            (Event("language_changed", question.id, wanted),),
+        )
+
+    if answers.is_skip(text, flow.skip_words):
+        answer = Answer("skipped", attempts=session.attempts + 1)
+        return _record(flow, session, question, answer, now, Event("skipped", question.id))
+
+    value = parse(flow, session, question, text)
+    attempts = session.attempts + 1
+    if value is not None:
+        answer = Answer(
+            "answered",
+            value,
+            polarity=_polarity(flow, session, question),
+            offered=tuple(o.value for o in offered_options(flow, session, question)),
+            attempts=attempts,
+        )
+        return _record(flow, session, question, answer, now, Event("answered", question.id, value))
+    if attempts >= question.max_attempts:
+        answer = Answer("unanswered", attempts=attempts)
+        return _record(flow, session, question, answer, now, Event("unanswered", question.id))
+    retried = session.with_(attempts=attempts, updated_at=now)
+    return Step(
+        retried, (reprompt_text(flow, retried, question),), (Event("reprompted", question.id),)
+    )
+
+
+def expire(flow: Flow, session: Session, now: datetime) -> Step:
+    """Close an unfinished session as expired, keeping its answers; sends nothing."""
+    if session.ended:
+        return Step(session, (), ())
+    closed = session.with_(status="expired", question=None, updated_at=now)
+    return Step(closed, (), (Event("expired"),))
+
+
+def remind(flow: Flow, session: Session, now: datetime) -> Step:
+    """Send the one reminder a session may get: the reminder line and the current question."""
+    if session.ended or session.question is None or session.reminders > 0:
+        return Step(session, (), ())
+    question = flow.question(session.question)
+    reminded = session.with_(reminders=session.reminders + 1, updated_at=now)
+    text = question_text(flow, reminded, question)
+    if "reminder" in flow.messages:
+        text = message(flow, reminded, "reminder") + "\n" + text
+    return Step(reminded, (text,), (Event("reminded", question.id),))
+
+
+def parse(flow: Flow, session: Session, question: Question, text: str) -> AnswerValue:
+    """The answer a reply gives to a question, or None when it is not understood."""
+    if question.type == "rating":
+        if question.scale == "thumbs":
+            return answers.parse_thumbs(text)
+        return answers.parse_scale(text)
+    if question.type == "drivers":
+        offered = [o.value for o in offered_options(flow, session, question)]
+        return answers.parse_drivers(text, offered)
+    if question.type == "choice":
+        return answers.parse_choice(text, question.options)
+    kept = answers.parse_text(text, question.max_length)
+    # Free text is redacted as it is recorded: nothing downstream ever sees the raw text.
+    return redact(kept) if kept is not None else None
+
+
+SUBMIT = {"en": "Submit", "es": "Enviar"}
+
+
+def prompt(flow: Flow, session: Session) -> Prompt | None:
+    """The question the session awaits, with the options a click may give (None when ended).
+
+    Option values are what a typed reply would say, so a click is parsed like a text.
+    """
+    if session.ended or session.question is None:
+        return None
+    question = flow.question(session.question)
+    options: tuple[tuple[str, str], ...] = ()
+    if question.type == "rating" and question.scale == "thumbs":
+        options = (("1", "👍"), ("0", "👎"))
+    elif question.type == "rating":
+        options = tuple((str(n), str(n)) for n in range(1, 6))
+    elif question.type == "drivers":
+        offered = offered_options(flow, session, question)
+        options = tuple((str(i), o.label[session.language]) for i, o in enumerate(offered, 1))
+    elif question.type == "choice":
+        options = tuple((o.value, o.label[session.language]) for o in question.options)
+    return Prompt(
+        question=question.id,
+        kind=question.type,
+        options=options,
+        multiple=question.type == "drivers",
+        submit=SUBMIT.get(session.language, SUBMIT["en"]),
+    )
+
+
+def message(flow: Flow, session: Session, name: str) -> str:
+    """A flow message (intro, closing, closed, reminder) rendered for this session."""
+    return render(flow.messages[name][session.language], _render_context(flow, session))
+
+
+def render_message(flow: Flow, name: str, language: str, context: Mapping[str, Any]) -> str:
+    """A flow message in a language, for a context such as a service's (no session: a late
+    reply to a survey that has ended)."""
+    language = flow.language_for(language)
+    return render(flow.messages[name][language], _context(flow, language, context))
+
+
+def question_text(flow: Flow, session: Session, question: Question) -> str:
+    """A question as the person sees it, options numbered."""
+    prompt = question.prompt
+    if question.type == "drivers" and _polarity(flow, session, question) == "negative":
+        prompt = question.negative_prompt or prompt
+    text = render(prompt[session.language], _render_context(flow, session))
+    return _with_options(flow, session, question, text)
+
+
+def reprompt_text(flow: Flow, session: Session, question: Question) -> str:
+    """The hint sent after a reply that was not understood, options numbered again."""
+    hint = render(question.reprompt[session.language], _render_context(flow, session))
+    return _with_options(flow, session, question, hint)
+
+
+def offered_options(flow: Flow, session: Session, question: Question) -> tuple[Option, ...]:
+    """The options a question offers in this session (a service may offer fewer drivers)."""
+    if question.type != "drivers":
+        return question.options
+    return drivers_on_form(question, session.offered_drivers)
+
+
+def applies(flow: Flow, session: Session, question: Question) -> bool:
+    """Whether a question is asked, given the answers so far."""
+    if question.type == "drivers" and _polarity(flow, session, question) is None:
+        return False
+    return question.when is None or holds(question.when, flow, session)
+
+
+def holds(condition: Condition, flow: Flow, session: Session) -> bool:
+    """Evaluate a branching condition on the session's answers and attributes."""
+    op = condition.op
+    if op == "all":
+        return all(holds(c, flow, session) for c in condition.children)
+    if op == "any":
+        return any(holds(c, flow, session) for c in condition.children)
+    if op == "not":
+        return not holds(condition.children[0], flow, session)
+    if op == "attribute":
+        attributes = session.context.get("attributes") or {}
+        key = condition.key or ""
+        return bool(attributes.get(key, session.context.get(key)) == condition.value)
+    answer = session.answers.get(condition.question or "")
+    answered = answer is not None and answer.status == "answered"
+    if op == "answered":
+        return answered == bool(condition.value)
+    if not answered or answer is None:
+        return False
+    value = answer.value
+    match op:
+        case "equals":
+            return bool(value == condition.value)
+        case "in":
+            return bool(value in condition.value)
+        case "at_least":
+            return isinstance(value, int) and bool(value >= condition.value)
+        case "at_most":
+            return isinstance(value, int) and bool(value <= condition.value)
+        case "positive":
+            rating = flow.question(condition.question or "")
+            return is_positive(rating, value) == bool(condition.value)
+    raise ValueError(f"unknown condition {op!r}")
+
+
+def is_positive(rating: Question, value: AnswerValue) -> bool:
+    """The A-11 branch rule: thumbs up, or at least ``positive_from`` (4) on the scale."""
+    return isinstance(value, int) and value >= (rating.positive_from or 1)
+
+
+def _polarity(
+    flow: Flow, session: Session, question: Question
+) -> Literal["positive", "negative"] | None:
+    if question.type != "drivers" or question.rating is None:
+        return None
+    answer = session.answers.get(question.rating)
+    if answer is None or answer.status != "answered":
+        return None
+    return "positive" if is_positive(flow.question(question.rating), answer.value) else "negative"
+
+
+_SCALARS = (str, int)  # a tuple: ``str | int`` would build a union object on every test
+
+
+def _render_context(flow: Flow, session: Session) -> dict[str, str]:
+    return _context(flow, session.language, session.context)
+
+
+def _context(flow: Flow, language: str, context: Mapping[str, Any]) -> dict[str, str]:
+    ctx = {k: str(v) for k, v in context.items() if isinstance(v, _SCALARS)}
+    ctx.setdefault("provider", ctx.get("service") or ctx.get("agency", ""))
+    if ctx.get("omb_control_number"):
+        ctx["omb_notice"] = render(flow.messages["omb_notice"][language], ctx)
+    return ctx
+
+
+def _with_options(flow: Flow, session: Session, question: Question, text: str) -> str:
+    options = offered_options(flow, session, question)
+    if not options:
+        return text
+    lines = [f"{i} {o.label[session.language]}" for i, o in enumerate(options, start=1)]
+    return "\n".join([text, *lines])
+
+
+def _record(
+    flow: Flow, session: Session, question: Question, answer: Answer, now: datetime, event: Event
+) -> Step:
+    updated = session.with_(answers={**session.answers, question.id: answer}, updated_at=now)
+    return _advance(flow, updated, now, [], [event], after=question.id)
+
+
+def _advance(
+    flow: Flow,
+    session: Session,
+    now: datetime,
+    messages: list[str],
+    events: list[Event],
+    *,
+    after: str | None,
+) -> Step:
+    ids = [q.id for q in flow.questions]
+    start_at = ids.index(after) + 1 if after is not None else 0
+    for question in flow.questions[start_at:]:
+        if applies(flow, session, question):
+            moved = session.with_(question=question.id, attempts=0, updated_at=now)
+            messages.append(question_text(flow, moved, question))
+            return Step(moved, tuple(messages), tuple(events))
+    done = session.with_(status="completed", question=None, attempts=0, updated_at=now)
+    messages.append(message(flow, done, "closing"))
+    events.append(Event("completed"))
+    return Step(done, tuple(messages), tuple(events))

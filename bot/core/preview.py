@@ -1,0 +1,68 @@
+"""Every message a flow can send, rendered, with its SMS encoding and segment count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core import engine
+from bot.core.flow import Flow
+from bot.core.segments import SegmentInfo, segment_info
+from bot.core.session import Answer, Session
+
+# Realistic lengths for the placeholders when no service is named.
+SAMPLE_CONTEXT: dict[str, str] = {
+    "agency": "U.S. Example Agency",
+    "service": "Passport renewal",
+    "program": "Passport Services",
+    "omb_control_number": "1234-5678",
+    "contact": "help@example.gov or 1-800-555-0100",
+}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One message as a person would receive it."""
+
+    language: str
+    name: str
+    text: str
+
+    @property
+    def sms(self) -> SegmentInfo:
+        return segment_info(self.text)
+
+
+def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[Preview]:
+    """Every message of ``flow`` in every language: intro, questions (each drivers branch),
+    reprompts, reminder, closing and closed."""
+    ctx = {**SAMPLE_CONTEXT, **(context or {})}
+    epoch = datetime(2026, 1, 1, tzinfo=UTC)
+    for lang in flow.languages:
+        session = Session(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            language=lang,
+            status="active",
+            started_at=epoch,
+            updated_at=epoch,
+            expires_at=epoch,
+            context=ctx,
+        )
+        yield Preview(lang, "intro", engine.message(flow, session, "intro"))
+        for i, q in enumerate(flow.questions):
+            name = f"questions[{i}] {q.id}"
+            if q.type == "drivers" and q.rating:
+                rating = flow.question(q.rating)
+                positive = rating.positive_from or 1
+                for branch, value in (("positive", positive), ("negative", positive - 1)):
+                    branched = session.with_(answers={q.rating: Answer("answered", value)})
+                    yield Preview(lang, f"{name} {branch}", engine.question_text(flow, branched, q))
+            else:
+                yield Preview(lang, name, engine.question_text(flow, session, q))
+            yield Preview(lang, f"{name} reprompt", engine.reprompt_text(flow, session, q))
+        for message in ("reminder", "closing", "closed"):
+            if message in flow.messages:
+                yield Preview(lang, message, engine.message(flow, session, message))

@@ -1,0 +1,117 @@
+"""Survey records: the JSON value kept in Redis per survey and handed off when it ends."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.core.catalog import Service
+from bot.core.flow import Flow
+from bot.core.policy import Decision
+from bot.core.session import Session, disposition, stamp
+from bot.core.transactions import Transaction
+from bot.store.state import SurveyRecord
+
+
+def new_record(
+    survey_id: str,
+    txn: Transaction,
+    service: Service,
+    flow: Flow,
+    person: str,
+    now: datetime,
+    decision: Decision,
+) -> SurveyRecord:
+    """A survey as decided: scheduled, or suppressed (``decision.send_at`` is None).
+
+    What a record can do without is left out, as an open survey is kept in Redis and small:
+    the time zone when the transaction gives none, the attributes when there are none, the
+    time it was received when it is the transaction's own (``received_at``).
+    """
+    record: SurveyRecord = {
+        "survey_id": survey_id,
+        "transaction_id": txn.transaction_id,
+        "service": service.id,
+        "channel": txn.channel,
+        "person": person,
+        "address": txn.to,
+        "language": flow.language_for(txn.language or service.language),
+        "flow_id": flow.id,
+        "flow_version": flow.version,
+        "completed_at": stamp(txn.completed_at or now),
+        "decision": {"status": decision.status, "reason": decision.reason},
+        "status": "scheduled",
+        "message_ids": [],
+        "session": None,
+    }
+    if txn.timezone:
+        record["recipient_timezone"] = txn.timezone
+    if txn.attributes:
+        record["attributes"] = txn.attributes
+    if txn.completed_at is not None:
+        record["received_at"] = stamp(now)
+    return record
+
+
+def received_at(record: SurveyRecord) -> str:
+    """When the bot was told of the transaction (its time, when it gave none)."""
+    return str(record.get("received_at") or record["completed_at"])
+
+
+def session_of(record: SurveyRecord, service: Service | None) -> Session:
+    """A stored survey's session, with its rendering context: the service's placeholders and
+    the transaction's attributes. The record does not keep them: they are the catalog's, and
+    an open survey is kept small (see ``stored``)."""
+    session = stored_session(record)
+    context = {**(service.context() if service else session.context),
+               "attributes": record.get("attributes", {})}  # fmt: skip
+    return session.with_(context=context)
+
+
+def stored_session(record: SurveyRecord) -> Session:
+    """A stored survey's session as it was kept (no rendering context)."""
+    data = record["session"]
+    if "flow_id" not in data:  # kept once, in the record
+        data = {**data, "flow_id": record["flow_id"], "flow_version": record["flow_version"]}
+    return Session.from_dict(data)
+
+
+def stored(session: Session) -> dict[str, Any]:
+    """A session as a survey record keeps it: without its context (``session_of``) and its
+    flow (the record's own ``flow_id`` and ``flow_version``)."""
+    data = session.to_dict(context=False)
+    del data["flow_id"], data["flow_version"]
+    return data
+
+
+def ended(
+    record: SurveyRecord,
+    now: datetime,
+    disposition_: str,
+    *,
+    reason: str | None = None,
+    session: Session | None = None,
+) -> SurveyRecord:
+    """The record of a survey that has ended, without the raw address."""
+    out: dict[str, Any] = {k: v for k, v in record.items() if k not in ("address", "pending")}
+    out.update(status="ended", disposition=disposition_, ended_at=stamp(now))
+    if reason:
+        out["reason"] = reason
+    if session is not None:
+        out["session"] = stored(session)
+    return out
+
+
+def ended_by_session(record: SurveyRecord, session: Session, now: datetime) -> SurveyRecord:
+    """End a record as its session says: completed, partial or expired."""
+    return ended(record, now, disposition(session), session=session)
+
+
+def end_unless_ended(
+    record: SurveyRecord, now: datetime, disposition_: str, reason: str | None = None
+) -> SurveyRecord | None:
+    """A survey record ended with a disposition, or None when it has already ended."""
+    if record["status"] == "ended":
+        return None
+    session = stored_session(record) if record.get("session") else None
+    return ended(record, now, disposition_, reason=reason, session=session)

@@ -1,0 +1,118 @@
+"""The response record: what an ended survey becomes in the measures store."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from bot.core.a11 import REPORTED_CHANNELS, a11_fields, trust_field
+from bot.core.errors import PermanentError
+from bot.core.flow import Flow
+from bot.core.records import received_at, stored_session
+from bot.core.redact import redact
+from bot.core.sentiment import score
+from bot.core.sinks import ResponseRecord
+from bot.store.state import SurveyRecord
+
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "response-record.v1.json"
+SCHEMA_VERSION = 1
+
+
+class MalformedRecord(PermanentError):
+    """A response record that does not match its schema; never retried."""
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def validate(record: Any) -> None:
+    """Raise MalformedRecord, naming every problem, when ``record`` breaks the schema."""
+    errors = sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path))
+    if errors:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors
+        )
+        raise MalformedRecord(
+            f"response record does not match schema v{SCHEMA_VERSION}: {problems}"
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    # A schema message quotes the failing value; never quote free text into an error or a log.
+    if isinstance(error.instance, str) and len(error.instance) > 40:
+        return f"a text of {len(error.instance)} characters fails {error.validator!r}"
+    return error.message
+
+
+def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
+    """The response record of an ended survey (free text redacted and scored)."""
+    session = stored_session(survey) if survey.get("session") else None
+    answers = {k: a.to_dict() for k, a in session.answers.items()} if session else {}
+    a11 = a11_fields(flow, session) if flow is not None and session is not None else {}
+    texts = [
+        str(answers[q.id]["value"])
+        for q in (flow.questions if flow is not None else ())
+        if q.type == "text" and answers.get(q.id, {}).get("status") == "answered"
+    ]
+    free_text = redact("\n".join(texts)) if texts else None
+    for q in flow.questions if flow is not None else ():
+        if q.type == "text" and q.field and isinstance(a11.get(q.field), str):
+            a11[q.field] = redact(str(a11[q.field]))
+    language = session.language if session else str(survey.get("language", "en"))
+    record: ResponseRecord = {
+        "schema_version": SCHEMA_VERSION,
+        "response_id": survey["survey_id"],
+        "survey_id": survey["survey_id"],
+        "transaction_id": survey["transaction_id"],
+        "service_id": survey["service"],
+        "flow_id": survey["flow_id"],
+        "flow_version": survey["flow_version"],
+        "channel": survey["channel"],
+        "reported_channel": REPORTED_CHANNELS[survey["channel"]],
+        "language": language,
+        "respondent": survey["person"],
+        "disposition": survey["disposition"],
+        "reason": survey.get("reason"),
+        "decision": survey.get("decision"),
+        "timestamps": {
+            "transaction": survey["completed_at"],
+            "received": received_at(survey),
+            "invited": survey.get("invited_at"),
+            "delivered": survey.get("delivered_at"),
+            "first_reply": survey.get("first_reply_at"),
+            "ended": survey["ended_at"],
+        },
+        "answers": answers,
+        "a11": a11,
+        "free_text": free_text,
+        "sentiment": score(free_text, language).to_dict() if free_text else None,
+        "attributes": survey.get("attributes", {}),
+    }
+    return record
+
+
+def is_respondent(record: ResponseRecord) -> bool:
+    """A response in the OMB sense: the survey's trust item was answered (a custom flow
+    without one: any question was). Touchpoints exports submitted forms only, and its A-11
+    forms require the trust item; a survey that ended without it stays in the store with its
+    disposition but is not a response."""
+    a11 = record["a11"]
+    field = trust_field(a11)
+    if field is not None:
+        return a11[field] is not None
+    return any(a.get("status") == "answered" for a in record["answers"].values())
+
+
+def reported_at(record: ResponseRecord) -> str:
+    """The moment that places a survey in a fiscal quarter: for a response, when it was
+    received (the survey's end: the whole response is in, as a Touchpoints submission's
+    ``created_at`` is the moment the form was submitted); for anything else, the
+    transaction's time."""
+    timestamps = record["timestamps"]
+    return str(timestamps["ended"] if is_respondent(record) else timestamps["transaction"])

@@ -1,0 +1,75 @@
+"""What the core needs from the measures store and other sinks of response records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.errors import BotError
+
+ResponseRecord = dict[str, Any]
+
+
+class SinkError(BotError):
+    """A sink could not take a record; ``retryable`` says whether to try again later."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Sink(Protocol):
+    """Takes response records; writing the same record twice must not duplicate it."""
+
+    name: str
+
+    async def write(self, record: ResponseRecord) -> None: ...
+
+
+class ResponseStore(Sink, Protocol):
+    """The measures store: a sink that can also be queried."""
+
+    async def responses(
+        self,
+        *,
+        service: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        disposition: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 100,
+    ) -> list[ResponseRecord]:
+        """Records ordered by (ended time, response id); ``after`` is a paging cursor."""
+        ...
+
+    async def records_between(
+        self, since: datetime, until: datetime, service: str | None = None
+    ) -> list[ResponseRecord]:
+        """Every record whose transaction or end time falls in [since, until)."""
+        ...
+
+    async def write_case(self, case: dict[str, Any]) -> None:
+        """Keep a staff case's outcome (upsert on its id); raises SinkError when it cannot."""
+        ...
+
+    async def with_text_before(self, cutoff: datetime, limit: int = 500) -> list[ResponseRecord]:
+        """Records that ended before ``cutoff`` and still hold free text (for retention)."""
+        ...
+
+    async def forget(self, respondent: str) -> dict[str, int]:
+        """Delete a respondent's responses and their cases; the numbers deleted."""
+        ...
+
+    async def audit(
+        self, actor: str, action: str, target: str | None, details: dict[str, Any] | None = None
+    ) -> None:
+        """Write one entry of the audit log."""
+        ...
+
+    async def audit_entries(
+        self, *, before: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Audit entries, newest first; ``before`` is an entry id (paging)."""
+        ...
+
+    async def ping(self) -> None: ...

@@ -1,0 +1,115 @@
+"""``POST /v1/transactions``: validate, decide and schedule, idempotently per transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.catalog import Service
+from bot.core.errors import RetryableError
+from bot.core.policy import Decision, Person, decide
+from bot.core.records import ended, new_record
+from bot.core.session import stamp
+from bot.core.transactions import Transaction, validate
+from bot.service.runtime import Runtime
+from bot.store.state import IntakeRequest, unpack_decision
+
+DAY = 86_400
+
+
+def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "transaction_id": txn.transaction_id,
+        "survey_id": survey_id,
+        "status": decision.status,
+        "reason": decision.reason,
+    }
+    if decision.send_at is not None:
+        out["send_at"] = stamp(decision.send_at)
+    return out
+
+
+async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], bool]:
+    """Decide every item; returns the per-item results and whether any item was invalid."""
+    results: list[dict[str, Any]] = [{} for _ in items]
+    valid: list[tuple[int, Transaction]] = []
+    invalid = False
+    services = await rt.live_services()
+    now = rt.clock()
+    for i, item in enumerate(items):
+        txn, errors = validate(item, services, now)
+        if txn is None:
+            invalid = True
+            results[i] = {"status": "invalid", "errors": errors}
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("transaction_id"), str)
+                and ("transaction_id" not in errors)
+            ):
+                results[i]["transaction_id"] = item["transaction_id"]
+        else:
+            valid.append((i, txn))
+
+    persons = [rt.person(t.to) for _, t in valid]
+    known = await rt.state.decisions(
+        [(p, t.transaction_id) for p, (_, t) in zip(persons, valid, strict=True)]
+    )
+    fresh: list[tuple[int, Transaction, str]] = []
+    for (i, txn), person_id, decided in zip(valid, persons, known, strict=True):
+        if decided is not None:  # a repeat gets the first decision
+            results[i] = unpack_decision(txn.transaction_id, decided)
+        else:
+            fresh.append((i, txn, person_id))
+    known_people = await rt.state.people(
+        [(p, t.channel, rt.scopes(services[t.service], t.channel)) for _, t, p in fresh]
+    )
+    pending = [
+        (i, txn, person_id, person)
+        for (i, txn, person_id), person in zip(fresh, known_people, strict=True)
+    ]
+    for _ in range(3):
+        requests = [
+            _request(rt, services[txn.service], txn, person_id, person, now)
+            for _, txn, person_id, person in pending
+        ]
+        outcomes = await rt.state.record_intakes(requests)
+        retry = []
+        for (i, txn, person_id, person), outcome in zip(pending, outcomes, strict=True):
+            if outcome.outcome == "conflict":
+                # Another survey for this person was scheduled meanwhile: decide again.
+                service = outcome.value.split(":", 1)[0]
+                retry.append((i, txn, person_id, replace(person, open_survey_service=service)))
+            elif outcome.outcome == "capped":
+                invited = datetime.fromtimestamp(float(outcome.value), UTC)
+                retry.append((i, txn, person_id, replace(person, last_invited=invited)))
+            else:
+                results[i] = unpack_decision(txn.transaction_id, outcome.value)
+        pending = retry
+        if not pending:
+            return results, invalid
+    # Only a storm of concurrent intakes for the same people gets here: let the caller retry.
+    raise RetryableError("transactions for the same people arrived concurrently; retry")
+
+
+def _request(
+    rt: Runtime, service: Service, txn: Transaction, person_id: str, person: Person, now: datetime
+) -> IntakeRequest:
+    limits = rt.limits
+    decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
+    survey_id = uuid.uuid4().hex
+    record = new_record(survey_id, txn, service, rt.flows[service.flow], person_id, now, decision)
+    scheduled = decision.status == "scheduled"
+    return IntakeRequest(
+        txn_id=txn.transaction_id,
+        decision=_decision_json(txn, survey_id, decision),
+        person=person_id,
+        channel=txn.channel,
+        survey=record if scheduled else None,
+        send_at=decision.send_at.timestamp() if decision.send_at else 0.0,
+        ended=None if scheduled else ended(record, now, "suppressed", reason=decision.reason),
+        txn_ttl=rt.idempotency_ttl(service),
+        survey_ttl=rt.survey_ttl(service),
+        cap_since=(now - limits.after_invitation).timestamp() if limits.after_invitation else 0.0,
+    )

@@ -1,0 +1,108 @@
+"""The running bot's parts, wired once by the app factory and shared by web and worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.core.catalog import Service
+from bot.core.channels import Outbound, StaffNotifier
+from bot.core.flow import Flow
+from bot.core.policy import Limits, scopes
+from bot.core.pseudonym import pseudonym
+from bot.core.records import session_of
+from bot.core.session import Session
+from bot.core.sinks import ResponseStore
+from bot.settings import Settings
+from bot.store.outbox import Outbox
+from bot.store.state import State, SurveyRecord
+from bot.store.work import WorkQueue
+
+log = logging.getLogger("bot")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Settings, state, flows, services and outbound channels."""
+
+    settings: Settings
+    state: State
+    flows: dict[str, Flow]
+    services: dict[str, Service]
+    outbound: dict[str, Outbound] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+    store: ResponseStore | None = None
+    outbox: Outbox | None = None
+    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
+                          f"{secrets.token_hex(3)}")  # fmt: skip
+    notifier: StaffNotifier | None = None
+    work: WorkQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
+
+    async def live_services(self) -> dict[str, Service]:
+        """The catalog with the services paused at run time (``/cx pause``) marked paused."""
+        paused = await self.state.paused()
+        if not paused:
+            return self.services
+        return {k: replace(s, paused=True) if k in paused else s for k, s in self.services.items()}
+
+    def sender(self, channel: str) -> str:
+        """Who sends on a channel, for consent scopes: the Twilio sender for phone channels."""
+        if channel in ("sms", "whatsapp"):
+            s = self.settings
+            return s.twilio_messaging_service_sid or s.twilio_from_number or "twilio"
+        return channel
+
+    def scope(self, channel: str) -> str:
+        """The consent scope a STOP on this channel records."""
+        return f"sender:{self.sender(channel)}"
+
+    def scopes(self, service: Service | None, channel: str) -> frozenset[str]:
+        """Every scope whose opt-out forbids sending this service's survey on this channel."""
+        if service is None:
+            return frozenset({"all", self.scope(channel)})
+        return scopes(service, self.sender(channel))
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            after_invitation=timedelta(days=self.settings.invitation_cooldown_days),
+            after_response=timedelta(days=self.settings.response_cooldown_days),
+        )
+
+    def session(self, record: SurveyRecord) -> Session:
+        """A stored survey's session with its service's rendering context."""
+        return session_of(record, self.services.get(record["service"]))
+
+    def person(self, address: str) -> str:
+        """The pseudonym of an address (phone number or chat id)."""
+        return pseudonym(self.settings.pseudonym_key, address)
+
+    @property
+    def case_ttl(self) -> int:
+        """Seconds a case is kept in Redis (its outcome is in the store): 400 days, or the
+        retention of free text if shorter (a case holds an excerpt)."""
+        return int(min(400.0, self.settings.retention_days) * 86_400)
+
+    def survey_ttl(self, service: Service) -> int:
+        """Seconds a survey record may stay in Redis at most: its delay and expiry, and a day
+        (an ended survey leaves at once; this bounds one a stopped worker never ended)."""
+        return int((service.delay + service.expiry).total_seconds()) + 86_400
+
+    def idempotency_ttl(self, service: Service) -> int:
+        """Seconds a transaction's first decision is kept for repeats: ``IDEMPOTENCY_DAYS``,
+        or the service's staleness if longer, so that a repeat arriving later is always
+        ``stale`` (its transaction older than the service surveys), never a second survey."""
+        days = timedelta(days=self.settings.idempotency_days)
+        return int(max(days, service.stale_after).total_seconds()) + 3600

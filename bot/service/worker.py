@@ -1,0 +1,55 @@
+"""The worker loop: due invitations, timers and recovery, until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from redis.exceptions import RedisError
+
+from bot.service import delivery, privacy
+from bot.service.runtime import Runtime
+
+log = logging.getLogger("bot.worker")
+RECOVER_EVERY = 30.0
+HOUSEKEEPING_EVERY = 60.0  # how often a worker asks whether today's retention pass is due
+PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
+
+
+async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
+    """Deliver and forward until ``stop`` is set; the job in hand is finished first."""
+    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop)]
+    if rt.outbox is not None:
+        jobs.append(rt.outbox.run(stop))
+    await asyncio.gather(*jobs)
+
+
+async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
+    """Invitations, timers and recovery until ``stop`` is set."""
+    loop = asyncio.get_running_loop()
+    next_recover = next_housekeeping = 0.0
+    log.info("worker started")
+    while not stop.is_set():
+        handled = 0
+        try:
+            async with asyncio.timeout(PASS_DEADLINE):
+                if loop.time() >= next_recover:
+                    await delivery.recover(rt)
+                    next_recover = loop.time() + RECOVER_EVERY
+                if loop.time() >= next_housekeeping:
+                    next_housekeeping = loop.time() + HOUSEKEEPING_EVERY
+                    if await privacy.retention_due(rt):
+                        await privacy.retention(rt)
+                handled = await delivery.deliver_due(rt, stop=stop)
+                handled += await delivery.run_timers(rt)
+        except (RedisError, TimeoutError) as exc:
+            log.error("worker pass failed: %s", type(exc).__name__)
+            await asyncio.sleep(1.0)
+        except Exception:
+            log.exception("worker job failed")
+            await asyncio.sleep(1.0)
+        if handled == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), idle)
+    log.info("worker stopped")

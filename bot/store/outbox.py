@@ -1,0 +1,76 @@
+"""The outbox: ended surveys flow from a Redis stream to every sink, each exactly once.
+
+A consumer group reads the stream of ended surveys; an entry is acknowledged only when every
+sink took its record (see ``bot.streams``). Sinks write idempotently on the response id, so a
+retry after a partial success duplicates nothing; ``feedback-bot outbox replay`` re-drives
+dead letters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.core import response
+from bot.core.flow import Flow
+from bot.core.response import MalformedRecord
+from bot.core.sinks import Sink, SinkError
+from bot.store.state import State
+from bot.store.streams import StreamConsumer, StreamKeys
+
+log = logging.getLogger("bot.outbox")
+GROUP = "forwarders"
+
+
+class Outbox(StreamConsumer):
+    """Forwards ended surveys to the sinks."""
+
+    group = GROUP
+    name = "outbox"
+
+    def __init__(
+        self,
+        state: State,
+        sinks: list[Sink],
+        flows: dict[str, Flow],
+        clock: Callable[[], datetime],
+        **options: Any,
+    ) -> None:
+        super().__init__(state, clock, **options)
+        self.sinks = sinks
+        self.flows = flows
+
+    def keys(self, shard: str) -> StreamKeys:
+        s = self.state
+        return StreamKeys(s.k_ended(shard), s.k_retries(shard), s.k_dead(shard))
+
+    async def handle(self, fields: dict[str, str], progress: dict[str, Any]) -> None:
+        """Write the record to every sink that has not taken it yet (``progress["done"]``:
+        a retry does not send a record again to a sink that took it)."""
+        try:
+            survey = json.loads(fields["record"])
+            record = response.build(survey, self.flows.get(survey.get("flow_id", "")))
+            response.validate(record)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise MalformedRecord(f"malformed: {exc}") from None
+        done: list[str] = progress.setdefault("done", [])
+        failures: list[SinkError] = []
+        for sink in self.sinks:
+            if sink.name in done:
+                continue
+            try:
+                await sink.write(record)
+            except SinkError as exc:
+                failures.append(exc)
+                log.warning("sink %s failed: %s", sink.name, exc)
+            else:
+                done.append(sink.name)
+        if failures:
+            # Permanent as soon as one sink can never take it: waiting helps no one, and the
+            # dead letter says why (a replay, once mended, skips the sinks done).
+            raise SinkError(
+                "; ".join(str(f) for f in failures), retryable=all(f.retryable for f in failures)
+            )
