@@ -24,13 +24,14 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bench.serving import serve_forever
 from bot.core.quiet_hours import daytime_zone
 from bot.service import delivery
 from bot.settings import Secret, Settings
-from bot.web.app import create_app, open_runtime
+from bot.web.app import create_app
+from bot.wiring import open_runtime
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
 

@@ -31,8 +31,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.core.quiet_hours import daytime_zone
 from bot.service import delivery
 from bot.service.runtime import utcnow

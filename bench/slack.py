@@ -32,8 +32,8 @@ from slack_sdk.signature import SignatureVerifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.slack import SlackChannel
-from adapters.slack_fake import FakeSlack
+from adapters.slack.channel import SlackChannel
+from adapters.testing.slack_fake import FakeSlack
 from bot.core import cases
 from bot.service import alerts
 from bot.settings import Secret, Settings

@@ -94,7 +94,9 @@ def _settings() -> Settings:
 def _serve(worker: bool) -> int:
     from aiohttp import web
 
-    from bot.web.app import AccessLogger, create_app, describe
+    from bot.web.app import RUNTIME, create_app
+    from bot.web.middleware import AccessLogger
+    from bot.wiring import describe
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
@@ -102,7 +104,8 @@ def _serve(worker: bool) -> int:
     async def announce(app: web.Application) -> None:
         logging.getLogger("bot").info(
             "feedback-bot %s %s listening on 0.0.0.0:%d; %s",
-            _version(), "web and worker" if worker else "web", settings.port, describe(app),
+            _version(), "web and worker" if worker else "web", settings.port,
+            describe(app[RUNTIME]),
         )  # fmt: skip
 
     app.on_startup.append(announce)
@@ -121,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot.service.worker import run_worker
-    from bot.web.app import open_runtime
+    from bot.wiring import open_runtime
 
     settings = _settings()
     settings.check()
@@ -147,7 +150,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from adapters.sql_store import database_url, upgrade_sql
-    from bot.web.app import open_store_ready
+    from bot.wiring import open_store_ready
 
     settings = _settings()
     if args.sql:
@@ -170,13 +173,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
+    from bot import registry
     from bot.core import reports
     from bot.core.catalog import load_catalog
-    from bot.web.app import open_store_ready
+    from bot.wiring import open_store_ready
 
     settings = _settings()
     flows = load_flows(settings.flows_dir)
-    services = load_catalog(settings.services_file, flows)
+    services = load_catalog(settings.services_file, flows, registry.kinds())
     if args.service and args.service not in services:
         print(f"unknown service {args.service!r}", file=sys.stderr)
         return 2
@@ -213,13 +217,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.store.state import State
     from bot.store.streams import StreamConsumer
     from bot.store.work import WorkQueue
-    from bot.web.app import open_redis, open_store_ready
+    from bot.wiring import open_redis, open_store_ready
 
     async def main() -> None:
         async with open_redis(settings) as redis:
             state = State(redis)
             queue: StreamConsumer = (
-                WorkQueue(state, utcnow) if args.work else Outbox(state, [], {}, utcnow)
+                WorkQueue(state, utcnow)
+                if args.work
+                else Outbox(state, [], {}, utcnow, reported={})
             )
             await queue.ensure_group()
             if args.outbox_command == "status":
@@ -249,7 +255,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     import json
 
     from bot.service import privacy
-    from bot.web.app import open_runtime
+    from bot.wiring import open_runtime
 
     async def main() -> dict[str, object]:
         async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
@@ -266,7 +272,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_retention(args: argparse.Namespace) -> int:
     from bot.service import privacy
-    from bot.web.app import open_runtime
+    from bot.wiring import open_runtime
 
     async def main() -> int:
         async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
@@ -280,7 +286,7 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
     """The bundled loopback Twilio API, for trying the bot on one machine."""
     import aiohttp
 
-    from adapters.twilio_fake import FakeMessage, FakeTwilio
+    from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 
     async def main() -> None:
         fake = FakeTwilio(auth_token=args.auth_token)

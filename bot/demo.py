@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio_fake import FakeMessage, FakeTwilio
+from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 from bot.core import reports
 from bot.core.quiet_hours import is_federal_holiday
 from bot.core.response import is_respondent

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.core.channels import ChannelKind
 from bot.core.errors import PermanentError
 from flows import FLOWS_DIR
 
@@ -179,36 +180,32 @@ class Settings:
         """Slack is on: as a survey channel, or for staff alerts (a bot token is set)."""
         return "slack" in self.channels or bool(self.slack_bot_token)
 
-    def check(self) -> None:
-        """Stop start-up when an enabled part lacks what it needs."""
+    def check(self, kinds: Mapping[str, ChannelKind] | None = None) -> None:
+        """Stop start-up when an enabled part lacks what it needs; each channel says what it
+        needs (``ChannelKind.problems``), ``kinds`` being the registry's by default."""
+        if kinds is None:
+            from bot.registry import kinds as registered  # the registry loads channel kinds
+
+            kinds = registered()
         problems: list[str] = []
         for name in ("API_TOKEN", "ADMIN_TOKEN", "PSEUDONYM_KEY"):
             if not getattr(self, name.lower()):
                 problems.append(f"{name} is not set")
-        signed = sorted({"sms", "whatsapp"} & set(self.channels))
-        if signed and not self.public_base_url:
-            problems.append(
-                f"PUBLIC_BASE_URL is not set (the {'/'.join(signed)} channel checks Twilio's "
-                "signatures over the public URL, e.g. https://feedback.example.gov)"
-            )
-        elif self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+        if self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
             problems.append("PUBLIC_BASE_URL must be an http(s):// URL")
-        if {"sms", "whatsapp"} & set(self.channels):
-            if not self.twilio_account_sid:
-                problems.append("TWILIO_ACCOUNT_SID is not set (the sms/whatsapp channel needs it)")
-            if not self.twilio_auth_token:
-                problems.append("TWILIO_AUTH_TOKEN is not set (the sms/whatsapp channel needs it)")
-            if not (self.twilio_from_number or self.twilio_messaging_service_sid):
-                problems.append(
-                    "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set "
-                    "(the sms/whatsapp channel needs a sender)"
-                )
-        if self.slack_enabled:
-            if not self.slack_bot_token:
-                problems.append("SLACK_BOT_TOKEN is not set (the slack channel needs it)")
+        unknown = set(self.channels) - set(kinds)
+        if unknown:
+            problems.append(
+                f"CHANNELS names unknown channels: {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(kinds))})"
+            )
+        for name in self.channels:
+            if name in kinds:
+                problems += [p for p in kinds[name].problems(self) if p not in problems]
+        if self.slack_bot_token:  # staff alerts and /cx, whatever the survey channels
             if not self.slack_signing_secret:
                 problems.append("SLACK_SIGNING_SECRET is not set (Slack requests are verified)")
-            if self.slack_bot_token and not self.slack_alert_channel:
+            if not self.slack_alert_channel:
                 problems.append("SLACK_ALERT_CHANNEL is not set (crisis alerts need a place)")
         if self.request_deadline <= 0:
             problems.append("REQUEST_DEADLINE_SECONDS must be positive")
@@ -229,8 +226,5 @@ class Settings:
         for url in self.sink_urls:
             if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
                 problems.append(f"SINK_URLS must be https:// URLs ({url.split('?')[0]!r})")
-        unknown = set(self.channels) - {"sms", "whatsapp", "slack", "webchat"}
-        if unknown:
-            problems.append(f"CHANNELS names unknown channels: {', '.join(sorted(unknown))}")
         if problems:
             raise ConfigError("cannot start: " + "; ".join(problems))

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeMessage, FakeTwilio
+from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.service.runtime import Runtime
 from bot.settings import Secret, Settings
 from bot.web.app import RUNTIME, create_app

@@ -9,8 +9,11 @@ from bot.core import engine, response
 from bot.core.flowfile import load_flows
 from bot.core.records import ended_by_session
 from bot.core.response import ResponseRecord
+from bot.registry import kinds, reported
 
 FLOWS = load_flows()
+KINDS = kinds()
+REPORTED = reported(KINDS)
 T0 = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 CONTEXT = {"agency": "Example Agency", "service": "Benefits", "omb_control_number": "1234-5678"}
 
@@ -61,4 +64,4 @@ def ended_survey(
 
 def response_record(number: int, replies: list[str], **kw: Any) -> ResponseRecord:
     survey = ended_survey(number, replies, **kw)
-    return response.build(survey, FLOWS[survey["flow_id"]])
+    return response.build(survey, FLOWS[survey["flow_id"]], REPORTED[survey["channel"]])

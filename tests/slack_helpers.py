@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp.test_utils import TestClient
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.slack_fake import FakeSlack
+from adapters.testing.slack_fake import FakeSlack
 from bot.service.runtime import Runtime
 from bot.web.app import RUNTIME
 

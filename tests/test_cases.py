@@ -132,7 +132,7 @@ def test_case_moves(actions: list[str], status: str) -> None:
 
 
 REFUSED = [
-    (["claim", "claim"], "already claimed by <@U0>"),
+    (["claim", "claim"], "already claimed by @U0"),
     (["resolve", "claim"], "already resolved"),
     (["dismiss", "resolve"], "already dismissed"),
     (["escalate"], "unknown action"),

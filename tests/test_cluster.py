@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio.cluster import RedisCluster
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.service import delivery
 from bot.web.app import create_app
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeMessage, FakeTwilio
+from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.service import delivery
 from bot.web.app import create_app
 

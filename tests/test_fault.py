@@ -18,13 +18,13 @@ import aiohttp
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.core.quiet_hours import daytime_zone
 from bot.service import delivery, intake
 from bot.settings import Secret, Settings
 from bot.store.state import State
-from bot.web.app import open_runtime
+from bot.wiring import open_runtime
 
 from .conftest import REDIS_URL
 from .test_cluster import free_port

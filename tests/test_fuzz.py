@@ -36,7 +36,7 @@ from schemathesis.checks import (
 from slack_sdk.signature import SignatureVerifier
 from twilio.request_validator import RequestValidator
 
-from bot.web.app import OPENAPI_PATH
+from bot.web.openapi import openapi_document
 
 from .test_store import PG_URL
 
@@ -46,7 +46,7 @@ SLACK_SECRET = "fuzz-slack-signing-secret"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))  # per operation (about two minutes)
 COUNTS: Counter[str] = Counter()  # what the run sent, for the summary at its end
 
-schema = schemathesis.openapi.from_path(OPENAPI_PATH)
+schema = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from openapi_spec_validator import validate
 
-from adapters.slack import SlackChannel
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.slack.channel import SlackChannel
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.settings import Secret
-from bot.web.app import create_app, openapi_document
+from bot.web.app import create_app
+from bot.web.openapi import openapi_document
 
 from .conftest import Bot, make_settings
 

@@ -13,14 +13,18 @@ from bot.core.flowfile import load_flows
 from bot.core.policy import Limits, Person, decide, sampled
 from bot.core.quiet_hours import NATIONAL_ZONES, next_allowed, state_for_number, zones_for_number
 from bot.core.transactions import Transaction
+from bot.registry import kinds
 from flows import FLOWS_DIR
 
-SERVICE = load_catalog(FLOWS_DIR / "services.yaml", load_flows())["benefits-application"]
+SERVICE = load_catalog(FLOWS_DIR / "services.yaml", load_flows(), kinds())["benefits-application"]
 SENDER = "+12025550100"
 DC, FL, CHI, AZ, HI, PR, TOLL_FREE = (
     "+12025550123", "+13055550123", "+13125550123", "+16025550123", "+18085550123",
     "+17875550123", "+18005550123",
 )  # fmt: skip
+
+
+KINDS = kinds()
 
 
 def z(text: str) -> datetime:
@@ -40,7 +44,9 @@ def run(now: str, to: str = DC, **kw: Any) -> tuple[str, str, str | None]:
     )
     kw.pop("completed", None)
     person = kw.pop("person", Person())
-    decision = decide(txn, service, z(now), person, sender=SENDER, limits=Limits())
+    texting = KINDS[txn.channel].texting
+    decision = decide(txn, service, z(now), person, sender=SENDER, texting=texting,
+                      limits=Limits())  # fmt: skip
     send_at = (
         decision.send_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if decision.send_at else None
     )

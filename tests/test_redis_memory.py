@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import orjson
 from redis.asyncio import Redis
 
 from bot.service import delivery
-from bot.store.state import CLOSED_TTL, DAY, INBOUND_TTL, LAYOUT, State
+from bot.store.keys import CLOSED_TTL, DAY, INBOUND_TTL
+from bot.store.state import LAYOUT, State
 
 from .conftest import Bot
 from .test_sms import PHONE, invite, txn
@@ -117,7 +119,13 @@ async def test_keys_of_an_earlier_layout_are_brought_up_to_date(redis: Redis) ->
     await redis.hset(f"fb:{{{shard}}}:optout:{person}", mapping={"all": "{}", "sender:x": "{}"})
     await redis.hset(f"fb:{{{shard}}}:open:{person}", "sms", f"svc:{'b' * 32}")
     await redis.hset(state.k_person(person), "invited", "1")  # no expiry, as before
+    ref = f"{person}/{'c' * 32}"
+    posted = {"channel": "C0ALERTS", "ts": "1.2"}
+    await redis.set(state.k_case(ref), orjson.dumps({"status": "open", "slack": posted}), ex=99)
     await state.upgrade_layout()
+    case = await state.case(ref)
+    assert case is not None and case["post"] == posted and "slack" not in case
+    assert 0 < await redis.ttl(state.k_case(ref)) <= 99
     assert await state.opted_out(person, ["all"]) and await state.opted_out(person, ["sender:x"])
     assert await state.open_survey(person, "sms") == f"{person}/{'b' * 32}"
     assert await redis.ttl(state.k_person(person)) > 0

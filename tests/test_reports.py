@@ -13,11 +13,12 @@ from bot.core import reports
 from bot.core.a11 import V2_COLUMNS
 from bot.core.catalog import load_catalog
 from bot.core.response import validate
+from bot.registry import kinds
 from flows import FLOWS_DIR
 
 from .records import FLOWS, response_record
 
-SERVICES = load_catalog(FLOWS_DIR / "services.yaml", FLOWS)
+SERVICES = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
 EXPECTED_CSV = Path(__file__).parent / "data" / "a11-fy2027-q1.csv"
 EXPECTED_COLLECTION_CSV = Path(__file__).parent / "data" / "a11-fy2027-q1-collection.csv"
 

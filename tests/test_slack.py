@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from adapters.slack import SlackChannel
-from adapters.slack_fake import FakeSlack
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
+from adapters.slack.channel import SlackChannel
+from adapters.testing.slack_fake import FakeSlack
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.core import response
 from bot.service import delivery
 from bot.settings import Secret

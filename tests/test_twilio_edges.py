@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from adapters.twilio import TWILIO_ERRORS, classify, error_kind
-from adapters.twilio_fake import FakeMessage
+from adapters.testing.twilio_fake import FakeMessage
+from adapters.twilio.errors import TWILIO_ERRORS, classify, error_kind
 from bot.service import delivery
 
 from .conftest import PUBLIC, Bot

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio import TwilioChannel, form_pairs
+from adapters.twilio.channel import TwilioChannel, form_pairs
 from bot.settings import Secret, Settings
 
 # Bodies built from the characters that matter to the format, so that malformed fields,

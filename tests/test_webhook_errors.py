@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from adapters.twilio import TwilioChannel
-from adapters.twilio_fake import FakeTwilio
-from bot.store.state import AlreadyHandled
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
+from bot.store.surveys import AlreadyHandled
 from bot.web.app import create_app
 from bot.web.deadlines import Deadlines
 

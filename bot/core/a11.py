@@ -52,13 +52,13 @@ V2_COLUMNS: tuple[str, ...] = (
     "question_4",
 )
 
-# Channel names used by the federal CX tooling (a11-reference §2).
-REPORTED_CHANNELS: dict[str, str] = {
-    "sms": "sms_text_messages",
-    "whatsapp": "chatbot",
-    "slack": "chatbot",
-    "webchat": "chatbot",
-}
+# The channel names the federal CX tooling uses (Touchpoints' app/models/service.rb): each
+# channel's kind says which it is reported under (``ChannelKind.reported``).
+FEDERAL_CHANNELS: tuple[str, ...] = (
+    "computer", "mobile", "email", "chatbot", "phone", "automated_phone", "in_person", "paper",
+    "postal_mail", "fax", "self_service_kiosk", "other_non_digital", "website", "mobile_app",
+    "live_chat", "sms_text_messages", "social_media", "other_digital",
+)  # fmt: skip
 
 # The field of each instrument's trust item: A-11 v2 asks it first (``question_1``); v1 asks
 # satisfaction first and trust second (``q2``). A survey is a response, counted in the OMB

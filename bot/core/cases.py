@@ -215,7 +215,7 @@ def act(case: Case, action: str, user: str, now: datetime) -> Case:
     if status not in OPEN:
         raise CaseError(f"this case is already {status}")
     if action == "claim" and status == "claimed":
-        raise CaseError(f"this case is already claimed by <@{case['claimed_by']}>")
+        raise CaseError(f"this case is already claimed by @{case['claimed_by']}")
     out = dict(case)
     at = now.isoformat()
     if action == "claim":

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.a11 import REPORTED_CHANNELS, REQUIRED_DRIVERS
+from bot.core.a11 import REQUIRED_DRIVERS
 from bot.core.cases import AlertRules
+from bot.core.channels import ChannelKind
 from bot.core.errors import FlowError, FlowValidationError
 from bot.core.flow import Flow
 from bot.core.flowfile import read_yaml, schema_errors
@@ -79,7 +81,7 @@ class Service:
 
 
 def parse_catalog(
-    data: Any, source: str, flows: dict[str, Flow]
+    data: Any, source: str, flows: dict[str, Flow], kinds: Mapping[str, ChannelKind]
 ) -> tuple[dict[str, Service], list[FlowError]]:
     """Validate catalog data against the schema and the loaded flows; every problem at once
     (the services that break the schema are left out of the checks that need a valid entry)."""
@@ -96,6 +98,10 @@ def parse_catalog(
         if raw["id"] in seen:
             errors.append(FlowError(source, f"{path}.id", f"duplicate service id {raw['id']!r}"))
         seen.add(raw["id"])
+        for n, channel in enumerate(raw["channels"]):
+            if channel not in kinds:
+                errors.append(FlowError(source, f"{path}.channels[{n}]",
+                                        f"unknown channel {channel!r}"))  # fmt: skip
         flow = flows.get(raw["flow"])
         if flow is None:
             errors.append(FlowError(source, f"{path}.flow", f"unknown flow {raw['flow']!r}"))
@@ -117,7 +123,7 @@ def parse_catalog(
                     errors.append(
                         FlowError(source, f"{path}.drivers", f"must include {required!r}")
                     )
-        customers = _customers(raw, path, source, errors)
+        customers = _customers(raw, path, source, errors, kinds)
         hours = raw.get("quiet_hours")
         if hours is not None and not hours[0] < hours[1]:
             errors.append(FlowError(source, f"{path}.quiet_hours", "start must be before end"))
@@ -166,11 +172,12 @@ def parse_catalog(
 
 
 def _customers(
-    raw: dict[str, Any], path: str, source: str, errors: list[FlowError]
-) -> tuple[tuple[int, int, str, int], ...]:
+    raw: dict[str, Any], path: str, source: str, errors: list[FlowError],
+    kinds: Mapping[str, ChannelKind],
+) -> tuple[tuple[int, int, str, int], ...]:  # fmt: skip
     """``customers: {FY2027Q1: 1200}`` (the one reported channel) or
     ``{FY2027Q1: {sms_text_messages: 1000, chatbot: 200}}``, flattened."""
-    reported = sorted({REPORTED_CHANNELS[c] for c in raw["channels"] if c in REPORTED_CHANNELS})
+    reported = sorted({kinds[c].reported for c in raw["channels"] if c in kinds})
     out: list[tuple[int, int, str, int]] = []
     for key, value in raw.get("customers", {}).items():
         fiscal_year, quarter = int(key[2:6]), int(key[7])
@@ -203,10 +210,12 @@ def _alert_rules(raw: dict[str, Any]) -> AlertRules:
     )
 
 
-def load_catalog(path: Path, flows: dict[str, Flow]) -> dict[str, Service]:
+def load_catalog(
+    path: Path, flows: dict[str, Flow], kinds: Mapping[str, ChannelKind]
+) -> dict[str, Service]:
     """Read and validate the catalog file; raises with every error."""
     data, errors = read_yaml(path, str(path))
-    services, more = parse_catalog(data, str(path), flows) if not errors else ({}, [])
+    services, more = parse_catalog(data, str(path), flows, kinds) if not errors else ({}, [])
     if errors or more:
         raise FlowValidationError(errors + more)
     return services

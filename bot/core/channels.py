@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,35 @@ class DeliveryStatus:
     tag: str | None = None
 
 
+@dataclass(frozen=True)
+class ChannelKind:
+    """What the bot knows of a channel without loading its adapter: its name, the federal
+    channel name it is reported under, whether the texting rules apply (quiet hours and state
+    windows, the phone number's time zone, segment counts), how an address on it is checked
+    and normalised, and the adapter that serves it (``module:attribute``, a factory taking
+    the settings, imported only when the channel is enabled).
+
+    Channels are registered in one place (``bot.registry``): the built-in ones by a line
+    there, others by a package's entry point in the group ``feedback_bot.channels``.
+    """
+
+    name: str
+    reported: str
+    texting: bool
+    address: Callable[[str], str | None]
+    address_hint: str
+    adapter: str
+    # The problems of the settings this channel needs (names of what is missing).
+    problems: Callable[[Any], list[str]] = lambda settings: []
+    # A person may take a survey here by a link alone (``survey_url``): no address to send to.
+    by_link: bool = False
+    # Who sends on the channel, for the consent scope a STOP records (``sender:<who>``): a
+    # number or messaging service shared by channels (Twilio's), else the channel itself.
+    sender: Callable[[Any], str] | None = None
+
+
 class Outbound(Protocol):
-    """Sends on one or more channels; raises ``bot.errors.SendError`` when it cannot."""
+    """Sends on one or more channels; raises ``bot.core.errors.SendError`` when it cannot."""
 
     channels: tuple[str, ...]
 
@@ -91,6 +118,7 @@ class Reply:
     duplicate: bool = False  # the message was handled already (``messages``: asked again)
 
 
+@runtime_checkable
 class StaffNotifier(Protocol):
     """Tells staff about cases (Slack); raises ``bot.errors.SendError`` when it cannot."""
 
@@ -111,20 +139,53 @@ class StaffNotifier(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Hooks:
-    """What the core offers a channel adapter's routes.
+class Core(Protocol):
+    """What the core offers a channel adapter's routes (the adapter converts, the core acts).
 
     ``message`` answers at once (inline, as Twilio wants); ``chat`` answers later through the
     work queue and returns None, or, for a click that was not taken (its question already
     answered, its survey closed), why, to tell the person alone.
     """
 
-    message: Callable[[Inbound], Awaitable[Reply]]
-    status: Callable[[DeliveryStatus], Awaitable[None]]
-    chat: Callable[[Inbound], Awaitable[str | None]]
-    case_action: Callable[[str, str, str, str, str], Awaitable[None]]
-    command: Callable[[str, str, str], Awaitable[str]]
-    enqueue: Callable[[str, dict[str, Any]], Awaitable[None]]
-    first_time: Callable[[str, str, int], Awaitable[bool]]
-    forget: Callable[[str, str], Awaitable[None]]
+    async def message(self, msg: Inbound) -> Reply: ...
+
+    async def status(self, report: DeliveryStatus) -> None: ...
+
+    async def chat(self, msg: Inbound) -> str | None: ...
+
+    async def case_action(
+        self, ref: str, action: str, user: str, action_id: str, where: str
+    ) -> None: ...
+
+    async def command(self, user: str, text: str, response_url: str) -> str: ...
+
+    async def enqueue(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+    async def first_time(self, kind: str, key: str, ttl: int) -> bool:
+        """True the first time ``key`` is seen within ``ttl`` seconds (de-duplication)."""
+        ...
+
+    async def forget(self, kind: str, key: str) -> None:
+        """Let ``key`` be seen for the first time again (its handling failed)."""
+        ...
+
+
+Job = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@runtime_checkable
+class Channel(Outbound, Protocol):
+    """A channel adapter: started and closed with the process, its routes mounted on the app,
+    its jobs run by the worker."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def routes(self, core: Core) -> list[Any]:
+        """The aiohttp routes it serves (``aiohttp.web.RouteDef``), bound to the core."""
+        ...
+
+    def jobs(self) -> dict[str, Job]:
+        """Work-queue jobs it runs, by kind (its own slow work: updating a message...)."""
+        ...

@@ -9,7 +9,7 @@ from typing import Literal
 
 from bot.core.catalog import Service
 from bot.core.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
-from bot.core.transactions import PHONE_CHANNELS, Transaction
+from bot.core.transactions import Transaction
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,11 @@ def decide(
     person: Person,
     *,
     sender: str,
+    texting: bool,
     limits: Limits = Limits(),
 ) -> Decision:
-    """Decide at once whether to survey a transaction's customer, and when."""
+    """Decide at once whether to survey a transaction's customer, and when (``texting``: the
+    channel's texting rules apply, quiet hours and state windows among them)."""
     if service.paused:
         return Decision("suppressed", "service_paused")
     if service.omb_expired(now):
@@ -83,11 +85,11 @@ def decide(
     if stale_at <= now:
         return Decision("suppressed", "stale")
     earliest = max(now, completed + service.delay)
-    if txn.channel not in PHONE_CHANNELS:
+    if not texting:
         return Decision("scheduled", "eligible", earliest)
     state = txn.attributes.get("state") or state_for_number(txn.to)
     window = window_for(str(state) if state else None, service.quiet_hours)
-    zones = recipient_zones(txn.timezone, txn.to, txn.channel)
+    zones = recipient_zones(txn.timezone, txn.to, texting=True)
     send_at = next_allowed(earliest, zones, window)
     if send_at >= stale_at:
         return Decision("suppressed", "stale", details={"would_send_at": send_at.isoformat()})

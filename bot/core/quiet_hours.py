@@ -107,11 +107,14 @@ def next_allowed(moment: datetime, zones: tuple[str, ...], window: tuple[int, in
     raise ValueError("the sending windows of these zones never overlap")
 
 
-def recipient_zones(transaction_zone: str | None, address: str, channel: str) -> tuple[str, ...]:
-    """Time zone from the transaction, else from the number, else the national set."""
+def recipient_zones(
+    transaction_zone: str | None, address: str, *, texting: bool
+) -> tuple[str, ...]:
+    """Time zone from the transaction, else from the number (a texting channel's address),
+    else the national set."""
     if transaction_zone:
         return (transaction_zone,)
-    if channel in ("sms", "whatsapp"):
+    if texting:
         return zones_for_number(address)
     return NATIONAL_ZONES
 

@@ -3,14 +3,62 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, Required, TypedDict, cast
 
 from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.policy import Decision
 from bot.core.session import Session, disposition, stamp
 from bot.core.transactions import Transaction
-from bot.store.state import SurveyRecord
+
+SurveyStatus = Literal["scheduled", "sending", "active", "ended"]
+Disposition = Literal["completed", "partial", "expired", "opted_out", "undeliverable",
+                      "suppressed"]  # fmt: skip
+DISPOSITIONS: tuple[Disposition, ...] = ("completed", "partial", "expired", "opted_out",
+                                         "undeliverable", "suppressed")  # fmt: skip
+
+
+class Decided(TypedDict):
+    """The policy's decision, as the record keeps it."""
+
+    status: str
+    reason: str | None
+
+
+class SurveyRecord(TypedDict, total=False):
+    """A survey as Redis keeps it while it is open, and as it is handed off when it ends (a
+    plain dict at run time: it is stored with orjson). Times are ISO 8601 strings, but
+    ``remind_at`` (seconds since the epoch); what a record can do without is left out."""
+
+    rev: int  # its compare-and-set revision (first, see bot/store/lua/compare_and_set.lua)
+    survey_id: Required[str]
+    transaction_id: Required[str]
+    service: Required[str]
+    channel: Required[str]
+    person: Required[str]  # the address's pseudonym
+    address: str  # the raw address, removed when the survey ends
+    language: Required[str]
+    flow_id: Required[str]
+    flow_version: Required[str]
+    completed_at: Required[str]  # the transaction's time
+    received_at: str  # when the bot heard of it, if not then
+    recipient_timezone: str
+    attributes: dict[str, Any]
+    decision: Decided
+    status: Required[SurveyStatus]
+    message_ids: list[str]
+    session: dict[str, Any]  # Session.to_dict without context and flow (``stored``)
+    pending: str  # a message being sent (found again after a crash)
+    sending_since: str
+    send_attempts: int
+    invited_at: str
+    delivered_at: str
+    delivery: int  # the rank of the invitation's best delivery status so far
+    remind_at: int
+    first_reply_at: str
+    disposition: Disposition
+    reason: str
+    ended_at: str
 
 
 def new_record(
@@ -42,7 +90,6 @@ def new_record(
         "decision": {"status": decision.status, "reason": decision.reason},
         "status": "scheduled",
         "message_ids": [],
-        "session": None,
     }
     if txn.timezone:
         record["recipient_timezone"] = txn.timezone
@@ -93,8 +140,10 @@ def ended(
     session: Session | None = None,
 ) -> SurveyRecord:
     """The record of a survey that has ended, without the raw address."""
-    out: dict[str, Any] = {k: v for k, v in record.items() if k not in ("address", "pending")}
-    out.update(status="ended", disposition=disposition_, ended_at=stamp(now))
+    out = cast(SurveyRecord, {k: v for k, v in record.items() if k not in ("address", "pending")})
+    out.update(
+        {"status": "ended", "disposition": cast(Disposition, disposition_), "ended_at": stamp(now)}
+    )
     if reason:
         out["reason"] = reason
     if session is not None:

@@ -9,14 +9,13 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from bot.core.a11 import REPORTED_CHANNELS, a11_fields, trust_field
+from bot.core.a11 import a11_fields, trust_field
 from bot.core.errors import PermanentError
 from bot.core.flow import Flow
-from bot.core.records import received_at, stored_session
+from bot.core.records import SurveyRecord, received_at, stored_session
 from bot.core.redact import redact
 from bot.core.sentiment import score
 from bot.core.sinks import ResponseRecord
-from bot.store.state import SurveyRecord
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "response-record.v1.json"
 SCHEMA_VERSION = 1
@@ -50,8 +49,9 @@ def _describe(error: ValidationError) -> str:
     return error.message
 
 
-def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
-    """The response record of an ended survey (free text redacted and scored)."""
+def build(survey: SurveyRecord, flow: Flow | None, reported_channel: str) -> ResponseRecord:
+    """The response record of an ended survey (free text redacted and scored), its channel
+    reported under ``reported_channel`` (its kind's federal channel name)."""
     session = stored_session(survey) if survey.get("session") else None
     answers = {k: a.to_dict() for k, a in session.answers.items()} if session else {}
     a11 = a11_fields(flow, session) if flow is not None and session is not None else {}
@@ -74,7 +74,7 @@ def build(survey: SurveyRecord, flow: Flow | None) -> ResponseRecord:
         "flow_id": survey["flow_id"],
         "flow_version": survey["flow_version"],
         "channel": survey["channel"],
-        "reported_channel": REPORTED_CHANNELS[survey["channel"]],
+        "reported_channel": reported_channel,
         "language": language,
         "respondent": survey["person"],
         "disposition": survey["disposition"],

@@ -26,6 +26,14 @@ class Sink(Protocol):
     async def write(self, record: ResponseRecord) -> None: ...
 
 
+class StartedSink(Sink, Protocol):
+    """A sink with a connection of its own, opened and closed with the process."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class ResponseStore(Sink, Protocol):
     """The measures store: a sink that can also be queried."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,16 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from bot.core.catalog import Service
+from bot.core.channels import ChannelKind
 from bot.core.text import clean, is_clean
 
-CHANNELS = ("sms", "whatsapp", "slack", "webchat")
-PHONE_CHANNELS = ("sms", "whatsapp")
 # WhatsApp's business-scoped user ids stand for a person without a phone number: a country
 # code, a dot, and letters and digits (whatsapp:US.13491208655302741918).
 WHATSAPP_USER = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9]{1,64}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_CHAT_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 MAX_ATTRIBUTES = 50
 
@@ -66,9 +63,18 @@ def normalise_phone(raw: str, region: str = "US") -> str | None:
 
 
 def validate(
-    item: Any, services: Mapping[str, Service], now: datetime
+    item: Any,
+    services: Mapping[str, Service],
+    now: datetime,
+    kinds: Mapping[str, ChannelKind],
+    enabled: Collection[str],
 ) -> tuple[Transaction | None, dict[str, str]]:
-    """Check one reported transaction; return it normalised, or an error per field."""
+    """Check one reported transaction; return it normalised, or an error per field.
+
+    ``kinds`` are the channels the bot knows (the registry's), ``enabled`` those this
+    deployment runs: a transaction for a channel with no adapter running is refused, not
+    scheduled to fail (and count against the person's cap) later.
+    """
     if not isinstance(item, dict):
         return None, {"": "each transaction must be a JSON object"}
     errors: dict[str, str] = {}
@@ -95,24 +101,20 @@ def validate(
     if service_id is not None and service is None:
         errors["service"] = f"unknown service {service_id!r}"
     channel = text("channel")
+    kind = kinds.get(channel) if channel is not None else None
     if channel is not None:
-        if channel not in CHANNELS:
-            errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+        if kind is None:
+            errors["channel"] = f"must be one of {', '.join(sorted(kinds))}"
         elif service is not None and channel not in service.channels:
             errors["channel"] = f"service {service.id!r} does not survey on {channel!r}"
+        elif channel not in enabled:
+            errors["channel"] = "not enabled"
     to = text("to")
-    if to is not None and channel in CHANNELS:
-        if channel == "whatsapp" and WHATSAPP_USER.match(to.removeprefix("whatsapp:")):
-            to = to.removeprefix("whatsapp:")  # a WhatsApp user id, not a phone number
-        elif channel in PHONE_CHANNELS:
-            normalised = normalise_phone(to.removeprefix("whatsapp:"))
-            if normalised is None:
-                errors["to"] = "not a valid phone number (E.164, e.g. +12025550123)"
-            to = normalised
-        elif channel == "slack" and not _SLACK_USER.match(to):
-            errors["to"] = "not a Slack user id (e.g. U012AB3CD)"
-        elif channel == "webchat" and not _CHAT_ID.match(to):
-            errors["to"] = "not a chat user id"
+    if to is not None and kind is not None:
+        normalised = kind.address(to)
+        if normalised is None:
+            errors["to"] = kind.address_hint
+        to = normalised
     language = text("language", required=False)
     if language is not None and not _LANGUAGE.match(language):
         errors["language"] = "a language tag such as en or es-US"

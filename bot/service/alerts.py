@@ -18,7 +18,7 @@ from bot.core.cases import Case, CaseError
 from bot.core.channels import StaffNotifier
 from bot.core.sinks import ResponseRecord
 from bot.service.runtime import Runtime
-from bot.store.state import survey_ref
+from bot.store.keys import survey_ref
 
 log = logging.getLogger("bot.alerts")
 
@@ -87,7 +87,7 @@ async def _merge(rt: Runtime, ref: str, new: Case) -> None:
         return {**current, **{k: new[k] for k in keep}, "reasons": reasons}
 
     merged = await rt.state.update_case(ref, merge)
-    if merged is not None and merged.get("slack"):
+    if merged is not None and merged.get("post"):
         await rt.work.enqueue("case.refresh", {"ref": ref}, rt.state.shard_of_ref(ref))
 
 
@@ -109,7 +109,7 @@ async def post(rt: Runtime, payload: dict[str, Any]) -> None:
     gets its escalation timer."""
     ref = payload["ref"]
     case = await rt.state.case(ref)
-    if case is None or case.get("slack"):
+    if case is None or case.get("post"):
         return
     slack = notifier(rt)
     channel, _ = _where(rt, case)
@@ -118,7 +118,7 @@ async def post(rt: Runtime, payload: dict[str, Any]) -> None:
         await rt.state.update_case(ref, lambda c: {**c, "posting": True})
         where = await slack.post_case(case, channel)
     posted = await rt.state.update_case(
-        ref, lambda c: {**c, "posting": False, "slack": {"channel": where[0], "ts": where[1]}}
+        ref, lambda c: {**c, "posting": False, "post": {"channel": where[0], "ts": where[1]}}
     )
     if posted is None:
         return
@@ -177,7 +177,7 @@ async def escalate(rt: Runtime, payload: dict[str, Any]) -> None:
 async def refresh(rt: Runtime, payload: dict[str, Any]) -> None:
     """Job ``case.refresh``: show a case's message as the case now is."""
     case = await rt.state.case(payload["ref"])
-    if case is not None and case.get("slack"):
+    if case is not None and case.get("post"):
         await notifier(rt).update_case(case)
         await _record(rt, case)
 

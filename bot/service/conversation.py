@@ -12,12 +12,12 @@ from bot.core import engine, replies
 from bot.core.channels import Inbound, Prompt, Reply
 from bot.core.errors import PermanentError
 from bot.core.keywords import keyword
-from bot.core.records import end_unless_ended, ended_by_session, stored
+from bot.core.records import SurveyRecord, end_unless_ended, ended_by_session, stored
 from bot.core.session import stamp
 from bot.core.text import clean, fold, is_clean
 from bot.service import alerts
 from bot.service.runtime import Runtime
-from bot.store.state import AlreadyHandled, Closed, SurveyRecord
+from bot.store.surveys import AlreadyHandled, Closed
 
 log = logging.getLogger("bot.conversation")
 
@@ -62,8 +62,9 @@ async def _handle(
     language = _language(msg.text, record, None)
     if rt.notifier is not None and word is None:
         # Safety before anything else, whatever the person's survey or consent state.
-        service = record["service"] if record else None
-        await alerts.screen_message(rt, person, ref, service, msg.channel, msg.message_id, msg.text)
+        service_id = record["service"] if record else None
+        await alerts.screen_message(rt, person, ref, service_id, msg.channel, msg.message_id,
+                                    msg.text)  # fmt: skip
 
     # START (and YES) is an answer for anyone who has not opted out.
     if word in (None, "start") and not opted_out and ref and record and _answerable(record):

@@ -1,4 +1,5 @@
-"""``/cx`` in Slack: scores, open cases and flows for staff; pause and resume for admins.
+"""``/cx``, the staff command (in Slack): scores, open cases and flows for staff; pause and
+resume for admins. Answers are Markdown; the notifier's adapter renders them.
 
 Answers that need only memory or Redis come back at once; scores read the measures store,
 so they are computed by a job and posted to the command's response URL.
@@ -16,7 +17,7 @@ from bot.service import alerts
 from bot.service.runtime import Runtime
 
 USAGE = (
-    "*/cx* commands:\n"
+    "**/cx** commands:\n"
     "• `/cx scores [service] [FY2027Q1]`: percent positive trust, response rate, driver shares\n"
     "• `/cx cases`: open cases\n"
     "• `/cx flows`: loaded survey flows and their versions\n"
@@ -78,7 +79,7 @@ async def _pause(rt: Runtime, user: str, verb: str, args: list[str]) -> str:
 
 
 def flows(rt: Runtime) -> str:
-    lines = ["*Loaded flows*"]
+    lines = ["**Loaded flows**"]
     for flow in sorted(rt.flows.values(), key=lambda f: f.id):
         users = [s.id for s in rt.services.values() if s.flow == flow.id]
         lines.append(
@@ -93,9 +94,9 @@ async def open_cases(rt: Runtime) -> str:
     if not cases:
         return "No open cases."
     now = rt.clock()
-    lines = [f"*Open cases* ({len(cases)})"]
+    lines = [f"**Open cases** ({len(cases)})"]
     for case in cases:
-        who = f", claimed by <@{case['claimed_by']}>" if case.get("claimed_by") else ""
+        who = f", claimed by @{case['claimed_by']}" if case.get("claimed_by") else ""
         lines.append(
             f"• `{case['case_id']}` {case.get('service') or 'unknown service'}: "
             f"{', '.join(case['reasons'])} ({case['status']}{who}, {alerts.age(case, now)} old)"
@@ -125,8 +126,8 @@ def _scores_args(rt: Runtime, args: list[str]) -> tuple[str | None, list[int], s
 
 
 def scores_text(report: dict[str, Any]) -> str:
-    """The scores part of a quarterly report, for people in Slack."""
-    head = f"*A-11 scores, FY{report['fiscal_year']} Q{report['quarter']}*"
+    """The scores part of a quarterly report, for staff (Markdown)."""
+    head = f"**A-11 scores, FY{report['fiscal_year']} Q{report['quarter']}**"
     if not report["scores"]:
         return head + "\nNo responses in this quarter yet."
     lines = [head]
@@ -134,7 +135,7 @@ def scores_text(report: dict[str, Any]) -> str:
         pct = "-" if row["percent_positive"] is None else f"{row['percent_positive']:.1f}%"
         rate = "-" if row["response_rate"] is None else f"{100 * row['response_rate']:.1f}%"
         lines.append(
-            f"• *{row['service_id']}*: trust {pct} positive ({row['trust_answers']} answers), "
+            f"• **{row['service_id']}**: trust {pct} positive ({row['trust_answers']} answers), "
             f"response rate {rate} ({row['respondents']} of {row['delivered']} reached)"
         )
         for branch in ("positive", "negative"):

@@ -6,18 +6,25 @@ import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from bot.core import engine
 from bot.core.catalog import Service
 from bot.core.channels import DeliveryStatus, Prompt
 from bot.core.errors import SendError
 from bot.core.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
-from bot.core.records import end_unless_ended, ended_by_session, stored, stored_session
+from bot.core.records import (
+    SurveyRecord,
+    end_unless_ended,
+    ended_by_session,
+    stored,
+    stored_session,
+)
 from bot.core.segments import segment_info
 from bot.core.session import stamp
-from bot.core.transactions import PHONE_CHANNELS
 from bot.service.runtime import Runtime
-from bot.store.state import STATUS_RANK, UNDELIVERABLE, SurveyRecord, survey_timer
+from bot.store.keys import survey_timer
+from bot.store.surveys import STATUS_RANK, UNDELIVERABLE
 
 log = logging.getLogger("bot.delivery")
 
@@ -25,7 +32,8 @@ MAX_SEND_ATTEMPTS = 6
 
 
 def _zones(record: SurveyRecord) -> tuple[str, ...]:
-    return recipient_zones(record.get("recipient_timezone"), record["address"], record["channel"])
+    # Only a texting channel's surveys are asked for their zones (``Runtime.texting``).
+    return recipient_zones(record.get("recipient_timezone"), record["address"], texting=True)
 
 
 def _window(record: SurveyRecord, service: Service) -> tuple[int, int]:
@@ -97,7 +105,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
         return
-    if record["status"] == "scheduled" and channel in PHONE_CHANNELS:
+    if record["status"] == "scheduled" and rt.texting(channel):
         # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
         allowed = next_allowed(now, _zones(record), _window(record, service))
         if allowed > now:
@@ -142,11 +150,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
             if current["status"] != "scheduled":
                 return None
             current.update(
-                status="sending",
-                sending_since=stamp(now),
-                pending=text,
-                session=stored(step.session),
-            )
+                {"status": "sending", "sending_since": stamp(now), "pending": text,
+                 "session": stored(step.session)}
+            )  # fmt: skip
             return current
 
         updated = await state.update_survey(ref, sending)
@@ -167,13 +173,13 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
     def active(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "sending":
             return None
-        for name in ("pending", "sending_since", "send_at"):  # what only sending needed
-            current.pop(name, None)
-        current.update(status="active", invited_at=stamp(now))
+        for gone in ("pending", "sending_since", "send_at"):  # what only sending needed
+            cast(dict[str, Any], current).pop(gone, None)
+        current.update({"status": "active", "invited_at": stamp(now)})
         # Twilio sends no callback for a message's first status (the send's answer, queued or
         # accepted: callbacks then move it on); a chat API may answer with delivery (Slack).
         if status == "delivered":
-            current.update(delivery=STATUS_RANK[status], delivered_at=stamp(now))
+            current.update({"delivery": STATUS_RANK[status], "delivered_at": stamp(now)})
         current["message_ids"] = [message_id]
         reminder = rt.services[current["service"]].reminder
         if now + reminder < datetime.fromisoformat(current["session"]["expires_at"]):
@@ -272,7 +278,7 @@ async def _remind(
     is."""
     later: datetime | None = None  # deferred to then by the quiet hours
     dropped = False  # deferred past the survey's expiry
-    if current["channel"] in PHONE_CHANNELS and not current.get("first_reply_at"):
+    if rt.texting(current["channel"]) and not current.get("first_reply_at"):
         service = rt.services[current["service"]]
         allowed = next_allowed(now, _zones(current), _window(current, service))
         if allowed > now:
@@ -397,10 +403,10 @@ async def _send_again(rt: Runtime, ref: str, record: SurveyRecord) -> None:
     def again(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "active" or current.get("first_reply_at"):
             return None
-        for name in ("session", "invited_at", "delivered_at", "delivery", "remind_at"):
-            current.pop(name, None)
+        for gone in ("session", "invited_at", "delivered_at", "delivery", "remind_at"):
+            cast(dict[str, Any], current).pop(gone, None)
         # The next send is the invitation: a late report on this one changes nothing.
-        current.update(status="scheduled", send_attempts=attempts, message_ids=[])
+        current.update({"status": "scheduled", "send_attempts": attempts, "message_ids": []})
         return current
 
     updated = await rt.state.update_survey(ref, again)

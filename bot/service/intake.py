@@ -14,7 +14,7 @@ from bot.core.records import ended, new_record
 from bot.core.session import stamp
 from bot.core.transactions import Transaction, validate
 from bot.service.runtime import Runtime
-from bot.store.state import IntakeRequest, unpack_decision
+from bot.store.intake import IntakeRequest, unpack_decision
 
 DAY = 86_400
 
@@ -39,7 +39,7 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     services = await rt.live_services()
     now = rt.clock()
     for i, item in enumerate(items):
-        txn, errors = validate(item, services, now)
+        txn, errors = validate(item, services, now, rt.kinds, rt.settings.channels)
         if txn is None:
             invalid = True
             results[i] = {"status": "invalid", "errors": errors}
@@ -97,7 +97,8 @@ def _request(
     rt: Runtime, service: Service, txn: Transaction, person_id: str, person: Person, now: datetime
 ) -> IntakeRequest:
     limits = rt.limits
-    decision = decide(txn, service, now, person, sender=rt.sender(txn.channel), limits=limits)
+    decision = decide(txn, service, now, person, sender=rt.sender(txn.channel),
+                      texting=rt.texting(txn.channel), limits=limits)  # fmt: skip
     survey_id = uuid.uuid4().hex
     record = new_record(survey_id, txn, service, rt.flows[service.flow], person_id, now, decision)
     scheduled = decision.status == "scheduled"

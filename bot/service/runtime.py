@@ -6,21 +6,21 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core.catalog import Service
-from bot.core.channels import Outbound, StaffNotifier
+from bot.core.channels import ChannelKind, Outbound, StaffNotifier
 from bot.core.flow import Flow
 from bot.core.policy import Limits, scopes
 from bot.core.pseudonym import pseudonym
-from bot.core.records import session_of
+from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
 from bot.settings import Settings
 from bot.store.outbox import Outbox
-from bot.store.state import State, SurveyRecord
+from bot.store.state import State
 from bot.store.work import WorkQueue
 
 log = logging.getLogger("bot")
@@ -45,6 +45,7 @@ class Runtime:
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
                           f"{secrets.token_hex(3)}")  # fmt: skip
     notifier: StaffNotifier | None = None
+    kinds: Mapping[str, ChannelKind] = field(default_factory=dict)  # every channel known
     work: WorkQueue = field(init=False)
 
     def __post_init__(self) -> None:
@@ -58,11 +59,15 @@ class Runtime:
         return {k: replace(s, paused=True) if k in paused else s for k, s in self.services.items()}
 
     def sender(self, channel: str) -> str:
-        """Who sends on a channel, for consent scopes: the Twilio sender for phone channels."""
-        if channel in ("sms", "whatsapp"):
-            s = self.settings
-            return s.twilio_messaging_service_sid or s.twilio_from_number or "twilio"
-        return channel
+        """Who sends on a channel, for consent scopes (``ChannelKind.sender``)."""
+        kind = self.kinds.get(channel)
+        return kind.sender(self.settings) if kind and kind.sender else channel
+
+    def texting(self, channel: str) -> bool:
+        """Whether the texting rules apply on a channel (quiet hours, segments, the number's
+        time zone)."""
+        kind = self.kinds.get(channel)
+        return bool(kind and kind.texting)
 
     def scope(self, channel: str) -> str:
         """The consent scope a STOP on this channel records."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,11 +37,15 @@ class Outbox(StreamConsumer):
         sinks: list[Sink],
         flows: dict[str, Flow],
         clock: Callable[[], datetime],
+        *,
+        reported: Mapping[str, str],
         **options: Any,
     ) -> None:
+        """``reported``: the federal channel name each channel is reported under."""
         super().__init__(state, clock, **options)
         self.sinks = sinks
         self.flows = flows
+        self.reported = reported
 
     def keys(self, shard: str) -> StreamKeys:
         s = self.state
@@ -52,7 +56,8 @@ class Outbox(StreamConsumer):
         a retry does not send a record again to a sink that took it)."""
         try:
             survey = json.loads(fields["record"])
-            record = response.build(survey, self.flows.get(survey.get("flow_id", "")))
+            reported = self.reported[survey["channel"]]
+            record = response.build(survey, self.flows.get(survey.get("flow_id", "")), reported)
             response.validate(record)
         except (KeyError, ValueError, TypeError) as exc:
             raise MalformedRecord(f"malformed: {exc}") from None

@@ -168,7 +168,7 @@ class StreamConsumer:
                                     "progress": progress})  # fmt: skip
                 await self.redis.hset(keys.retries, entry_id, value)
             return
-        await self.state.ack(keys=[keys.stream, keys.retries], args=[self.group, entry_id])
+        await self.state.lua.ack(keys=[keys.stream, keys.retries], args=[self.group, entry_id])
 
     async def _dead(
         self, shard: str, entry_id: str, fields: dict[str, str], error: str, attempts: int,
@@ -181,7 +181,7 @@ class StreamConsumer:
         if progress:
             dead["progress"] = json.dumps(progress)
         flat = [item for pair in dead.items() for item in pair]
-        await self.state.ack(
+        await self.state.lua.ack(
             keys=[keys.stream, keys.retries, keys.dead], args=[self.group, entry_id, *flat]
         )
 

@@ -3,7 +3,7 @@
 Bolt's aiohttp adapter only converts requests and responses, so the route is mounted here.
 Bolt checks the signing secret and the request's age (401 otherwise); a middleware drops
 retried events and refuses a replayed request. Listeners only translate: they hand each
-interaction to the core's hooks, which answer at once and queue anything slow.
+interaction to the core, which answer at once and queue anything slow.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.cases import OPEN, is_crisis
-from bot.core.channels import Hooks, Inbound, Prompt, Sent
+from adapters.slack.blocks import answered_blocks, case_blocks, case_text, mrkdwn, survey_blocks
+from bot.core.cases import is_crisis
+from bot.core.channels import Core, Inbound, Prompt, Sent
 from bot.core.errors import SendError
 from bot.settings import Settings
 from bot.web.headers import header_bytes, read_body
@@ -108,134 +109,6 @@ def _text(element: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
-def escape(text: str) -> str:
-    """Slack's mrkdwn escapes: a person's text never becomes a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def survey_blocks(text: str, prompt: Prompt | None) -> list[dict[str, Any]]:
-    """A survey message: its text, and buttons or checkboxes for the question it asks."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}}
-    ]
-    if prompt is None or not prompt.options:
-        return blocks
-    block_id = f"q:{prompt.question}"
-    if prompt.multiple:
-        elements: list[dict[str, Any]] = [
-            {
-                "type": "checkboxes",
-                "action_id": "survey_pick",
-                "options": [
-                    {"text": {"type": "plain_text", "text": label}, "value": value}
-                    for value, label in prompt.options[:10]
-                ],
-            },
-            {
-                "type": "button",
-                "action_id": "survey_submit",
-                "style": "primary",
-                "text": {"type": "plain_text", "text": prompt.submit},
-                "value": prompt.question,
-            },
-        ]
-    else:
-        elements = [
-            {
-                "type": "button",
-                "action_id": f"survey_answer:{value}",
-                "text": {"type": "plain_text", "text": label, "emoji": True},
-                "value": f"{prompt.question}|{value}",
-            }
-            for value, label in prompt.options[:25]
-        ]
-    blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
-    return blocks
-
-
-_HEADLINE = {"self_harm": "possible self-harm", "violence": "possible threat of violence",
-             "emergency": "possible emergency"}  # fmt: skip
-
-
-def case_text(case: dict[str, Any]) -> str:
-    """The notification text of a case (what phones and screen readers show)."""
-    crisis = [r.split(":", 1)[1] for r in case["reasons"] if r.startswith("crisis:")]
-    service = case.get("service") or "unknown service"
-    if crisis:
-        what = ", ".join(_HEADLINE.get(c, c) for c in crisis)
-        return f"<!channel> :rotating_light: CRISIS: {what} in a {service} message. Act now."
-    return f":warning: Customer experience alert for {service}"
-
-
-def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
-    """A case as Block Kit: what happened, scores, a redacted excerpt, and what to do."""
-    crisis = is_crisis(case)
-    trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative"}.get(case["trust"], "-")
-    sentiment = case.get("sentiment") or "-"
-    if case.get("polarity") is not None:
-        sentiment = f"{sentiment} ({case['polarity']:+.2f})"
-    at = int(datetime.fromisoformat(case["at"]).timestamp())
-    fields = [
-        ("Service", escape(case.get("service") or "unknown")),
-        ("Channel", escape(case["channel"])),
-        ("Trust", trust),
-        ("Sentiment", escape(sentiment)),
-        ("Drivers (negative)", escape(", ".join(case["drivers"]) or "-")),
-        ("Time", f"<!date^{at}^{{date_short_pretty}} {{time}}|{case['at']}>"),
-    ]
-    title = ":rotating_light: CRISIS: act now" if crisis else ":warning: Customer experience alert"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": True}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*{name}*\n{value}"}
-            for name, value in fields
-        ]},
-    ]  # fmt: skip
-    if case.get("excerpt"):
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(case['excerpt'])}"}}
-        )
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(case)}]})
-    if case["status"] in OPEN:
-        ref = case["ref"]
-        buttons = [("case_claim", "Claim", "primary"), ("case_resolve", "Resolve", None),
-                   ("case_dismiss", "Not actionable", "danger")]  # fmt: skip
-        if case["status"] == "claimed":
-            buttons = buttons[1:]
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"case:{case['case_id']}",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": action,
-                        "value": ref,
-                        "text": {"type": "plain_text", "text": label},
-                        **({"style": style} if style else {}),
-                    }
-                    for action, label, style in buttons
-                ],
-            }
-        )
-    return blocks
-
-
-def _status_line(case: dict[str, Any]) -> str:
-    def when(value: str) -> str:
-        moment = int(datetime.fromisoformat(value).timestamp())
-        return f"<!date^{moment}^{{date_short_pretty}} {{time}}|{value}>"
-
-    parts = [f"Case `{case['case_id']}`", f"*{case['status']}*"]
-    if case.get("claimed_by"):
-        parts.append(f"claimed by <@{case['claimed_by']}> {when(case['claimed_at'])}")
-    if case.get("closed_by"):
-        parts.append(f"{case['status']} by <@{case['closed_by']}> {when(case['closed_at'])}")
-    if case.get("escalated_at"):
-        parts.append(f"escalated {when(case['escalated_at'])}")
-    return " · ".join(parts) + f"\nWhy: {', '.join(case['reasons'])}"
-
-
 class SlackChannel:
     """The ``slack`` survey channel and the staff notifier, over one Web API client."""
 
@@ -312,14 +185,9 @@ class SlackChannel:
 
     async def update_answered(self, payload: dict[str, Any]) -> None:
         """Job ``slack.answered``: show the answer a click gave and take its buttons away."""
-        blocks = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": escape(payload["text"])}},
-            {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f":white_check_mark: {escape(payload['answer'])}"}]},
-        ]  # fmt: skip
         await self._call(
-            self.client.chat_update,
-            channel=payload["channel"], ts=payload["ts"], text=payload["text"], blocks=blocks,
+            self.client.chat_update, channel=payload["channel"], ts=payload["ts"],
+            text=payload["text"], blocks=answered_blocks(payload["text"], payload["answer"]),
         )  # fmt: skip
 
     # the staff notifier
@@ -344,7 +212,7 @@ class SlackChannel:
         return (channel, str(found["ts"])) if found else None
 
     async def update_case(self, case: dict[str, Any]) -> None:
-        where = case["slack"]
+        where = case["post"]
         await self._call(
             self.client.chat_update,
             channel=where["channel"], ts=where["ts"], text=case_text(case),
@@ -352,7 +220,7 @@ class SlackChannel:
         )  # fmt: skip
 
     async def escalate_case(self, case: dict[str, Any], target: str) -> None:
-        where = case["slack"]
+        where = case["post"]
         link = await self._call(
             self.client.chat_getPermalink, channel=where["channel"], message_ts=where["ts"]
         )
@@ -372,12 +240,14 @@ class SlackChannel:
         if where.startswith(("http://", "https://")):
             assert self._session is not None
             async with self._session.post(
-                where, json={"response_type": "ephemeral", "text": text}
+                where, json={"response_type": "ephemeral", "text": mrkdwn(text)}
             ) as reply:
                 if reply.status >= 400:
                     raise SendError(f"response_url answered {reply.status}", kind="unavailable")
             return
-        await self._call(self.client.chat_postEphemeral, channel=where, user=user, text=text)
+        await self._call(
+            self.client.chat_postEphemeral, channel=where, user=user, text=mrkdwn(text)
+        )
 
     async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         try:
@@ -394,7 +264,7 @@ class SlackChannel:
         return {"slack.answered": self.update_answered, "slack.tell": self.tell_job}
 
     # the route
-    def routes(self, hooks: Hooks) -> list[web.RouteDef]:
+    def routes(self, core: Core) -> list[web.RouteDef]:
         """``POST /slack/events``: events, interactivity and slash commands, through Bolt.
 
         The signature is checked here, on the raw bytes, before anything reads the body: an
@@ -402,7 +272,7 @@ class SlackChannel:
         ahead of it, see only verified requests); a signed body that is not a Slack payload is
         400; a signed payload of an odd shape is acknowledged and ignored.
         """
-        app = self._bolt(hooks)
+        app = self._bolt(core)
 
         async def events(request: web.Request) -> web.Response:
             body = await read_body(request, MAX_BODY)
@@ -427,7 +297,7 @@ class SlackChannel:
             event_id = bolt_request.body.get("event_id")
             if event_id and response.status >= 500:
                 # Handling failed: Slack's retry of this event must be handled, not dropped.
-                await hooks.forget("slack-event", str(event_id))
+                await core.forget("slack-event", str(event_id))
             if response.status == 404:
                 # No listener for it (a select in someone's view, an event of no interest):
                 # acknowledged, as Slack shows a 404 to the person as an error.
@@ -447,7 +317,7 @@ class SlackChannel:
         mac.update(b"v0:" + stamp + b":" + body)
         return hmac.compare_digest(b"v0=" + mac.hexdigest().encode(), signature)
 
-    def _bolt(self, hooks: Hooks) -> AsyncApp:
+    def _bolt(self, core: Core) -> AsyncApp:
         token = self.settings.slack_bot_token.reveal()
 
         async def authorize(
@@ -477,11 +347,11 @@ class SlackChannel:
             # Anything else arriving twice with the same signature is a replay.
             event_id = body.get("event_id")
             if event_id:
-                if not await hooks.first_time("slack-event", str(event_id), REPLAY_WINDOW):
+                if not await core.first_time("slack-event", str(event_id), REPLAY_WINDOW):
                     return BoltResponse(status=200, body="")
             else:
                 signature = request.headers.get("x-slack-signature", [""])[0]
-                if not await hooks.first_time("slack-signature", signature, REPLAY_WINDOW):
+                if not await core.first_time("slack-signature", signature, REPLAY_WINDOW):
                     return BoltResponse(status=401, body='{"error": "replayed request"}')
             return await next()
 
@@ -493,7 +363,7 @@ class SlackChannel:
                     or not isinstance(user, str) or not isinstance(text, str)
                     or not isinstance(message_id, str)):  # fmt: skip
                 return
-            await hooks.chat(Inbound("slack", user, text, message_id))
+            await core.chat(Inbound("slack", user, text, message_id))
 
         @app.event(re.compile(".*"))
         async def other(event: dict[str, Any]) -> None:
@@ -504,7 +374,7 @@ class SlackChannel:
             await ack()
             question, _, value = str(action.get("value", "")).partition("|")
             label = _text(action.get("text")) or value
-            await self._answer(hooks, body, question, value, label)
+            await self._answer(core, body, question, value, label)
 
         @app.action("survey_pick")
         async def pick(ack: Any) -> None:
@@ -519,29 +389,29 @@ class SlackChannel:
             options = [o for o in chosen or () if isinstance(o, dict)]
             values = " ".join(str(o.get("value", "")) for o in options)
             labels = ", ".join(_text(o.get("text")) for o in options)
-            await self._answer(hooks, body, question, values, labels or "-")
+            await self._answer(core, body, question, values, labels or "-")
 
         @app.action(re.compile(r"^case_(claim|resolve|dismiss)$"))
         async def case_action(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             where = str(_dig(body, "channel", "id") or "")
-            await hooks.case_action(
+            await core.case_action(
                 str(action.get("value", "")), str(action["action_id"]).removeprefix("case_"),
                 body["user"]["id"], str(action.get("action_ts") or body.get("trigger_id")), where,
             )  # fmt: skip
 
         @app.command("/cx")
         async def cx(ack: Any, command: dict[str, Any]) -> None:
-            text = await hooks.command(
+            text = await core.command(
                 command.get("user_id", ""), command.get("text", ""),
                 command.get("response_url", ""),
             )  # fmt: skip
-            await ack(text=text, response_type="ephemeral")
+            await ack(text=mrkdwn(text), response_type="ephemeral")
 
         return app
 
     async def _answer(
-        self, hooks: Hooks, body: dict[str, Any], question: str, value: str, label: str
+        self, core: Core, body: dict[str, Any], question: str, value: str, label: str
     ) -> None:
         message = body.get("message")
         channel = _dig(body, "channel", "id") or _dig(body, "container", "channel_id")
@@ -550,13 +420,13 @@ class SlackChannel:
         if not (question and isinstance(action_ts, str) and isinstance(channel, str)):
             return  # not a click on one of our questions
         msg = Inbound("slack", user, value, f"action:{action_ts}", question=question)
-        refusal = await hooks.chat(msg)
+        refusal = await core.chat(msg)
         if refusal is not None:
             # Not recorded: the message keeps what it shows, the person alone is told why.
-            await hooks.enqueue("slack.tell", {"user": user, "where": channel, "text": refusal})
+            await core.enqueue("slack.tell", {"user": user, "where": channel, "text": refusal})
             return
         text, ts = _dig(message, "text"), _dig(message, "ts")
         if isinstance(text, str) and text and isinstance(ts, str):
-            await hooks.enqueue(
+            await core.enqueue(
                 "slack.answered", {"channel": channel, "ts": ts, "text": text, "answer": label}
             )

@@ -1,0 +1,1 @@
+"""Loopback fakes of the outside services, for the tests, the demo and local trials."""

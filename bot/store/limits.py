@@ -1,0 +1,25 @@
+"""Rate limits in Redis: a token bucket per sender (in message segments), shared by every
+worker, and at most one no-open-survey notice a day to a person."""
+
+from __future__ import annotations
+
+from bot.store.base import StateBase
+from bot.store.keys import DAY
+
+
+class Limits(StateBase):
+    """Rates: each sender's token bucket, and the daily notice to a person."""
+
+    async def take_capacity(
+        self, sender: str, segments: int, rate: float, burst: float, *, force: bool = False
+    ) -> float:
+        """Take ``segments`` from the sender's bucket; 0.0 when taken, else seconds to wait."""
+        wait = await self.lua.bucket(
+            keys=[self.k_bucket(sender)],
+            args=[rate, max(burst, segments), segments, "1" if force else "0"],
+        )
+        return float(wait)
+
+    async def notice_due(self, person: str) -> bool:
+        """True at most once a day per person: the no-open-survey answer."""
+        return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))

@@ -1,0 +1,237 @@
+"""The v1 API: transactions in; services, reports, responses, audit and forgetting for admins.
+Handlers only check the request and convert; the service layer acts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.core import reports
+from bot.service import intake, privacy
+from bot.settings import Secret
+from bot.web.context import RUNTIME, json_error
+from bot.web.headers import header_bytes
+
+ADMIN_ACTOR = "admin token"  # who the audit log names for a request with $ADMIN_TOKEN
+DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
+SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_BATCH = 1000
+MAX_BODY = 4 * 1024 * 1024
+
+
+def _authorised(request: web.Request, token: Secret) -> bool:
+    expected = f"Bearer {token.reveal()}".encode()
+    return bool(token) and hmac.compare_digest(
+        header_bytes(request.headers, "Authorization"), expected
+    )
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body as Python values; ValueError (with why) for anything that is not strict
+    JSON: bad syntax or encoding, NaN or Infinity, nesting deeper than the parser's stack."""
+    try:
+        return json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+
+
+async def post_transactions(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.api_token):
+        return json_error(401, "missing or wrong bearer token")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return json_error(413, f"body over {MAX_BODY} bytes")
+    try:
+        payload = parse_json(await request.read())
+    except ValueError as exc:
+        return json_error(400, f"body is not valid JSON: {exc}")
+    batch = isinstance(payload, dict) and "transactions" in payload
+    items = payload["transactions"] if batch else [payload]
+    if not isinstance(payload, dict) or not isinstance(items, list):
+        return json_error(400, 'expected a JSON object or {"transactions": [...]}')
+    if not items:
+        return json_error(400, "no transactions")
+    if len(items) > MAX_BATCH:
+        return json_error(413, f"at most {MAX_BATCH} transactions per request")
+    results, invalid = await intake.accept(rt, items)
+    status = 422 if invalid else 202
+    body: Any = {"results": results} if batch else results[0]
+    return web.json_response(body, status=status)
+
+
+async def get_services(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return json_error(401, "missing or wrong bearer token")
+    now = rt.clock()
+    services = []
+    for s in (await rt.live_services()).values():
+        flow = rt.flows[s.flow]
+        services.append(
+            {
+                "id": s.id,
+                "name": s.name,
+                "agency": s.agency,
+                "channels": list(s.channels),
+                "flow": {"id": flow.id, "version": flow.version, "languages": list(flow.languages)},
+                "omb_control_number": s.omb_control_number,
+                "omb_expires": s.omb_expires.isoformat() if s.omb_expires else None,
+                "active": not s.paused and not s.omb_expired(now),
+            }
+        )
+    return web.json_response({"services": services})
+
+
+async def get_report(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return json_error(401, "missing or wrong bearer token")
+    query = request.query
+    try:
+        fiscal_year = int(query["fiscal_year"])
+        quarter = int(query["quarter"])
+        reports.quarter_bounds(fiscal_year, quarter, "UTC")
+    except (KeyError, ValueError):
+        return json_error(400, "fiscal_year (2000-2200) and quarter (1-4) are required")
+    service = query.get("service")
+    if service is not None and service not in rt.services:
+        return json_error(404, f"unknown service {service!r}")
+    if rt.store is None:
+        return json_error(503, "no measures store")
+    form = query.get("format", "json")
+    if form not in ("json", "csv", "collection-csv"):
+        return json_error(400, "format must be json, csv or collection-csv")
+    records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
+    report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
+    await rt.store.audit(
+        ADMIN_ACTOR,
+        "report",
+        service,
+        {"fiscal_year": fiscal_year, "quarter": quarter, "format": form},
+    )
+    if form in ("csv", "collection-csv"):
+        kind = "" if form == "csv" else "-collection"
+        name = f"a11-fy{fiscal_year}-q{quarter}{kind}{'-' + service if service else ''}.csv"
+        text = (
+            report["per_response_csv"] if form == "csv"
+            else reports.collection_csv(report["collection_detail"])
+        )  # fmt: skip
+        return web.Response(
+            text=text,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return web.json_response(report)
+
+
+async def delete_person(request: web.Request) -> web.Response:
+    """Forget a person (``feedback-bot forget``)."""
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return json_error(401, "missing or wrong bearer token")
+    try:
+        counts = await privacy.forget(rt, request.match_info["address"], ADMIN_ACTOR)
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    return web.json_response(counts)
+
+
+async def get_audit(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return json_error(401, "missing or wrong bearer token")
+    if rt.store is None:
+        return json_error(503, "no measures store")
+    try:
+        limit = min(int(request.query.get("limit", "100")), 1000)
+        before = int(request.query["before"]) if "before" in request.query else None
+    except ValueError:
+        return json_error(400, "limit and before are whole numbers")
+    if limit < 1 or (before is not None and not 0 < before < 2**31):  # an INTEGER column
+        return json_error(400, "limit and before must be positive")
+    entries = await rt.store.audit_entries(before=before, limit=limit)
+    following = entries[-1]["id"] if len(entries) == limit else None
+    return web.json_response({"entries": entries, "before": following})
+
+
+async def get_responses(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        return json_error(401, "missing or wrong bearer token")
+    if rt.store is None:
+        return json_error(503, "no measures store")
+    query = request.query
+    try:
+        limit = min(int(query.get("limit", "100")), 1000)
+        since = query_time(query["from"]) if "from" in query else None
+        until = query_time(query["to"]) if "to" in query else None
+        after = decode_cursor(query["cursor"]) if "cursor" in query else None
+    except (ValueError, KeyError, binascii.Error):
+        return json_error(400, "invalid limit, from, to or cursor (times: ISO 8601 with an offset)")
+    if limit < 1:
+        return json_error(400, "limit must be positive")
+    if query.get("disposition", DISPOSITIONS[0]) not in DISPOSITIONS:
+        return json_error(400, f"disposition must be one of {', '.join(DISPOSITIONS)}")
+    if "service" in query and not SERVICE_ID.match(query["service"]):
+        return json_error(400, "service must be a service id")
+    records = await rt.store.responses(
+        service=query.get("service"),
+        since=since,
+        until=until,
+        disposition=query.get("disposition"),
+        after=after,
+        limit=limit,
+    )
+    body: dict[str, Any] = {"responses": records, "next_cursor": None}
+    if len(records) == limit:
+        last = records[-1]
+        body["next_cursor"] = encode_cursor(last["timestamps"]["ended"], last["response_id"])
+    return web.json_response(body)
+
+
+def encode_cursor(ended: str, response_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{ended}|{response_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """(ended time, response id) from a paging cursor; ValueError when it is not one of ours."""
+    raw = base64.urlsafe_b64decode(cursor.encode("ascii", "strict"))
+    ended, _, response_id = raw.decode("utf-8").partition("|")
+    query_time(ended)
+    if not RESPONSE_ID.match(response_id):
+        raise ValueError("bad cursor")
+    return ended, response_id
+
+
+def query_time(value: str) -> datetime:
+    """A time given in a query: ISO 8601 with an offset, in years 1900-2200 (so that it
+    converts to UTC and compares without overflowing); ValueError otherwise."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None or not 1900 <= moment.year <= 2200:
+        raise ValueError("a time with an offset, years 1900-2200")
+    return moment
+
+
+ROUTES = [
+    web.post("/v1/transactions", post_transactions),
+    web.get("/v1/services", get_services),
+    web.get("/v1/reports/a11", get_report),
+    web.get("/v1/responses", get_responses),
+    web.delete("/v1/people/{address}", delete_person),
+    web.get("/v1/audit", get_audit),
+]

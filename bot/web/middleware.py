@@ -1,0 +1,65 @@
+"""What wraps every request: the access log line and the error boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.typedefs import Middleware
+from redis.exceptions import RedisError
+
+from bot.core.errors import RetryableError
+from bot.web.context import json_error
+from bot.web.deadlines import Deadlines
+
+log = logging.getLogger("bot.app")
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: method, the route's pattern, status, size and time. Never the
+    path as sent: its query string may carry a token, and a path may carry an id (a web chat
+    link's token); the pattern (``/s/{token}``) says which route without them."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        match = getattr(request, "match_info", None)
+        resource = match.route.resource if match is not None else None
+        route = resource.canonical if resource is not None else "(no route)"
+        self.logger.info("%s %s %s %s %.1fms", request.method, route, response.status,
+                         response.body_length, 1000 * time)  # fmt: skip
+
+
+def errors_middleware(deadlines: Deadlines) -> Middleware:
+    """No traceback ever reaches a caller; a failing dependency, or a request over its
+    deadline, is a 503 to retry."""
+
+    @web.middleware
+    async def errors(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        task = deadlines.start()
+        timed_out = False
+        try:
+            try:
+                return await handler(request)
+            finally:
+                timed_out = deadlines.finish(task)
+        except web.HTTPException:
+            raise
+        except (asyncio.CancelledError, TimeoutError) as exc:
+            if isinstance(exc, asyncio.CancelledError) and not timed_out:
+                raise  # the server is stopping, not this request's deadline
+            log.error("request over its deadline path=%s", request.path)
+            return json_error(503, "timed out, retry later")
+        except RedisError as exc:
+            log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
+            return json_error(503, "temporarily unavailable, retry later")
+        except RetryableError as exc:
+            return json_error(503, str(exc))
+        except Exception:
+            log.exception("unhandled error path=%s", request.path)
+            return json_error(500, "internal error")
+
+    return errors

@@ -1,0 +1,229 @@
+"""The composition root: the one place that turns settings into running parts — Redis (or the
+embedded server), the measures store, the channel adapters the registry names, the sinks — and
+wires them into a ``Runtime`` for the web app, the worker and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+
+from adapters.https_sink import HttpsSink
+from adapters.sql_store import SqlStore, database_url
+from bot import logs, registry
+from bot.core.catalog import Service, load_catalog
+from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
+from bot.core.flowfile import load_flows
+from bot.core.sinks import Sink, StartedSink
+from bot.service import alerts, conversation, cx
+from bot.service.runtime import Runtime, utcnow
+from bot.settings import Settings
+from bot.startup import StartupError, mask_url, reason, wait_for
+from bot.store.embedded_redis import EmbeddedRedis
+from bot.store.keys import DAY
+from bot.store.outbox import Outbox
+from bot.store.pipelined import Pipelined
+from bot.store.queues import SEND_GROUP
+from bot.store.state import State
+
+log = logging.getLogger("bot.wiring")
+
+# The channel whose adapter is also the staff notifier (cases, /cx) when its bot token is set,
+# whether or not people take surveys on it.
+NOTIFIER_CHANNEL = "slack"
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The SQL measures store the settings name (a SQLite file when DATABASE_URL is unset)."""
+    if not settings.database_url:
+        log.warning(
+            "DATABASE_URL is not set: using a SQLite measures store in %s "
+            "(for a single machine only; use PostgreSQL in production)",
+            settings.data_dir,
+        )
+    url = database_url(settings.database_url, settings.data_dir)
+    try:
+        return SqlStore(url)
+    except Exception as exc:  # SQLAlchemy's ArgumentError, NoSuchModuleError, a bad port...
+        raise StartupError(f"cannot start: DATABASE_URL {mask_url(url)}: {reason(exc)}") from None
+
+
+async def open_store_ready(settings: Settings, *, migrate: bool = True) -> SqlStore:
+    """The measures store, once it answers (waited for up to ``STARTUP_WAIT_SECONDS``) and,
+    with ``migrate``, its tables are up to date."""
+    store = open_store(settings)
+    try:
+        await wait_for("DATABASE_URL", mask_url(store.url), store.ping, settings.startup_wait)
+        if migrate:
+            await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+@asynccontextmanager
+async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
+    """A client for ``REDIS_URL``, or for an embedded Redis server when it is unset."""
+    embedded: EmbeddedRedis | None = None
+    redis: Redis
+    address = mask_url(settings.redis_url or "")
+    try:
+        if settings.redis_url and settings.redis_cluster:
+            cluster = RedisCluster.from_url(settings.redis_url, decode_responses=True)
+            redis = cast(Redis, cluster)  # the same command surface, routed by slot
+        elif settings.redis_url:
+            # No per-command read timeout (it costs an asyncio timer per command on the hot
+            # path): each web request has its own deadline, each worker pass too, and
+            # keepalive finds a dead peer.
+            redis = Redis.from_url(
+                settings.redis_url,
+                decode_responses=True,
+                socket_timeout=None,
+                socket_connect_timeout=5,
+                socket_keepalive=True,
+            )
+        else:
+            embedded = EmbeddedRedis(settings.redis_dir)
+            socket_path = await asyncio.to_thread(embedded.start)
+            redis = Redis(unix_socket_path=socket_path, decode_responses=True)
+            address = f"(embedded, {settings.redis_dir})"
+    except ValueError as exc:  # redis-py's word for a URL it cannot read
+        raise StartupError(f"cannot start: REDIS_URL {address}: {reason(exc)}") from None
+    try:
+        await wait_for("REDIS_URL", address, redis.ping, settings.startup_wait)
+        yield redis
+    finally:
+        await redis.aclose()
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+def build_channels(
+    settings: Settings, known: Mapping[str, ChannelKind] | None = None
+) -> list[Channel]:
+    """The channel adapters the settings enable (``CHANNELS``), and the staff notifier's."""
+    known = registry.kinds() if known is None else known
+    names = [name for name in settings.channels if name in known]
+    if settings.slack_bot_token and NOTIFIER_CHANNEL in known:
+        names.append(NOTIFIER_CHANNEL)
+    return registry.build(settings, names, known)
+
+
+def build_sinks(settings: Settings) -> list[StartedSink]:
+    """The HTTPS sinks the settings name (the SQL store is always there)."""
+    return [HttpsSink(url, settings.sink_secret) for url in settings.sink_urls]
+
+
+def _warn_unserved(services: Mapping[str, Service], enabled: set[str]) -> None:
+    """A catalog may list channels this deployment does not enable: their transactions are
+    refused at intake, which an admin should hear about at start-up, not from a caller."""
+    for service in services.values():
+        unserved = sorted(set(service.channels) - enabled)
+        if unserved:
+            log.warning(
+                "service %s lists channels not enabled here (transactions on them are refused): %s",
+                service.id,
+                ", ".join(unserved),
+            )
+
+
+def _outbound(settings: Settings, channels: list[Channel]) -> dict[str, Outbound]:
+    outbound: dict[str, Outbound] = {}
+    for channel in channels:
+        for name in channel.channels:
+            if name in settings.channels:
+                outbound[name] = channel
+    return outbound
+
+
+def _notifier(settings: Settings, channels: list[Channel]) -> StaffNotifier | None:
+    if not settings.slack_bot_token:
+        return None
+    return next((c for c in channels if isinstance(c, StaffNotifier)), None)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    channels: list[Channel] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    sinks: list[StartedSink] | None = None,
+) -> AsyncIterator[Runtime]:
+    """Connect Redis (or start the embedded one) and the measures store, load flows and
+    catalog, start channels and sinks, register every job; closed in reverse on exit."""
+    logs.quiet_libraries()  # whoever set up logging, nothing personal reaches it
+    known = registry.kinds()
+    flows = load_flows(settings.flows_dir)
+    services = load_catalog(settings.services_file, flows, known)
+    async with open_redis(settings) as redis:
+        started: list[Channel | StartedSink] = []
+        store = await open_store_ready(settings)
+        lane = Pipelined.for_client(redis)
+        try:
+            chosen = channels if channels is not None else build_channels(settings, known)
+            for channel in chosen:
+                await channel.start()
+                started.append(channel)
+            extra = sinks if sinks is not None else build_sinks(settings)
+            for sink in extra:
+                await sink.start()
+                started.append(sink)
+            outbound = _outbound(settings, chosen)
+            _warn_unserved(services, set(settings.channels))
+            open_for = max(
+                (s.delay + s.stale_after + s.expiry for s in services.values()),
+                default=timedelta(0),
+            )  # the longest a survey can stay open
+            invited = max(timedelta(days=settings.invitation_cooldown_days), open_for)
+            responded = timedelta(days=settings.response_cooldown_days)
+            state = State(redis, lane=lane, invited_ttl=int(invited.total_seconds()) + DAY,
+                          responded_ttl=int(responded.total_seconds()) + DAY)  # fmt: skip
+            await state.upgrade_layout()
+            for shard in state.shards:
+                await state.ensure_group(state.k_send(shard), SEND_GROUP)
+            rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known)
+            rt.notifier = _notifier(settings, chosen)
+            # Cases are opened as responses are forwarded, so none is missed or opened twice.
+            alert_sinks: list[Sink] = [alerts.AlertSink(rt)] if rt.notifier is not None else []
+            rt.outbox = Outbox(state, [store, *extra, *alert_sinks], flows, clock,
+                               retry_for=settings.outbox_retry_hours * 3600,
+                               reported=registry.reported(known))  # fmt: skip
+            await rt.outbox.ensure_group()
+            register_jobs(rt, chosen)
+            await rt.work.ensure_group()
+            yield rt
+        finally:
+            for part in reversed(started):
+                await part.close()
+            await store.close()
+            if lane is not None:
+                await lane.close()
+
+
+def register_jobs(rt: Runtime, channels: list[Channel]) -> None:
+    """Every kind of job the work queue runs: the services' and each channel's own."""
+    alerts.register(rt)
+    cx.register(rt)
+    conversation.register(rt)
+    for channel in channels:
+        for kind, job in channel.jobs().items():
+            rt.work.register(kind, job)
+
+
+def describe(rt: Runtime) -> str:
+    """What a runtime is connected to, for the start-up line (passwords masked)."""
+    s = rt.settings
+    redis = mask_url(s.redis_url) if s.redis_url else f"embedded Redis in {s.redis_dir}"
+    store = mask_url(rt.store.url) if isinstance(rt.store, SqlStore) else "none"
+    return (
+        f"public URL {s.public_base_url or '(not set)'}; channels {', '.join(sorted(rt.outbound))}"
+        f"; Redis {redis}; store {store}"
+    )
