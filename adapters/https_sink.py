@@ -8,8 +8,8 @@ import json
 
 import aiohttp
 
+from bot.core.secret import Secret
 from bot.core.sinks import ResponseRecord, SinkError
-from bot.settings import Secret
 
 SIGNATURE_HEADER = "X-Feedback-Signature"
 

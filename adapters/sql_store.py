@@ -280,7 +280,7 @@ class SqlStore:
     async def case(self, case_id: str) -> dict[str, Any] | None:
         """A case's stored outcome."""
         rows = await self._records(select(cases.c.record).where(cases.c.case_id == case_id))
-        return _record(rows[0]) if rows else None
+        return dict(_record(rows[0])) if rows else None
 
     async def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert

@@ -37,8 +37,9 @@ from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bench.serving import serve_forever
 from bot.core.quiet_hours import daytime_zone
+from bot.core.secret import Secret
 from bot.service import delivery, intake
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.web.app import create_app, settle_heap
 from bot.wiring import open_runtime
 

@@ -34,9 +34,10 @@ from twilio.request_validator import RequestValidator
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core.quiet_hours import daytime_zone
+from bot.core.secret import Secret
 from bot.service import delivery
 from bot.service.runtime import utcnow
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13")

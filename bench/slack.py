@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.slack.channel import SlackChannel
 from adapters.testing.slack_fake import FakeSlack
 from bot.core import cases
+from bot.core.secret import Secret
 from bot.service import alerts
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")

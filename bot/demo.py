@@ -29,8 +29,10 @@ from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 from bot.core import reports
 from bot.core.quiet_hours import is_federal_holiday
 from bot.core.response import is_respondent
+from bot.core.secret import Secret
+from bot.core.sinks import ResponseRecord
 from bot.service.runtime import Runtime
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
 FROM_NUMBER = "+12025550100"
@@ -346,7 +348,7 @@ async def _report(
 
 
 def _summary(
-    records: list[dict[str, Any]], decisions: Counter[str], fake: FakeTwilio, landlines: int,
+    records: list[ResponseRecord], decisions: Counter[str], fake: FakeTwilio, landlines: int,
     undelivered: int, simulated: int,
 ) -> dict[str, Any]:  # fmt: skip
     dispositions = Counter(r["disposition"] for r in records)

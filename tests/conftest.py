@@ -17,8 +17,9 @@ from twilio.request_validator import RequestValidator
 
 from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 from adapters.twilio.channel import TwilioChannel
+from bot.core.secret import Secret
 from bot.service.runtime import Runtime
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -21,8 +21,9 @@ from twilio.request_validator import RequestValidator
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core.quiet_hours import daytime_zone
+from bot.core.secret import Secret
 from bot.service import delivery, intake
-from bot.settings import Secret, Settings
+from bot.settings import Settings
 from bot.store.state import State
 from bot.wiring import open_runtime
 
@@ -220,7 +221,8 @@ def test_serving_tunes_the_collector_once_started() -> None:
 import asyncio, gc
 from aiohttp import web
 from bot.web.app import create_app
-from bot.settings import Secret, Settings
+from bot.core.secret import Secret
+from bot.settings import Settings
 
 async def main():
     before = gc.get_threshold()

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from adapters.slack.channel import SlackChannel
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
-from bot.settings import Secret
+from bot.core.secret import Secret
 from bot.web.app import create_app
 from bot.web.openapi import openapi_document
 

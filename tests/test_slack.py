@@ -19,8 +19,8 @@ from adapters.testing.slack_fake import FakeSlack
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core import response
+from bot.core.secret import Secret
 from bot.service import delivery
-from bot.settings import Secret
 from bot.web.app import create_app
 
 from .conftest import Bot, Clock, make_settings

@@ -10,8 +10,9 @@ from datetime import date, timedelta
 import pytest
 from redis.asyncio import Redis
 
+from bot.core.secret import Secret
 from bot.service import delivery
-from bot.settings import ConfigError, Secret, Settings
+from bot.settings import ConfigError, Settings
 from bot.store.state import State
 
 from .conftest import PUBLIC, Bot

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from adapters.https_sink import SIGNATURE_HEADER, HttpsSink
 from adapters.sql_store import SqlStore, database_url
-from bot.settings import Secret
+from bot.core.secret import Secret
 from bot.store.outbox import Outbox
 from bot.store.state import State
 

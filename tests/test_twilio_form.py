@@ -11,7 +11,8 @@ from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio.channel import TwilioChannel, form_pairs
-from bot.settings import Secret, Settings
+from bot.core.secret import Secret
+from bot.settings import Settings
 
 # Bodies built from the characters that matter to the format, so that malformed fields,
 # escapes (valid, truncated, not UTF-8) and plus signs turn up often.

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.core.cases import OPEN, is_crisis
+from bot.core.cases import OPEN, Case, is_crisis
 from bot.core.channels import Prompt
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -73,7 +73,7 @@ _HEADLINE = {"self_harm": "possible self-harm", "violence": "possible threat of 
              "emergency": "possible emergency"}  # fmt: skip
 
 
-def case_text(case: dict[str, Any]) -> str:
+def case_text(case: Case) -> str:
     """The notification text of a case (what phones and screen readers show)."""
     crisis = [r.split(":", 1)[1] for r in case["reasons"] if r.startswith("crisis:")]
     service = case.get("service") or "unknown service"
@@ -83,10 +83,12 @@ def case_text(case: dict[str, Any]) -> str:
     return f":warning: Customer experience alert for {service}"
 
 
-def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
+def case_blocks(case: Case) -> list[dict[str, Any]]:
     """A case as Block Kit: what happened, scores, a redacted excerpt, and what to do."""
     crisis = is_crisis(case)
-    trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative"}.get(case["trust"], "-")
+    trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative", None: "-"}[
+        case.get("trust")
+    ]
     sentiment = case.get("sentiment") or "-"
     if case.get("polarity") is not None:
         sentiment = f"{sentiment} ({case['polarity']:+.2f})"
@@ -107,9 +109,9 @@ def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
             for name, value in fields
         ]},
     ]  # fmt: skip
-    if case.get("excerpt"):
+    if excerpt := case.get("excerpt"):
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(case['excerpt'])}"}}
+            {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(excerpt)}"}}
         )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(case)}]})
     if case["status"] in OPEN:
@@ -137,8 +139,10 @@ def case_blocks(case: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
-def _status_line(case: dict[str, Any]) -> str:
-    def when(value: str) -> str:
+def _status_line(case: Case) -> str:
+    def when(value: str | None) -> str:
+        if value is None:
+            return ""
         moment = int(datetime.fromisoformat(value).timestamp())
         return f"<!date^{moment}^{{date_short_pretty}} {{time}}|{value}>"
 

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 from aiohttp import web
@@ -27,8 +27,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import answered_blocks, case_blocks, case_text, mrkdwn, survey_blocks
-from bot.core.cases import is_crisis
-from bot.core.channels import Core, Inbound, Prompt, Sent
+from bot.core.cases import Case, is_crisis
+from bot.core.channels import Core, Inbound, Job, Prompt, Sent
 from bot.core.errors import SendError
 from bot.settings import Settings
 from bot.web.headers import header_bytes, read_body
@@ -109,6 +109,23 @@ def _text(element: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+class TellJob(TypedDict):
+    """The payload of job ``slack.tell``: a note only one person sees."""
+
+    user: str
+    where: str  # a channel, or a response URL
+    text: str  # Markdown (see ``blocks.mrkdwn``)
+
+
+class AnsweredJob(TypedDict):
+    """The payload of job ``slack.answered``: a question's message shows its answer."""
+
+    channel: str
+    ts: str
+    text: str
+    answer: str
+
+
 class SlackChannel:
     """The ``slack`` survey channel and the staff notifier, over one Web API client."""
 
@@ -183,7 +200,7 @@ class SlackChannel:
                 return dict(message)
         return None
 
-    async def update_answered(self, payload: dict[str, Any]) -> None:
+    async def update_answered(self, payload: AnsweredJob) -> None:
         """Job ``slack.answered``: show the answer a click gave and take its buttons away."""
         await self._call(
             self.client.chat_update, channel=payload["channel"], ts=payload["ts"],
@@ -191,7 +208,7 @@ class SlackChannel:
         )  # fmt: skip
 
     # the staff notifier
-    async def post_case(self, case: dict[str, Any], channel: str) -> tuple[str, str]:
+    async def post_case(self, case: Case, channel: str) -> tuple[str, str]:
         posted = await self._call(
             self.client.chat_postMessage,
             channel=channel,
@@ -202,7 +219,7 @@ class SlackChannel:
         )
         return str(posted["channel"]), str(posted["ts"])
 
-    async def find_case(self, case: dict[str, Any], channel: str) -> tuple[str, str] | None:
+    async def find_case(self, case: Case, channel: str) -> tuple[str, str] | None:
         def same(message: dict[str, Any]) -> bool:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             return bool(payload.get("case_id") == case["case_id"])
@@ -211,7 +228,7 @@ class SlackChannel:
         found = await self._history(channel, oldest, same)
         return (channel, str(found["ts"])) if found else None
 
-    async def update_case(self, case: dict[str, Any]) -> None:
+    async def update_case(self, case: Case) -> None:
         where = case["post"]
         await self._call(
             self.client.chat_update,
@@ -219,7 +236,7 @@ class SlackChannel:
             blocks=case_blocks(case),
         )  # fmt: skip
 
-    async def escalate_case(self, case: dict[str, Any], target: str) -> None:
+    async def escalate_case(self, case: Case, target: str) -> None:
         where = case["post"]
         link = await self._call(
             self.client.chat_getPermalink, channel=where["channel"], message_ts=where["ts"]
@@ -256,11 +273,11 @@ class SlackChannel:
             # A case message can always be posted or updated again: every failure is retried.
             raise SendError(str(exc), kind="unavailable") from None
 
-    async def tell_job(self, payload: dict[str, Any]) -> None:
+    async def tell_job(self, payload: TellJob) -> None:
         """Job ``slack.tell``: a note only one person sees."""
         await self.tell(payload["user"], payload["where"], payload["text"])
 
-    def jobs(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
+    def jobs(self) -> dict[str, Job]:
         return {"slack.answered": self.update_answered, "slack.tell": self.tell_job}
 
     # the route
@@ -423,10 +440,10 @@ class SlackChannel:
         refusal = await core.chat(msg)
         if refusal is not None:
             # Not recorded: the message keeps what it shows, the person alone is told why.
-            await core.enqueue("slack.tell", {"user": user, "where": channel, "text": refusal})
+            tell: TellJob = {"user": user, "where": channel, "text": refusal}
+            await core.enqueue("slack.tell", tell)
             return
         text, ts = _dig(message, "text"), _dig(message, "ts")
         if isinstance(text, str) and text and isinstance(ts, str):
-            await core.enqueue(
-                "slack.answered", {"channel": channel, "ts": ts, "text": text, "answer": label}
-            )
+            answered: AnsweredJob = {"channel": channel, "ts": ts, "text": text, "answer": label}
+            await core.enqueue("slack.answered", answered)

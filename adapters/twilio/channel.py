@@ -25,9 +25,9 @@ from twilio.rest import Client
 
 from adapters.twilio.errors import classify, error_kind
 from bot.core.channels import Core, DeliveryStatus, Inbound, Job, Prompt, Sent
+from bot.core.records import is_ref
 from bot.core.transactions import WHATSAPP_USER
 from bot.settings import Settings
-from bot.store.keys import is_ref
 from bot.web.headers import header_bytes, read_body
 
 log = logging.getLogger("adapters.twilio")

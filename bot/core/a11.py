@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from bot.core.flow import Flow, Option, Question
@@ -54,11 +54,12 @@ V2_COLUMNS: tuple[str, ...] = (
 
 # The channel names the federal CX tooling uses (Touchpoints' app/models/service.rb): each
 # channel's kind says which it is reported under (``ChannelKind.reported``).
-FEDERAL_CHANNELS: tuple[str, ...] = (
+FederalChannel = Literal[
     "computer", "mobile", "email", "chatbot", "phone", "automated_phone", "in_person", "paper",
     "postal_mail", "fax", "self_service_kiosk", "other_non_digital", "website", "mobile_app",
     "live_chat", "sms_text_messages", "social_media", "other_digital",
-)  # fmt: skip
+]  # fmt: skip
+FEDERAL_CHANNELS: tuple[FederalChannel, ...] = get_args(FederalChannel)
 
 # The field of each instrument's trust item: A-11 v2 asks it first (``question_1``); v1 asks
 # satisfaction first and trust second (``q2``). A survey is a response, counted in the OMB

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, NotRequired, Required, TypedDict
 
 from bot.core.a11 import trust_question
 from bot.core.errors import PermanentError
@@ -17,10 +17,58 @@ from bot.core.flow import Flow
 from bot.core.redact import redact
 from bot.core.sinks import ResponseRecord
 
-Case = dict[str, Any]
+CaseStatus = Literal["received", "claimed", "resolved", "dismissed"]
+Action = Literal["claim", "resolve", "dismiss"]
 EXCERPT = 280
-OPEN = ("received", "claimed")
-ACTIONS = ("claim", "resolve", "dismiss")
+OPEN: tuple[CaseStatus, ...] = ("received", "claimed")
+ACTIONS: tuple[Action, ...] = ("claim", "resolve", "dismiss")
+
+
+class Step(TypedDict):
+    """One move in a case's history."""
+
+    action: str
+    by: str | None
+    at: str
+    id: NotRequired[str]  # the staff action that made it (a click), so a retry is not a move
+
+
+class Posted(TypedDict):
+    """Where the staff notifier posted a case."""
+
+    channel: str
+    ts: str
+
+
+class Case(TypedDict, total=False):
+    """A staff case: one per survey, kept in Redis while it is worked on (a plain dict at run
+    time, stored with orjson); its outcome goes to the measures store (``outcome``)."""
+
+    rev: int
+    ref: str  # the survey's reference (``bot.store.keys.survey_ref``)
+    case_id: Required[str]
+    response_id: Required[str | None]
+    service: Required[str | None]
+    channel: Required[str]
+    reasons: Required[list[str]]  # "trust_negative", "crisis:self_harm", ...
+    trust: bool | None
+    sentiment: str | None
+    polarity: float | None
+    drivers: list[str]  # negative drivers chosen
+    excerpt: str | None  # redacted, at most EXCERPT characters
+    at: str  # when what it is about happened
+    status: Required[CaseStatus]
+    created_at: Required[str]
+    claimed_by: str | None
+    claimed_at: str | None
+    closed_by: str | None
+    closed_at: str | None
+    escalated_at: str | None
+    history: Required[list[Step]]
+    posting: bool  # a post to staff under way (found again after a crash)
+    post: Posted
+
+
 OUTCOME = (
     "case_id", "response_id", "service", "channel", "reasons", "status", "created_at",
     "claimed_by", "claimed_at", "closed_by", "closed_at", "escalated_at", "history",
@@ -157,20 +205,17 @@ def from_response(
 ) -> Case:
     """A new case for an ended survey's response record."""
     sentiment = record.get("sentiment") or {}
-    return {
-        "case_id": record["response_id"],
+    case = _opened(record["response_id"], record["service_id"], record["channel"], reasons, now)
+    case.update({
         "response_id": record["response_id"],
-        "service": record["service_id"],
-        "channel": record["channel"],
-        "reasons": list(reasons),
         "trust": trust_answer(record, flow),
         "sentiment": sentiment.get("label"),
         "polarity": sentiment.get("polarity"),
         "drivers": list(negative_drivers(record)),
         "excerpt": excerpt(record.get("free_text")),
         "at": record["timestamps"]["ended"],
-        **_opened(now),
-    }
+    })  # fmt: skip
+    return case
 
 
 def from_message(
@@ -178,24 +223,27 @@ def from_message(
     now: datetime,
 ) -> Case:  # fmt: skip
     """A new crisis case for a message, before (or without) any survey response."""
+    case = _opened(case_id, service, channel, tuple(f"crisis:{c}" for c in categories), now)
+    case["excerpt"] = excerpt(text)
+    return case
+
+
+def _opened(
+    case_id: str, service: str | None, channel: str, reasons: tuple[str, ...], now: datetime
+) -> Case:
+    """A case just received, about nothing yet but its reasons."""
     return {
         "case_id": case_id,
         "response_id": None,
         "service": service,
         "channel": channel,
-        "reasons": [f"crisis:{c}" for c in categories],
+        "reasons": list(reasons),
         "trust": None,
         "sentiment": None,
         "polarity": None,
         "drivers": [],
-        "excerpt": excerpt(text),
+        "excerpt": None,
         "at": now.isoformat(),
-        **_opened(now),
-    }
-
-
-def _opened(now: datetime) -> Case:
-    return {
         "status": "received",
         "created_at": now.isoformat(),
         "claimed_by": None,
@@ -216,13 +264,13 @@ def act(case: Case, action: str, user: str, now: datetime) -> Case:
         raise CaseError(f"this case is already {status}")
     if action == "claim" and status == "claimed":
         raise CaseError(f"this case is already claimed by @{case['claimed_by']}")
-    out = dict(case)
+    out = case.copy()
     at = now.isoformat()
     if action == "claim":
-        out.update(status="claimed", claimed_by=user, claimed_at=at)
+        out.update({"status": "claimed", "claimed_by": user, "claimed_at": at})
     else:
-        out.update(status="resolved" if action == "resolve" else "dismissed",
-                   closed_by=user, closed_at=at)  # fmt: skip
+        out.update({"status": "resolved" if action == "resolve" else "dismissed",
+                    "closed_by": user, "closed_at": at})  # fmt: skip
     out["history"] = [*case["history"], {"action": action, "by": user, "at": at}]
     return out
 
@@ -231,7 +279,7 @@ def escalate(case: Case, now: datetime) -> Case | None:
     """The case escalated, or None when it needs no escalation (claimed, closed, done)."""
     if case["status"] != "received" or case["escalated_at"]:
         return None
-    out = dict(case)
+    out = case.copy()
     out["escalated_at"] = now.isoformat()
     out["history"] = [*case["history"], {"action": "escalated", "by": None, "at": now.isoformat()}]
     return out

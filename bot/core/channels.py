@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
+
+from bot.core.a11 import FederalChannel
+from bot.core.cases import Case
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class ChannelKind:
     """
 
     name: str
-    reported: str
+    reported: FederalChannel
     texting: bool
     address: Callable[[str], str | None]
     address_hint: str
@@ -122,17 +125,17 @@ class Reply:
 class StaffNotifier(Protocol):
     """Tells staff about cases (Slack); raises ``bot.errors.SendError`` when it cannot."""
 
-    async def post_case(self, case: dict[str, Any], channel: str) -> tuple[str, str]:
+    async def post_case(self, case: Case, channel: str) -> tuple[str, str]:
         """Post a case; returns where it went: (channel, message ts)."""
         ...
 
-    async def find_case(self, case: dict[str, Any], channel: str) -> tuple[str, str] | None:
+    async def find_case(self, case: Case, channel: str) -> tuple[str, str] | None:
         """A post of this case already made (a crash after posting), if any."""
         ...
 
-    async def update_case(self, case: dict[str, Any]) -> None: ...
+    async def update_case(self, case: Case) -> None: ...
 
-    async def escalate_case(self, case: dict[str, Any], target: str) -> None: ...
+    async def escalate_case(self, case: Case, target: str) -> None: ...
 
     async def tell(self, user: str, where: str, text: str) -> None:
         """A note only ``user`` sees, in channel ``where`` (or at a response URL)."""
@@ -159,7 +162,7 @@ class Core(Protocol):
 
     async def command(self, user: str, text: str, response_url: str) -> str: ...
 
-    async def enqueue(self, kind: str, payload: dict[str, Any]) -> None: ...
+    async def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None: ...
 
     async def first_time(self, kind: str, key: str, ttl: int) -> bool:
         """True the first time ``key`` is seen within ``ttl`` seconds (de-duplication)."""
@@ -170,7 +173,8 @@ class Core(Protocol):
         ...
 
 
-Job = Callable[[dict[str, Any]], Awaitable[None]]
+# A job takes its payload (a TypedDict where the adapter declares one; JSON on the queue).
+Job = Callable[[Any], Awaitable[None]]
 
 
 @runtime_checkable

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
+SendFailure = Literal["opted_out", "invalid_address", "rejected", "unavailable", "unknown"]
+
 
 class BotError(Exception):
     """Base of every error the bot raises on purpose."""
@@ -51,6 +55,6 @@ class SendError(BotError):
 
     def __init__(self, message: str, *, kind: str, code: int | None = None) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = cast(SendFailure, kind)
         self.code = code
         self.retryable = kind in ("unavailable", "unknown")

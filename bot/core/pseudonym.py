@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from bot.settings import Secret
+from bot.core.secret import Secret
 
 
 def pseudonym(key: Secret, address: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal, Required, TypedDict, cast
 
@@ -9,6 +10,7 @@ from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.policy import Decision
 from bot.core.session import Session, disposition, stamp
+from bot.core.sinks import Decided
 from bot.core.transactions import Transaction
 
 SurveyStatus = Literal["scheduled", "sending", "active", "ended"]
@@ -16,13 +18,6 @@ Disposition = Literal["completed", "partial", "expired", "opted_out", "undeliver
                       "suppressed"]  # fmt: skip
 DISPOSITIONS: tuple[Disposition, ...] = ("completed", "partial", "expired", "opted_out",
                                          "undeliverable", "suppressed")  # fmt: skip
-
-
-class Decided(TypedDict):
-    """The policy's decision, as the record keeps it."""
-
-    status: str
-    reason: str | None
 
 
 class SurveyRecord(TypedDict, total=False):
@@ -59,6 +54,20 @@ class SurveyRecord(TypedDict, total=False):
     disposition: Disposition
     reason: str
     ended_at: str
+
+
+_REF = re.compile(r"^[0-9a-f]{32}/[A-Za-z0-9]{1,64}$")
+
+
+def is_ref(value: str) -> bool:
+    """Whether a value from outside (a button's value) is a well-formed survey reference."""
+    return bool(_REF.match(value))
+
+
+def survey_ref(person: str, survey_id: str) -> str:
+    """How the bot refers to a survey internally: its person's pseudonym and its id, so the
+    survey's keys can be placed in the person's shard."""
+    return f"{person}/{survey_id}"
 
 
 def new_record(

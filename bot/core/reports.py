@@ -232,7 +232,7 @@ def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dic
                 cells = [v for r in members if (v := r["a11"].get(f"{branch}_{d}")) is not None]
                 drivers[branch][d] = round(sum(cells) / len(cells), 4) if cells else None
         sentiment = Counter(
-            r["sentiment"]["label"] for r in respondents if r.get("sentiment") is not None
+            s["label"] for r in respondents if (s := r.get("sentiment")) is not None
         )
         out.append(
             {

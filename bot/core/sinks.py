@@ -3,11 +3,54 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from bot.core.errors import BotError
 
-ResponseRecord = dict[str, Any]
+
+class Decided(TypedDict):
+    """The policy's decision, as the record keeps it."""
+
+    status: str
+    reason: str | None
+
+
+class Timestamps(TypedDict):
+    """When each step of a survey happened (ISO 8601, UTC), as far as it went."""
+
+    transaction: str
+    received: str
+    invited: str | None
+    delivered: str | None
+    first_reply: str | None
+    ended: str
+
+
+class ResponseRecord(TypedDict):
+    """What an ended survey becomes in the measures store and every sink (schema
+    ``bot/schemas/response-record.v1.json``; a plain dict at run time). ``a11`` holds the
+    A-11 fields as Touchpoints names them; ``free_text`` is redacted."""
+
+    schema_version: int
+    response_id: str
+    survey_id: str
+    transaction_id: str
+    service_id: str
+    flow_id: str
+    flow_version: str
+    channel: str
+    reported_channel: str  # the federal channel name (Touchpoints' service channels)
+    language: str
+    respondent: str  # the address's pseudonym
+    disposition: str
+    reason: str | None
+    decision: Decided | None
+    timestamps: Timestamps
+    answers: dict[str, dict[str, Any]]
+    a11: dict[str, Any]
+    free_text: str | None
+    sentiment: dict[str, Any] | None
+    attributes: dict[str, Any]
 
 
 class SinkError(BotError):

@@ -11,16 +11,32 @@ import hashlib
 import logging
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TypedDict
 
 from bot.core import cases
 from bot.core.cases import Case, CaseError
 from bot.core.channels import StaffNotifier
+from bot.core.records import survey_ref
 from bot.core.sinks import ResponseRecord
 from bot.service.runtime import Runtime
-from bot.store.keys import survey_ref
 
 log = logging.getLogger("bot.alerts")
+
+
+class CaseRef(TypedDict):
+    """The payload of jobs ``case.post``, ``case.escalate`` and ``case.refresh``."""
+
+    ref: str
+
+
+class CaseAction(TypedDict):
+    """The payload of job ``case.act``: a staff member's click on a case."""
+
+    ref: str
+    action: str  # one of bot.core.cases.ACTIONS
+    user: str
+    action_id: str  # the click's own id: a retried job acts once
+    where: str  # where to tell the user when the action is refused
 
 
 def notifier(rt: Runtime) -> StaffNotifier:
@@ -83,8 +99,12 @@ async def _merge(rt: Runtime, ref: str, new: Case) -> None:
         if current.get("response_id"):
             return None
         reasons = list(dict.fromkeys([*current["reasons"], *new["reasons"]]))
-        keep = ("response_id", "trust", "sentiment", "polarity", "drivers", "excerpt")
-        return {**current, **{k: new[k] for k in keep}, "reasons": reasons}
+        merged = current.copy()
+        merged.update({"response_id": new["response_id"], "trust": new.get("trust"),
+                       "sentiment": new.get("sentiment"), "polarity": new.get("polarity"),
+                       "drivers": new.get("drivers", []), "excerpt": new.get("excerpt"),
+                       "reasons": reasons})  # fmt: skip
+        return merged
 
     merged = await rt.state.update_case(ref, merge)
     if merged is not None and merged.get("post"):
@@ -104,7 +124,7 @@ def _where(rt: Runtime, case: Case) -> tuple[str, str]:
     return channel, rules.escalate_to or rt.settings.slack_escalation_target
 
 
-async def post(rt: Runtime, payload: dict[str, Any]) -> None:
+async def post(rt: Runtime, payload: CaseRef) -> None:
     """Job ``case.post``: post a case once; a crisis is escalated at once, any other case
     gets its escalation timer."""
     ref = payload["ref"]
@@ -130,9 +150,10 @@ async def post(rt: Runtime, payload: dict[str, Any]) -> None:
         await rt.state.set_timer(f"escalate:{ref}", due.timestamp())
 
 
-async def act(rt: Runtime, payload: dict[str, Any]) -> None:
+async def act(rt: Runtime, payload: CaseAction) -> None:
     """Job ``case.act``: a staff member claims, resolves or dismisses a case."""
-    ref, action, user, action_id = (payload[k] for k in ("ref", "action", "user", "action_id"))
+    ref, action, user, action_id = (payload["ref"], payload["action"], payload["user"],
+                                    payload["action_id"])  # fmt: skip
     now = rt.clock()
     refusal: list[str] = []
 
@@ -158,7 +179,7 @@ async def act(rt: Runtime, payload: dict[str, Any]) -> None:
     log.info("case %s case=%s", action, case["case_id"])
 
 
-async def escalate(rt: Runtime, payload: dict[str, Any]) -> None:
+async def escalate(rt: Runtime, payload: CaseRef) -> None:
     """Job ``case.escalate``: tell the escalation target about an unclaimed case, once."""
     ref = payload["ref"]
     case = await rt.state.case(ref)
@@ -174,7 +195,7 @@ async def escalate(rt: Runtime, payload: dict[str, Any]) -> None:
         log.info("case escalated case=%s", escalated["case_id"])
 
 
-async def refresh(rt: Runtime, payload: dict[str, Any]) -> None:
+async def refresh(rt: Runtime, payload: CaseRef) -> None:
     """Job ``case.refresh``: show a case's message as the case now is."""
     case = await rt.state.case(payload["ref"])
     if case is not None and case.get("post"):

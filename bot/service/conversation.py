@@ -6,7 +6,7 @@ import dataclasses
 import logging
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.core import engine, replies
 from bot.core.channels import Inbound, Prompt, Reply
@@ -177,12 +177,22 @@ async def answer_later(rt: Runtime, msg: Inbound) -> str | None:
     text = "\n".join(m for m in reply.messages if m)
     if text:  # never an empty message
         prompt = dataclasses.asdict(reply.prompt) if reply.prompt else None
-        payload = {"channel": msg.channel, "to": msg.address, "text": text, "prompt": prompt}
+        payload: SendJob = {"channel": msg.channel, "to": msg.address, "text": text,
+                            "prompt": prompt}  # fmt: skip
         await rt.work.enqueue("send", payload, rt.state.shard_of(rt.person(msg.address)))
     return None
 
 
-async def send_job(rt: Runtime, payload: dict[str, Any]) -> None:
+class SendJob(TypedDict):
+    """The payload of job ``send``: a chat answer to send."""
+
+    channel: str
+    to: str
+    text: str
+    prompt: dict[str, Any] | None  # a Prompt as a dict
+
+
+async def send_job(rt: Runtime, payload: SendJob) -> None:
     """Job ``send``: a chat answer, through the channel's adapter."""
     outbound = rt.outbound.get(payload["channel"])
     if outbound is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any
+from typing import Any, TypedDict
 
 from bot.core import reports
 from bot.core.a11 import DRIVER_LABELS
@@ -24,6 +24,14 @@ USAGE = (
     "• `/cx pause <service>` / `/cx resume <service>` (admins)"
 )
 _QUARTER = re.compile(r"^(?:fy)?(\d{4})[-\s]?q([1-4])$", re.IGNORECASE)
+
+
+class ScoresJob(TypedDict):
+    """The payload of job ``cx.scores``."""
+
+    service: str | None
+    quarter: list[int]  # [fiscal year, quarter]
+    response_url: str  # where the answer goes
 
 
 def parse_quarter(text: str) -> tuple[int, int] | None:
@@ -46,9 +54,8 @@ async def command(rt: Runtime, user: str, text: str, response_url: str) -> str:
         service, quarter, problem = _scores_args(rt, args)
         if problem:
             return problem
-        await rt.work.enqueue(
-            "cx.scores", {"service": service, "quarter": quarter, "response_url": response_url}
-        )
+        job: ScoresJob = {"service": service, "quarter": quarter, "response_url": response_url}
+        await rt.work.enqueue("cx.scores", job)
         return "Working out the scores…"
     return USAGE
 
@@ -149,7 +156,7 @@ def scores_text(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def scores_job(rt: Runtime, payload: dict[str, Any]) -> None:
+async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     """Job ``cx.scores``: compute a quarter's scores and post them to the response URL."""
     fiscal_year, quarter = payload["quarter"]
     service = payload.get("service")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from bot.core import engine
+from bot.core import engine, retry
 from bot.core.catalog import Service
 from bot.core.channels import DeliveryStatus, Prompt
 from bot.core.errors import SendError
@@ -42,8 +41,8 @@ def _window(record: SurveyRecord, service: Service) -> tuple[int, int]:
 
 
 def backoff(attempt: int) -> float:
-    """Seconds before send attempt ``attempt + 1``: exponential from 15 s, with full jitter."""
-    return float(random.uniform(0.5, 1.0) * min(3600.0, 15.0 * 2.0**attempt))
+    """Seconds before send attempt ``attempt + 1``: doubling from 15 s, at most an hour."""
+    return retry.backoff(attempt, 15.0, 3600.0)
 
 
 async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None = None) -> int:

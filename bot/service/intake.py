@@ -16,8 +16,6 @@ from bot.core.transactions import Transaction, validate
 from bot.service.runtime import Runtime
 from bot.store.intake import IntakeRequest, unpack_decision
 
-DAY = 86_400
-
 
 def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict[str, Any]:
     out: dict[str, Any] = {

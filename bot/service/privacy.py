@@ -12,6 +12,7 @@ from bot.core.flow import Flow
 from bot.core.sinks import ResponseRecord
 from bot.core.transactions import WHATSAPP_USER, normalise_phone
 from bot.service.runtime import Runtime
+from bot.store.keys import DAY
 
 log = logging.getLogger("bot.privacy")
 PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
@@ -53,7 +54,7 @@ async def retention(rt: Runtime, actor: str = "worker") -> int:
 
 async def retention_due(rt: Runtime) -> bool:
     """Whether today's retention pass is still to run (once a day, whichever worker first)."""
-    return await rt.state.first_time("retention", rt.clock().date().isoformat(), 2 * 86_400)
+    return await rt.state.first_time("retention", rt.clock().date().isoformat(), 2 * DAY)
 
 
 def person_of(rt: Runtime, address: str) -> tuple[str, list[str]]:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -19,8 +16,10 @@ from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
 from bot.settings import Settings
+from bot.store.keys import DAY
 from bot.store.outbox import Outbox
 from bot.store.state import State
+from bot.store.streams import consumer_id
 from bot.store.work import WorkQueue
 
 log = logging.getLogger("bot")
@@ -42,8 +41,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     store: ResponseStore | None = None
     outbox: Outbox | None = None
-    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
-                          f"{secrets.token_hex(3)}")  # fmt: skip
+    consumer: str = field(default_factory=consumer_id)
     notifier: StaffNotifier | None = None
     kinds: Mapping[str, ChannelKind] = field(default_factory=dict)  # every channel known
     work: WorkQueue = field(init=False)
@@ -98,12 +96,12 @@ class Runtime:
     def case_ttl(self) -> int:
         """Seconds a case is kept in Redis (its outcome is in the store): 400 days, or the
         retention of free text if shorter (a case holds an excerpt)."""
-        return int(min(400.0, self.settings.retention_days) * 86_400)
+        return int(min(400.0, self.settings.retention_days) * DAY)
 
     def survey_ttl(self, service: Service) -> int:
         """Seconds a survey record may stay in Redis at most: its delay and expiry, and a day
         (an ended survey leaves at once; this bounds one a stopped worker never ended)."""
-        return int((service.delay + service.expiry).total_seconds()) + 86_400
+        return int((service.delay + service.expiry).total_seconds()) + DAY
 
     def idempotency_ttl(self, service: Service) -> int:
         """Seconds a transaction's first decision is kept for repeats: ``IDEMPOTENCY_DAYS``,

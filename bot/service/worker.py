@@ -10,11 +10,11 @@ from redis.exceptions import RedisError
 
 from bot.service import delivery, privacy
 from bot.service.runtime import Runtime
+from bot.store.streams import PASS_DEADLINE
 
 log = logging.getLogger("bot.worker")
 RECOVER_EVERY = 30.0
 HOUSEKEEPING_EVERY = 60.0  # how often a worker asks whether today's retention pass is due
-PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:

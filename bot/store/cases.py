@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 import orjson
 
-from bot.core.cases import OPEN
+from bot.core.cases import OPEN, Case
 from bot.store.base import StateBase
 
 
 class Cases(StateBase):
     """Staff cases: one per survey, changed by compare-and-set."""
 
-    async def create_case(self, ref: str, case: dict[str, Any], ttl: int) -> bool:
+    async def create_case(self, ref: str, case: Case, ttl: int) -> bool:
         """Store a new case unless one exists for ``ref``; True when it is new."""
         created = await self.redis.set(self.k_case(ref), orjson.dumps(case), nx=True, ex=ttl)
         if created:
@@ -23,18 +23,16 @@ class Cases(StateBase):
                 case["created_at"]).timestamp()})  # fmt: skip
         return bool(created)
 
-    async def case(self, ref: str) -> dict[str, Any] | None:
+    async def case(self, ref: str) -> Case | None:
         raw = await self.redis.get(self.k_case(ref))
-        return cast(dict[str, Any], orjson.loads(raw)) if raw else None
+        return cast(Case, orjson.loads(raw)) if raw else None
 
-    async def update_case(
-        self, ref: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
-    ) -> dict[str, Any] | None:
+    async def update_case(self, ref: str, change: Callable[[Case], Case | None]) -> Case | None:
         """Apply ``change`` to a case atomically (compare-and-set on its revision); returns the
         case as it now is. A case that is no longer open leaves the open-cases index."""
         key = self.k_case(ref)
 
-        async def write(revision: int, before: dict[str, Any], after: dict[str, Any]) -> bool:
+        async def write(revision: int, before: Case, after: Case) -> bool:
             return bool(await self.lua.swap(keys=[key], args=[revision, orjson.dumps(after)]))
 
         case = await self.compare_and_set(key, change, write)
@@ -42,7 +40,7 @@ class Cases(StateBase):
             await self.redis.zrem(self.k_open_cases, ref)
         return case
 
-    async def open_cases(self, limit: int = 50) -> list[dict[str, Any]]:
+    async def open_cases(self, limit: int = 50) -> list[Case]:
         """Open cases, oldest first."""
         refs = cast(list[str], await self.redis.zrange(self.k_open_cases, 0, limit - 1))
         pipe = self.redis.pipeline(transaction=False)

@@ -11,9 +11,8 @@ from typing import Any, cast
 import orjson
 
 from bot.core.policy import Person
-from bot.core.records import SurveyRecord
+from bot.core.records import SurveyRecord, survey_ref
 from bot.store.base import StateBase
-from bot.store.keys import survey_ref
 
 
 def pack_decision(decision: dict[str, Any]) -> str:

@@ -6,8 +6,11 @@ script touches a single Redis Cluster slot; workers visit every shard.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+
+from bot.core.records import is_ref, survey_ref
+
+__all__ = ["is_ref", "survey_ref"]  # defined in the core; keys are named after them
 
 DAY = 86_400
 INBOUND_TTL = DAY  # how long an inbound message id is remembered (a provider retries for hours)
@@ -22,20 +25,6 @@ def survey_timer(ref: str) -> str:
 def timer_members(ref: str) -> tuple[str, str, str]:
     """Every timer a survey may have: its own, and the two that earlier versions set."""
     return survey_timer(ref), f"remind:{ref}", f"expire:{ref}"
-
-
-_REF = re.compile(r"^[0-9a-f]{32}/[A-Za-z0-9]{1,64}$")
-
-
-def is_ref(value: str) -> bool:
-    """Whether a value from outside (a button's value) is a well-formed survey reference."""
-    return bool(_REF.match(value))
-
-
-def survey_ref(person: str, survey_id: str) -> str:
-    """How the bot refers to a survey internally: its person's pseudonym and its id, so the
-    survey's keys can be placed in the person's shard."""
-    return f"{person}/{survey_id}"
 
 
 def open_ref(person: str, open_value: str | bytes | None) -> str | None:

@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
+import os
+import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,13 +26,20 @@ from typing import Any, cast
 
 from redis.exceptions import RedisError
 
+from bot.core import retry
 from bot.core.errors import BotError
 from bot.store.state import State
 
 log = logging.getLogger("bot.streams")
 CLAIM_IDLE_MS = 60_000
-PASS_DEADLINE = 300.0
+PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
 RETRY_FOR = 24 * 3600.0  # seconds a transient failure is retried before it is dead-lettered
+
+
+def consumer_id() -> str:
+    """A name for this process among a group's consumers: its host, its pid, and a random
+    part (a restarted container may reuse both)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ class StreamConsumer:
         self.state = state
         self.redis = state.redis
         self.clock = clock
-        self.consumer = consumer or f"{socket.gethostname()}-{random.getrandbits(32):08x}"
+        self.consumer = consumer or consumer_id()
         self.retry_for = retry_for
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -87,8 +95,7 @@ class StreamConsumer:
     def backoff(self, attempts: int) -> float:
         """Seconds before the next try: exponential, capped, jittered over its upper half (so
         the waits grow and consumers do not retry in step)."""
-        delay = min(self.max_delay, self.base_delay * 2.0 ** min(attempts, 32))
-        return random.uniform(delay / 2, delay)
+        return retry.backoff(attempts, self.base_delay, self.max_delay)
 
     async def run(self, stop: asyncio.Event, idle: float = 0.05) -> None:
         """Handle entries until ``stop`` is set; the entry in hand is finished first."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.core.errors import PermanentError
@@ -21,7 +21,8 @@ from bot.store.streams import StreamConsumer, StreamKeys
 log = logging.getLogger("bot.work")
 GROUP = "workers"
 
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
+# A job takes its payload: a TypedDict where it is declared, a plain dict on the queue (JSON).
+Handler = Callable[[Any], Awaitable[None]]
 
 
 class UnknownJob(PermanentError):
@@ -46,7 +47,9 @@ class WorkQueue(StreamConsumer):
         """Run ``handler`` for jobs of ``kind``."""
         self.handlers[kind] = handler
 
-    async def enqueue(self, kind: str, payload: dict[str, Any], shard: str | None = None) -> None:
+    async def enqueue(
+        self, kind: str, payload: Mapping[str, Any], shard: str | None = None
+    ) -> None:
         """Add a job; ``shard`` keeps a person's jobs beside the person's keys."""
         shard = shard or random.choice(self.state.shards)
         await self.redis.xadd(

@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import reports
+from bot.core.secret import Secret
 from bot.service import intake, privacy
-from bot.settings import Secret
 from bot.web.context import RUNTIME, json_error
 from bot.web.headers import header_bytes
 

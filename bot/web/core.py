@@ -4,15 +4,17 @@ app's runtime once it has started."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from bot.core import cases
 from bot.core.channels import DeliveryStatus, Inbound, Reply
+from bot.core.records import is_ref
 from bot.service import conversation, cx, delivery
+from bot.service.alerts import CaseAction
 from bot.service.runtime import Runtime
-from bot.store.keys import is_ref
 from bot.web.context import RUNTIME
 
 log = logging.getLogger("bot.app")
@@ -45,15 +47,15 @@ class AppCore:
         if not is_ref(ref) or action not in cases.ACTIONS:
             log.warning("case action with a malformed reference ignored")
             return
-        payload = {"ref": ref, "action": action, "user": user, "action_id": action_id,
-                   "where": where}  # fmt: skip
+        payload: CaseAction = {"ref": ref, "action": action, "user": user,
+                               "action_id": action_id, "where": where}  # fmt: skip
         rt = self._rt
         await rt.work.enqueue("case.act", payload, rt.state.shard_of_ref(ref))
 
     async def command(self, user: str, text: str, response_url: str) -> str:
         return await cx.command(self._rt, user, text, response_url)
 
-    async def enqueue(self, kind: str, payload: dict[str, Any]) -> None:
+    async def enqueue(self, kind: str, payload: Mapping[str, Any]) -> None:
         await self._rt.work.enqueue(kind, payload)
 
     async def first_time(self, kind: str, key: str, ttl: int) -> bool:
