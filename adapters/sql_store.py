@@ -15,12 +15,8 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     JSON,
     Column,
@@ -110,6 +106,9 @@ audit = Table(
     Column("details", JSON, nullable=False),
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "sql_migrations"
 # The steps of ``schema_migrations``, the store's migrations before Alembic, and the revision
 # each one equals: a store made then is stamped at it and upgraded from there, its data kept.
@@ -119,6 +118,9 @@ _PG_MIGRATION_LOCK = 280280  # pg_advisory_xact_lock key: one migrator at a time
 
 def alembic_config(url: str | None = None) -> Config:
     """Alembic's configuration for the store's migrations (no alembic.ini needed)."""
+    # Alembic is imported where migrations run: it costs a third of a second at start-up.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -129,6 +131,8 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade_sql(url: str, since: str | None = None) -> str:
     """The SQL that brings a store from ``since`` (default: empty) to the newest revision, for
     a DBA to review; nothing is run."""
+    from alembic import command
+
     config = alembic_config(url)
     config.output_buffer = io.StringIO()
     command.upgrade(config, f"{since}:head" if since else "head", sql=True)
@@ -138,6 +142,10 @@ def upgrade_sql(url: str, since: str | None = None) -> str:
 def _upgrade(connection: Connection) -> list[str]:
     """Upgrade to the newest revision on ``connection`` (in its transaction), first adopting
     a store made by ``schema_migrations``; returns what was applied."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config()
     config.attributes["connection"] = connection
     current = MigrationContext.configure(connection).get_current_revision()

@@ -9,13 +9,11 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from adapters.https_sink import HttpsSink
-from adapters.sql_store import SqlStore, database_url
 from bot import logs, registry
 from bot.core.catalog import Service, load_catalog
 from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
@@ -32,6 +30,9 @@ from bot.store.pipelined import Pipelined
 from bot.store.queues import SEND_GROUP
 from bot.store.state import State
 
+if TYPE_CHECKING:
+    from adapters.sql_store import SqlStore
+
 log = logging.getLogger("bot.wiring")
 
 # The channel whose adapter is also the staff notifier (cases, /cx) when its bot token is set,
@@ -41,6 +42,10 @@ NOTIFIER_CHANNEL = "slack"
 
 def open_store(settings: Settings) -> SqlStore:
     """The SQL measures store the settings name (a SQLite file when DATABASE_URL is unset)."""
+    # Adapters are imported when they are built, as channels are: SQLAlchemy is a fifth of
+    # the app's import, and commands that need no store never pay for it.
+    from adapters.sql_store import SqlStore, database_url
+
     if not settings.database_url:
         log.warning(
             "DATABASE_URL is not set: using a SQLite measures store in %s "
@@ -118,6 +123,8 @@ def build_channels(
 
 def build_sinks(settings: Settings) -> list[StartedSink]:
     """The HTTPS sinks the settings name (the SQL store is always there)."""
+    from adapters.https_sink import HttpsSink
+
     return [HttpsSink(url, settings.sink_secret) for url in settings.sink_urls]
 
 
@@ -222,7 +229,8 @@ def describe(rt: Runtime) -> str:
     """What a runtime is connected to, for the start-up line (passwords masked)."""
     s = rt.settings
     redis = mask_url(s.redis_url) if s.redis_url else f"embedded Redis in {s.redis_dir}"
-    store = mask_url(rt.store.url) if isinstance(rt.store, SqlStore) else "none"
+    url = getattr(rt.store, "url", None)
+    store = mask_url(url) if isinstance(url, str) else "none"
     return (
         f"public URL {s.public_base_url or '(not set)'}; channels {', '.join(sorted(rt.outbound))}"
         f"; Redis {redis}; store {store}"

