@@ -1,6 +1,6 @@
 """The HTTP API fuzzed from its OpenAPI document, and the webhooks fuzzed past their signatures.
 
-Schemathesis generates requests for every operation in ``bot/openapi.yaml`` and sends them to
+Schemathesis generates requests for every operation in ``bot/web/openapi.yaml`` and sends them to
 a real ``feedback-bot web`` process (real Redis, the real SQL store: PostgreSQL, as in
 production), each with a valid and with a wrong credential; every response must be one the
 document describes, with its documented schema and content type, and never a 5xx. The Twilio

@@ -39,7 +39,7 @@ def test_every_route_is_documented_and_every_documented_route_exists(
         for path, operations in openapi_document()["paths"].items()
         for method in operations
     }
-    assert routes - documented == set(), "routes missing from bot/openapi.yaml"
+    assert routes - documented == set(), "routes missing from bot/web/openapi.yaml"
     assert documented - routes == set(), "documented operations the app does not have"
 
 

@@ -15,7 +15,9 @@ from aiohttp import web
 
 from bot.core import reports
 from bot.core.secret import Secret
+from bot.core.sinks import ResponseStore
 from bot.service import intake, privacy
+from bot.service.runtime import Runtime
 from bot.web.context import RUNTIME, json_error
 from bot.web.headers import header_bytes
 
@@ -32,6 +34,25 @@ def _authorised(request: web.Request, token: Secret) -> bool:
     return bool(token) and hmac.compare_digest(
         header_bytes(request.headers, "Authorization"), expected
     )
+
+
+def _admin(request: web.Request) -> Runtime:
+    """The runtime, for a request with the admin token (401 otherwise)."""
+    rt = request.app[RUNTIME]
+    if not _authorised(request, rt.settings.admin_token):
+        raise _error(web.HTTPUnauthorized, "missing or wrong bearer token")
+    return rt
+
+
+def _store(rt: Runtime) -> ResponseStore:
+    """The measures store (503 when there is none)."""
+    if rt.store is None:
+        raise _error(web.HTTPServiceUnavailable, "no measures store")
+    return rt.store
+
+
+def _error(kind: type[web.HTTPException], message: str) -> web.HTTPException:
+    return kind(text=json.dumps({"error": message}), content_type="application/json")
 
 
 def _no_constant(name: str) -> Any:
@@ -74,9 +95,7 @@ async def post_transactions(request: web.Request) -> web.Response:
 
 
 async def get_services(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    if not _authorised(request, rt.settings.admin_token):
-        return json_error(401, "missing or wrong bearer token")
+    rt = _admin(request)
     now = rt.clock()
     services = []
     for s in (await rt.live_services()).values():
@@ -97,9 +116,7 @@ async def get_services(request: web.Request) -> web.Response:
 
 
 async def get_report(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    if not _authorised(request, rt.settings.admin_token):
-        return json_error(401, "missing or wrong bearer token")
+    rt = _admin(request)
     query = request.query
     try:
         fiscal_year = int(query["fiscal_year"])
@@ -110,14 +127,13 @@ async def get_report(request: web.Request) -> web.Response:
     service = query.get("service")
     if service is not None and service not in rt.services:
         return json_error(404, f"unknown service {service!r}")
-    if rt.store is None:
-        return json_error(503, "no measures store")
+    store = _store(rt)
     form = query.get("format", "json")
     if form not in ("json", "csv", "collection-csv"):
         return json_error(400, "format must be json, csv or collection-csv")
-    records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
+    records = await reports.fetch_quarter(store, fiscal_year, quarter, service)
     report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
-    await rt.store.audit(
+    await store.audit(
         ADMIN_ACTOR,
         "report",
         service,
@@ -141,9 +157,7 @@ async def get_report(request: web.Request) -> web.Response:
 
 async def delete_person(request: web.Request) -> web.Response:
     """Forget a person (``feedback-bot forget``)."""
-    rt = request.app[RUNTIME]
-    if not _authorised(request, rt.settings.admin_token):
-        return json_error(401, "missing or wrong bearer token")
+    rt = _admin(request)
     try:
         counts = await privacy.forget(rt, request.match_info["address"], ADMIN_ACTOR)
     except ValueError as exc:
@@ -152,11 +166,7 @@ async def delete_person(request: web.Request) -> web.Response:
 
 
 async def get_audit(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    if not _authorised(request, rt.settings.admin_token):
-        return json_error(401, "missing or wrong bearer token")
-    if rt.store is None:
-        return json_error(503, "no measures store")
+    store = _store(_admin(request))
     try:
         limit = min(int(request.query.get("limit", "100")), 1000)
         before = int(request.query["before"]) if "before" in request.query else None
@@ -164,17 +174,13 @@ async def get_audit(request: web.Request) -> web.Response:
         return json_error(400, "limit and before are whole numbers")
     if limit < 1 or (before is not None and not 0 < before < 2**31):  # an INTEGER column
         return json_error(400, "limit and before must be positive")
-    entries = await rt.store.audit_entries(before=before, limit=limit)
+    entries = await store.audit_entries(before=before, limit=limit)
     following = entries[-1]["id"] if len(entries) == limit else None
     return web.json_response({"entries": entries, "before": following})
 
 
 async def get_responses(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
-    if not _authorised(request, rt.settings.admin_token):
-        return json_error(401, "missing or wrong bearer token")
-    if rt.store is None:
-        return json_error(503, "no measures store")
+    store = _store(_admin(request))
     query = request.query
     try:
         limit = min(int(query.get("limit", "100")), 1000)
@@ -189,7 +195,7 @@ async def get_responses(request: web.Request) -> web.Response:
         return json_error(400, f"disposition must be one of {', '.join(DISPOSITIONS)}")
     if "service" in query and not SERVICE_ID.match(query["service"]):
         return json_error(400, "service must be a service id")
-    records = await rt.store.responses(
+    records = await store.responses(
         service=query.get("service"),
         since=since,
         until=until,
