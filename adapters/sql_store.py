@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
 from bot.core.errors import RetryableError
-from bot.core.sinks import ResponseRecord, SinkError
+from bot.core.sinks import Forward, ResponseRecord, SinkError
 
 metadata = MetaData()
 responses = Table(
@@ -104,6 +104,18 @@ audit = Table(
     Column("action", String(64), nullable=False),
     Column("target", String(255)),
     Column("details", JSON, nullable=False),
+)
+
+# What an outside store answered for a response: the attempt is recorded before each post,
+# the remote id once it took it (Touchpoints has no idempotency key of its own).
+forwards = Table(
+    "forwards",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("sink", String(64), primary_key=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("remote_id", String(64)),
+    Column("forwarded_at", DateTime(timezone=True)),
 )
 
 if TYPE_CHECKING:
@@ -290,12 +302,41 @@ class SqlStore:
         rows = await self._records(select(cases.c.record).where(cases.c.case_id == case_id))
         return dict(_record(rows[0])) if rows else None
 
-    async def _upsert(self, table: Table, key: str, row: dict[str, Any]) -> None:
+    async def forward(self, response_id: str, sink: str) -> Forward | None:
+        """What ``sink`` answered for a response so far, if it was ever tried."""
+        query = select(forwards.c.remote_id, forwards.c.attempted_at).where(
+            forwards.c.response_id == response_id, forwards.c.sink == sink
+        )
+        try:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(query)).first()
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise SinkError(
+                f"measures store unavailable: {describe(exc)}", retryable=True
+            ) from None
+        if row is None:
+            return None
+        attempted: datetime = row[1]  # SQLite gives it back without its zone: UTC
+        return Forward(row[0], attempted.replace(tzinfo=attempted.tzinfo or UTC))
+
+    async def forward_attempted(self, response_id: str, sink: str, at: datetime) -> None:
+        """Note that ``sink`` is about to be sent the response (before the send)."""
+        row = {"response_id": response_id, "sink": sink, "attempted_at": _time(at)}
+        await self._upsert(forwards, ("response_id", "sink"), row)
+
+    async def forwarded(self, response_id: str, sink: str, remote_id: str, at: datetime) -> None:
+        """Keep the id ``sink`` gave the response: it is never sent there again."""
+        row = {"response_id": response_id, "sink": sink, "attempted_at": _time(at),
+               "remote_id": remote_id, "forwarded_at": _time(at)}  # fmt: skip
+        await self._upsert(forwards, ("response_id", "sink"), row)
+
+    async def _upsert(self, table: Table, key: str | tuple[str, ...], row: dict[str, Any]) -> None:
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        keys = (key,) if isinstance(key, str) else key
         statement = insert(table).values(**row)
         statement = statement.on_conflict_do_update(
-            index_elements=[table.c[key]],
-            set_={k: statement.excluded[k] for k in row if k != key},
+            index_elements=[table.c[k] for k in keys],
+            set_={k: statement.excluded[k] for k in row if k not in keys},
         )
         try:
             async with self.engine.begin() as conn:
@@ -361,6 +402,7 @@ class SqlStore:
                 removed_cases = await conn.execute(
                     cases.delete().where(cases.c.response_id.in_(ids))
                 )
+                await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
                 removed = await conn.execute(
                     responses.delete().where(responses.c.respondent == respondent)
                 )

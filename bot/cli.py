@@ -217,7 +217,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.store.state import State
     from bot.store.streams import StreamConsumer
     from bot.store.work import WorkQueue
-    from bot.wiring import open_redis, open_store_ready
+    from bot.wiring import open_redis, open_store_ready, sink_names
 
     async def main() -> None:
         async with open_redis(settings) as redis:
@@ -229,7 +229,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             )
             await queue.ensure_group()
             if args.outbox_command == "status":
-                print(json.dumps(await queue.status(), indent=2))
+                status = await queue.status()
+                if isinstance(queue, Outbox):  # each sink on its own line
+                    status["sinks"] = await queue.sink_status(sink_names(settings))
+                print(json.dumps(status, indent=2))
                 return
             store = await open_store_ready(settings)
             try:  # written first: an action the log cannot hold is not taken
@@ -242,6 +245,43 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     settings = _settings()
     asyncio.run(main())
     return 0
+
+
+def cmd_touchpoints_check(args: argparse.Namespace) -> int:
+    """Read each service's Touchpoints form and check it against the service's flow."""
+    from bot import registry
+    from bot.core.catalog import load_catalog
+    from bot.wiring import build_touchpoints
+
+    settings = _settings()
+    flows = load_flows(settings.flows_dir)
+    services = load_catalog(settings.services_file, flows, registry.kinds())
+    sink = build_touchpoints(settings, services, flows, None)
+    if sink is None:
+        print("no service names a touchpoints_form")
+        return 0
+
+    async def main() -> int:
+        from adapters.touchpoints import TouchpointsError, TouchpointsSink
+
+        assert isinstance(sink, TouchpointsSink)
+        await sink.open()
+        try:
+            problems = await sink.check()
+        except TouchpointsError as exc:
+            print(f"feedback-bot: touchpoints: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            await sink.close()
+        for line in problems:
+            print(line)
+        for service_id, form in sorted(sink.maps.items()):
+            comment = f", comment {form.comment}" if form.comment else ""
+            fields = f"trust {form.trust}, drivers {form.positive} and {form.negative}{comment}"
+            print(f"service {service_id}: Touchpoints form {form.short_uuid}: ok ({fields})")
+        return 1 if problems else 0
+
+    return asyncio.run(main())
 
 
 def _actor() -> str:
@@ -419,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
     replay = outbox_sub.add_parser("replay", help="re-drive dead-lettered records")
     replay.add_argument("--limit", type=int, default=None)
     outbox.set_defaults(func=cmd_outbox)
+
+    touchpoints = sub.add_parser("touchpoints", help="GSA Touchpoints, where responses go")
+    touchpoints_sub = touchpoints.add_subparsers(dest="touchpoints_command", required=True)
+    touchpoints_sub.add_parser(
+        "check", help="read each service's form and check it against its flow"
+    ).set_defaults(func=cmd_touchpoints_check)
 
     forget = sub.add_parser(
         "forget", help="forget a person: responses, surveys, consent but an opt-out, excerpts"

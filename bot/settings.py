@@ -77,6 +77,9 @@ class Settings:
     channels: tuple[str, ...] = ("sms", "whatsapp")
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
+    touchpoints_url: str = ""  # GSA Touchpoints, where the catalog's touchpoints_form live
+    touchpoints_api_url: str = ""  # its API (the API gateway's); default: TOUCHPOINTS_URL/api/v1
+    touchpoints_api_key: Secret = field(default_factory=lambda: Secret(""))
     outbox_retry_hours: float = 24.0  # a record failing this long is dead-lettered
     send_rate: float = 1.0  # message segments per second per sender (long code 1, TF 3, SC 100)
     send_burst: float = 1.0
@@ -137,6 +140,9 @@ class Settings:
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
             sink_urls=_list(env, "SINK_URLS"),
             sink_secret=_secret(env, "SINK_SECRET"),
+            touchpoints_url=env.get("TOUCHPOINTS_URL", "").rstrip("/"),
+            touchpoints_api_url=env.get("TOUCHPOINTS_API_URL", "").rstrip("/"),
+            touchpoints_api_key=_secret(env, "TOUCHPOINTS_API_KEY"),
             outbox_retry_hours=retry_hours,
             invitation_cooldown_days=invite_days,
             idempotency_days=idempotency_days,
@@ -196,6 +202,17 @@ class Settings:
             problems.append("IDEMPOTENCY_DAYS must be positive")
         if self.outbox_retry_hours <= 0:
             problems.append("OUTBOX_RETRY_HOURS must be positive")
+        if self.touchpoints_url:
+            for name, url in (("TOUCHPOINTS_URL", self.touchpoints_url),
+                              ("TOUCHPOINTS_API_URL", self.touchpoints_api_url)):  # fmt: skip
+                if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                    problems.append(f"{name} must be an https:// URL")
+            if not self.touchpoints_api_key:
+                problems.append("TOUCHPOINTS_API_KEY is not set (TOUCHPOINTS_URL needs it to read "
+                                "the forms)")  # fmt: skip
+            if not self.public_base_url:
+                problems.append("PUBLIC_BASE_URL is not set (Touchpoints checks a submission's "
+                                "referer against the form's allow-list)")  # fmt: skip
         if self.sink_urls and not self.sink_secret:
             problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
         for url in self.sink_urls:

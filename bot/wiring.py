@@ -17,8 +17,9 @@ from redis.asyncio.cluster import RedisCluster
 from bot import logs, registry
 from bot.core.catalog import Service, load_catalog
 from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
+from bot.core.flow import Flow
 from bot.core.flowfile import load_flows
-from bot.core.sinks import Sink, StartedSink
+from bot.core.sinks import ForwardLog, Sink, StartedSink
 from bot.service import alerts, conversation, cx
 from bot.service.runtime import Runtime, utcnow
 from bot.settings import Settings
@@ -128,6 +129,41 @@ def build_sinks(settings: Settings) -> list[StartedSink]:
     return [HttpsSink(url, settings.sink_secret) for url in settings.sink_urls]
 
 
+def build_touchpoints(
+    settings: Settings,
+    services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+    store: ForwardLog | None,
+    clock: Callable[[], datetime] = utcnow,
+) -> StartedSink | None:
+    """The Touchpoints sink, when the catalog names a form; StartupError when a service names
+    one and Touchpoints is not configured."""
+    named = sorted(s.id for s in services.values() if s.touchpoints_form)
+    if not named:
+        return None
+    if not settings.touchpoints_url:
+        raise StartupError(f"cannot start: services {', '.join(named)} name a touchpoints_form, "
+                           "but TOUCHPOINTS_URL is not set")  # fmt: skip
+    from adapters.touchpoints import TouchpointsSink
+
+    api_url = settings.touchpoints_api_url or f"{settings.touchpoints_url}/api/v1"
+    return TouchpointsSink(settings.touchpoints_url, api_url, settings.touchpoints_api_key,
+                           settings.public_base_url, services, flows, store,
+                           clock=clock)  # fmt: skip
+
+
+def sink_names(settings: Settings) -> list[str]:
+    """The name of every sink the outbox feeds under these settings, in order."""
+    from adapters.touchpoints import NAME as TOUCHPOINTS
+
+    names = ["sql", *(f"https:{url.split('?')[0]}" for url in settings.sink_urls)]
+    if settings.touchpoints_url:
+        names.append(TOUCHPOINTS)
+    if settings.slack_bot_token:
+        names.append(alerts.AlertSink.name)
+    return names
+
+
 def _warn_unserved(services: Mapping[str, Service], enabled: set[str]) -> None:
     """A catalog may list channels this deployment does not enable: their transactions are
     refused at intake, which an admin should hear about at start-up, not from a caller."""
@@ -180,8 +216,16 @@ async def open_runtime(
                 await channel.start()
                 started.append(channel)
             extra = sinks if sinks is not None else build_sinks(settings)
+            if sinks is None and (touchpoints := build_touchpoints(
+                settings, services, flows, store, clock
+            )):  # fmt: skip
+                extra.append(touchpoints)
             for sink in extra:
-                await sink.start()
+                try:
+                    await sink.start()
+                except ValueError as exc:  # a sink's configuration cannot work (one per line)
+                    lines = str(exc).splitlines()
+                    raise StartupError("cannot start:\n" + "\n".join(lines)) from None
                 started.append(sink)
             outbound = _outbound(settings, chosen)
             _warn_unserved(services, set(settings.channels))

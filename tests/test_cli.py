@@ -136,9 +136,23 @@ def test_migrate_then_report(tmp_path: Path) -> None:
 def test_outbox_status(tmp_path: Path) -> None:
     from .conftest import REDIS_URL
 
-    result = run_cli(["outbox", "status"], env_with(tmp_path, REDIS_URL=REDIS_URL))
+    env = env_with(
+        tmp_path,
+        REDIS_URL=REDIS_URL,
+        TOUCHPOINTS_URL="https://touchpoints.example",
+        TOUCHPOINTS_API_KEY="k",
+        PUBLIC_BASE_URL="https://feedback.example.gov",
+    )
+    result = run_cli(["outbox", "status"], env)
     assert result.returncode == 0, result.stderr
-    assert set(json.loads(result.stdout)) == {"waiting", "in_flight", "retrying", "dead"}
+    status = json.loads(result.stdout)
+    assert set(status) == {"waiting", "in_flight", "retrying", "dead", "sinks"}
+    # Each sink on its own line: what it has yet to take among the retrying and the dead.
+    assert status["sinks"] == {
+        "sql": {"retrying": 0, "dead": 0},
+        "touchpoints": {"retrying": 0, "dead": 0},
+    }
+    assert '\n  "sinks": {\n    "sql": ' in result.stdout
 
 
 def test_work_queue_status(tmp_path: Path) -> None:

@@ -27,8 +27,10 @@ from bot.store.state import State
 from .records import FLOWS, REPORTED, T0, ended_survey, response_record
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-DROP_ALL = "DROP TABLE IF EXISTS responses, cases, audit, schema_migrations, alembic_version"
-ALL_REVISIONS = ["0001", "0002", "0003"]
+DROP_ALL = (
+    "DROP TABLE IF EXISTS responses, cases, audit, forwards, schema_migrations, alembic_version"
+)
+ALL_REVISIONS = ["0001", "0002", "0003", "0004"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

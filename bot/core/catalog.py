@@ -52,6 +52,7 @@ class Service:
     # reported channel) from the agency, or a multiplier of the transactions reported.
     customers: tuple[tuple[int, int, str, int], ...] = ()
     customers_per_transaction: float | None = None
+    touchpoints_form: str | None = None  # the short UUID of its A-11 v2 form in Touchpoints
 
     def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
         """The agency's count of customers on a reported channel in a quarter, if given."""
@@ -165,6 +166,7 @@ def parse_catalog(
             service_provider=raw.get("service_provider", raw["agency"]),
             transaction_point=raw.get("transaction_point", "post_interaction"),
             federal_register_url=raw.get("federal_register_url"),
+            touchpoints_form=raw.get("touchpoints_form"),
             customers=customers,
             customers_per_transaction=raw.get("customers_per_transaction"),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
@@ -67,6 +68,27 @@ class Sink(Protocol):
     name: str
 
     async def write(self, record: ResponseRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class Forward:
+    """What an outside store answered for a response: its id there once it took it (None: a
+    send was attempted at ``attempted_at`` and its outcome is not known)."""
+
+    remote_id: str | None
+    attempted_at: datetime
+
+
+class ForwardLog(Protocol):
+    """Where a sink without idempotency keys of its own notes what it sent (the store)."""
+
+    async def forward(self, response_id: str, sink: str) -> Forward | None: ...
+
+    async def forward_attempted(self, response_id: str, sink: str, at: datetime) -> None: ...
+
+    async def forwarded(
+        self, response_id: str, sink: str, remote_id: str, at: datetime
+    ) -> None: ...
 
 
 class StartedSink(Sink, Protocol):

@@ -79,3 +79,23 @@ class Outbox(StreamConsumer):
             raise SinkError(
                 "; ".join(str(f) for f in failures), retryable=all(f.retryable for f in failures)
             )
+
+    async def sink_status(self, names: list[str]) -> dict[str, dict[str, int]]:
+        """For each sink, how many records it has yet to take among those retrying and those
+        dead-lettered (a record another sink refused counts only where it is missing)."""
+        replies = await self.state.each_shard(
+            lambda pipe, s: (pipe.hvals(self.keys(s).retries), pipe.xrange(self.keys(s).dead))
+        )
+        retrying = [json.loads(v).get("progress") or {} for v in _flat(replies[0::2])]
+        dead = [json.loads(f.get("progress") or "{}") for _, f in _flat(replies[1::2])]
+        return {
+            name: {
+                "retrying": sum(name not in p.get("done", ()) for p in retrying),
+                "dead": sum(name not in p.get("done", ()) for p in dead),
+            }
+            for name in names
+        }
+
+
+def _flat(per_shard: list[Any]) -> list[Any]:
+    return [item for items in per_shard for item in items]
