@@ -224,12 +224,14 @@ def test_a_required_question_the_bot_cannot_fill_and_a_missing_driver_question()
     form = a11_v2_form("abcd1234", whitelist=(PUBLIC,))
     form.questions[2].question_type = "text_email_field"  # no second checkbox
     form.questions[2].is_required = True
+    form.questions[3].question_type = "date_select"  # and nowhere for the comment
     parsed = parse_form({"data": fake.form_resource(form)})
     service = with_form("abcd1234")["benefits-application"]
     mapped, problems = map_form(service, FLOWS["a11-v2-thumbs"], parsed, PUBLIC)
     assert mapped is None
     assert [p.split(": ", 2)[2] for p in problems] == [
         "expected two checkbox questions (what went well, what did not), found 1",
+        "no text question for the comment (textarea, text_field, rich_textarea)",
         "answer_03 is required, but the bot cannot fill it",
     ]
 

@@ -117,6 +117,8 @@ def map_form(
     texts = [q for q in answering if q.question_type in TEXT_TYPES]
     asks_text = any(q.type == "text" for q in flow.questions)
     comment = texts[0] if texts and asks_text else None
+    if asks_text and comment is None:
+        problems.append(f"{where}: no text question for the comment ({', '.join(TEXT_TYPES)})")
     mapped = {q.answer_field for q in (first, *checkboxes[:2], comment) if q is not None}
     for q in answering:
         if q.is_required and q is not first:
