@@ -75,6 +75,9 @@ class Settings:
     webhook_body_limit: int = 64 * 1024
     request_deadline: float = 10.0  # seconds; Twilio gives up on a webhook after 15
     channels: tuple[str, ...] = ("sms", "whatsapp")
+    # Agency pages that may embed the web chat survey (its Content-Security-Policy's
+    # frame-ancestors), e.g. https://www.agency.gov
+    webchat_allowed_origins: tuple[str, ...] = ()
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
     touchpoints_url: str = ""  # GSA Touchpoints, where the catalog's touchpoints_form live
@@ -139,6 +142,7 @@ class Settings:
             channels=channels,
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
             sink_urls=_list(env, "SINK_URLS"),
+            webchat_allowed_origins=_list(env, "WEBCHAT_ALLOWED_ORIGINS"),
             sink_secret=_secret(env, "SINK_SECRET"),
             touchpoints_url=env.get("TOUCHPOINTS_URL", "").rstrip("/"),
             touchpoints_api_url=env.get("TOUCHPOINTS_API_URL", "").rstrip("/"),

@@ -80,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_FROM_NUMBER": "+12025550100",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:1",  # nothing is sent from here
-        "CHANNELS": "sms,whatsapp,slack",
+        "CHANNELS": "sms,whatsapp,slack,webchat",
         "SLACK_BOT_TOKEN": "xoxb-fuzz",
         "SLACK_SIGNING_SECRET": SLACK_SECRET,
         "SLACK_API_URL": "http://127.0.0.1:1/api/",

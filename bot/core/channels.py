@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.core.a11 import FederalChannel
 from bot.core.cases import Case
@@ -121,6 +121,30 @@ class Reply:
     duplicate: bool = False  # the message was handled already (``messages``: asked again)
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation as a page shows it: the bot's, or the person's answer."""
+
+    who: Literal["bot", "person"]
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """A survey as a page shows it (web chat): what was said so far, the question now asked
+    (None once it has ended), and, for an answer that was not taken, why. ``state`` is
+    ``open``, ``ended`` (just now: ``turns`` end with the closing message) or ``closed`` (it
+    ended or expired before; ``turns`` say so)."""
+
+    state: Literal["open", "ended", "closed"]
+    language: str
+    title: str
+    turns: tuple[Turn, ...]
+    question: str = ""  # the text of the question now asked
+    prompt: Prompt | None = None
+    note: str | None = None
+
+
 @runtime_checkable
 class StaffNotifier(Protocol):
     """Tells staff about cases (Slack); raises ``bot.errors.SendError`` when it cannot."""
@@ -170,6 +194,22 @@ class Core(Protocol):
 
     async def forget(self, kind: str, key: str) -> None:
         """Let ``key`` be seen for the first time again (its handling failed)."""
+        ...
+
+    async def allow(self, kind: str, key: str, limit: int, window: int) -> bool:
+        """True while ``key`` has been seen at most ``limit`` times in ``window`` seconds (a
+        rate limit; the key is kept only as a keyed hash)."""
+        ...
+
+    async def view(self, token: str) -> ChatView | None:
+        """The survey a link's token opens, as a page shows it (None: no such link)."""
+        ...
+
+    async def answer(
+        self, token: str, text: str, question: str | None, message_id: str
+    ) -> ChatView | None:
+        """An answer given on a link's page (a click on ``question``, or typed text), and the
+        survey as it then is (None: no such link)."""
         ...
 
 

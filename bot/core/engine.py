@@ -202,11 +202,41 @@ def render_message(flow: Flow, name: str, language: str, context: Mapping[str, A
 
 def question_text(flow: Flow, session: Session, question: Question) -> str:
     """A question as the person sees it, options numbered."""
+    return _with_options(flow, session, question, question_prompt(flow, session, question))
+
+
+def question_prompt(flow: Flow, session: Session, question: Question) -> str:
+    """A question's own words, without its numbered options (a page shows them as controls)."""
     prompt = question.prompt
     if question.type == "drivers" and _polarity(flow, session, question) == "negative":
         prompt = question.negative_prompt or prompt
-    text = render(prompt[session.language], _render_context(flow, session))
-    return _with_options(flow, session, question, text)
+    return render(prompt[session.language], _render_context(flow, session))
+
+
+_WORDS = {
+    "en": {"yes": "Yes", "no": "No", "skipped": "(skipped)", "of": "of"},
+    "es": {"yes": "Sí", "no": "No", "skipped": "(omitida)", "of": "de"},
+}
+
+
+def answer_label(flow: Flow, session: Session, question: Question) -> str | None:
+    """How a page shows the answer given to a question (None: not answered or skipped yet)."""
+    answer = session.answers.get(question.id)
+    if answer is None or answer.status not in ("answered", "skipped"):
+        return None
+    words = _WORDS.get(session.language, _WORDS["en"])
+    value = answer.value
+    if answer.status == "skipped" or value is None:
+        return words["skipped"]
+    if question.type == "rating" and question.scale == "thumbs":
+        return f"👍 {words['yes']}" if value == 1 else f"👎 {words['no']}"
+    if question.type == "rating":
+        return f"{value} {words['of']} 5"
+    if question.type in ("drivers", "choice"):
+        labels = {o.value: o.label[session.language] for o in question.options}
+        chosen = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in chosen)
+    return str(value)
 
 
 def reprompt_text(flow: Flow, session: Session, question: Question) -> str:

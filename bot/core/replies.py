@@ -29,6 +29,10 @@ CLICK_CLOSED = {
     "en": "This survey has closed, so this click was not recorded. Thank you for your time.",
     "es": "La encuesta ha cerrado, así que este clic no se registró. Gracias por su tiempo.",
 }
+SURVEY_CLOSED = {
+    "en": "This survey has closed. Thank you for your time.",
+    "es": "La encuesta ha cerrado. Gracias por su tiempo.",
+}
 SPANISH_KEYWORDS = frozenset({"parar", "alto", "cancelar", "ayuda"})
 
 

@@ -78,7 +78,9 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
 
 async def throttle(rt: Runtime, channel: str, text: str) -> None:
     """Wait for the sender's capacity: a token bucket in segments per second, in Redis, shared
-    by every worker."""
+    by every worker (none on a channel taken by link: nothing is sent)."""
+    if rt.by_link(channel):
+        return
     segments = segment_info(text).segments
     rate, burst = rt.settings.send_rate, rt.settings.send_burst
     while wait := await rt.state.take_capacity(rt.sender(channel), segments, rate, burst):
@@ -181,7 +183,9 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
             current.update({"delivery": STATUS_RANK[status], "delivered_at": stamp(now)})
         current["message_ids"] = [message_id]
         reminder = rt.services[current["service"]].reminder
-        if now + reminder < datetime.fromisoformat(current["session"]["expires_at"]):
+        expires = datetime.fromisoformat(current["session"]["expires_at"])
+        # A survey taken by link has no address to remind: it only expires.
+        if now + reminder < expires and not rt.by_link(current["channel"]):
             current["remind_at"] = int((now + reminder).timestamp())
         return current
 

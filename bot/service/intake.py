@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -10,11 +11,19 @@ from typing import Any
 from bot.core.catalog import Service
 from bot.core.errors import RetryableError
 from bot.core.policy import Decision, Person, decide
-from bot.core.records import ended, new_record
+from bot.core.records import ended, new_record, survey_ref
 from bot.core.session import stamp
 from bot.core.transactions import Transaction, validate
 from bot.service.runtime import Runtime
 from bot.store.intake import IntakeRequest, unpack_decision
+
+
+def _public(rt: Runtime, result: dict[str, Any]) -> dict[str, Any]:
+    """A result as the API answers it: a survey taken by link carries its ``survey_url``."""
+    token = result.pop("link", None)
+    if token:
+        result["survey_url"] = rt.survey_url(token)
+    return result
 
 
 def _decision_json(txn: Transaction, survey_id: str, decision: Decision) -> dict[str, Any]:
@@ -72,6 +81,12 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
             _request(rt, services[txn.service], txn, person_id, person, now)
             for _, txn, person_id, person in pending
         ]
+        # A link is kept before its survey: a survey is never without the link it was given.
+        await rt.state.add_links(
+            (r.decision["link"], survey_ref(r.person, r.decision["survey_id"]), r.survey_ttl)
+            for r in requests
+            if r.decision.get("link")
+        )
         outcomes = await rt.state.record_intakes(requests)
         retry = []
         for (i, txn, person_id, person), outcome in zip(pending, outcomes, strict=True):
@@ -86,7 +101,7 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
                 results[i] = unpack_decision(txn.transaction_id, outcome.value)
         pending = retry
         if not pending:
-            return results, invalid
+            return [_public(rt, r) for r in results], invalid
     # Only a storm of concurrent intakes for the same people gets here: let the caller retry.
     raise RetryableError("transactions for the same people arrived concurrently; retry")
 
@@ -100,9 +115,12 @@ def _request(
     survey_id = uuid.uuid4().hex
     record = new_record(survey_id, txn, service, rt.flows[service.flow], person_id, now, decision)
     scheduled = decision.status == "scheduled"
+    decided = _decision_json(txn, survey_id, decision)
+    if scheduled and rt.by_link(txn.channel):
+        decided["link"] = secrets.token_urlsafe(16)  # 128 random bits: the survey's link
     return IntakeRequest(
         txn_id=txn.transaction_id,
-        decision=_decision_json(txn, survey_id, decision),
+        decision=decided,
         person=person_id,
         channel=txn.channel,
         survey=record if scheduled else None,

@@ -67,6 +67,16 @@ class Runtime:
         kind = self.kinds.get(channel)
         return bool(kind and kind.texting)
 
+    def by_link(self, channel: str) -> bool:
+        """Whether people take surveys on a channel by a link (``survey_url``), with no
+        address to send to (no reminders, no sender's capacity to share)."""
+        kind = self.kinds.get(channel)
+        return bool(kind and kind.by_link)
+
+    def survey_url(self, token: str) -> str:
+        """The public link a token opens."""
+        return f"{self.settings.public_base_url}/s/{token}"
+
     def scope(self, channel: str) -> str:
         """The consent scope a STOP on this channel records."""
         return f"sender:{self.sender(channel)}"

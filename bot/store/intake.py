@@ -17,22 +17,26 @@ from bot.store.base import StateBase
 
 def pack_decision(decision: dict[str, Any]) -> str:
     """A decision as the transaction's idempotency key keeps it: ``status|reason|survey id|
-    send at`` (the transaction id is in the key's name)."""
-    return "|".join(
-        (decision["status"], decision["reason"] or "", decision["survey_id"],
-         decision.get("send_at", ""))
-    )  # fmt: skip
+    send at`` and, for a survey taken by link, ``|link`` (the transaction id is in the key's
+    name)."""
+    fields = [decision["status"], decision["reason"] or "", decision["survey_id"],
+              decision.get("send_at", "")]  # fmt: skip
+    if decision.get("link"):
+        fields.append(decision["link"])
+    return "|".join(fields)
 
 
 def unpack_decision(txn_id: str, packed: str) -> dict[str, Any]:
     """The decision a repeat of ``txn_id`` gets: the one recorded first."""
     if packed.startswith("{"):  # kept whole by earlier versions
         return cast(dict[str, Any], orjson.loads(packed))
-    status, reason, survey_id, send_at = packed.split("|", 3)
+    status, reason, survey_id, send_at, *link = packed.split("|", 4)
     out: dict[str, Any] = {"transaction_id": txn_id, "survey_id": survey_id, "status": status,
                            "reason": reason or None}  # fmt: skip
     if send_at:
         out["send_at"] = send_at
+    if link:
+        out["link"] = link[0]
     return out
 
 

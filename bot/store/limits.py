@@ -8,7 +8,7 @@ from bot.store.keys import DAY
 
 
 class Limits(StateBase):
-    """Rates: each sender's token bucket, and the daily notice to a person."""
+    """Rates: each sender's token bucket, the daily notice to a person, counters."""
 
     async def take_capacity(
         self, sender: str, segments: int, rate: float, burst: float, *, force: bool = False
@@ -23,3 +23,12 @@ class Limits(StateBase):
     async def notice_due(self, person: str) -> bool:
         """True at most once a day per person: the no-open-survey answer."""
         return bool(await self.redis.set(self.k_notice(person), "1", nx=True, ex=DAY))
+
+    async def count(self, kind: str, key: str, window: int) -> int:
+        """Add one to a counter that lives ``window`` seconds from its first count (a fixed
+        window); the count so far."""
+        name = f"{self.p}:count:{kind}:{{{key}}}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(name, 0, ex=window, nx=True)  # EXPIRE NX needs Redis 7; the embedded is 6.2
+        pipe.incr(name)
+        return int((await pipe.execute())[1])

@@ -20,6 +20,7 @@ from bot.store.dedup import Dedup
 from bot.store.intake import Intake
 from bot.store.keys import DAY, survey_ref, timer_members
 from bot.store.limits import Limits
+from bot.store.links import Links
 from bot.store.pauses import Pauses
 from bot.store.pipelined import Pipelined
 from bot.store.queues import Queues
@@ -35,7 +36,7 @@ def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
     return bool({payload.get("to"), payload.get("user")} & set(addresses))
 
 
-class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, Pauses):
+class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, Pauses, Links):
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
     def __init__(

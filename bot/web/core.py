@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import cases
-from bot.core.channels import DeliveryStatus, Inbound, Reply
+from bot.core.channels import ChatView, DeliveryStatus, Inbound, Reply
 from bot.core.records import is_ref
-from bot.service import conversation, cx, delivery
+from bot.service import conversation, cx, delivery, webchat
 from bot.service.alerts import CaseAction
 from bot.service.runtime import Runtime
 from bot.web.context import RUNTIME
@@ -63,3 +63,15 @@ class AppCore:
 
     async def forget(self, kind: str, key: str) -> None:
         await self._rt.state.forget(kind, key)
+
+    async def allow(self, kind: str, key: str, limit: int, window: int) -> bool:
+        rt = self._rt
+        return await rt.state.count(kind, rt.person(key), window) <= limit
+
+    async def view(self, token: str) -> ChatView | None:
+        return await webchat.view(self._rt, token)
+
+    async def answer(
+        self, token: str, text: str, question: str | None, message_id: str
+    ) -> ChatView | None:
+        return await webchat.answer(self._rt, token, text, question, message_id)

@@ -1,0 +1,295 @@
+"""The web chat adapter: the survey's page at ``/s/<token>`` (plain forms that work without
+script, made live over a WebSocket when script runs), and ``/webchat.js``, the widget an
+agency page embeds.
+
+It only converts: a page's post or a socket's message becomes ``Core.answer``, and the
+``ChatView`` the core answers is rendered (Jinja2, one template for the page and the socket).
+Every answer is checked: a token of the right shape, a CSRF token bound to the survey's link,
+the request's ``Origin`` (posts and the socket), and a rate limit per link and per client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.core.channels import ChatView, Core, Job, Prompt, Sent
+from bot.settings import Settings
+
+log = logging.getLogger("bot.webchat")
+HERE = Path(__file__).parent
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
+MAX_FORM = 16 * 1024
+# Answers a link may take in a window, and requests a client address may make: a person
+# answers a handful of questions; a script trying links is stopped.
+PER_LINK = (60, 600)  # (count, seconds)
+PER_CLIENT = (300, 600)
+
+WORDS = {
+    "en": {
+        "survey": "Customer feedback survey", "skip": "Skip to the question",
+        "conversation": "Conversation", "bot": "Survey", "you": "You", "send": "Send",
+        "your_answer": "Your answer", "skip_question": "Skip this question",
+        "skip_word": "skip", "type_instead": "Or type your answer",
+        "other_language": "Español", "other_language_word": "español",
+        "other_language_code": "es", "done": "Thank you. You can close this page.",
+        "yes": "Yes", "no": "No",
+        "scale": ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
+                  "Strongly agree"),
+    },
+    "es": {
+        "survey": "Encuesta de opinión", "skip": "Ir a la pregunta",
+        "conversation": "Conversación", "bot": "Encuesta", "you": "Usted", "send": "Enviar",
+        "your_answer": "Su respuesta", "skip_question": "Omitir esta pregunta",
+        "skip_word": "omitir", "type_instead": "O escriba su respuesta",
+        "other_language": "English", "other_language_word": "english",
+        "other_language_code": "en", "done": "Gracias. Puede cerrar esta página.",
+        "yes": "Sí", "no": "No",
+        "scale": ("Totalmente en desacuerdo", "En desacuerdo", "Ni de acuerdo ni en desacuerdo",
+                  "De acuerdo", "Totalmente de acuerdo"),
+    },
+}  # fmt: skip
+
+
+def rating_label(prompt: Prompt, value: str, label: str, words: dict[str, Any]) -> str:
+    """A rating button's words: the thumbs with yes or no, each point of 1-5 with its meaning
+    (a screen reader says "thumbs up" for the emoji alone)."""
+    if prompt.kind != "rating":
+        return label
+    if value in ("1", "0") and label in ("👍", "👎"):
+        return f"{label} {words['yes'] if value == '1' else words['no']}"
+    if value.isdigit() and 1 <= int(value) <= 5:
+        return f"{value} – {words['scale'][int(value) - 1]}"
+    return label
+
+
+class WebChatChannel:
+    """The ``webchat`` channel: nothing is sent (the person opens the link); its routes serve
+    the survey's page."""
+
+    channels = ("webchat",)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        public = urlsplit(settings.public_base_url)
+        self.origin = f"{public.scheme}://{public.netloc}"
+        self._csrf_key = hashlib.sha256(
+            b"webchat-csrf|" + settings.pseudonym_key.reveal().encode()
+        ).digest()
+        self.assets: dict[str, bytes] = {}
+        self.templates = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        socket = ("wss://" if public.scheme == "https" else "ws://") + public.netloc
+        ancestors = " ".join(["'self'", *settings.webchat_allowed_origins])
+        self.headers = {
+            "Content-Security-Policy": (
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                f"connect-src 'self' {socket}; form-action 'self'; base-uri 'none'; "
+                f"frame-ancestors {ancestors}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            # The link's token never leaves in a Referer (and, unlike no-referrer, a form's
+            # post still carries its true Origin, which is checked).
+            "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store",
+        }
+
+    def __repr__(self) -> str:
+        return f"WebChatChannel(origin={self.origin!r})"
+
+    async def start(self) -> None:
+        # Assets and templates are read once, off the event loop, and served from memory.
+        def load() -> dict[str, bytes]:
+            for name in ("page.html", "conversation.html", "missing.html"):
+                self.templates.get_template(name)
+            return {p.name: p.read_bytes() for p in (HERE / "static").iterdir()}
+
+        self.assets = await asyncio.to_thread(load)
+
+    async def close(self) -> None:
+        return None
+
+    async def send(
+        self, channel: str, to: str, text: str, prompt: Prompt | None = None,
+        *, tag: str | None = None,
+    ) -> Sent:  # fmt: skip
+        # Nothing goes out: the person opens the link, and the page shows the survey as it is.
+        return Sent(f"webchat-{secrets.token_hex(8)}", "delivered")
+
+    async def find_sent(self, channel: str, to: str, text: str, since: Any) -> Sent | None:
+        return None
+
+    def jobs(self) -> dict[str, Job]:
+        return {}
+
+    def csrf(self, token: str) -> str:
+        """The CSRF token of a link's forms: bound to the link, made with the bot's key."""
+        return hmac.new(self._csrf_key, token.encode(), "sha256").hexdigest()[:32]
+
+    def render(self, name: str, view: ChatView, token: str) -> str:
+        words = WORDS.get(view.language, WORDS["en"])
+        template = self.templates.get_template(name)
+        return template.render(
+            view=view, token=token, csrf=self.csrf(token), nonce=secrets.token_hex(8),
+            t=words, rating_label=lambda p, v, label: rating_label(p, v, label, words),
+        )  # fmt: skip
+
+    def routes(self, core: Core) -> list[web.RouteDef]:
+        """The survey's page and socket, the widget, and their styles and script."""
+
+        async def limited(request: web.Request, token: str) -> bool:
+            client = _client(request)
+            return not (
+                await core.allow("webchat-link", token, *PER_LINK)
+                and await core.allow("webchat-client", client, *PER_CLIENT)
+            )
+
+        def page(view: ChatView | None, token: str, status: int = 200) -> web.Response:
+            if view is None:
+                html = self.templates.get_template("missing.html").render()
+                return web.Response(text=html, status=404, content_type="text/html",
+                                    headers=self.headers)  # fmt: skip
+            return web.Response(text=self.render("page.html", view, token), status=status,
+                                content_type="text/html", headers=self.headers)  # fmt: skip
+
+        async def show(request: web.Request) -> web.StreamResponse:
+            token = request.match_info["token"]
+            if not TOKEN.match(token):
+                return page(None, token)
+            if await limited(request, token):
+                return _too_many(self.headers)
+            return page(await core.view(token), token)
+
+        async def post(request: web.Request) -> web.StreamResponse:
+            token = request.match_info["token"]
+            if not TOKEN.match(token):
+                return page(None, token)
+            if request.content_length is not None and request.content_length > MAX_FORM:
+                return web.Response(status=413, text="form too large")
+            if not self._same_origin(request):
+                return web.Response(status=403, text="cross-site form refused")
+            if await limited(request, token):
+                return _too_many(self.headers)
+            try:
+                form = await request.post()
+            except (ValueError, UnicodeDecodeError):
+                return web.Response(status=400, text="not a form")
+            fields = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+            choices = [str(v) for v in form.getall("choice", []) if isinstance(v, str)]
+            answered = await self._answer(core, token, fields, choices)
+            if isinstance(answered, web.Response):
+                return answered
+            if answered is None:
+                return page(None, token)
+            if answered.state == "ended" or answered.note:
+                return page(answered, token)  # said once, here: the thank-you, or why not
+            # Post, redirect, get: a reload does not post again, and the new page opens at
+            # its question (the fragment is not sent to the server or logged).
+            raise web.HTTPSeeOther(f"/s/{token}#question", headers=self.headers)
+
+        async def socket(request: web.Request) -> web.StreamResponse:
+            token = request.match_info["token"]
+            if not TOKEN.match(token):
+                return web.Response(status=404)
+            if not self._same_origin(request, required=True):
+                return web.Response(status=403, text="cross-site socket refused")
+            ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM)
+            await ws.prepare(request)
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                if await limited(request, token):
+                    await ws.send_json({"error": "too many answers, wait a few minutes"})
+                    continue
+                try:
+                    data = json.loads(message.data)
+                    fields = {k: str(data.get(k) or "") for k in ("csrf", "question", "nonce",
+                                                                   "answer", "text")}  # fmt: skip
+                    choices = [str(c) for c in data.get("choice") or []][:20]
+                except (ValueError, AttributeError, TypeError):
+                    await ws.send_json({"error": "not an answer"})
+                    continue
+                answered = await self._answer(core, token, fields, choices)
+                if isinstance(answered, web.Response) or answered is None:
+                    await ws.send_json({"error": "not taken"})
+                    continue
+                said = [t.text for t in answered.turns if t.who == "bot"][-1:]
+                if answered.state == "open":
+                    said = [answered.note or "", answered.question]
+                await ws.send_json({
+                    "html": self.render("conversation.html", answered, token),
+                    "said": " ".join(s for s in said if s), "state": answered.state,
+                })  # fmt: skip
+            return ws
+
+        async def asset(request: web.Request) -> web.StreamResponse:
+            name = request.match_info["name"]
+            if name not in self.assets or name == "webchat.js":
+                return web.Response(status=404)
+            return _asset(name, self.assets[name])
+
+        async def widget(request: web.Request) -> web.StreamResponse:
+            return _asset("webchat.js", self.assets["webchat.js"])
+
+        return [
+            web.get("/s/{token}", show),
+            web.post("/s/{token}", post),
+            web.get("/s/{token}/ws", socket),
+            web.get("/static/{name}", asset),
+            web.get("/webchat.js", widget),
+        ]
+
+    async def _answer(
+        self, core: Core, token: str, fields: dict[str, str], choices: list[str]
+    ) -> ChatView | web.Response | None:
+        """An answer from a form or a socket message, checked and given to the core."""
+        if not hmac.compare_digest(fields.get("csrf", "").encode(), self.csrf(token).encode()):
+            return web.Response(status=403, text="stale or forged form: reload the page")
+        answer = fields.get("answer", "")
+        text = answer or " ".join(choices) or fields.get("text", "")
+        question = fields.get("question") or None
+        nonce = re.sub(r"[^A-Za-z0-9-]", "", fields.get("nonce", ""))[:40] or secrets.token_hex(8)
+        return await core.answer(token, text[:1000], question, f"{question}:{nonce}")
+
+    def _same_origin(self, request: web.Request, *, required: bool = False) -> bool:
+        """A post or socket from the bot's own pages: its ``Origin`` is the bot's (browsers
+        send it on posts and sockets; a post without one, from an old browser, is allowed and
+        still needs the CSRF token)."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return not required
+        return origin == self.origin
+
+
+def _client(request: web.Request) -> str:
+    """The client's address: the last hop a platform's router added, else the peer."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    return hops[-1] if hops else (request.remote or "unknown")
+
+
+def _too_many(headers: dict[str, str]) -> web.Response:
+    return web.Response(status=429, text="Too many requests: wait a few minutes.",
+                        headers={**headers, "Retry-After": "600"})  # fmt: skip
+
+
+def _asset(name: str, body: bytes) -> web.Response:
+    kind = "text/css" if name.endswith(".css") else "text/javascript"
+    return web.Response(body=body, content_type=kind, charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})  # fmt: skip

@@ -1,0 +1,44 @@
+// The web chat page, made live: answers go over a WebSocket and the conversation is redrawn
+// in place, focus moved to the new question and the bot's words announced. Without script (or
+// without a socket) the page's plain forms post and the server answers with the next page.
+(function () {
+  "use strict";
+  var main = document.getElementById("survey");
+  var said = document.getElementById("said");
+  if (!main || !window.WebSocket) { return; }
+  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  var socket = null;
+  var queued = null;
+
+  function open() {
+    socket = new WebSocket(scheme + location.host + main.getAttribute("data-socket"));
+    socket.onopen = function () { if (queued) { socket.send(queued); queued = null; } };
+    socket.onmessage = function (event) { show(JSON.parse(event.data)); };
+    socket.onclose = function () { socket = null; };
+  }
+
+  function show(reply) {
+    if (reply.html === undefined) { return; }
+    main.innerHTML = reply.html;
+    said.textContent = reply.said || "";
+    var target = document.getElementById("question");
+    if (target) { target.focus(); }
+  }
+
+  main.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var data = new FormData(form);
+    var choices = data.getAll("choice");
+    var answer = button && button.name === "answer" ? button.value : "";
+    var message = JSON.stringify({
+      csrf: data.get("csrf"), question: data.get("question"), nonce: data.get("nonce"),
+      answer: answer, choice: choices, text: data.get("text") || ""
+    });
+    event.preventDefault();
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(message); return; }
+    queued = message;
+    if (!socket) { open(); }
+  });
+  open();
+})();

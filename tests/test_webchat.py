@@ -1,0 +1,186 @@
+"""Web chat over HTTP: a survey link per transaction, plain forms that work without script, a
+live WebSocket, the checks on every answer, and records like SMS's (channel ``webchat``,
+reported as ``chatbot``). The same pages in a real browser: ``test_webchat_browser.py``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
+from adapters.webchat.channel import PER_LINK, WebChatChannel
+from bot.core import response
+from bot.service import delivery
+from bot.store.state import State
+from bot.web.app import RUNTIME, create_app
+
+from .conftest import PUBLIC, Bot, Clock, make_settings
+from .records import REPORTED
+
+VISITOR = "visitor-42"
+
+
+@pytest.fixture
+async def web(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    clock = Clock()
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
+                             webchat_allowed_origins=("https://www.agency.gov",))  # fmt: skip
+    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
+                     clock=clock)  # fmt: skip
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    yield Bot(client, fake_twilio, clock, settings)
+    await client.close()
+
+
+async def link(web: Bot, tid: str = "w1", **kw: Any) -> str:
+    body = {"transaction_id": tid, "service": "benefits-application", "channel": "webchat",
+            "to": VISITOR, **kw}  # fmt: skip
+    result = await (await web.transactions(body)).json()
+    assert result["status"] == "scheduled", result
+    url = str(result["survey_url"])
+    assert url.startswith(f"{PUBLIC}/s/")
+    return url.removeprefix(PUBLIC)
+
+
+def form_of(html: str) -> dict[str, str]:
+    """The hidden fields of the page's answer form."""
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html)[:3])
+
+
+async def post(web: Bot, path: str, fields: dict[str, Any], *, origin: str = PUBLIC) -> Any:
+    return await web.client.post(path, data=fields, headers={"Origin": origin},
+                                 allow_redirects=False)  # fmt: skip
+
+
+async def test_a_survey_taken_by_link_without_script(web: Bot, redis: Redis) -> None:
+    path = await link(web)
+    token = path.removeprefix("/s/")
+    assert len(token) == 22  # 128 random bits, URL-safe
+    repeat = {"transaction_id": "w1", "service": "benefits-application", "channel": "webchat",
+              "to": VISITOR}  # fmt: skip
+    again = await (await web.transactions(repeat)).json()
+    assert again["survey_url"] == f"{PUBLIC}{path}"  # a repeat gets the same link
+    page = await web.client.get(path)
+    html = await page.text()
+    assert page.status == 200 and '<html lang="en">' in html
+    assert "Example Benefits Agency: 3 quick questions" in html  # opening it delivered it
+    assert 'name="answer" value="1">👍 Yes</button>' in html
+    for header, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ):
+        assert page.headers[header] == value
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://www.agency.gov" in csp and "script-src 'self'" in csp
+    fields = form_of(html)
+    thumbs = await post(web, path, {**fields, "answer": "1"})
+    assert thumbs.status == 303 and thumbs.headers["Location"] == f"{path}#question"
+    html = await (await web.client.get(path)).text()
+    assert '<li class="turn person"><span class="sr-only">You: </span>👍 Yes</li>' in html
+    assert 'type="checkbox" id="choice-1" name="choice" value="1"' in html
+    fields = form_of(html)
+    await post(web, path, {**fields, "answer": "", "choice": ["1", "2"]})
+    html = await (await web.client.get(path)).text()
+    assert "Getting my need met, Ease" in html and "<textarea" in html
+    done = await post(
+        web, path, {**form_of(html), "answer": "", "text": "Quick, my email is a@b.gov"}
+    )
+    assert done.status == 200
+    assert "Thank you! Your feedback helps Example Benefits Agency improve." in await done.text()
+    # The link is dead once the survey has ended.
+    closed = await (await web.client.get(path)).text()
+    assert "This survey has closed" in closed and "<form" not in closed
+    [record] = await State(redis).ended_records()
+    built = response.build(record, web.rt.flows[record["flow_id"]], REPORTED["webchat"])
+    assert (built["channel"], built["reported_channel"], built["disposition"]) == (
+        "webchat", "chatbot", "completed")  # fmt: skip
+    assert built["a11"]["question_1"] == 1 and built["a11"]["positive_ease"] == 1
+    assert "a@b.gov" not in str(built) and built["free_text"] == "Quick, my email is [EMAIL]"
+
+
+async def test_typing_goes_through_the_sms_parser_and_spanish_follows_the_switch(
+    web: Bot,
+) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    await post(web, path, {**form_of(html), "answer": "español"})
+    html = await (await web.client.get(path)).text()
+    assert '<html lang="es">' in html and "👍 Sí" in html and "English" in html
+    await post(web, path, {**form_of(html), "answer": "", "text": "sí"})  # typed, not clicked
+    html = await (await web.client.get(path)).text()
+    assert '<span class="sr-only">Usted: </span>👍 Sí' in html
+
+
+async def test_every_answer_is_checked(web: Bot) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    fields = form_of(html)
+    forged = await post(web, path, {**fields, "csrf": "0" * 32, "answer": "1"})
+    assert forged.status == 403
+    cross_site = await post(web, path, {**fields, "answer": "1"}, origin="https://evil.example")
+    assert cross_site.status == 403
+    missing = await web.client.get("/s/" + "A" * 22)
+    assert missing.status == 404 and "Survey not found" in await missing.text()
+    assert (await web.client.get("/s/not-a-token")).status == 404
+    # An old form (the back button): its question was answered, the page says so.
+    await post(web, path, {**fields, "answer": "1"})
+    stale = await post(web, path, {**fields, "nonce": "other", "answer": "0"})
+    html = await stale.text()
+    assert stale.status == 200 and 'role="status">That question was already answered' in html
+    assert html.count("👍 Yes</li>") == 1 and "👎" not in html.split("<form")[0]
+
+
+async def test_rate_limits_per_link(web: Bot) -> None:
+    path = await link(web)
+    statuses = [(await web.client.get(path)).status for _ in range(PER_LINK[0] + 1)]
+    assert statuses[:-1] == [200] * PER_LINK[0] and statuses[-1] == 429
+
+
+async def test_the_socket_answers_live_and_checks_its_origin(web: Bot) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    fields = form_of(html)
+    with pytest.raises(aiohttp.WSServerHandshakeError):
+        await web.client.ws_connect(f"{path}/ws", headers={"Origin": "https://evil.example"})
+    ws = await web.client.ws_connect(f"{path}/ws", headers={"Origin": PUBLIC})
+    await ws.send_json({**fields, "answer": "0"})
+    reply = await ws.receive_json()
+    assert reply["state"] == "open" and "What didn" in reply["said"]
+    assert "👎 No</li>" in reply["html"] and 'id="question"' in reply["html"]
+    await ws.send_json({**fields, "csrf": "forged", "answer": "1"})
+    assert (await ws.receive_json()) == {"error": "not taken"}
+    await ws.close()
+
+
+async def test_no_reminder_and_an_abandoned_page_expires(web: Bot, redis: Redis) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    await post(web, path, {**form_of(html), "answer": "1"})
+    web.clock.advance(hours=25)
+    await delivery.run_timers(web.rt)
+    assert web.fake.messages == []  # nothing is ever sent: no address
+    web.clock.advance(hours=48)
+    await delivery.run_timers(web.rt)
+    [record] = await State(redis).ended_records()
+    assert record["disposition"] == "partial" and "remind_at" not in record
+    assert "This survey has closed" in await (await web.client.get(path)).text()
+
+
+async def test_the_widget_script_is_served(web: Bot) -> None:
+    script = await web.client.get("/webchat.js")
+    assert script.status == 200 and script.content_type == "text/javascript"
+    assert "data-survey-url" in await script.text()
+    css = await web.client.get("/static/webchat.css")
+    assert css.status == 200 and css.content_type == "text/css"
+    assert (await web.client.get("/static/../channel.py")).status == 404
+    rt = web.client.app[RUNTIME]  # type: ignore[index]
+    assert rt.by_link("webchat") and not rt.texting("webchat")

@@ -1,0 +1,206 @@
+"""Web chat in a real browser: Debian's chromium driven by Playwright (no browser download at
+test time). A survey is completed by clicking, by keyboard only, and with JavaScript off; axe-core
+checks every step (no "serious" or "critical" violation), at a phone's 320 px too; the widget
+opens the survey on an agency's page of another origin."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web as aioweb
+from aiohttp.test_utils import TestClient, TestServer
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright, expect
+from redis.asyncio import Redis
+
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
+from adapters.webchat.channel import WebChatChannel
+from bot.store.state import State
+from bot.web.app import create_app
+
+from .conftest import Bot, Clock, make_settings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOT = Path(__file__).parent / "screenshots" / "webchat.png"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM} in CI")
+        pytest.skip("no chromium (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM,
+                                                    args=["--no-sandbox"])  # fmt: skip
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    """The bot on a real port, its public URL the one the browser uses; an agency page on
+    another origin may embed it."""
+    port = free_port()
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
+                             public_base_url=f"http://127.0.0.1:{port}",
+                             webchat_allowed_origins=("http://localhost:8765",))  # fmt: skip
+    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
+                     clock=Clock())  # fmt: skip
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+    await client.start_server()
+    yield Bot(client, fake_twilio, Clock(), settings)
+    await client.close()
+
+
+async def survey_url(site: Bot, tid: str = "b1", language: str | None = None) -> str:
+    body: dict[str, Any] = {"transaction_id": tid, "service": "benefits-application",
+                            "channel": "webchat", "to": f"visitor-{tid}"}  # fmt: skip
+    if language:
+        body["language"] = language
+    result = await (await site.transactions(body)).json()
+    return str(result["survey_url"])
+
+
+async def accessible(page: Page, step: str) -> None:
+    """axe-core finds nothing serious or critical on the page as it is now."""
+    results = await Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{step}: " + "; ".join(f"{v['id']}: {v['help']}" for v in bad)
+
+
+async def focused_id(page: Page) -> str:
+    return str(await page.evaluate("document.activeElement && document.activeElement.id"))
+
+
+async def test_a_survey_by_clicking_live_and_accessible_at_every_step(
+    site: Bot, browser: Browser, redis: Redis
+) -> None:
+    page = await browser.new_page()
+    await page.goto(await survey_url(site))
+    await page.evaluate("window.stayed = true")  # a reload would lose it
+    await accessible(page, "first question")
+    await page.get_by_role("button", name="👍 Yes").click()
+    await expect(page.get_by_role("checkbox", name="Ease")).to_be_visible()
+    assert await focused_id(page) == "question"  # focus moved to the new question
+    await expect(page.locator("#said")).to_contain_text("What went well?")
+    await accessible(page, "drivers")
+    await page.get_by_role("checkbox", name="Getting my need met").check()
+    await page.get_by_role("checkbox", name="Ease").check()
+    await page.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_label("Your answer")).to_be_visible()
+    await accessible(page, "comment")
+    await page.get_by_label("Your answer").fill("Clear and quick.")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator("main")).to_contain_text("Thank you! Your feedback helps")
+    await accessible(page, "thank you")
+    assert await page.evaluate("window.stayed === true")  # no page reload on the way
+    [record] = await State(redis).ended_records()
+    assert record["disposition"] == "completed" and record["channel"] == "webchat"
+
+
+async def test_a_survey_by_keyboard_only(site: Bot, browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.goto(await survey_url(site, "k1"))
+    # From the top of the page: the skip link, then the first answer.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Skip to the question"
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "👍 Yes"
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("checkbox", name="Ease")).to_be_visible()
+    await page.keyboard.press("Tab")  # focus is on the question: next, the first checkbox
+    await page.keyboard.press("Space")
+    for _ in range(6):  # past the other five options to the submit button
+        await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Submit"
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_label("Your answer")).to_be_visible()
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Fine")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_contain_text("Thank you!")
+
+
+async def test_a_survey_with_javascript_off_in_spanish_at_320_px(
+    site: Bot, browser: Browser, redis: Redis
+) -> None:
+    context = await browser.new_context(java_script_enabled=False,
+                                        viewport={"width": 320, "height": 640})  # fmt: skip
+    page = await context.new_page()
+    await page.goto(await survey_url(site, "j1", language="es"))
+    await accessible_without_script(page, "primera pregunta")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320  # nothing wider than the phone
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="👎 No").click()
+    assert page.url.endswith("#question")
+    await page.get_by_role("checkbox", name="Claridad").check()
+    await page.get_by_role("button", name="Enviar").click()
+    await page.wait_for_load_state()
+    await page.get_by_role("button", name="Omitir esta pregunta").click()
+    await expect(page.locator("main")).to_contain_text("¡Gracias!")
+    [record] = await State(redis).ended_records()
+    assert record["language"] == "es" and record["disposition"] == "completed"
+    await context.close()
+
+
+async def accessible_without_script(page: Page, step: str) -> None:
+    """axe needs script in the page: the same page's HTML checked in a page with it on."""
+    html = await page.content()
+    with_script = await page.context.browser.new_page(viewport={"width": 320, "height": 640})  # type: ignore[union-attr]
+    await with_script.route(
+        "**/*", lambda route: route.fulfill(body=html, content_type="text/html")
+    )
+    await with_script.goto(page.url)
+    await accessible(with_script, step)
+    await with_script.close()
+
+
+async def test_the_widget_opens_the_survey_on_an_agency_page(site: Bot, browser: Browser) -> None:
+    url = await survey_url(site, "g1")
+    base = url.split("/s/")[0]
+    agency = aioweb.Application()
+
+    async def home(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(content_type="text/html", text=(
+            '<!doctype html><html lang="en"><head><title>Apply for benefits</title></head>'
+            "<body><main><h1>Your application was received</h1>"
+            f'<script src="{base}/webchat.js" data-survey-url="{url}"></script>'
+            "</main></body></html>"
+        ))  # fmt: skip
+
+    agency.router.add_get("/", home)
+    runner = aioweb.AppRunner(agency)
+    await runner.setup()
+    await aioweb.TCPSite(runner, "localhost", 8765).start()
+    try:
+        page = await browser.new_page(viewport={"width": 900, "height": 760})
+        await page.goto("http://localhost:8765/")
+        opener = page.get_by_role("button", name="Give feedback")
+        await opener.click()
+        frame = page.frame_locator('iframe[title="Survey"]')
+        await frame.get_by_role("button", name="👍 Yes").click()
+        await expect(frame.get_by_role("checkbox", name="Ease")).to_be_visible()
+        await accessible(page, "agency page with the survey open")
+        if os.environ.get("WRITE_SCREENSHOTS"):  # the README's picture, made on purpose
+            await page.screenshot(path=str(SCREENSHOT))
+        await page.get_by_role("button", name="Close the survey").click()
+        assert await page.evaluate("document.activeElement.textContent") == "Give feedback"
+    finally:
+        await runner.cleanup()
