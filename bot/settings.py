@@ -48,6 +48,7 @@ class Settings:
 
     redis_url: str | None = None
     redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
+    redis_max_connections: int = 100  # pooled connections per process; more requests wait
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
     data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
@@ -116,6 +117,9 @@ class Settings:
         return cls(
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
+            redis_max_connections=_number(
+                env, "REDIS_MAX_CONNECTIONS", defaults.redis_max_connections, int
+            ),
             redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
             database_url=env.get("DATABASE_URL") or None,
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
@@ -192,6 +196,8 @@ class Settings:
                 problems.append("SLACK_SIGNING_SECRET is not set (Slack requests are verified)")
             if not self.slack_alert_channel:
                 problems.append("SLACK_ALERT_CHANNEL is not set (crisis alerts need a place)")
+        if self.redis_max_connections < 1:
+            problems.append("REDIS_MAX_CONNECTIONS must be at least 1")
         if self.request_deadline <= 0:
             problems.append("REQUEST_DEADLINE_SECONDS must be positive")
         if self.send_rate <= 0 or self.send_burst <= 0:

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
 from bot import logs, registry
@@ -88,13 +88,18 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
             # No per-command read timeout (it costs an asyncio timer per command on the hot
             # path): each web request has its own deadline, each worker pass too, and
             # keepalive finds a dead peer.
-            redis = Redis.from_url(
+            # A pool that waits for a free connection: redis-py's default pool refuses the
+            # 101st concurrent command (MaxConnectionsError), a 503 for a burst of pages.
+            pool = BlockingConnectionPool.from_url(
                 settings.redis_url,
+                max_connections=settings.redis_max_connections,
+                timeout=None,  # each request's deadline bounds the wait
                 decode_responses=True,
                 socket_timeout=None,
                 socket_connect_timeout=5,
                 socket_keepalive=True,
             )
+            redis = Redis.from_pool(pool)  # owned: closed with the client
         else:
             embedded = EmbeddedRedis(settings.redis_dir)
             socket_path = await asyncio.to_thread(embedded.start)

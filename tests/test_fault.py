@@ -27,7 +27,7 @@ from bot.settings import Settings
 from bot.store.state import State
 from bot.wiring import open_runtime
 
-from .conftest import REDIS_URL
+from .conftest import REDIS_URL, Bot
 from .test_cluster import free_port
 
 
@@ -239,3 +239,18 @@ asyncio.run(main())
                             timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["700", "10000", "True"]
+
+
+async def test_a_burst_beyond_the_redis_pool_waits_instead_of_failing(bot: Bot) -> None:
+    # redis-py's default pool refuses the 101st concurrent command (MaxConnectionsError): a
+    # burst of requests must wait for a connection, not get 503s.
+    headers = {"Authorization": "Bearer admin-token"}
+    url = str(bot.client.make_url("/v1/services"))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def status() -> int:
+            async with http.get(url, headers=headers) as response:
+                return response.status
+
+        statuses = await asyncio.gather(*(status() for _ in range(250)))
+    assert statuses == [200] * 250

@@ -4,6 +4,7 @@ reported as ``chatbot``). The same pages in a real browser: ``test_webchat_brows
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -159,6 +160,31 @@ async def test_the_socket_answers_live_and_checks_its_origin(web: Bot) -> None:
     await ws.send_json({**fields, "csrf": "forged", "answer": "1"})
     assert (await ws.receive_json()) == {"error": "not taken"}
     await ws.close()
+
+
+async def test_a_conversation_outlives_the_request_deadline(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    # A person takes minutes; the socket must not be cut at REQUEST_DEADLINE_SECONDS (the
+    # deadline's 503 written into an upgraded socket is a broken frame to the browser).
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
+                             request_deadline=0.4)  # fmt: skip
+    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
+                     clock=Clock())  # fmt: skip
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    web = Bot(client, fake_twilio, Clock(), settings)
+    try:
+        path = await link(web)
+        fields = form_of(await (await web.client.get(path)).text())
+        ws = await web.client.ws_connect(f"{path}/ws", headers={"Origin": PUBLIC})
+        await asyncio.sleep(1.0)  # thinking, longer than the deadline
+        await ws.send_json({**fields, "answer": "1"})
+        reply = await ws.receive_json()
+        assert reply["state"] == "open" and "👍 Yes</li>" in reply["html"]
+        await ws.close()
+    finally:
+        await client.close()
 
 
 async def test_no_reminder_and_an_abandoned_page_expires(web: Bot, redis: Redis) -> None:

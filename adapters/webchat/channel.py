@@ -152,13 +152,6 @@ class WebChatChannel:
     def routes(self, core: Core) -> list[web.RouteDef]:
         """The survey's page and socket, the widget, and their styles and script."""
 
-        async def limited(request: web.Request, token: str) -> bool:
-            client = _client(request)
-            return not (
-                await core.allow("webchat-link", token, *PER_LINK)
-                and await core.allow("webchat-client", client, *PER_CLIENT)
-            )
-
         def page(view: ChatView | None, token: str, status: int = 200) -> web.Response:
             if view is None:
                 html = self.templates.get_template("missing.html").render()
@@ -171,7 +164,7 @@ class WebChatChannel:
             token = request.match_info["token"]
             if not TOKEN.match(token):
                 return page(None, token)
-            if await limited(request, token):
+            if await self._limited(core, request, token):
                 return _too_many(self.headers)
             return page(await core.view(token), token)
 
@@ -183,7 +176,7 @@ class WebChatChannel:
                 return web.Response(status=413, text="form too large")
             if not self._same_origin(request):
                 return web.Response(status=403, text="cross-site form refused")
-            if await limited(request, token):
+            if await self._limited(core, request, token):
                 return _too_many(self.headers)
             try:
                 form = await request.post()
@@ -208,33 +201,19 @@ class WebChatChannel:
                 return web.Response(status=404)
             if not self._same_origin(request, required=True):
                 return web.Response(status=403, text="cross-site socket refused")
-            ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM)
+            # No compression: the answers are small, and deflate costs CPU on every message.
+            ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM, compress=False)
             await ws.prepare(request)
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
                     continue
-                if await limited(request, token):
-                    await ws.send_json({"error": "too many answers, wait a few minutes"})
-                    continue
                 try:
-                    data = json.loads(message.data)
-                    fields = {k: str(data.get(k) or "") for k in ("csrf", "question", "nonce",
-                                                                   "answer", "text")}  # fmt: skip
-                    choices = [str(c) for c in data.get("choice") or []][:20]
-                except (ValueError, AttributeError, TypeError):
-                    await ws.send_json({"error": "not an answer"})
-                    continue
-                answered = await self._answer(core, token, fields, choices)
-                if isinstance(answered, web.Response) or answered is None:
-                    await ws.send_json({"error": "not taken"})
-                    continue
-                said = [t.text for t in answered.turns if t.who == "bot"][-1:]
-                if answered.state == "open":
-                    said = [answered.note or "", answered.question]
-                await ws.send_json({
-                    "html": self.render("conversation.html", answered, token),
-                    "said": " ".join(s for s in said if s), "state": answered.state,
-                })  # fmt: skip
+                    async with asyncio.timeout(self.settings.request_deadline):
+                        reply = await self._socket_reply(core, request, token, message.data)
+                except Exception as exc:  # a dependency down: this answer fails, the socket lives
+                    log.warning("webchat answer failed: %s", type(exc).__name__)
+                    reply = {"error": "temporarily unavailable, try again"}
+                await ws.send_json(reply)
             return ws
 
         async def asset(request: web.Request) -> web.StreamResponse:
@@ -253,6 +232,35 @@ class WebChatChannel:
             web.get("/static/{name}", asset),
             web.get("/webchat.js", widget),
         ]
+
+    async def _socket_reply(
+        self, core: Core, request: web.Request, token: str, raw: str
+    ) -> dict[str, Any]:
+        """What the socket answers to one message: the conversation redrawn, or an error."""
+        if await self._limited(core, request, token):
+            return {"error": "too many answers, wait a few minutes"}
+        try:
+            data = json.loads(raw)
+            fields = {k: str(data.get(k) or "") for k in ("csrf", "question", "nonce", "answer",
+                                                          "text")}  # fmt: skip
+            choices = [str(c) for c in data.get("choice") or []][:20]
+        except (ValueError, AttributeError, TypeError):
+            return {"error": "not an answer"}
+        answered = await self._answer(core, token, fields, choices)
+        if isinstance(answered, web.Response) or answered is None:
+            return {"error": "not taken"}
+        said = [t.text for t in answered.turns if t.who == "bot"][-1:]
+        if answered.state == "open":
+            said = [answered.note or "", answered.question]
+        return {"html": self.render("conversation.html", answered, token),
+                "said": " ".join(s for s in said if s), "state": answered.state}  # fmt: skip
+
+    async def _limited(self, core: Core, request: web.Request, token: str) -> bool:
+        """Over the rate limit for this link or this client."""
+        return not (
+            await core.allow("webchat-link", token, *PER_LINK)
+            and await core.allow("webchat-client", _client(request), *PER_CLIENT)
+        )
 
     async def _answer(
         self, core: Core, token: str, fields: dict[str, str], choices: list[str]

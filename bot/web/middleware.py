@@ -33,19 +33,21 @@ class AccessLogger(AbstractAccessLogger):
 
 def errors_middleware(deadlines: Deadlines) -> Middleware:
     """No traceback ever reaches a caller; a failing dependency, or a request over its
-    deadline, is a 503 to retry."""
+    deadline, is a 503 to retry. A WebSocket lives as long as its conversation: it has no
+    request deadline (its handler gives each message one of its own)."""
 
     @web.middleware
     async def errors(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        task = deadlines.start()
+        socket = request.headers.get("Upgrade", "").lower() == "websocket"
+        task = None if socket else deadlines.start()
         timed_out = False
         try:
             try:
                 return await handler(request)
             finally:
-                timed_out = deadlines.finish(task)
+                timed_out = deadlines.finish(task) if task is not None else False
         except web.HTTPException:
             raise
         except (asyncio.CancelledError, TimeoutError) as exc:
