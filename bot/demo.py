@@ -48,6 +48,7 @@ SCRIPTS: dict[tuple[str, str], list[list[str]]] = {
     ("a11-v1", "en"): [["5", "4", "4", "3", "5", "agree", "Great help"]],
     ("a11-v1", "es"): [["5", "4", "de acuerdo", "3", "5", "4", "Muy bien"]],
 }
+REGIONS = ("Northeast", "South", "Midwest", "West")
 BEHAVIOURS = ["complete"] * 12 + ["stop", "help", "silent", "partial", "spanish_stop"]
 
 
@@ -284,10 +285,13 @@ async def _run(
             if i % 50 == 7:
                 fake.failures[number] = (400, 21211)  # a landline: never deliverable
                 landlines += 1
-            transactions.append(
-                {"transaction_id": f"demo-{runs}-{i}", "service": service_id,
-                 "channel": channel, "to": to, "language": language}
-            )  # fmt: skip
+            transaction: dict[str, Any] = {
+                "transaction_id": f"demo-{runs}-{i}", "service": service_id, "channel": channel,
+                "to": to, "language": language,
+            }  # fmt: skip
+            if service_id == "benefits-application":  # its catalog reports by region
+                transaction["attributes"] = {"region": rng.choice(REGIONS)}
+            transactions.append(transaction)
         # a few repeats: idempotent, and a second survey for the same person is suppressed
         transactions += [dict(transactions[0]),
                          {**transactions[1], "transaction_id": f"demo-{runs}-x"}]  # fmt: skip

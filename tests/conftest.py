@@ -22,6 +22,8 @@ from bot.service.runtime import Runtime
 from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
+from .browsing import browser  # noqa: F401 (the real browser, for the page tests)
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC = "https://feedback.example.gov"  # what Twilio signs: we sit behind a TLS proxy
 

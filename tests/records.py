@@ -30,6 +30,8 @@ def ended_survey(
     language: str = "en",
     offered_drivers: tuple[str, ...] | None = None,
     ended_after: timedelta = timedelta(minutes=10),
+    first_reply_after: timedelta = timedelta(minutes=5),
+    attributes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A survey record as the state layer hands it off when the survey ends."""
     flow = FLOWS[flow_id]
@@ -38,7 +40,7 @@ def ended_survey(
     )
     session = step.session
     for text in replies:
-        session = engine.reply(flow, session, text, completed_at + timedelta(minutes=5)).session
+        session = engine.reply(flow, session, text, completed_at + first_reply_after).session
     if expire or not session.ended:
         session = engine.expire(flow, session, completed_at + timedelta(days=3)).session
     survey = {
@@ -50,14 +52,14 @@ def ended_survey(
         "language": language,
         "flow_id": flow.id,
         "flow_version": flow.version,
-        "attributes": {},
+        "attributes": attributes or {},
         "completed_at": completed_at.isoformat(),
         "received_at": completed_at.isoformat(),
         "send_at": completed_at.isoformat(),
         "status": "active",
         "message_ids": [f"SM{number:032x}"],
         "invited_at": completed_at.isoformat(),
-        "first_reply_at": (completed_at + timedelta(minutes=5)).isoformat() if replies else None,
+        "first_reply_at": (completed_at + first_reply_after).isoformat() if replies else None,
     }
     return ended_by_session(survey, session, completed_at + ended_after)
 

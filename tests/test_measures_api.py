@@ -52,7 +52,7 @@ async def test_ended_surveys_reach_the_store_redacted_scored_and_valid(bot: Bot)
     assert a["timestamps"]["invited"] and a["timestamps"]["first_reply"]
     assert records["b"]["disposition"] == "opted_out"
     assert records["b"]["a11"]["negative_ease"] == 1  # partial answers kept
-    assert records["c"]["language"] == "es" and records["c"]["sentiment"]["label"] == "unscored"
+    assert records["c"]["language"] == "es" and records["c"]["sentiment"]["label"] == "positive"
     assert records["d"]["disposition"] == "undeliverable" and records["d"]["reason"] == (
         "invalid_address"
     )
@@ -110,3 +110,17 @@ async def test_report_api_json_and_csv(bot: Bot) -> None:
     assert (await bot.client.get(url + "&format=xml", headers=ADMIN)).status == 400
     other = await bot.client.get(url.replace("2027", "2026"), headers=ADMIN)
     assert (await other.json())["collection_detail"] == []
+    # the figures an agency may publish: two respondents are too few to show any
+    public = await (await bot.client.get(url + "&format=public", headers=ADMIN)).json()
+    [service] = public["services"]
+    assert public["schema"] == "a11-feedback-bot/public-report/v1"
+    assert service["suppressed"] and service["trust_positive"] is None
+    assert "Too slow" not in json.dumps(public) and service["participation"] == []
+    [goal, *_] = service["goals"]
+    assert (goal["measure"], goal["status"]) == ("trust_positive", "not yet measurable")
+    # the JSON report carries the measures, each cell suppressed for now
+    [scores] = report["scores"]
+    assert {p["dimension"] for p in scores["participation"]} == {"all", "language", "channel",
+                                                                  "region"}  # fmt: skip
+    assert all(p["suppressed"] for p in scores["participation"])
+    assert scores["effort"]["completed"] == 2 and scores["sentiment_by_language"]["en"]

@@ -43,13 +43,40 @@ def test_labels(text: str, label: str) -> None:
         (None, "en", "empty"),
         ("ok", "en", "too_short"),
         ("fine", "en", "too_short"),
-        ("El servicio fue muy bueno", "en", "not_english"),
-        ("The service was great", "es", "not_english"),
+        ("ok", "es", "too_short"),
+        ("Le service était très lent et compliqué", "fr", "language"),
     ],
 )
 def test_unscored_instead_of_a_guess(text: str | None, language: str, reason: str) -> None:
     result = score(text, language)
     assert (result.label, result.polarity, result.reason) == ("unscored", None, reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("No me ayudaron en nada", "es", "negative"),
+        ("no me ayudaron", "es", "negative"),
+        ("Me ayudaron mucho, muy amables", "es", "positive"),
+        ("Sin problemas, todo rápido", "es", "positive"),
+        ("rapido y facil, grax x todo", "es", "positive"),  # no accents, shorthand
+        ("muy bn 👍", "es", "positive"),
+        ("Qué mal servicio 👎", "es", "negative"),
+        ("Esperé dos horas y nadie me atendió", "es", "negative"),
+        ("Fui a la oficina el martes", "es", "neutral"),
+        ("Pésimo, una pérdida de tiempo", "es", "negative"),
+        ("El servicio fue muy bueno", "en", "positive"),  # Spanish words in an English survey
+        ("The service was great", "es", "positive"),  # English words in a Spanish survey
+    ],
+)
+def test_spanish_is_scored(text: str, language: str, label: str) -> None:
+    assert score(text, language).label == label
+
+
+def test_spanish_negation_flips_the_word_it_governs() -> None:
+    positive = score("el personal me ayudó mucho", "es").polarity
+    negative = score("el personal no me ayudó", "es").polarity
+    assert positive is not None and negative is not None and positive > 0 > negative
 
 
 def test_normalisation() -> None:

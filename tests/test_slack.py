@@ -339,6 +339,8 @@ async def test_cx_scores_cases_flows_and_help(world: World) -> None:
     [posted] = world.fake.responses
     assert posted["response_type"] == "ephemeral"
     assert "FY2027 Q1" in posted["text"] and "benefits-application" in posted["text"]
+    # the catalog's goals, one line each: two respondents are too few to measure
+    assert "goal, trust positive: - against at least 80.0%: not yet measurable" in posted["text"]
     cases = await (await world.slack.command(STAFF, "cases")).json()
     assert cases["text"].startswith("*Open cases* (")
     flows = await (await world.slack.command(STAFF, "flows")).json()

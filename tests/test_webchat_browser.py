@@ -6,7 +6,6 @@ opens the survey on an agency's page of another origin."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web as aioweb
 from aiohttp.test_utils import TestClient, TestServer
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
@@ -25,9 +23,9 @@ from adapters.webchat.channel import WebChatChannel
 from bot.store.state import State
 from bot.web.app import create_app
 
+from .browsing import accessible
 from .conftest import Bot, Clock, make_settings
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = Path(__file__).parent / "screenshots" / "webchat.png"
 
 
@@ -35,19 +33,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM} in CI")
-        pytest.skip("no chromium (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM,
-                                                    args=["--no-sandbox"])  # fmt: skip
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture
@@ -73,13 +58,6 @@ async def survey_url(site: Bot, tid: str = "b1", language: str | None = None) ->
         body["language"] = language
     result = await (await site.transactions(body)).json()
     return str(result["survey_url"])
-
-
-async def accessible(page: Page, step: str) -> None:
-    """axe-core finds nothing serious or critical on the page as it is now."""
-    results = await Axe().run(page)
-    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"{step}: " + "; ".join(f"{v['id']}: {v['help']}" for v in bad)
 
 
 async def focused_id(page: Page) -> str:

@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.a11 import REQUIRED_DRIVERS
 from bot.core.cases import AlertRules
 from bot.core.channels import ChannelKind
+from bot.core.dimensions import BUILT_IN, identifying
 from bot.core.errors import FlowError, FlowValidationError
 from bot.core.flow import Flow
 from bot.core.flowfile import read_yaml, schema_errors
+from bot.core.goals import MEASURES, Goal
 from flows import FLOWS_DIR
 
 
@@ -53,6 +55,9 @@ class Service:
     customers: tuple[tuple[int, int, str, int], ...] = ()
     customers_per_transaction: float | None = None
     touchpoints_form: str | None = None  # the short UUID of its A-11 v2 form in Touchpoints
+    # Equity and goals: transaction attributes participation is broken down by, and targets.
+    reporting_dimensions: tuple[str, ...] = ()
+    goals: tuple[Goal, ...] = ()
 
     def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
         """The agency's count of customers on a reported channel in a quarter, if given."""
@@ -125,6 +130,14 @@ def parse_catalog(
                         FlowError(source, f"{path}.drivers", f"must include {required!r}")
                     )
         customers = _customers(raw, path, source, errors, kinds)
+        for n, dimension in enumerate(raw.get("reporting_dimensions", ())):
+            if identifying(dimension):
+                errors.append(FlowError(source, f"{path}.reporting_dimensions[{n}]",
+                    f"{dimension!r} could identify a person: report by a grouping such as "
+                    "region, program, office or age_band"))  # fmt: skip
+            elif dimension in (*BUILT_IN, "all"):
+                errors.append(FlowError(source, f"{path}.reporting_dimensions[{n}]",
+                    f"{dimension!r} is always reported"))  # fmt: skip
         hours = raw.get("quiet_hours")
         if hours is not None and not hours[0] < hours[1]:
             errors.append(FlowError(source, f"{path}.quiet_hours", "start must be before end"))
@@ -169,6 +182,8 @@ def parse_catalog(
             touchpoints_form=raw.get("touchpoints_form"),
             customers=customers,
             customers_per_transaction=raw.get("customers_per_transaction"),
+            reporting_dimensions=tuple(raw.get("reporting_dimensions", ())),
+            goals=_goals(raw.get("goals", {})),
         )
     return services, errors
 
@@ -196,6 +211,13 @@ def _customers(
                     f"the service does not report on {channel!r}"))  # fmt: skip
             out.append((fiscal_year, quarter, channel, count))
     return tuple(out)
+
+
+def _goals(raw: dict[str, Any]) -> tuple[Goal, ...]:
+    """``goals: {since: FY2027Q1, trust_positive: 0.8, ...}`` (the schema checked it)."""
+    since = raw.get("since")
+    start = (int(since[2:6]), int(since[7])) if since else None
+    return tuple(Goal(m, float(raw[m]), start) for m in MEASURES if m in raw)
 
 
 def _alert_rules(raw: dict[str, Any]) -> AlertRules:

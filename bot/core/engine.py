@@ -333,6 +333,19 @@ def _with_options(flow: Flow, session: Session, question: Question, text: str) -
     return "\n".join([text, *lines])
 
 
+def pending_question(flow: Flow, session: Session) -> str | None:
+    """The question a session is waiting on, or for one that ended unfinished (expired, opted
+    out) the question it stopped at; None once completed."""
+    if session.question is not None or session.status == "completed":
+        return session.question
+    ids = [q.id for q in flow.questions]
+    answered = [ids.index(k) for k in session.answers if k in ids]
+    for question in flow.questions[max(answered) + 1 if answered else 0 :]:
+        if applies(flow, session, question):
+            return question.id
+    return None
+
+
 def _record(
     flow: Flow, session: Session, question: Question, answer: Answer, now: datetime, event: Event
 ) -> Step:

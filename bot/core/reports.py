@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_field, trust_question
+from bot.core import measures
+from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
-from bot.core.response import is_respondent, reported_at
+from bot.core.goals import Quarter, Value, previous_quarters, progress
+from bot.core.response import is_offered, is_respondent, reported_at
 from bot.core.sinks import ResponseRecord, ResponseStore
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
@@ -61,12 +63,20 @@ def fiscal_quarter(moment: datetime, timezone: str) -> tuple[int, int]:
 
 
 async def fetch_quarter(
-    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None
+    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None, back: int = 0
 ) -> list[ResponseRecord]:
-    """The records a quarter's report needs (widened by a day; cut per service zone later).
-    The one function here that does I/O."""
-    start, end = quarter_bounds(fiscal_year, quarter, "UTC")
+    """The records a quarter's report needs, and the ``back`` quarters before it (widened by
+    a day; cut per service zone later). The one function here that does I/O."""
+    first = ([*_history(fiscal_year, quarter)[-back:], (fiscal_year, quarter)]
+             if back else [(fiscal_year, quarter)])[0]  # fmt: skip
+    start, _ = quarter_bounds(*first, "UTC")
+    _, end = quarter_bounds(fiscal_year, quarter, "UTC")
     return await store.records_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
+
+
+def _history(fiscal_year: int, quarter: int) -> list[Quarter]:
+    """The quarters before this one that goals look back on (none before FY 2000)."""
+    return [p for p in previous_quarters((fiscal_year, quarter)) if p[0] in FISCAL_YEARS]
 
 
 def zone_of(services: Mapping[str, Service], service_id: str) -> str:
@@ -112,10 +122,6 @@ def per_response_csv(records: Iterable[ResponseRecord]) -> str:
     return out.getvalue()
 
 
-def _delivered(record: ResponseRecord) -> bool:
-    return record["timestamps"]["invited"] is not None and record["disposition"] != "undeliverable"
-
-
 def trust_question_text(flow: Flow, service: Service) -> str:
     """The trust item verbatim, as the service renders it, without the reply instructions
     that follow it in a text message (its first sentence)."""
@@ -159,7 +165,7 @@ def collection_detail(
                 "transaction_point": service.transaction_point if service else "post_interaction",
                 "channel": channel,
                 "volume_of_customers": customers,
-                "volume_of_customers_provided_survey_opportunity": sum(map(_delivered, group)),
+                "volume_of_customers_provided_survey_opportunity": sum(map(is_offered, group)),
                 "volume_of_respondents": sum(map(is_respondent, group)),
                 "omb_control_number": service.omb_control_number if service else None,
                 "federal_register_url": service.federal_register_url if service else None,
@@ -201,29 +207,51 @@ def collection_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _positive(flow: Flow | None, value: Any) -> bool | None:
-    question = trust_question(flow) if flow else None
-    if question is None or not isinstance(value, int):
-        return None
-    return value >= (question.positive_from or 1)
+def _flow_of(service_id: str, group: Sequence[ResponseRecord], services: Mapping[str, Service],
+             flows: Mapping[str, Flow]) -> Flow | None:  # fmt: skip
+    service = services.get(service_id)
+    return flows.get(service.flow) if service else flows.get(group[0]["flow_id"]) if group else None
 
 
-def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dict[str, Any]]:
-    """Per service: percent positive trust, driver shares, rates, sentiment distribution."""
-    by_service: dict[str, list[ResponseRecord]] = defaultdict(list)
-    for record in records:
-        by_service[record["service_id"]].append(record)
+def service_values(
+    records: Iterable[ResponseRecord], services: Mapping[str, Service], flows: Mapping[str, Flow],
+) -> dict[str, dict[str, Value]]:  # fmt: skip
+    """Per service with goals, every goal measure's value in these records (one quarter's)."""
+    out = {}
+    for service_id, group in measures.by_service(records).items():
+        service = services.get(service_id)
+        if service is not None and service.goals:
+            work = measures.effort(group, _flow_of(service_id, group, services, flows))
+            out[service_id] = measures.measure_values(measures.Tally.of(group, flows), work)
+    return out
+
+
+def scores(
+    records: list[ResponseRecord],
+    services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+    quarter: Quarter,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
+    only: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per service: percent positive trust, driver shares, rates, sentiment (overall and by
+    language), participation by group, effort, and goals against this quarter and the four
+    before (``past``: ``service_values`` per earlier quarter)."""
+    groups = measures.by_service(records)
+    for known in services.values():  # a service with goals shows them, responses or not
+        if known.goals and (only is None or known.id == only):
+            groups.setdefault(known.id, [])
     out = []
-    for service_id, group in sorted(by_service.items()):
+    for service_id, group in sorted(groups.items()):
+        service = services.get(service_id)
+        flow = _flow_of(service_id, group, services, flows)
+        tally = measures.Tally.of(group, flows)
         respondents = [r for r in group if is_respondent(r)]
-        delivered = sum(map(_delivered, group))
         branches: dict[str, list[ResponseRecord]] = {"positive": [], "negative": []}
         for r in respondents:
-            field = trust_field(r["a11"])
-            positive = _positive(flows.get(r["flow_id"]), r["a11"].get(field or ""))
+            positive = measures.trust_positive(r, flows)
             if positive is not None:
                 branches["positive" if positive else "negative"].append(r)
-        trust_answers = len(branches["positive"]) + len(branches["negative"])
         drivers: dict[str, dict[str, float | None]] = {}
         for branch, members in branches.items():
             drivers[branch] = {}
@@ -231,25 +259,40 @@ def scores(records: list[ResponseRecord], flows: Mapping[str, Flow]) -> list[dic
                 # Among the respondents on this branch whose form offered the driver.
                 cells = [v for r in members if (v := r["a11"].get(f"{branch}_{d}")) is not None]
                 drivers[branch][d] = round(sum(cells) / len(cells), 4) if cells else None
-        sentiment = Counter(
-            s["label"] for r in respondents if (s := r.get("sentiment")) is not None
-        )
+        by_language: dict[str, Counter[str]] = defaultdict(Counter)
+        for r in respondents:
+            if (s := r.get("sentiment")) is not None:
+                by_language[r["language"]][s["label"]] += 1
+        work = measures.effort(group, flow)
+        values = {earlier: per.get(service_id, {}) for earlier, per in (past or {}).items()}
+        values[quarter] = measures.measure_values(tally, work)
         out.append(
             {
                 "service_id": service_id,
-                "transactions": len(group),
-                "delivered": delivered,
-                "respondents": len(respondents),
+                "transactions": tally.transactions,
+                "delivered": tally.delivered,
+                "respondents": tally.respondents,
                 "percent_positive": (
-                    round(100 * len(branches["positive"]) / trust_answers, 2)
-                    if trust_answers
+                    round(100 * tally.trust_positive / tally.trust_answers, 2)
+                    if tally.trust_answers
                     else None
                 ),
-                "trust_answers": trust_answers,
-                "response_rate": round(len(respondents) / delivered, 4) if delivered else None,
-                "offer_rate": round(delivered / len(group), 4) if group else None,
+                "trust_answers": tally.trust_answers,
+                "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
+                "response_rate": tally.response_rate,
+                "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
+                "offer_rate": round(tally.delivered / len(group), 4) if group else None,
+                "branch_respondents": {b: len(m) for b, m in branches.items()},
                 "drivers": drivers,
-                "sentiment": dict(sorted(sentiment.items())),
+                "sentiment": dict(sorted(sum(by_language.values(), Counter()).items())),
+                "sentiment_by_language": {
+                    lang: dict(sorted(c.items())) for lang, c in sorted(by_language.items())
+                },
+                "participation": measures.participation(
+                    group, flows, service.reporting_dimensions if service else ()
+                ),
+                "effort": work,
+                "goals": progress(service.goals, quarter, values) if service else [],
             }
         )
     return out
@@ -280,20 +323,101 @@ def quarterly_report(
     quarter: int,
     service: str | None = None,
 ) -> dict[str, Any]:
-    """Everything for one fiscal quarter (optionally one service)."""
+    """Everything for one fiscal quarter (optionally one service); records of the four
+    quarters before, when given, feed the goals' history."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
     zones = sorted({zone_of(services, r["service_id"]) for r in kept})
+    past = {
+        (fy, q): service_values(in_quarter(chosen, services, fy, q), services, flows)
+        for fy, q in _history(fiscal_year, quarter)
+        if any(s.goals for s in services.values())
+    }
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
         "service": service,
         "quarter_cut": {"by": QUARTER_CUT, "time_zones": zones},
+        "methods": measures.METHODS,
         "collection_detail": collection_detail(kept, services, flows, fiscal_year, quarter),
-        "scores": scores(kept, flows),
+        "scores": scores(kept, services, flows, (fiscal_year, quarter), past, service),
         "v1_counts": v1_counts(kept),
         "per_response_csv": per_response_csv(kept),
     }
+
+
+async def build(
+    store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
+    fiscal_year: int, quarter: int, service: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Fetch what a quarter's report needs (the four quarters before too when a service it
+    covers has goals) and build it."""
+    covered = [services[service]] if service is not None else list(services.values())
+    back = len(_history(fiscal_year, quarter)) if any(s.goals for s in covered) else 0
+    records = await fetch_quarter(store, fiscal_year, quarter, service, back)
+    return quarterly_report(records, services, flows, fiscal_year, quarter, service)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _ci(interval: Sequence[float] | None) -> str:
+    return "" if not interval else f" ({100 * interval[0]:.1f}-{100 * interval[1]:.1f})"
+
+
+def goal_line(goal: Mapping[str, Any]) -> str:
+    """One goal for people: measure, target, this quarter's value, status, history."""
+    minutes = goal["measure"] not in ("trust_positive", "response_rate", "completion_rate")
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:g}" if minutes else _pct(value)
+
+    history = ", ".join(
+        f"FY{h['fiscal_year']}Q{h['quarter']} {show(h['value'])}" for h in goal["history"]
+    )
+    ci = "" if minutes else _ci(goal["ci"])
+    return (f"{goal['measure'].replace('_', ' ')}: {show(goal['value'])}{ci} against "
+            f"{'at most' if minutes else 'at least'} {show(goal['target'])}: {goal['status']}"
+            f" (before: {history})")  # fmt: skip
+
+
+def _measures_table(row: Mapping[str, Any]) -> list[str]:
+    lines = ["", f"Participation, {row['service_id']} (95% intervals; * suppressed, fewer than "
+             f"{measures.MIN_CELL} respondents; ! non-response flag)",
+             f"  {'dimension':<14}{'group':<18}{'trans.':>7}{'deliv.':>7}{'resp.':>6}"
+             f"{'resp. rate':>24}{'trust +':>24}"]  # fmt: skip
+    for p in row["participation"]:
+        if p["suppressed"]:
+            rate = trust = "*"
+        else:
+            rate = _pct(p["response_rate"]) + _ci(p["response_rate_ci"])
+            trust = _pct(p["trust_positive"]) + _ci(p["trust_positive_ci"])
+        rate += "!" if p["flag"] else ""
+        resp = "*" if p["respondents"] is None else p["respondents"]
+        lines.append(f"  {p['dimension'][:13]:<14}{p['group'][:17]:<18}{p['transactions']:>7}"
+                     f"{p['delivered']:>7}{resp:>6}{rate:>24}{trust:>24}")  # fmt: skip
+    e = row["effort"]
+
+    def minutes(value: float | None) -> str:
+        return "-" if value is None else f"{value:g} min"
+
+    lines += [
+        f"Effort, {row['service_id']}: first reply {minutes(e['first_reply_minutes_p50'])} "
+        f"(p90 {minutes(e['first_reply_minutes_p90'])}), completion "
+        f"{minutes(e['completion_minutes_p50'])} (p90 {minutes(e['completion_minutes_p90'])}), "
+        f"reprompts per completed {e['reprompts_per_completed'] if e['completed'] else '-'}",
+        "  reached/answered: "
+        + (", ".join(f"{q['id']} {q['answered']}/{q['reached']}" for q in e["questions"]) or "-"),
+    ]
+    if row["goals"]:
+        lines.append(f"Goals, {row['service_id']}:")
+        lines += [f"  {goal_line(g)}" for g in row["goals"]]
+    if row["sentiment_by_language"]:
+        lines.append(f"Sentiment by language, {row['service_id']}: " + "; ".join(
+            f"{lang} " + ", ".join(f"{k} {v}" for k, v in counts.items())
+            for lang, counts in row["sentiment_by_language"].items()))  # fmt: skip
+    return lines
 
 
 def as_table(report: dict[str, Any]) -> str:
@@ -322,6 +446,8 @@ def as_table(report: dict[str, Any]) -> str:
         rate = "-" if row["response_rate"] is None else f"{100 * row['response_rate']:.1f}%"
         sentiment = ", ".join(f"{k} {v}" for k, v in row["sentiment"].items()) or "-"
         lines.append(f"{row['service_id']:<24}{pct:>11}{rate:>11}  {sentiment}")
+    for row in report["scores"]:
+        lines += _measures_table(row)
     for service_id, counts in sorted(report["v1_counts"].items()):
         lines += [
             "",

@@ -9,6 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from bot.core import engine
 from bot.core.a11 import a11_fields, trust_field
 from bot.core.errors import PermanentError
 from bot.core.flow import Flow
@@ -93,6 +94,7 @@ def build(survey: SurveyRecord, flow: Flow | None, reported_channel: str) -> Res
         "free_text": free_text,
         "sentiment": score(free_text, language).to_dict() if free_text else None,
         "attributes": survey.get("attributes", {}),
+        "last_question": (engine.pending_question(flow, session) if session and flow else None),
     }
     return record
 
@@ -107,6 +109,12 @@ def is_respondent(record: ResponseRecord) -> bool:
     if field is not None:
         return a11[field] is not None
     return any(a.get("status") == "answered" for a in record["answers"].values())
+
+
+def is_offered(record: ResponseRecord) -> bool:
+    """Whether the person was given the chance to answer: an invitation went out and was not
+    refused as undeliverable (Touchpoints' "provided survey opportunity")."""
+    return record["timestamps"]["invited"] is not None and record["disposition"] != "undeliverable"
 
 
 def reported_at(record: ResponseRecord) -> str:

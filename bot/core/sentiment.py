@@ -12,9 +12,11 @@ Method (documented because agencies compare it with other tools):
    three words before it.
 4. Label: positive at or above +0.1, negative at or below -0.1, neutral between.
 5. ``unscored`` instead of a guess: empty text, fewer than three words without a strongly
-   polar or service word ("ok" alone is not positive), or text that is not English (Spanish
-   is detected by the survey's language or by function words; it is left unscored, not
-   machine-translated).
+   polar or service word ("ok" alone is not positive), or a language other than English and
+   Spanish.
+6. Spanish (by its function words, or the survey's language when the words do not say) is
+   scored by the stem lexicon of ``bot.core.sentiment_es`` after the same normalisation,
+   not machine-translated.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core import sentiment_es
 from bot.core.pattern import pattern_sentiment
 
 Label = Literal["negative", "neutral", "positive", "unscored"]
@@ -150,23 +153,46 @@ def is_spanish(words: list[str]) -> bool:
     return spanish > english and spanish >= 2
 
 
+def is_english(words: list[str]) -> bool:
+    spanish = sum(w in _SPANISH for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    return english > spanish and english >= 2
+
+
+def _label(polarity: float) -> Label:
+    if polarity >= POSITIVE_AT:
+        return "positive"
+    if polarity <= NEGATIVE_AT:
+        return "negative"
+    return "neutral"
+
+
+def _spanish(clean: str) -> Sentiment:
+    """Spanish: the stem lexicon of ``bot.core.sentiment_es`` (no subjectivity)."""
+    words = sentiment_es.words_of(clean)
+    total, hits = sentiment_es.polarity(words)
+    if len(words) < 3 and not hits:
+        return Sentiment("unscored", reason="too_short")
+    polarity = max(-1.0, min(1.0, total / 2))
+    return Sentiment(_label(polarity), round(polarity, 4), None)
+
+
 def score(text: str | None, language: str | None = None) -> Sentiment:
-    """The sentiment of one (already redacted) comment."""
+    """The sentiment of one (already redacted) comment, in English or Spanish: the words
+    decide when they clearly are one language, else the survey's ``language``."""
     if text is None or not text.strip():
         return Sentiment("unscored", reason="empty")
     clean = normalise(text)
     lowered = clean.lower()
     words = _WORD.findall(lowered)
-    if (language and not language.lower().startswith("en")) or is_spanish(words):
-        return Sentiment("unscored", reason="not_english")
+    stated = (language or "en").lower()[:2]
+    if is_spanish(words) or (stated == "es" and not is_english(words)):
+        return _spanish(clean)
+    if stated not in ("en", "es") and not is_english(words):
+        return Sentiment("unscored", reason="language")
     service = _service_lexicon(words, lowered)
     if len(words) < 3 and not service and not any(w in _STRONG for w in words):
         return Sentiment("unscored", reason="too_short")
     base, subjectivity = pattern_sentiment()(clean)
     polarity = max(-1.0, min(1.0, float(base) + 0.5 * service))
-    label: Label = "neutral"
-    if polarity >= POSITIVE_AT:
-        label = "positive"
-    elif polarity <= NEGATIVE_AT:
-        label = "negative"
-    return Sentiment(label, round(polarity, 4), round(float(subjectivity), 4))
+    return Sentiment(_label(polarity), round(polarity, 4), round(float(subjectivity), 4))

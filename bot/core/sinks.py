@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from bot.core.errors import BotError
 
@@ -52,6 +52,9 @@ class ResponseRecord(TypedDict):
     free_text: str | None
     sentiment: dict[str, Any] | None
     attributes: dict[str, Any]
+    # The question awaiting a reply when the survey ended (None: none was); records written
+    # before it was kept lack it.
+    last_question: NotRequired[str | None]
 
 
 class SinkError(BotError):

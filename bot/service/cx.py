@@ -153,6 +153,7 @@ def scores_text(report: dict[str, Any]) -> str:
             ]
             if shares:
                 lines.append(f"    {branch} drivers: {', '.join(shares)}")
+        lines += [f"    goal, {reports.goal_line(goal)}" for goal in row["goals"]]
     return "\n".join(lines)
 
 
@@ -163,10 +164,7 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     if rt.store is None:
         text = "No measures store is configured."
     else:
-        records = await reports.fetch_quarter(rt.store, fiscal_year, quarter, service)
-        report = reports.quarterly_report(
-            records, rt.services, rt.flows, fiscal_year, quarter, service
-        )
+        report = await reports.build(rt.store, rt.services, rt.flows, fiscal_year, quarter, service)
         text = scores_text(report)
     await alerts.notifier(rt).tell("", payload["response_url"], text)
 

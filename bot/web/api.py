@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import reports
+from bot.core.public import public_report
 from bot.core.secret import Secret
 from bot.core.sinks import ResponseStore
 from bot.service import intake, privacy
@@ -129,10 +130,9 @@ async def get_report(request: web.Request) -> web.Response:
         return json_error(404, f"unknown service {service!r}")
     store = _store(rt)
     form = query.get("format", "json")
-    if form not in ("json", "csv", "collection-csv"):
-        return json_error(400, "format must be json, csv or collection-csv")
-    records = await reports.fetch_quarter(store, fiscal_year, quarter, service)
-    report = reports.quarterly_report(records, rt.services, rt.flows, fiscal_year, quarter, service)
+    if form not in ("json", "csv", "collection-csv", "public"):
+        return json_error(400, "format must be json, csv, collection-csv or public")
+    report = await reports.build(store, rt.services, rt.flows, fiscal_year, quarter, service)
     await store.audit(
         ADMIN_ACTOR,
         "report",
@@ -152,6 +152,8 @@ async def get_report(request: web.Request) -> web.Response:
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+    if form == "public":
+        return web.json_response(public_report(report, rt.services))
     return web.json_response(report)
 
 
