@@ -131,6 +131,44 @@ def test_migrate_then_report(tmp_path: Path) -> None:
     assert as_csv.stdout.count("\n") == 3 and as_csv.stdout.startswith("external_id,")
     bad = run_cli(["report", "--fiscal-year", "2027", "--quarter", "5"], env)
     assert bad.returncode == 2 and "quarter must be 1, 2, 3 or 4" in bad.stderr
+    assert "Participation, benefits-application" in table.stdout
+    assert "Goals, benefits-application:" in table.stdout
+
+
+def test_publish_writes_the_site_from_the_store(tmp_path: Path) -> None:
+    import asyncio
+    import json
+
+    from adapters.sql_store import SqlStore, database_url
+
+    from .records import response_record
+
+    env = env_with(tmp_path)
+    assert run_cli(["migrate"], env).returncode == 0
+
+    async def fill() -> None:
+        store = SqlStore(database_url(None, tmp_path))
+        for n in range(12):
+            await store.write(response_record(n, ["yes", "1", "Great, thanks Maria"],
+                                              attributes={"region": "West"}))  # fmt: skip
+        await store.close()
+
+    asyncio.run(fill())
+    site = tmp_path / "site"
+    args = ["publish", "--fiscal-year", "2027", "--quarter", "1", "--out", str(site)]
+    result = run_cli(args, env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in site.iterdir()) == [
+        "data.csv", "data.json", "dictionary.csv", "index.html"
+    ]  # fmt: skip
+    data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    [service] = data["services"]
+    assert service["respondents"] == 12 and service["trust_positive"] == 1.0
+    assert ("region", "West") in {(p["dimension"], p["group"]) for p in service["participation"]}
+    assert "Maria" not in "".join(p.read_text(encoding="utf-8") for p in site.iterdir())
+    public = run_cli(["report", "--fiscal-year", "2027", "--quarter", "1", "--format", "public"],
+                     env)  # fmt: skip
+    assert json.loads(public.stdout) == data
 
 
 def test_outbox_status(tmp_path: Path) -> None:
