@@ -35,6 +35,13 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     assert sum(row["transactions"] for row in report["scores"]) == 61
     assert report["per_response_csv"].startswith("external_id,question_1,")
     assert "A-11 report, fiscal year" in text and "OMB per-response CSV" in text
+    # the demo catalog's reporting dimension and goals show
+    [benefits] = [r for r in report["scores"] if r["service_id"] == "benefits-application"]
+    assert "region" in {p["dimension"] for p in benefits["participation"]}
+    assert [g["measure"] for g in benefits["goals"]] == [
+        "trust_positive", "response_rate", "completion_minutes_p50"
+    ]  # fmt: skip
+    assert "Participation, benefits-application" in text and "Goals, benefits-application" in text
     # The data stays: a second run adds its own people to the same store.
     again = await run_demo(count=20, seed=8, out=io.StringIO(), err=io.StringIO(), data=data)
     assert sum(row["transactions"] for row in again["report"]["scores"]) == 61 + 21
