@@ -189,8 +189,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         store = await open_store_ready(settings)
         try:
             return await reports.build(
-                store, services, flows, args.fiscal_year, args.quarter, args.service
-            )
+                store, services, flows, args.fiscal_year, args.quarter, args.service,
+                settings.min_cell,
+            )  # fmt: skip
         finally:
             await store.close()
 

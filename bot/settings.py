@@ -91,6 +91,7 @@ class Settings:
     stalled_after: float = 120.0  # seconds before another worker takes over unfinished work
     startup_wait: float = 30.0  # seconds to wait for Redis and the store at start-up
     retention_days: float = 730.0  # free text is removed from records older than this
+    min_cell: int = 10  # reports suppress groups with fewer respondents than this
     idempotency_days: float = 7.0  # how long a repeated transaction gets its first decision
     invitation_cooldown_days: float = 30.0
     response_cooldown_days: float = 90.0
@@ -154,6 +155,7 @@ class Settings:
             outbox_retry_hours=retry_hours,
             invitation_cooldown_days=invite_days,
             idempotency_days=idempotency_days,
+            min_cell=_number(env, "MIN_CELL", defaults.min_cell, int),
             retention_days=retention_days,
             response_cooldown_days=response_days,
             send_rate=send_rate,
@@ -208,6 +210,8 @@ class Settings:
             problems.append("PORT must be 1-65535")
         if self.retention_days <= 0:
             problems.append("RETENTION_DAYS must be positive")
+        if self.min_cell < 3:
+            problems.append("MIN_CELL must be at least 3 (10 or more is usual)")
         if self.idempotency_days <= 0:
             problems.append("IDEMPOTENCY_DAYS must be positive")
         if self.outbox_retry_hours <= 0:

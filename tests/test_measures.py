@@ -253,3 +253,21 @@ def test_the_data_csv_says_what_the_json_says(tmp_path: Path) -> None:
     assert str(data["services"][0]["trust_positive"]) in trust
     dictionary = files["dictionary.csv"].splitlines()[1:]
     assert {line.split(",")[0] for line in dictionary} == set(lines[0].split(","))
+
+
+def test_min_cell_is_a_setting_and_a_report_uses_it() -> None:
+    from bot.settings import ConfigError, Settings
+
+    records = regional("north", 0, 14) + regional("south", 100, 11) + regional("west", 200, 3)
+    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1, min_cell=3)
+    [row] = report["scores"]
+    region = rows_of(row["participation"], "region")
+    assert not region["west"]["suppressed"] and region["west"]["respondents"] == 3
+    assert "fewer than 3 respondents" in report["methods"]["suppression"]
+    public = public_report(report, SERVICES)
+    assert ("region", "west") in {(p["dimension"], p["group"])
+                                  for p in public["services"][0]["participation"]}  # fmt: skip
+    assert Settings.from_env({"MIN_CELL": "20"}).min_cell == 20
+    with pytest.raises(ConfigError, match="MIN_CELL must be at least 3"):
+        Settings.from_env({"MIN_CELL": "2", "API_TOKEN": "a", "ADMIN_TOKEN": "b",
+                           "PSEUDONYM_KEY": "c", "CHANNELS": ""}).check()  # fmt: skip

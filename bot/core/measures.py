@@ -37,22 +37,27 @@ from bot.core.goals import LOWER_IS_BETTER, Interval, Value
 from bot.core.response import is_offered, is_respondent
 from bot.core.sinks import ResponseRecord
 
-MIN_CELL = 10
-# The methods note every report and the public site carry (plain words for the public).
-METHODS: dict[str, str] = {
-    "intervals": "95% Wilson score intervals: with 95% confidence the true share lies in the "
-    "interval; a wide interval means few answers.",
-    "suppression": f"A group with fewer than {MIN_CELL} respondents is not shown (its figures "
-    "are suppressed); when only one group in a breakdown would be hidden, the next smallest "
-    "is hidden too, so the hidden one cannot be worked out from the total.",
-    "nonresponse": "A group is flagged when the response rate of everyone else lies outside "
-    "the group's interval: its scores may not speak for everyone.",
-    "effort": "Minutes from the invitation to the first reply and to the end of a completed "
-    "survey (median and 90th percentile), questions asked again because the answer could not "
-    "be read, and how many people reached and answered each question.",
-    "response_rate": "Respondents (people who answered the trust question) over invitations "
-    "delivered.",
-}
+MIN_CELL = 10  # the default; MIN_CELL in the environment
+
+
+def methods(min_cell: int = MIN_CELL) -> dict[str, str]:
+    """The methods note every report and the public site carry (plain words for the public)."""
+    return {
+        "intervals": "95% Wilson score intervals: with 95% confidence the true share lies in "
+        "the interval; a wide interval means few answers.",
+        "suppression": f"A group with fewer than {min_cell} respondents is not shown (its "
+        "figures are suppressed); when only one group in a breakdown would be hidden, the next "
+        "smallest is hidden too, so the hidden one cannot be worked out from the total.",
+        "nonresponse": "A group is flagged when the response rate of everyone else lies outside "
+        "the group's interval: its scores may not speak for everyone.",
+        "effort": "Minutes from the invitation to the first reply and to the end of a completed "
+        "survey (median and 90th percentile), questions asked again because the answer could "
+        "not be read, and how many people reached and answered each question.",
+        "response_rate": "Respondents (people who answered the trust question) over invitations "
+        "delivered.",
+    }
+
+
 Z95 = 1.959963984540054  # the 97.5th percentile of the standard normal
 
 

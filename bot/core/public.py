@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.core.catalog import Service
-from bot.core.measures import METHODS, MIN_CELL
+from bot.core.measures import methods
 
 SCHEMA = "a11-feedback-bot/public-report/v1"
 PARTICIPATION = ("dimension", "group", "respondents", "response_rate", "response_rate_ci",
@@ -56,13 +56,14 @@ def _shown(value: Any, enough: bool) -> Any:
 
 def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) -> dict[str, Any]:
     """The publishable part of a quarterly report (``bot.core.reports.quarterly_report``)."""
+    min_cell = int(report["min_cell"])
     out_services = []
     for row in report["scores"]:
         service = services.get(row["service_id"])
-        enough = row["respondents"] >= MIN_CELL
+        enough = row["respondents"] >= min_cell
         branches = row["branch_respondents"]
         effort = row["effort"]
-        timed = effort["completed"] >= MIN_CELL and enough
+        timed = effort["completed"] >= min_cell and enough
         out_services.append(
             {
                 "service_id": row["service_id"],
@@ -77,7 +78,7 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                 "response_rate": _shown(row["response_rate"], enough),
                 "response_rate_ci": _shown(row["response_rate_ci"], enough),
                 "drivers": {
-                    branch: shares if enough and branches[branch] >= MIN_CELL else None
+                    branch: shares if enough and branches[branch] >= min_cell else None
                     for branch, shares in row["drivers"].items()
                 },
                 "participation": [
@@ -87,7 +88,7 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                 ],
                 "effort": {
                     **{m: _shown(effort[m], timed) for m in EFFORT},
-                    "questions": [q for q in effort["questions"] if q["reached"] >= MIN_CELL],
+                    "questions": [q for q in effort["questions"] if q["reached"] >= min_cell],
                 },
                 "goals": [
                     {k: g[k] for k in ("measure", "target", "value", "ci", "status", "history")}
@@ -99,8 +100,9 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
         "schema": SCHEMA,
         "fiscal_year": report["fiscal_year"],
         "quarter": report["quarter"],
+        "min_cell": min_cell,
         "methods": {
-            **METHODS,
+            **methods(min_cell),
             "quarter": report["quarter_cut"]["by"]
             + " ("
             + (", ".join(report["quarter_cut"]["time_zones"]) or "no responses")
@@ -110,7 +112,7 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
             "random share of transactions is invited. Nobody is invited more than once in 30 "
             "days, and answering is voluntary.",
             "privacy": "No comment, name, number or other identifier is published, and no "
-            "figure about fewer than " + str(MIN_CELL) + " respondents.",
+            "figure about fewer than " + str(min_cell) + " respondents.",
         },
         "services": out_services,
     }

@@ -67,9 +67,8 @@ async def fetch_quarter(
 ) -> list[ResponseRecord]:
     """The records a quarter's report needs, and the ``back`` quarters before it (widened by
     a day; cut per service zone later). The one function here that does I/O."""
-    first = ([*_history(fiscal_year, quarter)[-back:], (fiscal_year, quarter)]
-             if back else [(fiscal_year, quarter)])[0]  # fmt: skip
-    start, _ = quarter_bounds(*first, "UTC")
+    earlier = _history(fiscal_year, quarter)[-back:] if back else []
+    start, _ = quarter_bounds(*(earlier[0] if earlier else (fiscal_year, quarter)), "UTC")
     _, end = quarter_bounds(fiscal_year, quarter, "UTC")
     return await store.records_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
 
@@ -209,12 +208,16 @@ def collection_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 def _flow_of(service_id: str, group: Sequence[ResponseRecord], services: Mapping[str, Service],
              flows: Mapping[str, Flow]) -> Flow | None:  # fmt: skip
+    """The flow a service's figures are read against: the catalog's, else its records'."""
     service = services.get(service_id)
-    return flows.get(service.flow) if service else flows.get(group[0]["flow_id"]) if group else None
+    if service is not None:
+        return flows.get(service.flow)
+    return flows.get(group[0]["flow_id"]) if group else None
 
 
 def service_values(
     records: Iterable[ResponseRecord], services: Mapping[str, Service], flows: Mapping[str, Flow],
+    min_cell: int = measures.MIN_CELL,
 ) -> dict[str, dict[str, Value]]:  # fmt: skip
     """Per service with goals, every goal measure's value in these records (one quarter's)."""
     out = {}
@@ -222,7 +225,8 @@ def service_values(
         service = services.get(service_id)
         if service is not None and service.goals:
             work = measures.effort(group, _flow_of(service_id, group, services, flows))
-            out[service_id] = measures.measure_values(measures.Tally.of(group, flows), work)
+            tally = measures.Tally.of(group, flows)
+            out[service_id] = measures.measure_values(tally, work, min_cell)
     return out
 
 
@@ -233,6 +237,7 @@ def scores(
     quarter: Quarter,
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
     only: str | None = None,
+    min_cell: int = measures.MIN_CELL,
 ) -> list[dict[str, Any]]:
     """Per service: percent positive trust, driver shares, rates, sentiment (overall and by
     language), participation by group, effort, and goals against this quarter and the four
@@ -265,7 +270,7 @@ def scores(
                 by_language[r["language"]][s["label"]] += 1
         work = measures.effort(group, flow)
         values = {earlier: per.get(service_id, {}) for earlier, per in (past or {}).items()}
-        values[quarter] = measures.measure_values(tally, work)
+        values[quarter] = measures.measure_values(tally, work, min_cell)
         out.append(
             {
                 "service_id": service_id,
@@ -289,7 +294,7 @@ def scores(
                     lang: dict(sorted(c.items())) for lang, c in sorted(by_language.items())
                 },
                 "participation": measures.participation(
-                    group, flows, service.reporting_dimensions if service else ()
+                    group, flows, service.reporting_dimensions if service else (), min_cell
                 ),
                 "effort": work,
                 "goals": progress(service.goals, quarter, values) if service else [],
@@ -322,14 +327,16 @@ def quarterly_report(
     fiscal_year: int,
     quarter: int,
     service: str | None = None,
+    min_cell: int = measures.MIN_CELL,
 ) -> dict[str, Any]:
     """Everything for one fiscal quarter (optionally one service); records of the four
-    quarters before, when given, feed the goals' history."""
+    quarters before, when given, feed the goals' history. Groups with fewer than
+    ``min_cell`` respondents are suppressed."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
     zones = sorted({zone_of(services, r["service_id"]) for r in kept})
     past = {
-        (fy, q): service_values(in_quarter(chosen, services, fy, q), services, flows)
+        (fy, q): service_values(in_quarter(chosen, services, fy, q), services, flows, min_cell)
         for fy, q in _history(fiscal_year, quarter)
         if any(s.goals for s in services.values())
     }
@@ -338,9 +345,10 @@ def quarterly_report(
         "quarter": quarter,
         "service": service,
         "quarter_cut": {"by": QUARTER_CUT, "time_zones": zones},
-        "methods": measures.METHODS,
+        "min_cell": min_cell,
+        "methods": measures.methods(min_cell),
         "collection_detail": collection_detail(kept, services, flows, fiscal_year, quarter),
-        "scores": scores(kept, services, flows, (fiscal_year, quarter), past, service),
+        "scores": scores(kept, services, flows, (fiscal_year, quarter), past, service, min_cell),
         "v1_counts": v1_counts(kept),
         "per_response_csv": per_response_csv(kept),
     }
@@ -349,13 +357,14 @@ def quarterly_report(
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
+    min_cell: int = measures.MIN_CELL,
 ) -> dict[str, Any]:  # fmt: skip
     """Fetch what a quarter's report needs (the four quarters before too when a service it
     covers has goals) and build it."""
     covered = [services[service]] if service is not None else list(services.values())
     back = len(_history(fiscal_year, quarter)) if any(s.goals for s in covered) else 0
     records = await fetch_quarter(store, fiscal_year, quarter, service, back)
-    return quarterly_report(records, services, flows, fiscal_year, quarter, service)
+    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell)
 
 
 def _pct(value: float | None) -> str:
@@ -382,9 +391,9 @@ def goal_line(goal: Mapping[str, Any]) -> str:
             f" (before: {history})")  # fmt: skip
 
 
-def _measures_table(row: Mapping[str, Any]) -> list[str]:
+def _measures_table(row: Mapping[str, Any], min_cell: int) -> list[str]:
     lines = ["", f"Participation, {row['service_id']} (95% intervals; * suppressed, fewer than "
-             f"{measures.MIN_CELL} respondents; ! non-response flag)",
+             f"{min_cell} respondents; ! non-response flag)",
              f"  {'dimension':<14}{'group':<18}{'trans.':>7}{'deliv.':>7}{'resp.':>6}"
              f"{'resp. rate':>24}{'trust +':>24}"]  # fmt: skip
     for p in row["participation"]:
@@ -447,7 +456,7 @@ def as_table(report: dict[str, Any]) -> str:
         sentiment = ", ".join(f"{k} {v}" for k, v in row["sentiment"].items()) or "-"
         lines.append(f"{row['service_id']:<24}{pct:>11}{rate:>11}  {sentiment}")
     for row in report["scores"]:
-        lines += _measures_table(row)
+        lines += _measures_table(row, report["min_cell"])
     for service_id, counts in sorted(report["v1_counts"].items()):
         lines += [
             "",

@@ -164,7 +164,9 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     if rt.store is None:
         text = "No measures store is configured."
     else:
-        report = await reports.build(rt.store, rt.services, rt.flows, fiscal_year, quarter, service)
+        report = await reports.build(
+            rt.store, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+        )
         text = scores_text(report)
     await alerts.notifier(rt).tell("", payload["response_url"], text)
 

@@ -10,7 +10,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core.goals import LOWER_IS_BETTER
-from bot.core.measures import MIN_CELL
 from bot.core.public import DICTIONARY, dictionary_csv, public_csv
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,7 +48,7 @@ def render(public: Mapping[str, Any]) -> dict[str, str]:
     ``dictionary.csv``."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.globals.update(
-        pct=_pct, ci=_ci, value=_value, min_cell=MIN_CELL, dictionary=DICTIONARY,
+        pct=_pct, ci=_ci, value=_value, dictionary=DICTIONARY,
         label=lambda key: LABELS.get(key, key.replace("_", " ").capitalize()),
         flag=lambda flag: FLAGS.get(flag, "") if flag else "",
         width=lambda v: 0 if v is None else round(100 * v, 1),

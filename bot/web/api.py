@@ -132,7 +132,9 @@ async def get_report(request: web.Request) -> web.Response:
     form = query.get("format", "json")
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
-    report = await reports.build(store, rt.services, rt.flows, fiscal_year, quarter, service)
+    report = await reports.build(
+        store, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+    )
     await store.audit(
         ADMIN_ACTOR,
         "report",
