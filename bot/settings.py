@@ -56,6 +56,12 @@ class Settings:
     port: int = 8080
     api_token: Secret = field(default_factory=lambda: Secret(""))
     admin_token: Secret = field(default_factory=lambda: Secret(""))
+    viewer_token: Secret = field(default_factory=lambda: Secret(""))  # the console, read only
+    admin_session_minutes: float = 30.0  # a console session ends after this long idle
+    oidc_issuer: str = ""  # console sign-in through the agency's OpenID Connect provider
+    oidc_client_id: str = ""
+    oidc_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    oidc_roles_claim: str = "roles"  # the claim whose values "admin" / "viewer" give the role
     pseudonym_key: Secret = field(default_factory=lambda: Secret(""))
     twilio_account_sid: str = ""
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
@@ -127,6 +133,14 @@ class Settings:
             port=port,
             api_token=_secret(env, "API_TOKEN"),
             admin_token=_secret(env, "ADMIN_TOKEN"),
+            viewer_token=_secret(env, "VIEWER_TOKEN"),
+            admin_session_minutes=_number(
+                env, "ADMIN_SESSION_MINUTES", defaults.admin_session_minutes
+            ),
+            oidc_issuer=env.get("OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=env.get("OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=_secret(env, "OIDC_CLIENT_SECRET"),
+            oidc_roles_claim=env.get("OIDC_ROLES_CLAIM", "").strip() or defaults.oidc_roles_claim,
             pseudonym_key=_secret(env, "PSEUDONYM_KEY"),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=_secret(env, "TWILIO_AUTH_TOKEN"),
@@ -210,6 +224,15 @@ class Settings:
             problems.append("PORT must be 1-65535")
         if self.retention_days <= 0:
             problems.append("RETENTION_DAYS must be positive")
+        if self.admin_session_minutes <= 0:
+            problems.append("ADMIN_SESSION_MINUTES must be positive")
+        oidc = {"OIDC_ISSUER": self.oidc_issuer, "OIDC_CLIENT_ID": self.oidc_client_id,
+                "OIDC_CLIENT_SECRET": self.oidc_client_secret}  # fmt: skip
+        if any(oidc.values()) and not all(oidc.values()):
+            missing = ", ".join(k for k, v in oidc.items() if not v)
+            problems.append(f"console sign-in through OpenID Connect also needs {missing}")
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            problems.append("OIDC_ISSUER must be an http(s):// URL")
         if self.min_cell < 3:
             problems.append("MIN_CELL must be at least 3 (10 or more is usual)")
         if self.idempotency_days <= 0:

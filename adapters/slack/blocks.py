@@ -148,9 +148,9 @@ def _status_line(case: Case) -> str:
 
     parts = [f"Case `{case['case_id']}`", f"*{case['status']}*"]
     if case.get("claimed_by"):
-        parts.append(f"claimed by <@{case['claimed_by']}> {when(case['claimed_at'])}")
+        parts.append(f"claimed by {who(case['claimed_by'])} {when(case['claimed_at'])}")
     if case.get("closed_by"):
-        parts.append(f"{case['status']} by <@{case['closed_by']}> {when(case['closed_at'])}")
+        parts.append(f"{case['status']} by {who(case['closed_by'])} {when(case['closed_at'])}")
     if case.get("escalated_at"):
         parts.append(f"escalated {when(case['escalated_at'])}")
     return " · ".join(parts) + f"\nWhy: {', '.join(case['reasons'])}"
@@ -163,3 +163,11 @@ def answered_blocks(text: str, answer: str) -> list[dict[str, Any]]:
         {"type": "context", "elements": [
             {"type": "mrkdwn", "text": f":white_check_mark: {escape(answer)}"}]},
     ]  # fmt: skip
+
+
+def who(user: str | None) -> str:
+    """A Slack user as a mention; anyone else (a console user's name) as plain text."""
+    user = user or "someone"
+    if re.fullmatch(r"[UW][A-Z0-9]{2,30}", user):
+        return f"<@{user}>"
+    return user.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -58,6 +58,7 @@ class Service:
     # Equity and goals: transaction attributes participation is broken down by, and targets.
     reporting_dimensions: tuple[str, ...] = ()
     goals: tuple[Goal, ...] = ()
+    comments_for_viewers: bool = False  # the console shows viewers its redacted comments
 
     def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
         """The agency's count of customers on a reported channel in a quarter, if given."""
@@ -184,6 +185,7 @@ def parse_catalog(
             customers_per_transaction=raw.get("customers_per_transaction"),
             reporting_dimensions=tuple(raw.get("reporting_dimensions", ())),
             goals=_goals(raw.get("goals", {})),
+            comments_for_viewers=raw.get("comments_for_viewers", False),
         )
     return services, errors
 

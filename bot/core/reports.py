@@ -38,6 +38,7 @@ COLLECTION_COLUMNS: tuple[str, ...] = (
 
 
 FISCAL_YEARS = range(2000, 2201)  # the quarters a report may ask for
+TREND = ("trust_positive", "response_rate")  # the measures a report's trend follows
 
 
 def quarter_bounds(fiscal_year: int, quarter: int, timezone: str) -> tuple[datetime, datetime]:
@@ -217,13 +218,14 @@ def _flow_of(service_id: str, group: Sequence[ResponseRecord], services: Mapping
 
 def service_values(
     records: Iterable[ResponseRecord], services: Mapping[str, Service], flows: Mapping[str, Flow],
-    min_cell: int = measures.MIN_CELL,
+    min_cell: int = measures.MIN_CELL, everyone: bool = False,
 ) -> dict[str, dict[str, Value]]:  # fmt: skip
-    """Per service with goals, every goal measure's value in these records (one quarter's)."""
+    """Per service with goals (``everyone``: every service), every goal measure's value in
+    these records (one quarter's)."""
     out = {}
     for service_id, group in measures.by_service(records).items():
         service = services.get(service_id)
-        if service is not None and service.goals:
+        if everyone or (service is not None and service.goals):
             work = measures.effort(group, _flow_of(service_id, group, services, flows))
             tally = measures.Tally.of(group, flows)
             out[service_id] = measures.measure_values(tally, work, min_cell)
@@ -298,6 +300,14 @@ def scores(
                 ),
                 "effort": work,
                 "goals": progress(service.goals, quarter, values) if service else [],
+                "trend": [
+                    {
+                        "fiscal_year": fy,
+                        "quarter": q,
+                        **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
+                    }
+                    for fy, q in sorted(past or {})
+                ],
             }
         )
     return out
@@ -328,17 +338,20 @@ def quarterly_report(
     quarter: int,
     service: str | None = None,
     min_cell: int = measures.MIN_CELL,
+    trend: bool = False,
 ) -> dict[str, Any]:
     """Everything for one fiscal quarter (optionally one service); records of the four
-    quarters before, when given, feed the goals' history. Groups with fewer than
-    ``min_cell`` respondents are suppressed."""
+    quarters before, when given, feed the goals' history (and with ``trend`` every service's
+    ``trend``). Groups with fewer than ``min_cell`` respondents are suppressed."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
     zones = sorted({zone_of(services, r["service_id"]) for r in kept})
+    looks_back = trend or any(s.goals for s in services.values())
     past = {
-        (fy, q): service_values(in_quarter(chosen, services, fy, q), services, flows, min_cell)
-        for fy, q in _history(fiscal_year, quarter)
-        if any(s.goals for s in services.values())
+        (fy, q): service_values(
+            in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
+        )
+        for fy, q in (_history(fiscal_year, quarter) if looks_back else [])
     }
     return {
         "fiscal_year": fiscal_year,
@@ -357,14 +370,16 @@ def quarterly_report(
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL,
+    min_cell: int = measures.MIN_CELL, trend: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Fetch what a quarter's report needs (the four quarters before too when a service it
-    covers has goals) and build it."""
+    covers has goals, or for a ``trend``) and build it."""
     covered = [services[service]] if service is not None else list(services.values())
-    back = len(_history(fiscal_year, quarter)) if any(s.goals for s in covered) else 0
+    looks_back = trend or any(s.goals for s in covered)
+    back = len(_history(fiscal_year, quarter)) if looks_back else 0
     records = await fetch_quarter(store, fiscal_year, quarter, service, back)
-    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell)
+    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell,
+                            trend)  # fmt: skip
 
 
 def _pct(value: float | None) -> str:

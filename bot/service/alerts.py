@@ -151,9 +151,21 @@ async def post(rt: Runtime, payload: CaseRef) -> None:
 
 
 async def act(rt: Runtime, payload: CaseAction) -> None:
-    """Job ``case.act``: a staff member claims, resolves or dismisses a case."""
-    ref, action, user, action_id = (payload["ref"], payload["action"], payload["user"],
-                                    payload["action_id"])  # fmt: skip
+    """Job ``case.act``: a staff member claims, resolves or dismisses a case (in Slack)."""
+    case, refusal = await apply(rt, payload["ref"], payload["action"], payload["user"],
+                                payload["action_id"])  # fmt: skip
+    if refusal is not None:
+        await notifier(rt).tell(payload["user"], payload.get("where", ""), refusal)
+    elif case is not None:
+        await notifier(rt).update_case(case)
+        await _record(rt, case)
+
+
+async def apply(
+    rt: Runtime, ref: str, action: str, user: str, action_id: str
+) -> tuple[Case | None, str | None]:
+    """Claim, resolve or dismiss a case, once per ``action_id``: the case as it now is, or
+    why the action was refused (None, None when this action was applied before)."""
     now = rt.clock()
     refusal: list[str] = []
 
@@ -169,14 +181,11 @@ async def act(rt: Runtime, payload: CaseAction) -> None:
         return after
 
     case = await rt.state.update_case(ref, change)
-    if case is None:
-        return
     if refusal:
-        await notifier(rt).tell(user, payload.get("where", ""), refusal[0])
-        return
-    await notifier(rt).update_case(case)
-    await _record(rt, case)
-    log.info("case %s case=%s", action, case["case_id"])
+        return None, refusal[0]
+    if case is not None:
+        log.info("case %s case=%s", action, case["case_id"])
+    return case, None
 
 
 async def escalate(rt: Runtime, payload: CaseRef) -> None:

@@ -1,0 +1,379 @@
+"""The admin console at ``/admin``: server-rendered pages for the CX office (overview, a
+service, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
+provider. A viewer reads; only an admin changes anything (403 otherwise), every change with
+the session's CSRF token from our own origin, and written to the audit log with the name."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from bot.core import cases, reports
+from bot.core.public import public_report
+from bot.core.records import is_ref
+from bot.service import alerts
+from bot.service.publish import render as render_site
+from bot.service.runtime import Runtime
+from bot.settings import Settings
+from bot.web.console import views
+from bot.web.console.auth import (
+    PATH,
+    Oidc,
+    OidcError,
+    OidcUnavailable,
+    Sessions,
+    Staff,
+    csrf_ok,
+    new_staff,
+    same_origin,
+    token_role,
+)
+from bot.web.context import RUNTIME
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+STATIC = {"console.css": "text/css"}
+SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
+Handler = Callable[[web.Request, Runtime, Staff], Awaitable[web.StreamResponse]]
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    """A posted form's text fields; 400 for a body that is not a form (bad bytes, a file)."""
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="not a form") from None
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def see_other(location: str) -> web.Response:
+    """303 to ``location`` (a response, so cookies can ride on it)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+class Console:
+    """The console's routes, its sessions and its sign-in."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions = Sessions(settings)
+        self.oidc = Oidc(settings) if settings.oidc_issuer else None
+        self.templates = Environment(
+            loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
+        )
+        self.templates.globals.update(views.HELPERS)
+
+    def routes(self) -> list[web.RouteDef]:
+        page, change = self._page, self._change
+        return [
+            web.get(PATH, page(self.overview)),
+            web.get(PATH + "/", page(self.overview)),
+            web.get(PATH + "/services/{service}", page(self.service)),
+            web.get(PATH + "/cases", page(self.cases)),
+            web.post(PATH + "/cases/{case_id}/{action}", change(self.case_action)),
+            web.get(PATH + "/reports", page(self.reports)),
+            web.get(PATH + "/reports/{name}.csv", page(self.report_csv)),
+            web.get(PATH + "/reports/public", page(self.public_preview)),
+            web.get(PATH + "/delivery", page(self.delivery)),
+            web.post(PATH + "/delivery/replay", change(self.replay)),
+            web.get(PATH + "/sign-in", self.sign_in_page),
+            web.post(PATH + "/sign-in", self.sign_in),
+            web.post(PATH + "/sign-out", self.sign_out),
+            web.get(PATH + "/oidc/start", self.oidc_start),
+            web.get(PATH + "/oidc/callback", self.oidc_callback),
+            web.get(PATH + "/static/{name}", self.static),
+        ]
+
+    # --- plumbing -----------------------------------------------------------------------
+    def render(
+        self, name: str, status: int = 200, staff: Staff | None = None, **context: Any
+    ) -> web.Response:
+        html = self.templates.get_template(name).render(staff=staff, **context)
+        response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+        response.headers.update(views.HEADERS)
+        return response
+
+    def _page(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A page for anyone signed in; the session is renewed (its idle clock restarts)."""
+
+        async def run(request: web.Request) -> web.StreamResponse:
+            staff = self.sessions.read(request)
+            if staff is None:
+                raise web.HTTPSeeOther(PATH + "/sign-in")
+            response = await handler(request, request.app[RUNTIME], staff)
+            self.sessions.write(response, staff)
+            return response
+
+        return run
+
+    def _change(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A change: an admin's, posted from our own pages with the session's CSRF token."""
+
+        async def run(request: web.Request) -> web.StreamResponse:
+            staff = self.sessions.read(request)
+            if staff is None:
+                raise web.HTTPSeeOther(PATH + "/sign-in")
+            form = await _form(request)
+            token = form.get("csrf")
+            if not same_origin(request, self.settings.public_base_url) or not csrf_ok(
+                staff, token if isinstance(token, str) else None
+            ):
+                return self.render(
+                    "error.html",
+                    403,
+                    staff,
+                    message="This form has expired "
+                    "or did not come from this console. Go back and try again.",
+                )
+            if not staff.admin:
+                return self.render(
+                    "error.html", 403, staff, message="Only an admin can change this."
+                )
+            response = await handler(request, request.app[RUNTIME], staff)
+            self.sessions.write(response, staff)
+            return response
+
+        return run
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        response = web.FileResponse(HERE / "static" / name)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    # --- sign-in ------------------------------------------------------------------------
+    async def sign_in_page(self, request: web.Request) -> web.Response:
+        return self.render(
+            "sign_in.html", oidc=self.oidc is not None, viewers=bool(self.settings.viewer_token)
+        )
+
+    async def sign_in(self, request: web.Request) -> web.StreamResponse:
+        rt: Runtime = request.app[RUNTIME]
+        if not same_origin(request, self.settings.public_base_url):
+            return self.render(
+                "sign_in.html",
+                403,
+                error="Sign in from this console's own page.",
+                oidc=self.oidc is not None,
+            )
+        client = request.remote or "unknown"
+        if (
+            await rt.state.count("console-sign-in", rt.person(client), SIGN_IN_LIMIT[1])
+            > SIGN_IN_LIMIT[0]
+        ):
+            return self.render(
+                "sign_in.html",
+                429,
+                error="Too many tries: wait ten minutes.",
+                oidc=self.oidc is not None,
+            )
+        form = await _form(request)
+        token = form.get("token")
+        role = token_role(self.settings, token) if isinstance(token, str) and token else None
+        if role is None:
+            return self.render(
+                "sign_in.html", 401, error="That token is not right.", oidc=self.oidc is not None
+            )
+        return await self._signed_in(rt, new_staff(f"{role} (token)", role))
+
+    async def _signed_in(self, rt: Runtime, staff: Staff) -> web.StreamResponse:
+        if rt.store is not None:
+            await rt.store.audit(staff.name, "console.sign-in", None, {"role": staff.role})
+        response = see_other(PATH)
+        self.sessions.write(response, staff)
+        return response
+
+    async def sign_out(self, request: web.Request) -> web.StreamResponse:
+        staff = self.sessions.read(request)
+        form = await _form(request)
+        if staff is not None and not csrf_ok(staff, form.get("csrf")):
+            return self.render("error.html", 403, staff, message="This form has expired.")
+        response = see_other(PATH + "/sign-in")
+        self.sessions.clear(response)
+        return response
+
+    async def oidc_start(self, request: web.Request) -> web.StreamResponse:
+        if self.oidc is None:
+            raise web.HTTPNotFound()
+        try:
+            url, leg = await self.oidc.start()
+        except OidcError:
+            log.warning("console: the OpenID Connect provider could not be reached")
+            return self.render(
+                "sign_in.html",
+                503,
+                oidc=True,
+                error="The sign-in service is not answering; try again soon.",
+            )
+        response = see_other(url)
+        self.sessions.start_oidc(response, leg)
+        return response
+
+    async def oidc_callback(self, request: web.Request) -> web.StreamResponse:
+        if self.oidc is None:
+            raise web.HTTPNotFound()
+        leg = self.sessions.oidc_leg(request)
+        code, state = request.query.get("code"), request.query.get("state")
+        if (
+            leg is None
+            or not code
+            or not state
+            or not secrets.compare_digest(
+                state.encode("utf-8", "surrogateescape"), leg["state"].encode()
+            )
+        ):
+            return self.render(
+                "sign_in.html",
+                400,
+                oidc=True,
+                error="That sign-in did not start here, or took too long.",
+            )
+        try:
+            name, role = await self.oidc.finish(code, leg)
+        except OidcUnavailable:
+            log.warning("console: the OpenID Connect provider did not answer as expected")
+            return self.render(
+                "sign_in.html",
+                503,
+                oidc=True,
+                error="The sign-in service did not answer as expected.",
+            )
+        except OidcError as exc:
+            return self.render("sign_in.html", 403, oidc=True, error=str(exc))
+        response = await self._signed_in(request.app[RUNTIME], new_staff(name, role))
+        response.del_cookie("fb_console_oidc", path=PATH)
+        return response
+
+    # --- pages --------------------------------------------------------------------------
+    async def overview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        quarter = views.quarter_of(request, rt)
+        report = await views.report(rt, quarter)
+        open_cases = await rt.state.open_cases(limit=500)
+        return self.render(
+            "overview.html",
+            staff=staff,
+            quarter=quarter,
+            rows=views.overview_rows(rt, report, open_cases),
+        )
+
+    async def service(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        service_id = request.match_info["service"]
+        if service_id not in rt.services:
+            return self.render("error.html", 404, staff, message="There is no such service.")
+        quarter = views.quarter_of(request, rt)
+        report = await views.report(rt, quarter, service_id)
+        service = rt.services[service_id]
+        shown = staff.admin or service.comments_for_viewers
+        comments = await views.comments(rt, quarter, service_id) if shown else None
+        row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
+        return self.render(
+            "service.html",
+            staff=staff,
+            quarter=quarter,
+            service=service,
+            row=row,
+            comments=comments,
+            min_cell=report["min_cell"],
+        )
+
+    async def cases(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        status = request.query.get("status", "")
+        service = request.query.get("service", "")
+        chosen = [
+            c
+            for c in await rt.state.open_cases(limit=500)
+            if (not status or c["status"] == status) and (not service or c["service"] == service)
+        ]
+        return self.render(
+            "cases.html",
+            staff=staff,
+            cases=chosen,
+            wanted=status,
+            service=service,
+            services=sorted(rt.services),
+            now=rt.clock(),
+            statuses=("received", "claimed"),
+        )
+
+    async def case_action(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        action = request.match_info["action"]
+        case_id = request.match_info["case_id"]
+        found = [c for c in await rt.state.open_cases(limit=500) if c["case_id"] == case_id]
+        if action not in cases.ACTIONS or not found or not is_ref(found[0].get("ref", "")):
+            return self.render("error.html", 404, staff, message="That case is not open any more.")
+        ref = found[0]["ref"]
+        user = staff.name[:32]  # the case keeps who acted (the store's column is 32 wide)
+        case, refusal = await alerts.apply(rt, ref, action, user, secrets.token_hex(8))
+        if refusal is not None:
+            return self.render("error.html", 409, staff, message=refusal)
+        if case is not None:
+            if rt.store is not None:
+                await rt.store.audit(staff.name, f"case.{action}", case_id, None)
+            if rt.notifier is not None:  # Slack shows the case as it now is
+                await rt.work.enqueue("case.refresh", {"ref": ref}, rt.state.shard_of_ref(ref))
+        return see_other(PATH + "/cases")
+
+    async def reports(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        quarter = views.quarter_of(request, rt)
+        return self.render("reports.html", staff=staff, quarter=quarter, store=rt.store is not None)
+
+    async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        name = request.match_info["name"]
+        if name not in ("a11", "collection"):
+            raise web.HTTPNotFound()
+        fiscal_year, quarter = views.quarter_of(request, rt)
+        report = await views.report(rt, (fiscal_year, quarter))
+        if rt.store is not None:
+            await rt.store.audit(
+                staff.name,
+                "report",
+                None,
+                {
+                    "fiscal_year": fiscal_year,
+                    "quarter": quarter,
+                    "format": "csv" if name == "a11" else "collection-csv",
+                },
+            )
+        text = (
+            report["per_response_csv"]
+            if name == "a11"
+            else reports.collection_csv(report["collection_detail"])
+        )
+        filename = f"a11-fy{fiscal_year}-q{quarter}{'' if name == 'a11' else '-collection'}.csv"
+        return web.Response(
+            text=text,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        report = await views.report(rt, views.quarter_of(request, rt))
+        html = render_site(public_report(report, rt.services))["index.html"]
+        response = web.Response(text=html, content_type="text/html", charset="utf-8")
+        response.headers.update(views.HEADERS)
+        return response
+
+    async def delivery(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        queues = await views.queues(rt)
+        return self.render("delivery.html", staff=staff, queues=queues)
+
+    async def replay(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        form = await _form(request)
+        which = form.get("queue")
+        queue = rt.outbox if which == "outbox" else rt.work if which == "work" else None
+        if queue is None:
+            return self.render("error.html", 400, staff, message="There is no such queue.")
+        moved = await queue.replay()
+        if rt.store is not None:
+            await rt.store.audit(staff.name, "replay", str(which), {"moved": moved})
+        return see_other(PATH + "/delivery")

@@ -1,0 +1,171 @@
+"""What the console's pages show, worked out from the runtime (the report, cases, queues),
+and the helpers its templates use (figures as words, charts as server-rendered SVG)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+from markupsafe import Markup, escape
+
+from bot.core import reports
+from bot.core.cases import Case
+from bot.core.goals import LOWER_IS_BETTER, Quarter
+from bot.service.runtime import Runtime
+from bot.wiring import sink_names
+
+HEADERS = {
+    # Everything is served from here: no CDN, no inline script, styles from our own file.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+COMMENTS = 20  # the latest comments a service page shows
+
+
+def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
+    """The quarter a page shows: ``?fiscal_year=&quarter=`` when valid, else this one."""
+    try:
+        fiscal_year = int(request.query["fiscal_year"])
+        quarter = int(request.query["quarter"])
+        reports.quarter_bounds(fiscal_year, quarter, "UTC")
+        return fiscal_year, quarter
+    except (KeyError, ValueError):
+        return reports.fiscal_quarter(rt.clock(), reports.DEFAULT_ZONE)
+
+
+async def report(rt: Runtime, quarter: Quarter, service: str | None = None) -> dict[str, Any]:
+    """The quarter's report with every service's trend (empty without a store)."""
+    if rt.store is None:
+        return reports.quarterly_report(
+            [], rt.services, rt.flows, *quarter, service, rt.settings.min_cell, trend=True
+        )
+    return await reports.build(
+        rt.store, rt.services, rt.flows, *quarter, service, rt.settings.min_cell, trend=True
+    )
+
+
+def overview_rows(
+    rt: Runtime, report: dict[str, Any], open_cases: Sequence[Case]
+) -> list[dict[str, Any]]:
+    """Per service in the catalog: its scores row (None without data) and open cases."""
+    rows = {r["service_id"]: r for r in report["scores"]}
+    waiting = Counter(c.get("service") for c in open_cases)
+    out = []
+    for service in sorted(rt.services.values(), key=lambda s: s.name):
+        row = rows.get(service.id)
+        trust = completion = None
+        if row is not None:
+            trust = None if row["percent_positive"] is None else row["percent_positive"] / 100
+            started = row["effort"]["started"]
+            completion = row["effort"]["completed"] / started if started else None
+        out.append(
+            {
+                "service": service,
+                "row": row,
+                "open_cases": waiting[service.id],
+                "trust": trust,
+                "completion": completion,
+            }
+        )
+    return out
+
+
+async def comments(rt: Runtime, quarter: Quarter, service: str) -> list[dict[str, Any]]:
+    """The quarter's latest redacted comments, newest first, with their sentiment."""
+    if rt.store is None:
+        return []
+    start, end = reports.quarter_bounds(*quarter, rt.services[service].timezone)
+    records = await rt.store.records_between(start, end, service)
+    written = [r for r in records if r["free_text"]]
+    written.sort(key=lambda r: r["timestamps"]["ended"], reverse=True)
+    return [
+        {
+            "text": r["free_text"],
+            "ended": r["timestamps"]["ended"][:10],
+            "language": r["language"],
+            "sentiment": (r["sentiment"] or {}).get("label", ""),
+        }
+        for r in written[:COMMENTS]
+    ]
+
+
+async def queues(rt: Runtime) -> list[dict[str, Any]]:
+    """The outbox (records on their way to the sinks) and the work queue, with dead letters'
+    kind and error only (never their payload: it may hold a person's data)."""
+    out = []
+    for name, queue in (("outbox", rt.outbox), ("work", rt.work)):
+        if queue is None:
+            continue
+        status = await queue.status()
+        dead = await queue.dead_letters()
+        sinks = (
+            await rt.outbox.sink_status(sink_names(rt.settings))
+            if name == "outbox" and rt.outbox is not None
+            else {}
+        )
+        out.append(
+            {
+                "name": name,
+                "status": status,
+                "sinks": sinks,
+                "dead": [
+                    {
+                        "kind": d.get("kind", name),
+                        "error": d.get("error", "")[:200],
+                        "attempts": d.get("attempts", ""),
+                    }
+                    for d in dead[:50]
+                ],
+            }
+        )
+    return out
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def ci(interval: Sequence[float] | None) -> str:
+    return "" if not interval else f"{100 * interval[0]:.1f}–{100 * interval[1]:.1f}%"
+
+
+def measure(name: str, value: float | None) -> str:
+    if value is None:
+        return "not measurable"
+    return f"{value:g} min" if name in LOWER_IS_BETTER else pct(value)
+
+
+def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
+    """A horizontal bar chart as SVG, for sighted readers; the data table beside it carries
+    the same figures for everyone (so the SVG is hidden from assistive technology)."""
+    height = 28 * len(items) + 4
+    parts = [
+        f'<svg class="chart" viewBox="0 0 320 {height}" width="100%" role="img" '
+        f'aria-hidden="true" focusable="false"><title>{escape(label)}</title>'
+    ]
+    for i, (name, value) in enumerate(items):
+        y = 4 + 28 * i
+        width = 0 if value is None else round(180 * max(0.0, min(1.0, value)), 1)
+        parts.append(
+            f'<text x="0" y="{y + 16}" class="label">{escape(name[:18])}</text>'
+            f'<rect x="120" y="{y + 4}" width="180" height="16" class="track"/>'
+            f'<rect x="120" y="{y + 4}" width="{width}" height="16" class="bar"/>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def age(created: str, now: Any) -> str:
+    from datetime import datetime
+
+    minutes = int((now - datetime.fromisoformat(created)) / timedelta(minutes=1))
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+HELPERS: dict[str, Any] = {"pct": pct, "ci": ci, "measure": measure, "bars": bars, "age": age}

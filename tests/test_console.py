@@ -1,0 +1,326 @@
+"""The admin console through its real routes, real Redis and a real store: sign-in with a
+token and through a loopback OpenID Connect provider (real HTTP, RS256-signed ID tokens),
+roles (a viewer changes nothing: 403), CSRF and origin checks, idle expiry, the pages, a case
+claimed from the browser, CSV downloads and dead-letter replay, each change in the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from http.cookies import SimpleCookie
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web as aioweb
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from adapters.testing.oidc_fake import FakeOidc
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
+from bot.core import cases
+from bot.core.records import survey_ref
+from bot.core.secret import Secret
+from bot.web.app import create_app
+
+from .conftest import PUBLIC, Bot, Clock, make_settings
+from .records import FLOWS, response_record
+from .test_measures_api import forward, survey
+
+ORIGIN = {"Origin": PUBLIC}
+
+
+class Browser:
+    """What a browser keeps for the console: its session cookie, sent back by hand (the
+    cookie is ``Secure`` for the https public URL while the test server is plain http)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.cookies: dict[str, str] = {}
+
+    def _keep(self, response: aiohttp.ClientResponse) -> None:
+        for header in response.headers.getall("Set-Cookie", []):
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        return {**({"Cookie": cookie} if cookie else {}), **(extra or {})}
+
+    async def get(self, path: str) -> aiohttp.ClientResponse:
+        response = await self.bot.client.get(path, headers=self._headers(),
+                                             allow_redirects=False)  # fmt: skip
+        self._keep(response)
+        return response
+
+    async def post(self, path: str, data: dict[str, str],
+                   headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:  # fmt: skip
+        response = await self.bot.client.post(path, data=data, allow_redirects=False,
+                                              headers=self._headers(ORIGIN if headers is None
+                                                                    else headers))  # fmt: skip
+        self._keep(response)
+        return response
+
+    async def sign_in(self, token: str) -> aiohttp.ClientResponse:
+        return await self.post("/admin/sign-in", {"token": token})
+
+    async def csrf(self) -> str:
+        page = await (await self.get("/admin")).text()
+        return page.split('name="csrf" value="')[1].split('"')[0] if 'name="csrf"' in page else ""
+
+
+@pytest.fixture
+async def console(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any) -> AsyncIterator[Bot]:
+    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"))
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    yield Bot(client, fake_twilio, Clock(), settings)
+    await client.close()
+
+
+async def test_pages_need_a_session(console: Bot) -> None:
+    for path in ("/admin", "/admin/cases", "/admin/services/benefits-application",
+                 "/admin/reports", "/admin/reports/a11.csv", "/admin/delivery"):  # fmt: skip
+        response = await console.client.get(path, allow_redirects=False)
+        assert response.status == 303 and response.headers["Location"] == "/admin/sign-in"
+    page = await console.client.get("/admin/sign-in")
+    assert page.status == 200 and 'name="token"' in await page.text()
+
+
+async def test_token_sign_in_sets_a_safe_session_cookie(console: Bot) -> None:
+    browser = Browser(console)
+    assert (await browser.sign_in("wrong")).status == 401
+    for body in (b"token=%ff%fe", b"token=\xff", b"\x00\x01", b"token=" + b"a" * 5000):
+        hostile = await console.client.post("/admin/sign-in", data=body, headers={
+            **ORIGIN, "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert hostile.status in (400, 401), body
+    no_origin = await browser.post("/admin/sign-in", {"token": "admin-token"}, headers={})
+    assert no_origin.status == 403  # a cross-site (or origin-less) post
+    response = await browser.sign_in("admin-token")
+    assert response.status == 303 and response.headers["Location"] == "/admin"
+    cookie = response.headers["Set-Cookie"]
+    for part in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/admin", "Max-Age=1800"):
+        assert part in cookie
+    overview = await browser.get("/admin")
+    assert overview.status == 200
+    text = await overview.text()
+    assert "Benefits application" in text and "admin (token) (admin)" in text
+    entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
+    assert entries[0]["actor"] == "admin (token)" and entries[0]["action"] == "console.sign-in"
+
+
+async def test_a_forged_or_idle_session_is_no_session(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any
+) -> None:
+    settings = make_settings(fake_twilio, tmp_path, admin_session_minutes=1 / 60)
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
+    async with TestClient(TestServer(app)) as client:
+        bot = Bot(client, fake_twilio, Clock(), settings)
+        browser = Browser(bot)
+        await browser.sign_in("admin-token")
+        assert (await browser.get("/admin")).status == 200
+        browser.cookies["fb_console"] = browser.cookies["fb_console"][:-2] + "xx"
+        assert (await browser.get("/admin")).status == 303  # a tampered signature
+        await browser.sign_in("admin-token")
+        await asyncio.sleep(2.2)  # idle past ADMIN_SESSION_MINUTES (a second here)
+        expired = await browser.get("/admin")
+        assert expired.status == 303 and expired.headers["Location"] == "/admin/sign-in"
+
+
+async def open_case(bot: Bot) -> dict[str, Any]:
+    record = response_record(7, ["no", "2", "Nobody called me back"])
+    case = cases.from_response(record, FLOWS["a11-v2-thumbs"], ("trust_negative",),
+                               bot.rt.clock())  # fmt: skip
+    ref = survey_ref(record["respondent"], record["survey_id"])
+    assert await bot.rt.state.create_case(ref, {**case, "ref": ref}, ttl=3600)
+    return case
+
+
+async def test_an_admin_claims_and_resolves_a_case_with_the_csrf_token(console: Bot) -> None:
+    case = await open_case(console)
+    browser = Browser(console)
+    await browser.sign_in("admin-token")
+    listing = await (await browser.get("/admin/cases?service=benefits-application")).text()
+    assert case["case_id"] in listing and "Nobody called me back" in listing
+    path = f"/admin/cases/{case['case_id']}/claim"
+    assert (await browser.post(path, {})).status == 403  # no CSRF token
+    assert (await browser.post(path, {"csrf": "forged"})).status == 403
+    token = await browser.csrf()
+    assert (
+        await browser.post(path, {"csrf": token}, headers={"Origin": "https://evil.example"})
+    ).status == 403
+    done = await browser.post(path, {"csrf": token})
+    assert done.status == 303 and done.headers["Location"] == "/admin/cases"
+    [claimed] = await console.rt.state.open_cases()
+    assert claimed["status"] == "claimed" and claimed["claimed_by"] == "admin (token)"
+    again = await browser.post(path, {"csrf": token})
+    assert again.status == 409  # already claimed: said, not repeated
+    resolved = await browser.post(f"/admin/cases/{case['case_id']}/resolve", {"csrf": token})
+    assert resolved.status == 303 and await console.rt.state.open_cases() == []
+    entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
+    assert [e["action"] for e in entries[:2]] == ["case.resolve", "case.claim"]
+    assert entries[0]["actor"] == "admin (token)" and entries[0]["target"] == case["case_id"]
+    gone = await browser.post(f"/admin/cases/{case['case_id']}/claim", {"csrf": token})
+    assert gone.status == 404
+
+
+async def test_a_viewer_reads_but_changes_nothing(console: Bot) -> None:
+    case = await open_case(console)
+    browser = Browser(console)
+    await browser.sign_in("viewer-token")
+    assert (await browser.get("/admin")).status == 200
+    listing = await (await browser.get("/admin/cases")).text()
+    assert case["case_id"] in listing and "Claim" not in listing
+    # no action is offered, and the routes refuse a viewer even with a valid CSRF token
+    from bot.web.console.auth import Sessions
+
+    staff = Sessions(console.settings).read_value(browser.cookies["fb_console"])
+    assert staff is not None and staff.role == "viewer"
+    for path, data in ((f"/admin/cases/{case['case_id']}/claim", {}),
+                       ("/admin/delivery/replay", {"queue": "outbox"})):  # fmt: skip
+        refused = await browser.post(path, {**data, "csrf": staff.csrf})
+        assert refused.status == 403 and "Only an admin" in await refused.text()
+    [still] = await console.rt.state.open_cases()
+    assert still["status"] == "received"
+
+
+async def test_service_page_reports_and_downloads(console: Bot) -> None:
+    await survey(console, "+12025550140", "r1", ["yes", "1 3", "Great, thanks"])
+    await survey(console, "+12025550141", "r2", ["no", "2", "Too slow"])
+    await forward(console)
+    admin, viewer = Browser(console), Browser(console)
+    await admin.sign_in("admin-token")
+    await viewer.sign_in("viewer-token")
+    page = await (await admin.get("/admin/services/benefits-application")).text()
+    assert "From transaction to response" in page and "Participation by group" in page
+    assert "suppressed (fewer than 10 respondents)" in page
+    assert "Too slow" in page  # an admin sees the redacted comments
+    hidden = await (await viewer.get("/admin/services/benefits-application")).text()
+    assert "Too slow" not in hidden and "shown to admins only" in hidden
+    assert (await admin.get("/admin/services/nowhere")).status == 404
+    csv = await admin.get("/admin/reports/a11.csv?fiscal_year=2027&quarter=1")
+    assert csv.headers["Content-Type"].startswith("text/csv")
+    assert (await csv.text()).startswith("external_id,question_1,")
+    collection = await admin.get("/admin/reports/collection.csv?fiscal_year=2027&quarter=1")
+    assert "fiscal_year,quarter,service_provider_name" in await collection.text()
+    public = await admin.get("/admin/reports/public?fiscal_year=2027&quarter=1")
+    assert "Customer experience results" in await public.text()
+    assert "Too slow" not in await public.text()
+    entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
+    assert any(e["action"] == "report" and e["actor"] == "admin (token)" for e in entries)
+
+
+async def test_dead_letters_are_shown_without_payload_and_replayed_by_an_admin(
+    console: Bot,
+) -> None:
+    rt = console.rt
+    await rt.work.ensure_group()
+    await rt.work.enqueue("no.such.job", {"secret": "+12025550199"})
+    while await rt.work.step():
+        pass
+    assert (await rt.work.status())["dead"] == 1
+    admin = Browser(console)
+    await admin.sign_in("admin-token")
+    page = await (await admin.get("/admin/delivery")).text()
+    assert "Dead letters (1 shown)" in page and "+12025550199" not in page
+    replayed = await admin.post("/admin/delivery/replay",
+                                {"queue": "work", "csrf": await admin.csrf()})  # fmt: skip
+    assert replayed.status == 303 and (await rt.work.status())["dead"] == 0
+
+
+# OpenID Connect ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeOidc]:
+    fake = FakeOidc()
+    runner = aioweb.AppRunner(fake.app())
+    await runner.setup()
+    site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.issuer = f"http://127.0.0.1:{port}"
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def oidc_console(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any, provider: FakeOidc
+) -> AsyncIterator[Bot]:
+    settings = replace(
+        make_settings(fake_twilio, tmp_path), oidc_issuer=provider.issuer,
+        oidc_client_id=provider.client_id, oidc_client_secret=Secret(provider.client_secret),
+    )  # fmt: skip
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    yield Bot(client, fake_twilio, Clock(), settings)
+    await client.close()
+
+
+async def through_provider(browser: Browser) -> aiohttp.ClientResponse:
+    """Start at the console, go to the provider over real HTTP, come back with the code."""
+    start = await browser.get("/admin/oidc/start")
+    assert start.status == 303
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(start.headers["Location"], allow_redirects=False) as at_provider,
+    ):
+        assert at_provider.status == 302, await at_provider.text()
+        back = at_provider.headers["Location"]
+    assert back.startswith(PUBLIC + "/admin/oidc/callback?")
+    return await browser.get(back.removeprefix(PUBLIC))
+
+
+async def test_sign_in_through_the_agency_provider(oidc_console: Bot, provider: FakeOidc) -> None:
+    browser = Browser(oidc_console)
+    page = await (await browser.get("/admin/sign-in")).text()
+    assert "Sign in with your agency account" in page
+    done = await through_provider(browser)
+    assert done.status == 303 and done.headers["Location"] == "/admin", await done.text()
+    overview = await (await browser.get("/admin")).text()
+    assert "Ada Admin (admin)" in overview
+    assert provider.tokens_issued == 1
+    entries = await oidc_console.rt.store.audit_entries()  # type: ignore[union-attr]
+    assert entries[0]["actor"] == "Ada Admin"
+
+
+async def test_the_provider_decides_the_role(oidc_console: Bot, provider: FakeOidc) -> None:
+    provider.person = {"sub": "u-2", "email": "val@example.gov", "roles": "viewer"}
+    browser = Browser(oidc_console)
+    await through_provider(browser)
+    assert "val@example.gov (viewer)" in await (await browser.get("/admin")).text()
+    provider.person = {"sub": "u-3", "name": "No Role", "roles": ["staff"]}
+    stranger = Browser(oidc_console)
+    refused = await through_provider(stranger)
+    assert refused.status == 403 and "no console role" in await refused.text()
+    assert "fb_console" not in stranger.cookies
+
+
+async def test_a_callback_that_did_not_start_here_is_refused(
+    oidc_console: Bot, provider: FakeOidc
+) -> None:
+    browser = Browser(oidc_console)
+    forged = await browser.get("/admin/oidc/callback?code=abc&state=xyz")
+    assert forged.status == 400
+    start = await browser.get("/admin/oidc/start")
+    assert start.status == 303
+    wrong_state = await browser.get("/admin/oidc/callback?code=abc&state=not-the-one")
+    assert wrong_state.status == 400
+    # an ID token signed with a key the provider does not publish is refused
+    provider.signing_key = type(provider.key).generate_key(2048, parameters={"kid": "k1"},
+                                                            private=True)  # fmt: skip
+    other = Browser(oidc_console)
+    signed_elsewhere = await through_provider(other)
+    assert signed_elsewhere.status == 403
+    assert "ID token was refused" in await signed_elsewhere.text()
+    assert "fb_console" not in other.cookies
