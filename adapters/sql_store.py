@@ -251,30 +251,23 @@ class SqlStore:
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     async def write(self, record: ResponseRecord) -> None:
-        row = {
-            "response_id": record["response_id"],
-            "survey_id": record["survey_id"],
-            "transaction_id": record["transaction_id"],
-            "service_id": record["service_id"],
-            "flow_id": record["flow_id"],
-            "flow_version": record["flow_version"],
-            "channel": record["channel"],
-            "reported_channel": record["reported_channel"],
-            "language": record["language"],
-            "respondent": record["respondent"],
-            "disposition": record["disposition"],
-            "reason": record["reason"],
-            "transaction_at": _time(record["timestamps"]["transaction"]),
-            "ended_at": _time(record["timestamps"]["ended"]),
-            "question_1": record["a11"].get("question_1"),
-            "sentiment_label": (record["sentiment"] or {}).get("label"),
-            "sentiment_polarity": (record["sentiment"] or {}).get("polarity"),
-            "free_text": record["free_text"],
-            "record": record,
-            "schema_version": record["schema_version"],
-            "stored_at": datetime.now(UTC),
-        }
-        await self._upsert(responses, "response_id", row)
+        await self._upsert(responses, "response_id", _response_row(record))
+
+    async def write_many(self, records: list[ResponseRecord]) -> None:
+        """Write records in one statement (a backfill, the benchmarks); a record already
+        stored is replaced, as by ``write``."""
+        if not records:
+            return
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(responses)
+        statement = statement.on_conflict_do_update(
+            index_elements=[responses.c.response_id],
+            set_={
+                k: statement.excluded[k] for k in _response_row(records[0]) if k != "response_id"
+            },
+        )
+        async with self.engine.begin() as conn:
+            await conn.execute(statement, [_response_row(r) for r in records])
 
     async def write_case(self, case: dict[str, Any]) -> None:
         def moment(name: str) -> datetime | None:
@@ -485,6 +478,34 @@ class StoreUnavailable(RetryableError):
 def _utc(moment: datetime) -> datetime:
     # SQLite gives back the UTC it was given, without an offset.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _response_row(record: ResponseRecord) -> dict[str, Any]:
+    """A response record as the responses table keeps it: the columns reports filter on,
+    and the whole record."""
+    return {
+        "response_id": record["response_id"],
+        "survey_id": record["survey_id"],
+        "transaction_id": record["transaction_id"],
+        "service_id": record["service_id"],
+        "flow_id": record["flow_id"],
+        "flow_version": record["flow_version"],
+        "channel": record["channel"],
+        "reported_channel": record["reported_channel"],
+        "language": record["language"],
+        "respondent": record["respondent"],
+        "disposition": record["disposition"],
+        "reason": record["reason"],
+        "transaction_at": _time(record["timestamps"]["transaction"]),
+        "ended_at": _time(record["timestamps"]["ended"]),
+        "question_1": record["a11"].get("question_1"),
+        "sentiment_label": (record["sentiment"] or {}).get("label"),
+        "sentiment_polarity": (record["sentiment"] or {}).get("polarity"),
+        "free_text": record["free_text"],
+        "record": record,
+        "schema_version": record["schema_version"],
+        "stored_at": datetime.now(UTC),
+    }
 
 
 def _record(value: Any) -> ResponseRecord:

@@ -12,6 +12,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from bot.core import reports
+from bot.core.a11 import DRIVER_LABELS
 from bot.core.cases import Case
 from bot.core.goals import LOWER_IS_BETTER, Quarter
 from bot.service.runtime import Runtime
@@ -168,4 +169,11 @@ def age(created: str, now: Any) -> str:
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
-HELPERS: dict[str, Any] = {"pct": pct, "ci": ci, "measure": measure, "bars": bars, "age": age}
+def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | None]]:
+    """A branch's driver shares under their labels, the drivers the form offered only."""
+    labels = DRIVER_LABELS["en"]
+    return [(labels.get(d, d), v) for d, v in shares.items() if v is not None]
+
+
+HELPERS: dict[str, Any] = {"pct": pct, "ci": ci, "measure": measure, "bars": bars, "age": age,
+                           "driver_shares": driver_shares}  # fmt: skip

@@ -1,0 +1,124 @@
+"""The console's page budget: server time of the overview (and a service page) with
+``--responses`` response records in PostgreSQL, all in the quarter shown (the worst case).
+
+    python3 bench/console.py [--responses 100000] [--rounds 15]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/
+console_bench, created and refilled) and Redis (BENCH_REDIS_URL, default db 12, flushed).
+The records are a few hundred real ones (built through the engine) copied with new ids over
+three services, two languages and four regions. Times are per request on loopback, signed in
+as an admin; the first request is reported apart (it warms the process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from adapters.sql_store import SqlStore, database_url
+from bot.core.secret import Secret
+from bot.settings import Settings
+from bot.web.app import create_app
+from tests.conftest import Clock
+from tests.records import response_record
+
+PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/console_bench")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+SCRIPTS = [["yes", "1 3", "Quick and easy"], ["no", "2", "Too slow"], ["yes", "1", "skip"],
+           ["no", "4 5", "Nobody called me back"], ["yes"], []]  # fmt: skip
+SERVICES = [("benefits-application", "a11-v2-thumbs"), ("permit-renewal", "a11-v2-scale")]
+REGIONS = ["Northeast", "South", "Midwest", "West"]
+
+
+async def fresh_database() -> None:
+    admin = await asyncpg.connect(PG.rsplit("/", 1)[0] + "/postgres")
+    name = PG.rsplit("/", 1)[1]
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+
+
+async def fill(count: int) -> None:
+    store = SqlStore(database_url(PG, Path(".")))
+    await store.migrate()
+    templates = []
+    for n in range(240):
+        service, flow = SERVICES[n % len(SERVICES)]
+        templates.append(response_record(
+            n, SCRIPTS[n % len(SCRIPTS)], flow_id=flow, service=service,
+            language="es" if n % 5 == 0 else "en", attributes={"region": REGIONS[n % 4]},
+            expire=n % len(SCRIPTS) >= 4,
+        ))  # fmt: skip
+    batch: list[Any] = []
+    for i in range(count):
+        record = {**templates[i % len(templates)]}
+        record["response_id"] = record["survey_id"] = f"{i:032x}"
+        record["transaction_id"] = f"bench-{i}"
+        batch.append(record)
+        if len(batch) == 2000:
+            await store.write_many(batch)
+            batch = []
+    await store.write_many(batch)
+    await store.close()
+
+
+async def measure(rounds: int) -> dict[str, list[float]]:
+    redis = Redis.from_url(REDIS)
+    await redis.flushdb()
+    await redis.aclose()
+    with tempfile.TemporaryDirectory() as data:
+        settings = Settings(redis_url=REDIS, database_url=PG, data_dir=Path(data),
+                            public_base_url="http://127.0.0.1", channels=(),
+                            api_token=Secret("api"), admin_token=Secret("admin"),
+                            pseudonym_key=Secret("key"))  # fmt: skip
+        app = create_app(settings, channels=[], clock=Clock())
+        async with TestClient(TestServer(app)) as client:
+            signed = await client.post("/admin/sign-in", data={"token": "admin"},
+                                       headers={"Origin": "http://127.0.0.1"},
+                                       allow_redirects=False)  # fmt: skip
+            cookie = signed.headers["Set-Cookie"].split(";")[0]
+            times: dict[str, list[float]] = {}
+            for path in ("/admin", "/admin/services/benefits-application"):
+                times[path] = []
+                for _ in range(rounds + 1):
+                    t0 = time.perf_counter()
+                    response = await client.get(path, headers={"Cookie": cookie})
+                    await response.read()
+                    assert response.status == 200, response.status
+                    times[path].append(1000 * (time.perf_counter() - t0))
+            return times
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    await fresh_database()
+    t0 = time.perf_counter()
+    await fill(args.responses)
+    print(f"{args.responses} response records written in {time.perf_counter() - t0:.1f} s")
+    for path, ms in (await measure(args.rounds)).items():
+        first, rest = ms[0], sorted(ms[1:])
+        p95 = rest[int(0.95 * (len(rest) - 1))]
+        print(
+            f"GET {path:<40} first {first:7.0f} ms   then median {statistics.median(rest):7.0f} "
+            f"ms, p95 {p95:7.0f} ms, range {rest[0]:.0f}-{rest[-1]:.0f} ms over {len(rest)}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,121 @@
+"""The admin console in Debian's chromium: a signed-in admin walks overview → service → claims
+a case → downloads the OMB CSV, axe-core finding nothing serious or critical on any page, at
+desktop width and at 320 px; with WRITE_SCREENSHOTS=1 it saves the README's pictures."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, Page, expect
+from redis.asyncio import Redis
+
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
+from bot.web.app import create_app
+
+from .browsing import accessible
+from .conftest import Bot, Clock, make_settings
+from .records import response_record
+from .test_console import open_case
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture
+async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}")
+    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
+    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
+    await client.start_server()
+    bot = Bot(client, fake_twilio, Clock(), settings)
+    store = bot.rt.store
+    assert store is not None
+    regions = ["Northeast", "South", "West"]
+    for n in range(36):  # a quarter's worth of responses, most positive, in three regions
+        replies = ["yes", "1 3", "Quick and easy"] if n % 4 else ["no", "2", "Too slow"]
+        await store.write(response_record(n, replies, attributes={"region": regions[n % 3]},
+                                          language="es" if n % 5 == 0 else "en"))  # fmt: skip
+    await open_case(bot)
+    yield bot
+    await client.close()
+
+
+async def check(page: Page, step: str) -> None:
+    await accessible(page, step)
+    width = await page.evaluate("window.innerWidth")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width, step
+
+
+async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path: Path) -> None:
+    base = site.settings.public_base_url
+    viewport = {"width": 1280, "height": 900}
+    context = await browser.new_context(accept_downloads=True, viewport=viewport)
+    page = await context.new_page()
+    await page.goto(base + "/admin")
+    await expect(page.get_by_role("heading", name="Sign in to the CX console")).to_be_visible()
+    await check(page, "sign-in")
+    await page.get_by_label("Console token").fill("admin-token")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(
+        page.get_by_role("heading", name="Overview, fiscal year 2027 quarter 1")
+    ).to_be_visible()
+    await check(page, "overview")
+    if os.environ.get("WRITE_SCREENSHOTS"):
+        await page.screenshot(path=str(SCREENSHOTS / "console-overview.png"), full_page=True)
+
+    await page.get_by_role("link", name="Benefits application").click()
+    await expect(page.get_by_role("table", name="Participation by group")).to_be_visible()
+    await check(page, "service")
+    assert await page.get_by_text("Quick and easy").count() >= 1  # an admin sees comments
+    if os.environ.get("WRITE_SCREENSHOTS"):
+        await page.screenshot(path=str(SCREENSHOTS / "console-service.png"), full_page=True)
+
+    await page.get_by_role("link", name="Cases").click()
+    await check(page, "cases")
+    await page.get_by_role("button", name="Claim case").first.click()
+    await expect(page.get_by_text("claimed by admin (token)")).to_be_visible()
+    await check(page, "cases after a claim")
+
+    await page.get_by_role("link", name="Reports").click()
+    await check(page, "reports")
+    async with page.expect_download() as info:
+        await page.get_by_role("link", name="OMB per-response CSV").click()
+    download = await info.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert download.suggested_filename == "a11-fy2027-q1.csv"
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("external_id,question_1,") and len(lines) == 37
+
+    await page.get_by_role("link", name="Delivery").click()
+    await check(page, "delivery")
+    await context.close()
+
+
+async def test_the_console_at_320_px_by_keyboard(site: Bot, browser: Browser) -> None:
+    base = site.settings.public_base_url
+    page = await browser.new_page(viewport={"width": 320, "height": 640})
+    await page.goto(base + "/admin/sign-in")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.className") == "skip"
+    await page.get_by_label("Console token").focus()
+    await page.keyboard.type("viewer-token-wrong")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("alert")).to_have_text("That token is not right.")
+    await check(page, "sign-in refused at 320 px")
+    await page.get_by_label("Console token").fill("admin-token")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Overview")
+    for path in ("/admin", "/admin/services/benefits-application", "/admin/cases",
+                 "/admin/reports", "/admin/delivery"):  # fmt: skip
+        await page.goto(base + path)
+        await check(page, f"{path} at 320 px")
