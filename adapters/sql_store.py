@@ -12,13 +12,14 @@ import contextlib
 import fcntl
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -28,11 +29,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
+    func,
     inspect,
     or_,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -48,7 +52,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
 from bot.core.errors import RetryableError
-from bot.core.sinks import Forward, ResponseRecord, SinkError
+from bot.core.measures import percentile, tally_fields
+from bot.core.sinks import Forward, ResponseRecord, SinkError, TallyGroup
 
 metadata = MetaData()
 responses = Table(
@@ -75,6 +80,17 @@ responses = Table(
     Column("record", JSON, nullable=False),
     Column("schema_version", Integer, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
+    # What summaries sum (bot.core.measures.tally_fields), so the console's overview needs no
+    # record (migration 0005; rows stored before it were backfilled from their record).
+    Column("reported_at", DateTime(timezone=True)),
+    Column("offered", Boolean),
+    Column("responded", Boolean),
+    Column("trust_value", Integer),
+    Column("started", Boolean),
+    Column("completed", Boolean),
+    Column("first_reply_minutes", Float),
+    Column("completion_minutes", Float),
+    Column("reprompts", Integer),
 )
 
 cases = Table(
@@ -218,7 +234,28 @@ class SqlStore:
                 await conn.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
                 )
-            return await conn.run_sync(_upgrade)
+            applied: list[str] = await conn.run_sync(_upgrade)
+        await self.backfill_tallies()
+        return applied
+
+    async def backfill_tallies(self, batch: int = 1000) -> int:
+        """Give rows stored before migration 0005 (or whose SQL a DBA applied by hand) what
+        summaries sum, from their own record; idempotent, and quick when none is left."""
+        done = 0
+        c = responses.c
+        while True:
+            query = select(c.response_id, c.record).where(c.reported_at.is_(None)).limit(batch)
+            rows = await self._rows(query)
+            if not rows:
+                return done
+            async with self.engine.begin() as conn:
+                for response_id, record in rows:
+                    fields = tally_fields(_record(record))
+                    fields["reported_at"] = _time(fields["reported_at"])
+                    await conn.execute(
+                        responses.update().where(c.response_id == response_id).values(**fields)
+                    )
+            done += len(rows)
 
     @contextlib.asynccontextmanager
     async def _sqlite_lock(self) -> AsyncIterator[None]:
@@ -244,9 +281,13 @@ class SqlStore:
     async def _records(self, query: Executable) -> list[Any]:
         """The first column of every row a query gives; StoreUnavailable when the store
         cannot answer (the API answers 503, a worker retries)."""
+        return [row[0] for row in await self._rows(query)]
+
+    async def _rows(self, query: Executable) -> list[Any]:
+        """Every row a query gives, whole."""
         try:
             async with self.engine.connect() as conn:
-                return [row[0] for row in await conn.execute(query)]
+                return list(await conn.execute(query))
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
@@ -289,6 +330,16 @@ class SqlStore:
             "updated_at": datetime.now(UTC),
         }
         await self._upsert(cases, "case_id", row)
+
+    async def recent_cases(
+        self, *, service: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        query = select(cases.c.record).order_by(cases.c.updated_at.desc()).limit(limit)
+        if service:
+            query = query.where(cases.c.service_id == service)
+        if status:
+            query = query.where(cases.c.status == status)
+        return [dict(_record(row)) for row in await self._records(query)]
 
     async def case(self, case_id: str) -> dict[str, Any] | None:
         """A case's stored outcome."""
@@ -432,6 +483,79 @@ class SqlStore:
             for row in rows
         ]  # fmt: skip
 
+    async def tallies(
+        self,
+        windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]],
+        timed: Sequence[str] = (),
+    ) -> dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]]:
+        """Per (service, window index): the sums of the records reported in that window
+        (``bot.core.sinks.TallyGroup``) and their time percentiles; ``windows`` gives services
+        and the windows they are cut by (services in one time zone share them); percentiles
+        only for the ``timed`` services (sorting is most of the cost). One query for the sums;
+        the percentiles by PostgreSQL, or from the minutes themselves on SQLite."""
+        c = responses.c
+        within = [
+            (and_(c.service_id.in_(list(ids)), c.reported_at >= _time(start),
+                  c.reported_at < _time(end)), index)
+            for ids, cuts in windows
+            for index, (start, end) in enumerate(cuts)
+        ]  # fmt: skip
+        bucket = case(*within, else_=None).label("bucket")
+        bounds = [moment for _, cuts in windows for cut in cuts for moment in cut]
+        where = and_(
+            c.service_id.in_([i for ids, _ in windows for i in ids]),
+            c.reported_at >= _time(min(bounds)),
+            c.reported_at < _time(max(bounds)),
+        )
+        keys = (c.service_id, bucket, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
+                c.responded, c.started, c.completed)  # fmt: skip
+        counts = (func.count(), func.coalesce(func.sum(c.reprompts), 0))
+        times = {"first_reply_minutes": c.first_reply_minutes,
+                 "completion_minutes": c.completion_minutes}  # fmt: skip
+        timed_where = and_(where, c.service_id.in_(list(timed)))
+
+        async def sums() -> list[Any]:
+            return await self._rows(select(*keys, *counts).where(where).group_by(*keys))
+
+        async def cuts() -> dict[tuple[str, int], dict[str, float | None]]:
+            found: dict[tuple[str, int], dict[str, float | None]] = {}
+            if not timed:
+                return found
+            if self.dialect == "postgresql":  # one sort per column; interpolated as ours
+                arrays = [func.percentile_cont(array([0.5, 0.9])).within_group(column.asc())
+                          for column in times.values()]  # fmt: skip
+                query = select(c.service_id, bucket, *arrays).where(timed_where)
+                for row in await self._rows(query.group_by(c.service_id, bucket)):
+                    if row[1] is not None:
+                        found[(row[0], int(row[1]))] = {
+                            f"{name}_p{q}": None if value is None else round(float(value), 1)
+                            for name, values in zip(times, row[2:], strict=True)
+                            for q, value in zip((50, 90), values or (None, None), strict=True)
+                        }
+                return found
+            minutes: dict[tuple[str, int], dict[str, list[float]]] = {}
+            query = select(c.service_id, bucket, *times.values()).where(timed_where)
+            for row in await self._rows(query):
+                for name, value in zip(times, row[2:], strict=True):
+                    if row[1] is not None and value is not None:
+                        minutes.setdefault((row[0], int(row[1])), {}).setdefault(
+                            name, []).append(value)  # fmt: skip
+            for key, columns in minutes.items():
+                found[key] = {f"{name}_p{q}": percentile(columns.get(name, []), q)
+                              for name in times for q in (50, 90)}  # fmt: skip
+            return found
+
+        # The two run at once, on two connections: the page waits for the slower only.
+        rows, percentiles = await asyncio.gather(sums(), cuts())
+        out: dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]] = {}
+        for row in rows:
+            if row[1] is not None:
+                key = (row[0], int(row[1]))
+                groups, _ = out.setdefault(key, ([], percentiles.get(key, {})))
+                flags = (bool(row[5]), bool(row[6]), bool(row[7]), bool(row[8]))
+                groups.append(TallyGroup(row[2], row[3], row[4], *flags, row[9], row[10]))
+        return out
+
     async def records_between(
         self, since: datetime, until: datetime, service: str | None = None
     ) -> list[ResponseRecord]:
@@ -482,7 +606,8 @@ def _utc(moment: datetime) -> datetime:
 
 def _response_row(record: ResponseRecord) -> dict[str, Any]:
     """A response record as the responses table keeps it: the columns reports filter on,
-    and the whole record."""
+    what summaries sum, and the whole record."""
+    tallied = tally_fields(record)
     return {
         "response_id": record["response_id"],
         "survey_id": record["survey_id"],
@@ -505,6 +630,8 @@ def _response_row(record: ResponseRecord) -> dict[str, Any]:
         "record": record,
         "schema_version": record["schema_version"],
         "stored_at": datetime.now(UTC),
+        **tallied,
+        "reported_at": _time(tallied["reported_at"]),
     }
 
 

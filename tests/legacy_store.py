@@ -3,6 +3,8 @@ frozen here so that the adoption of such a store can be tested."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Column,
@@ -93,3 +95,12 @@ async def legacy_migrate(engine: AsyncEngine) -> None:
                 text("INSERT INTO schema_migrations (version, name) VALUES (:v, :n)"),
                 {"v": version, "n": name},
             )
+
+
+async def legacy_write(engine: AsyncEngine, record: Any) -> None:
+    """A response record stored as the bot stored it then (the columns of step 1)."""
+    from adapters.sql_store import _response_row
+
+    row = {k: v for k, v in _response_row(record).items() if k in responses.c}
+    async with engine.begin() as conn:
+        await conn.execute(responses.insert().values(**row))

@@ -165,6 +165,10 @@ async def test_an_admin_claims_and_resolves_a_case_with_the_csrf_token(console: 
     assert again.status == 409  # already claimed: said, not repeated
     resolved = await browser.post(f"/admin/cases/{case['case_id']}/resolve", {"csrf": token})
     assert resolved.status == 303 and await console.rt.state.open_cases() == []
+    # the outcome went to the store (as a Slack click's does): listed as recently closed
+    listing = await (await browser.get("/admin/cases?status=resolved")).text()
+    assert "1 recently closed cases" in listing and "resolved by admin (token)" in listing
+    assert "No open cases match" in listing
     entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
     assert [e["action"] for e in entries[:2]] == ["case.resolve", "case.claim"]
     assert entries[0]["actor"] == "admin (token)" and entries[0]["target"] == case["case_id"]
@@ -324,3 +328,77 @@ async def test_a_callback_that_did_not_start_here_is_refused(
     assert signed_elsewhere.status == 403
     assert "ID token was refused" in await signed_elsewhere.text()
     assert "fb_console" not in other.cookies
+
+
+# The overview's sums against the report's records ---------------------------------------
+
+SHOWN = ("transactions", "delivered", "respondents", "percent_positive", "trust_positive_ci",
+         "response_rate", "sentiment", "goals", "trend")  # fmt: skip
+EFFORT = ("first_reply_minutes_p50", "first_reply_minutes_p90", "completion_minutes_p50",
+          "completion_minutes_p90", "reprompts_per_completed", "started", "completed")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_the_overview_from_the_stores_sums_equals_the_report_from_records(
+    kind: str, tmp_path: Any
+) -> None:
+    """The console's overview reads the store's sums (fast at any volume); the report reads
+    the records. Over varied records — three services and flows, two quarters and a quarter
+    boundary, languages, reprompts, expiries, undeliverable — they give the same figures."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.core import reports
+    from bot.core.catalog import load_catalog
+    from bot.core.goals import Goal
+    from bot.registry import kinds
+    from bot.web.console.views import summaries
+    from flows import FLOWS_DIR
+
+    from .records import T0
+    from .test_store import fresh_store
+
+    services = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
+    services["permit-renewal"] = replace(services["permit-renewal"], goals=(
+        Goal("trust_positive", 0.5), Goal("completion_minutes_p90", 20),
+        Goal("reprompts_per_completed", 0.2),
+    ))  # fmt: skip
+    scripts = [["yes", "1 3", "Quick and easy"], ["no", "2", "Too slow, nobody helped"],
+               ["maybe", "yes", "1", "skip"], ["no"], [], ["sí", "1", "Muy amables"]]  # fmt: skip
+    plans = [("benefits-application", "a11-v2-thumbs"), ("permit-renewal", "a11-v2-scale"),
+             ("helpdesk-call", "a11-v1")]  # fmt: skip
+    records = []
+    for n in range(150):
+        service, flow = plans[n % 3]
+        replies = scripts[n % len(scripts)]
+        if flow == "a11-v2-scale":
+            replies = [{"yes": "5", "no": "2", "sí": "4"}.get(r, r) for r in replies]
+        if flow == "a11-v1":
+            replies = ["5", "4", "4", "3", "5", "agree", "Great help"] if n % 2 else ["2"]
+        records.append(response_record(
+            n, replies, service=service, flow_id=flow,
+            language="es" if scripts[n % len(scripts)][:1] == ["sí"] else "en",
+            completed_at=(T0 - timedelta(days=45 * (n // 3 % 3)) if n < 140
+                          else datetime(2026, 10, 1, 3, 55, tzinfo=UTC)),  # 23:55 on Sept 30 ET
+            first_reply_after=timedelta(minutes=1 + n % 7),
+            ended_after=timedelta(minutes=3 + n % 11), expire=n % 5 == 4,
+        ))  # fmt: skip
+    store = await fresh_store(kind, tmp_path)
+    try:
+        await store.write_many(records[:100])
+        for record in records[100:]:  # both ways of writing keep the sums
+            await store.write(record)
+        fast = {r["service_id"]: r for r in await summaries(store, services, FLOWS, (2027, 1), 5)}
+    finally:
+        await store.close()
+    report = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=5, trend=True)
+    slow = {r["service_id"]: r for r in report["scores"]}
+    assert set(fast) == set(slow) == {"benefits-application", "permit-renewal", "helpdesk-call"}
+    for service_id, row in slow.items():
+        for key in SHOWN:
+            assert fast[service_id][key] == row[key], (service_id, key)
+        timed = service_id != "helpdesk-call"  # the overview reads times for goals only
+        for key in EFFORT:
+            want = row["effort"][key] if timed or "minutes" not in key else None
+            assert fast[service_id]["effort"][key] == want, (service_id, key)
+    assert slow["permit-renewal"]["goals"][0]["status"] in ("met", "not met")
+    assert any(t["trust_positive"] is not None for r in slow.values() for t in r["trend"])

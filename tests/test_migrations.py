@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import text
 
 from adapters.sql_store import SqlStore, database_url
 
-from .legacy_store import legacy_migrate
+from .legacy_store import legacy_migrate, legacy_write
 from .records import response_record
 from .test_store import ALL_REVISIONS, DROP_ALL, PG_URL, fresh_store
 
@@ -38,7 +39,7 @@ async def test_a_store_made_before_alembic_is_adopted_with_its_data(
     await legacy_migrate(store.engine)  # the code path of the bot before Alembic
     records = [response_record(i, ["yes", "1 3", f"comment {i}"]) for i in range(1, 26)]
     for record in records:
-        await store.write(record)
+        await legacy_write(store.engine, record)
     await store.write_case({"case_id": "c1", "status": "received", "reasons": ["x"],
                             "created_at": "2026-11-02T15:00:00+00:00"})  # fmt: skip
     applied = await store.migrate()
@@ -46,6 +47,10 @@ async def test_a_store_made_before_alembic_is_adopted_with_its_data(
     assert await store.migrate() == []
     back = await store.responses(limit=100)
     assert sorted(back, key=lambda r: r["response_id"]) == records
+    # the rows stored before were given what summaries sum (migration 0005's backfill)
+    quarter = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    [(groups, _)] = (await store.tallies([(["benefits-application"], [quarter])])).values()
+    assert sum(g.count for g in groups if g.responded and g.completed) == 25
     assert (await store.case("c1") or {})["status"] == "received"
     async with store.engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()

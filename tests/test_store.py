@@ -30,7 +30,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:54
 DROP_ALL = (
     "DROP TABLE IF EXISTS responses, cases, audit, forwards, schema_migrations, alembic_version"
 )
-ALL_REVISIONS = ["0001", "0002", "0003", "0004"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

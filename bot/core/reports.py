@@ -68,14 +68,15 @@ async def fetch_quarter(
 ) -> list[ResponseRecord]:
     """The records a quarter's report needs, and the ``back`` quarters before it (widened by
     a day; cut per service zone later). The one function here that does I/O."""
-    earlier = _history(fiscal_year, quarter)[-back:] if back else []
+    earlier = history(fiscal_year, quarter)[-back:] if back else []
     start, _ = quarter_bounds(*(earlier[0] if earlier else (fiscal_year, quarter)), "UTC")
     _, end = quarter_bounds(fiscal_year, quarter, "UTC")
     return await store.records_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
 
 
-def _history(fiscal_year: int, quarter: int) -> list[Quarter]:
-    """The quarters before this one that goals look back on (none before FY 2000)."""
+def history(fiscal_year: int, quarter: int) -> list[Quarter]:
+    """The quarters before this one that goals and trends look back on (none before
+    FY 2000)."""
     return [p for p in previous_quarters((fiscal_year, quarter)) if p[0] in FISCAL_YEARS]
 
 
@@ -351,7 +352,7 @@ def quarterly_report(
         (fy, q): service_values(
             in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
         )
-        for fy, q in (_history(fiscal_year, quarter) if looks_back else [])
+        for fy, q in (history(fiscal_year, quarter) if looks_back else [])
     }
     return {
         "fiscal_year": fiscal_year,
@@ -376,7 +377,7 @@ async def build(
     covers has goals, or for a ``trend``) and build it."""
     covered = [services[service]] if service is not None else list(services.values())
     looks_back = trend or any(s.goals for s in covered)
-    back = len(_history(fiscal_year, quarter)) if looks_back else 0
+    back = len(history(fiscal_year, quarter)) if looks_back else 0
     records = await fetch_quarter(store, fiscal_year, quarter, service, back)
     return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell,
                             trend)  # fmt: skip

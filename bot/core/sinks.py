@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NotRequired, Protocol, TypedDict
@@ -55,6 +56,21 @@ class ResponseRecord(TypedDict):
     # The question awaiting a reply when the survey ended (None: none was); records written
     # before it was kept lack it.
     last_question: NotRequired[str | None]
+
+
+@dataclass(frozen=True)
+class TallyGroup:
+    """One row of the store's sums: records alike in everything a summary counts by."""
+
+    flow_id: str
+    trust_value: int | None
+    sentiment: str | None
+    offered: bool
+    responded: bool
+    started: bool
+    completed: bool
+    count: int
+    reprompts: int
 
 
 class SinkError(BotError):
@@ -124,8 +140,24 @@ class ResponseStore(Sink, Protocol):
         """Every record whose transaction or end time falls in [since, until)."""
         ...
 
+    async def tallies(
+        self,
+        windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]],
+        timed: Sequence[str] = (),
+    ) -> dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]]:
+        """Per (service, window index): the sums of its records reported in the window, and
+        for the ``timed`` services their time percentiles (``first_reply_minutes_p50`` …);
+        ``windows`` pairs services with the windows they are cut by."""
+        ...
+
     async def write_case(self, case: dict[str, Any]) -> None:
         """Keep a staff case's outcome (upsert on its id); raises SinkError when it cannot."""
+        ...
+
+    async def recent_cases(
+        self, *, service: str | None = None, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Cases' outcomes, the most recently changed first."""
         ...
 
     async def with_text_before(self, cutoff: datetime, limit: int = 500) -> list[ResponseRecord]:

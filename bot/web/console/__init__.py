@@ -39,6 +39,8 @@ from bot.web.context import RUNTIME
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC = {"console.css": "text/css"}
+CLOSED = ("resolved", "dismissed")
+RECENT = 50  # closed cases the cases page lists
 SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
 Handler = Callable[[web.Request, Runtime, Staff], Awaitable[web.StreamResponse]]
 
@@ -256,13 +258,15 @@ class Console:
     # --- pages --------------------------------------------------------------------------
     async def overview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, quarter)
+        summaries = await views.summaries(
+            rt.store, rt.services, rt.flows, quarter, rt.settings.min_cell
+        )
         open_cases = await rt.state.open_cases(limit=500)
         return self.render(
             "overview.html",
             staff=staff,
             quarter=quarter,
-            rows=views.overview_rows(rt, report, open_cases),
+            rows=views.overview_rows(rt, summaries, open_cases),
         )
 
     async def service(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -293,15 +297,21 @@ class Console:
             for c in await rt.state.open_cases(limit=500)
             if (not status or c["status"] == status) and (not service or c["service"] == service)
         ]
+        closed: list[dict[str, Any]] = []
+        for ended in CLOSED:  # recent closed cases, from the store (Redis keeps open ones)
+            if rt.store is not None and status in ("", ended):
+                closed += await rt.store.recent_cases(service=service or None, status=ended)
+        closed.sort(key=lambda c: c.get("closed_at") or "", reverse=True)
         return self.render(
             "cases.html",
+            closed=closed[:RECENT],
             staff=staff,
             cases=chosen,
             wanted=status,
             service=service,
             services=sorted(rt.services),
             now=rt.clock(),
-            statuses=("received", "claimed"),
+            statuses=("received", "claimed", *CLOSED),
         )
 
     async def case_action(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -317,6 +327,7 @@ class Console:
             return self.render("error.html", 409, staff, message=refusal)
         if case is not None:
             if rt.store is not None:
+                await rt.store.write_case(cases.outcome(case))
                 await rt.store.audit(staff.name, f"case.{action}", case_id, None)
             if rt.notifier is not None:  # Slack shows the case as it now is
                 await rt.work.enqueue("case.refresh", {"ref": ref}, rt.state.shard_of_ref(ref))
