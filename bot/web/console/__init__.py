@@ -154,37 +154,36 @@ class Console:
 
     # --- sign-in ------------------------------------------------------------------------
     async def sign_in_page(self, request: web.Request) -> web.Response:
-        return self.render(
-            "sign_in.html", oidc=self.oidc is not None, viewers=bool(self.settings.viewer_token)
-        )
+        return self._sign_in_form(request)
+
+    def _sign_in_form(
+        self, request: web.Request, status: int = 200, error: str | None = None
+    ) -> web.Response:
+        """The sign-in page, with a fresh CSRF token bound to a short-lived cookie (there is
+        no session yet to hold it)."""
+        token = secrets.token_urlsafe(24)
+        response = self.render("sign_in.html", status, error=error, csrf=token,
+                               oidc=self.oidc is not None)  # fmt: skip
+        self.sessions.start_sign_in(response, token)
+        return response
 
     async def sign_in(self, request: web.Request) -> web.StreamResponse:
         rt: Runtime = request.app[RUNTIME]
         if not same_origin(request, self.settings.public_base_url):
-            return self.render(
-                "sign_in.html",
-                403,
-                error="Sign in from this console's own page.",
-                oidc=self.oidc is not None,
-            )
+            return self._sign_in_form(request, 403, error="Sign in from this console's own page.")
         client = request.remote or "unknown"
         if (
             await rt.state.count("console-sign-in", rt.person(client), SIGN_IN_LIMIT[1])
             > SIGN_IN_LIMIT[0]
         ):
-            return self.render(
-                "sign_in.html",
-                429,
-                error="Too many tries: wait ten minutes.",
-                oidc=self.oidc is not None,
-            )
+            return self._sign_in_form(request, 429, error="Too many tries: wait ten minutes.")
         form = await _form(request)
+        if not self.sessions.sign_in_ok(request, form.get("csrf")):
+            return self._sign_in_form(request, 403, error="This page had expired: sign in again.")
         token = form.get("token")
-        role = token_role(self.settings, token) if isinstance(token, str) and token else None
+        role = token_role(self.settings, token) if token else None
         if role is None:
-            return self.render(
-                "sign_in.html", 401, error="That token is not right.", oidc=self.oidc is not None
-            )
+            return self._sign_in_form(request, 401, error="That token is not right.")
         return await self._signed_in(rt, new_staff(f"{role} (token)", role))
 
     async def _signed_in(self, rt: Runtime, staff: Staff) -> web.StreamResponse:
@@ -210,11 +209,8 @@ class Console:
             url, leg = await self.oidc.start()
         except OidcError:
             log.warning("console: the OpenID Connect provider could not be reached")
-            return self.render(
-                "sign_in.html",
-                503,
-                oidc=True,
-                error="The sign-in service is not answering; try again soon.",
+            return self._sign_in_form(
+                request, 503, error="The sign-in service is not answering; try again soon."
             )
         response = see_other(url)
         self.sessions.start_oidc(response, leg)
@@ -233,24 +229,18 @@ class Console:
                 state.encode("utf-8", "surrogateescape"), leg["state"].encode()
             )
         ):
-            return self.render(
-                "sign_in.html",
-                400,
-                oidc=True,
-                error="That sign-in did not start here, or took too long.",
+            return self._sign_in_form(
+                request, 400, error="That sign-in did not start here, or took too long."
             )
         try:
             name, role = await self.oidc.finish(code, leg)
         except OidcUnavailable:
             log.warning("console: the OpenID Connect provider did not answer as expected")
-            return self.render(
-                "sign_in.html",
-                503,
-                oidc=True,
-                error="The sign-in service did not answer as expected.",
+            return self._sign_in_form(
+                request, 503, error="The sign-in service did not answer as expected."
             )
         except OidcError as exc:
-            return self.render("sign_in.html", 403, oidc=True, error=str(exc))
+            return self._sign_in_form(request, 403, error=str(exc))
         response = await self._signed_in(request.app[RUNTIME], new_staff(name, role))
         response.del_cookie("fb_console_oidc", path=PATH)
         return response

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Role = Literal["viewer", "admin"]
 COOKIE = "fb_console"
 OIDC_COOKIE = "fb_console_oidc"  # state, nonce and PKCE verifier between the two legs
+PRE_COOKIE = "fb_console_pre"  # the sign-in form's CSRF token, before there is a session
 OIDC_LEG_SECONDS = 600
 PATH = "/admin"
 
@@ -105,6 +106,23 @@ class Sessions:
             httponly=True,
             secure=self.secure,
             samesite="Lax",
+        )
+
+    def start_sign_in(self, response: web.StreamResponse, token: str) -> None:
+        """Bind the sign-in form's CSRF token to this browser (no session holds it yet)."""
+        self._set(response, PRE_COOKIE, self._oidc.dumps({"csrf": token}), OIDC_LEG_SECONDS)
+
+    def sign_in_ok(self, request: web.Request, given: str | None) -> bool:
+        """The sign-in form came back with the token its page was given, in time."""
+        try:
+            data = self._oidc.loads(request.cookies.get(PRE_COOKIE, ""), max_age=OIDC_LEG_SECONDS)
+        except BadSignature:
+            return False
+        expected = data.get("csrf") if isinstance(data, dict) else None
+        return (
+            isinstance(expected, str)
+            and given is not None
+            and hmac.compare_digest(_digest(given), _digest(expected))
         )
 
     def start_oidc(self, response: web.StreamResponse, leg: dict[str, str]) -> None:
