@@ -114,16 +114,41 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 TOKENS = {"apiToken": "api-token", "adminToken": "admin-token"}
 
 
+@pytest.fixture(scope="module")
+def console_session(server: str) -> str:
+    """An admin's console session, signed in through the sign-in page."""
+    http = requests.Session()
+    page = http.get(f"{server}/admin/sign-in", timeout=10).text
+    csrf = page.split('name="csrf" value="')[1].split('"')[0]
+    signed = http.post(f"{server}/admin/sign-in", data={"token": "admin-token", "csrf": csrf},
+                       headers={"Origin": server}, allow_redirects=False, timeout=10)  # fmt: skip
+    assert signed.status_code == 303, signed.status_code
+    return str(signed.cookies["fb_console"])
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))  # fmt: skip
-def test_every_operation_answers_as_documented(case: Any, server: str) -> None:
+def test_every_operation_answers_as_documented(
+    case: Any, server: str, console_session: str
+) -> None:
     schemes = [name for requirement in case.operation.definition.raw.get("security", [])
                for name in requirement]  # fmt: skip
+    if "consoleSession" in schemes:  # the console: as a signed-in admin, then a forged cookie
+        for cookie in (console_session, console_session[:-4] + "AAAA"):
+            response = case.call_and_validate(
+                base_url=server, headers={"Cookie": f"fb_console={cookie}", "Origin": server},
+                checks=CHECKS, allow_redirects=False,
+            )  # fmt: skip
+            COUNTS[f"console {response.status_code}"] += 1
+            if cookie != console_session:  # no session: to the sign-in page, whatever else
+                assert response.status_code in (303, 405), response.status_code
+        return
     credentials = [TOKENS[s] for s in schemes] + ["wrong-token"] if schemes else [None]
     for token in credentials:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = case.call_and_validate(base_url=server, headers=headers, checks=CHECKS)
+        response = case.call_and_validate(base_url=server, headers=headers, checks=CHECKS,
+                                          allow_redirects=False)  # fmt: skip
         COUNTS[f"api {response.status_code}"] += 1
         if token == "wrong-token":  # refused, whatever else is wrong (405: another method)
             assert response.status_code in (401, 405), response.status_code

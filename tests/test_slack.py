@@ -196,6 +196,29 @@ async def test_claim_then_resolve_updates_in_place_and_records_outcome(world: Wo
     assert note["user"] == STAFF and "already resolved" in note["text"]
 
 
+async def test_a_case_moved_in_the_console_or_in_slack_shows_in_both(world: World) -> None:
+    from .test_console import Browser
+
+    await sms_survey(world, "no", "2", "skip")
+    await drain(world.rt)
+    [alert] = alerts(world.fake)
+    console = Browser(world.bot)
+    await console.sign_in("admin-token")
+    [case] = await world.rt.state.open_cases()
+    claimed = await console.post(f"/admin/cases/{case['case_id']}/claim",
+                                 {"csrf": await console.csrf()})  # fmt: skip
+    assert claimed.status == 303
+    await drain(world.rt)  # the console queued the Slack message's refresh
+    assert "claimed by admin (token)" in texts(alert["blocks"])
+    assert [b["text"]["text"] for b in buttons(alert)] == ["Resolve", "Not actionable"]
+    # and a click in Slack shows in the console
+    resolve = block_actions(ADMIN, buttons(alert)[0], channel="C0ALERTS", message=alert)
+    assert (await world.slack.action(resolve)).status == 200
+    await drain(world.rt)
+    page = await (await console.get("/admin/cases")).text()
+    assert "No open cases" in page and f"resolved by {ADMIN}" in page
+
+
 async def test_dismissed_as_not_actionable(world: World) -> None:
     survey_id = await sms_survey(world, "no", "1", "skip")
     await drain(world.rt)

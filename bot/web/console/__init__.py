@@ -330,7 +330,7 @@ class Console:
     async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         name = request.match_info["name"]
         if name not in ("a11", "collection"):
-            raise web.HTTPNotFound()
+            return self.render("error.html", 404, staff, message="There is no such report.")
         fiscal_year, quarter = views.quarter_of(request, rt)
         report = await views.report(rt, (fiscal_year, quarter))
         if rt.store is not None:
