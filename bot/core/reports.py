@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core import measures
+from bot.core import figures, measures
 from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
-from bot.core.goals import Quarter, Value, previous_quarters, progress
+from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
 from bot.core.sinks import ResponseRecord, ResponseStore
 
@@ -393,17 +393,18 @@ def _ci(interval: Sequence[float] | None) -> str:
 
 def goal_line(goal: Mapping[str, Any]) -> str:
     """One goal for people: measure, target, this quarter's value, status, history."""
-    minutes = goal["measure"] not in ("trust_positive", "response_rate", "completion_rate")
+    name = goal["measure"]
 
     def show(value: float | None) -> str:
-        return "-" if value is None else f"{value:g}" if minutes else _pct(value)
+        return "-" if value is None else figures.measure(name, value)
 
     history = ", ".join(
         f"FY{h['fiscal_year']}Q{h['quarter']} {show(h['value'])}" for h in goal["history"]
     )
-    ci = "" if minutes else _ci(goal["ci"])
-    return (f"{goal['measure'].replace('_', ' ')}: {show(goal['value'])}{ci} against "
-            f"{'at most' if minutes else 'at least'} {show(goal['target'])}: {goal['status']}"
+    ci = f" ({figures.interval(goal['ci'])})" if goal["ci"] else ""
+    most = name in LOWER_IS_BETTER
+    return (f"{name.replace('_', ' ')}: {show(goal['value'])}{ci} against "
+            f"{'at most' if most else 'at least'} {show(goal['target'])}: {goal['status']}"
             f" (before: {history})")  # fmt: skip
 
 

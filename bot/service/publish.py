@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.core.goals import LOWER_IS_BETTER
+from bot.core import figures
 from bot.core.public import DICTIONARY, dictionary_csv, public_csv
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,26 +29,13 @@ FLAGS = {"lower_response": "answers less often than others",
          "higher_response": "answers more often than others"}  # fmt: skip
 
 
-def _pct(value: float | None) -> str:
-    return "not shown" if value is None else f"{100 * value:.1f}%"
-
-
-def _ci(interval: list[float] | None) -> str:
-    return "-" if not interval else f"{100 * interval[0]:.1f}% to {100 * interval[1]:.1f}%"
-
-
-def _value(measure: str, value: float | None) -> str:
-    if value is None:
-        return "not measurable"
-    return f"{value:g}" if measure in LOWER_IS_BETTER else _pct(value)
-
-
 def render(public: Mapping[str, Any]) -> dict[str, str]:
     """The site's files by name: ``index.html``, ``data.csv``, ``data.json``,
     ``dictionary.csv``."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.globals.update(
-        pct=_pct, ci=_ci, value=_value, dictionary=DICTIONARY,
+        pct=lambda v: figures.pct(v, "not shown"), ci=lambda c: figures.interval(c) or "-",
+        value=figures.measure, dictionary=DICTIONARY,
         label=lambda key: LABELS.get(key, key.replace("_", " ").capitalize()),
         flag=lambda flag: FLAGS.get(flag, "") if flag else "",
         width=lambda v: 0 if v is None else round(100 * v, 1),

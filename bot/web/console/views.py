@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.core import measures, reports
+from bot.core import figures, measures, reports
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.cases import Case
 from bot.core.catalog import Service
@@ -179,20 +179,6 @@ async def queues(rt: Runtime) -> list[dict[str, Any]]:
     return out
 
 
-def pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}%"
-
-
-def ci(interval: Sequence[float] | None) -> str:
-    return "" if not interval else f"{100 * interval[0]:.1f}–{100 * interval[1]:.1f}%"
-
-
-def measure(name: str, value: float | None) -> str:
-    if value is None:
-        return "not measurable"
-    return f"{value:g} min" if name in LOWER_IS_BETTER else pct(value)
-
-
 def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
     """A horizontal bar chart as SVG, for sighted readers; the data table beside it carries
     the same figures for everyone (so the SVG is hidden from assistive technology)."""
@@ -226,5 +212,5 @@ def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | No
     return [(labels.get(d, d), v) for d, v in shares.items() if v is not None]
 
 
-HELPERS: dict[str, Any] = {"pct": pct, "ci": ci, "measure": measure, "bars": bars, "age": age,
-                           "driver_shares": driver_shares}  # fmt: skip
+HELPERS: dict[str, Any] = {"pct": figures.pct, "ci": figures.interval, "measure": figures.measure,
+                           "bars": bars, "age": age, "driver_shares": driver_shares}  # fmt: skip
