@@ -73,6 +73,7 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
         await page.screenshot(path=str(SCREENSHOTS / "console-overview.png"), full_page=True)
 
     await page.get_by_role("link", name="Benefits application").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Benefits application")
     await expect(page.get_by_role("table", name="Participation by group")).to_be_visible()
     await check(page, "service")
     assert await page.get_by_text("Quick and easy").count() >= 1  # an admin sees comments
@@ -80,12 +81,14 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
         await page.screenshot(path=str(SCREENSHOTS / "console-service.png"), full_page=True)
 
     await page.get_by_role("link", name="Cases").click()
+    await expect(page.get_by_role("heading", name="Cases", level=1)).to_be_visible()
     await check(page, "cases")
     await page.get_by_role("button", name="Claim case").first.click()
     await expect(page.get_by_text("claimed by admin (token)")).to_be_visible()
     await check(page, "cases after a claim")
 
     await page.get_by_role("link", name="Reports").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Reports")
     await check(page, "reports")
     async with page.expect_download() as info:
         await page.get_by_role("link", name="OMB per-response CSV").click()
@@ -97,6 +100,7 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
     assert lines[0].startswith("external_id,question_1,") and len(lines) == 37
 
     await page.get_by_role("link", name="Delivery").click()
+    await expect(page.get_by_role("heading", name="Delivery", level=1)).to_be_visible()
     await check(page, "delivery")
     await context.close()
 
