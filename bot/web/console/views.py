@@ -45,13 +45,15 @@ def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
 
 
 async def report(rt: Runtime, quarter: Quarter, service: str | None = None) -> dict[str, Any]:
-    """The quarter's report with every service's trend (empty without a store)."""
+    """The quarter's report, read from its records (empty without a store); the overview's
+    trend comes from ``summaries`` instead, so no page here reads earlier quarters' records
+    but for goals."""
     if rt.store is None:
         return reports.quarterly_report(
-            [], rt.services, rt.flows, *quarter, service, rt.settings.min_cell, trend=True
+            [], rt.services, rt.flows, *quarter, service, rt.settings.min_cell
         )
     return await reports.build(
-        rt.store, rt.services, rt.flows, *quarter, service, rt.settings.min_cell, trend=True
+        rt.store, rt.services, rt.flows, *quarter, service, rt.settings.min_cell
     )
 
 
