@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
 from bot.core.sinks import ResponseStore
+from bot.service import alerts
 from bot.service.runtime import Runtime
 from bot.wiring import sink_names
 
@@ -201,18 +201,13 @@ def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
     return Markup("".join(parts))
 
 
-def age(created: str, now: Any) -> str:
-    from datetime import datetime
-
-    minutes = int((now - datetime.fromisoformat(created)) / timedelta(minutes=1))
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-
-
 def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | None]]:
     """A branch's driver shares under their labels, the drivers the form offered only."""
     labels = DRIVER_LABELS["en"]
     return [(labels.get(d, d), v) for d, v in shares.items() if v is not None]
 
 
-HELPERS: dict[str, Any] = {"pct": figures.pct, "ci": figures.interval, "measure": figures.measure,
-                           "bars": bars, "age": age, "driver_shares": driver_shares}  # fmt: skip
+HELPERS: dict[str, Any] = {
+    "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
+    "age": alerts.age, "driver_shares": driver_shares,
+}  # fmt: skip
