@@ -22,6 +22,7 @@ import aiohttp
 
 from bot.core.catalog import Service
 from bot.core.flow import Flow
+from bot.core.payload import dig
 from bot.core.response import is_respondent
 from bot.core.secret import Secret
 from bot.core.sinks import ForwardLog, ResponseRecord, SinkError
@@ -184,7 +185,7 @@ class TouchpointsSink:
             messages = body.get("messages") if isinstance(body, dict) else None
             raise SinkError(f"touchpoints refused the submission ({status}): "
                             f"{json.dumps(messages or text[:300])}", retryable=False)  # fmt: skip
-        remote_id = _dig(body, "submission", "id")
+        remote_id = dig(body, "submission", "id")
         if not isinstance(remote_id, str) or not remote_id:
             raise SinkError(
                 f"touchpoints answered {status} without a submission id", retryable=True
@@ -215,7 +216,7 @@ class TouchpointsSink:
                 attributes = item.get("attributes") or {}
                 if same_submission(attributes, fields):
                     return str(attributes.get("uuid") or item.get("id"))
-            if page >= int(_dig(body, "meta", "total_pages") or 1):
+            if page >= int(dig(body, "meta", "total_pages") or 1):
                 return None
             page += 1
 
@@ -225,11 +226,3 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def _dig(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data

@@ -30,6 +30,7 @@ from adapters.slack.blocks import answered_blocks, case_blocks, case_text, mrkdw
 from bot.core.cases import Case, is_crisis
 from bot.core.channels import Core, Inbound, Job, Prompt, Sent
 from bot.core.errors import SendError
+from bot.core.payload import dig
 from bot.settings import Settings
 from bot.web.headers import header_bytes, read_body
 
@@ -94,18 +95,9 @@ def _odd(payload: dict[str, Any]) -> bool:
     return view is not None and not (isinstance(view, dict) and text_or_absent(view, "callback_id"))
 
 
-def _dig(data: Any, *path: str) -> Any:
-    """``data[path[0]][path[1]]...``, or None where the payload has no such part."""
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
 def _text(element: Any) -> str:
     """The text of a Block Kit text object, or ''."""
-    text = _dig(element, "text")
+    text = dig(element, "text")
     return text if isinstance(text, str) else ""
 
 
@@ -401,7 +393,7 @@ class SlackChannel:
         async def submit(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
             question = str(action.get("value", ""))
-            state = _dig(body, "state", "values", f"q:{question}", "survey_pick")
+            state = dig(body, "state", "values", f"q:{question}", "survey_pick")
             chosen = state.get("selected_options") if isinstance(state, dict) else None
             options = [o for o in chosen or () if isinstance(o, dict)]
             values = " ".join(str(o.get("value", "")) for o in options)
@@ -411,7 +403,7 @@ class SlackChannel:
         @app.action(re.compile(r"^case_(claim|resolve|dismiss)$"))
         async def case_action(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            where = str(_dig(body, "channel", "id") or "")
+            where = str(dig(body, "channel", "id") or "")
             await core.case_action(
                 str(action.get("value", "")), str(action["action_id"]).removeprefix("case_"),
                 body["user"]["id"], str(action.get("action_ts") or body.get("trigger_id")), where,
@@ -431,7 +423,7 @@ class SlackChannel:
         self, core: Core, body: dict[str, Any], question: str, value: str, label: str
     ) -> None:
         message = body.get("message")
-        channel = _dig(body, "channel", "id") or _dig(body, "container", "channel_id")
+        channel = dig(body, "channel", "id") or dig(body, "container", "channel_id")
         action_ts = body["actions"][0].get("action_ts") or body.get("trigger_id")
         user = body["user"]["id"]
         if not (question and isinstance(action_ts, str) and isinstance(channel, str)):
@@ -443,7 +435,7 @@ class SlackChannel:
             tell: TellJob = {"user": user, "where": channel, "text": refusal}
             await core.enqueue("slack.tell", tell)
             return
-        text, ts = _dig(message, "text"), _dig(message, "ts")
+        text, ts = dig(message, "text"), dig(message, "ts")
         if isinstance(text, str) and text and isinstance(ts, str):
             answered: AnsweredJob = {"channel": channel, "ts": ts, "text": text, "answer": label}
             await core.enqueue("slack.answered", answered)
