@@ -115,16 +115,13 @@ class Console:
         return run
 
     def _change(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        """A change: an admin's, posted from our own pages with the session's CSRF token."""
+        """A change: a page (signed in) that is an admin's, posted from our own pages with the
+        session's CSRF token."""
 
-        async def run(request: web.Request) -> web.StreamResponse:
-            staff = self.sessions.read(request)
-            if staff is None:
-                raise web.HTTPSeeOther(PATH + "/sign-in")
+        async def guarded(request: web.Request, rt: Runtime, staff: Staff) -> web.StreamResponse:
             form = await _form(request)
-            token = form.get("csrf")
             if not same_origin(request, self.settings.public_base_url) or not csrf_ok(
-                staff, token if isinstance(token, str) else None
+                staff, form.get("csrf")
             ):
                 return self.render(
                     "error.html",
@@ -137,11 +134,9 @@ class Console:
                 return self.render(
                     "error.html", 403, staff, message="Only an admin can change this."
                 )
-            response = await handler(request, request.app[RUNTIME], staff)
-            self.sessions.write(response, staff)
-            return response
+            return await handler(request, rt, staff)
 
-        return run
+        return self._page(guarded)
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
