@@ -373,14 +373,22 @@ async def build(
     fiscal_year: int, quarter: int, service: str | None = None,
     min_cell: int = measures.MIN_CELL, trend: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
-    """Fetch what a quarter's report needs (the four quarters before too when a service it
-    covers has goals, or for a ``trend``) and build it."""
+    """Fetch what a quarter's report needs and build it."""
+    records = await fetch_for_report(store, services, fiscal_year, quarter, service, trend)
+    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell,
+                            trend)  # fmt: skip
+
+
+async def fetch_for_report(
+    store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
+    service: str | None = None, trend: bool = False,
+) -> list[ResponseRecord]:  # fmt: skip
+    """The records a quarter's report needs: the four quarters before too when a service it
+    covers has goals, or for a ``trend``."""
     covered = [services[service]] if service is not None else list(services.values())
     looks_back = trend or any(s.goals for s in covered)
     back = len(history(fiscal_year, quarter)) if looks_back else 0
-    records = await fetch_quarter(store, fiscal_year, quarter, service, back)
-    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell,
-                            trend)  # fmt: skip
+    return await fetch_quarter(store, fiscal_year, quarter, service, back)
 
 
 def _pct(value: float | None) -> str:

@@ -259,10 +259,9 @@ class Console:
         if service_id not in rt.services:
             return self.render("error.html", 404, staff, message="There is no such service.")
         quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, quarter, service_id)
         service = rt.services[service_id]
         shown = staff.admin or service.comments_for_viewers
-        comments = await views.comments(rt, quarter, service_id) if shown else None
+        report, comments = await views.service_page(rt, quarter, service_id, shown)
         row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
         return self.render(
             "service.html",

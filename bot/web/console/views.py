@@ -130,15 +130,23 @@ def overview_rows(
     return out
 
 
-async def comments(rt: Runtime, quarter: Quarter, service: str) -> list[dict[str, Any]]:
-    """The quarter's latest redacted comments, newest first, with their sentiment."""
-    if rt.store is None:
-        return []
-    start, end = reports.quarter_bounds(*quarter, rt.services[service].timezone)
-    records = await rt.store.records_between(start, end, service)
-    written = [r for r in records if r["free_text"]]
+async def service_page(
+    rt: Runtime, quarter: Quarter, service: str, comments: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """A service's report for the quarter and (``comments``) its latest redacted comments,
+    newest first, with their sentiment — both from one read of the records."""
+    records = (
+        await reports.fetch_for_report(rt.store, rt.services, *quarter, service)
+        if rt.store is not None
+        else []
+    )
+    report = reports.quarterly_report(records, rt.services, rt.flows, *quarter, service,
+                                      rt.settings.min_cell)  # fmt: skip
+    if not comments:
+        return report, None
+    written = [r for r in reports.in_quarter(records, rt.services, *quarter) if r["free_text"]]
     written.sort(key=lambda r: r["timestamps"]["ended"], reverse=True)
-    return [
+    return report, [
         {
             "text": r["free_text"],
             "ended": r["timestamps"]["ended"][:10],
