@@ -64,6 +64,23 @@ async def test_a_reply_over_the_deadline_is_a_503_and_its_retry_is_answered(
     assert "What went well?" in await retry.text()
 
 
+async def test_an_error_log_names_the_route_never_the_path_with_its_number(
+    hasty: Bot, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = {"Authorization": "Bearer admin-token"}
+    await redis.execute_command("CLIENT", "PAUSE", 1000, "ALL")
+    try:
+        with caplog.at_level(logging.INFO):
+            response = await hasty.client.delete(f"/v1/people/{PHONE}", headers=headers)
+    finally:
+        await redis.execute_command("CLIENT", "UNPAUSE")
+    assert response.status == 503
+    # the bot's own lines (the test server's access log is aiohttp's; production uses ours)
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot"))
+    assert "over its deadline route=/v1/people/{address}" in ours
+    assert PHONE.lstrip("+") not in ours
+
+
 async def test_redis_refusing_a_command_is_a_503_without_details(
     bot: Bot, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -24,11 +24,16 @@ class AccessLogger(AbstractAccessLogger):
     link's token); the pattern (``/s/{token}``) says which route without them."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        match = getattr(request, "match_info", None)
-        resource = match.route.resource if match is not None else None
-        route = resource.canonical if resource is not None else "(no route)"
-        self.logger.info("%s %s %s %s %.1fms", request.method, route, response.status,
-                         response.body_length, 1000 * time)  # fmt: skip
+        self.logger.info("%s %s %s %s %.1fms", request.method, route_of(request),
+                         response.status, response.body_length, 1000 * time)  # fmt: skip
+
+
+def route_of(request: web.BaseRequest) -> str:
+    """The route's pattern (``/s/{token}``, ``/v1/people/{address}``): what a log may say of
+    a request, never its path as sent."""
+    match = getattr(request, "match_info", None)
+    resource = match.route.resource if match is not None else None
+    return resource.canonical if resource is not None else "(no route)"
 
 
 def errors_middleware(deadlines: Deadlines) -> Middleware:
@@ -53,15 +58,15 @@ def errors_middleware(deadlines: Deadlines) -> Middleware:
         except (asyncio.CancelledError, TimeoutError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not timed_out:
                 raise  # the server is stopping, not this request's deadline
-            log.error("request over its deadline path=%s", request.path)
+            log.error("request over its deadline route=%s", route_of(request))
             return json_error(503, "timed out, retry later")
         except RedisError as exc:
-            log.error("redis unavailable path=%s error=%s", request.path, type(exc).__name__)
+            log.error("redis unavailable route=%s error=%s", route_of(request), type(exc).__name__)
             return json_error(503, "temporarily unavailable, retry later")
         except RetryableError as exc:
             return json_error(503, str(exc))
         except Exception:
-            log.exception("unhandled error path=%s", request.path)
+            log.exception("unhandled error route=%s", route_of(request))
             return json_error(500, "internal error")
 
     return errors
