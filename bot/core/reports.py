@@ -371,23 +371,21 @@ def quarterly_report(
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL, trend: bool = False,
+    min_cell: int = measures.MIN_CELL,
 ) -> dict[str, Any]:  # fmt: skip
     """Fetch what a quarter's report needs and build it."""
-    records = await fetch_for_report(store, services, fiscal_year, quarter, service, trend)
-    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell,
-                            trend)  # fmt: skip
+    records = await fetch_for_report(store, services, fiscal_year, quarter, service)
+    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell)
 
 
 async def fetch_for_report(
     store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
-    service: str | None = None, trend: bool = False,
+    service: str | None = None,
 ) -> list[ResponseRecord]:  # fmt: skip
     """The records a quarter's report needs: the four quarters before too when a service it
-    covers has goals, or for a ``trend``."""
+    covers has goals."""
     covered = [services[service]] if service is not None else list(services.values())
-    looks_back = trend or any(s.goals for s in covered)
-    back = len(history(fiscal_year, quarter)) if looks_back else 0
+    back = len(history(fiscal_year, quarter)) if any(s.goals for s in covered) else 0
     return await fetch_quarter(store, fiscal_year, quarter, service, back)
 
 
