@@ -53,7 +53,7 @@ from sqlalchemy.sql import Executable
 
 from bot.core.errors import RetryableError
 from bot.core.measures import percentile, tally_fields
-from bot.core.sinks import Forward, ResponseRecord, SinkError, TallyGroup
+from bot.core.sinks import Active, FlowVersion, Forward, ResponseRecord, SinkError, TallyGroup
 
 metadata = MetaData()
 responses = Table(
@@ -132,6 +132,36 @@ forwards = Table(
     Column("attempted_at", DateTime(timezone=True), nullable=False),
     Column("remote_id", String(64)),
     Column("forwarded_at", DateTime(timezone=True)),
+)
+
+# The library (bot.core.library): every version of every flow, the active one of each, and
+# the settings of services changed at run time (migration 0006).
+flow_versions = Table(
+    "flow_versions",
+    metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+flow_active = Table(
+    "flow_active",
+    metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("seeded", String(64)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+)
+service_settings = Table(
+    "service_settings",
+    metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(128), nullable=False),
 )
 
 if TYPE_CHECKING:
@@ -441,17 +471,12 @@ class SqlStore:
         """Delete every response of a respondent (a pseudonym) and the cases opened from them;
         the numbers deleted."""
         ids = select(responses.c.response_id).where(responses.c.respondent == respondent)
-        try:
-            async with self.engine.begin() as conn:
-                removed_cases = await conn.execute(
-                    cases.delete().where(cases.c.response_id.in_(ids))
-                )
-                await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
-                removed = await conn.execute(
-                    responses.delete().where(responses.c.respondent == respondent)
-                )
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+        async with self._writing() as conn:
+            removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
+            await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
+            removed = await conn.execute(
+                responses.delete().where(responses.c.respondent == respondent)
+            )
         return {"responses": removed.rowcount, "cases": removed_cases.rowcount}
 
     async def audit(self, actor: str, action: str, target: str | None,
@@ -459,19 +484,22 @@ class SqlStore:
         """Write one entry of the audit log."""
         row = {"at": datetime.now(UTC), "actor": actor[:128], "action": action[:64],
                "target": target[:255] if target else None, "details": details or {}}  # fmt: skip
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(audit.insert().values(**row))
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+        async with self._writing() as conn:
+            await conn.execute(audit.insert().values(**row))
 
     async def audit_entries(
-        self, *, before: int | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """Audit entries, newest first; ``before`` is an entry id (paging)."""
+        self, *, before: int | None = None, limit: int = 100, target: str | None = None,
+        action: str | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Audit entries, newest first; ``before`` is an entry id (paging); ``target`` and
+        ``action`` (a prefix, such as ``service.``) narrow them."""
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if before is not None:
             query = query.where(audit.c.id < before)
+        if target is not None:
+            query = query.where(audit.c.target == target)
+        if action is not None:
+            query = query.where(audit.c.action.startswith(action, autoescape=True))
         try:
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(query)).mappings().all()
@@ -482,6 +510,82 @@ class SqlStore:
              "action": row["action"], "target": row["target"], "details": _record(row["details"])}
             for row in rows
         ]  # fmt: skip
+
+    # --- the library ---------------------------------------------------------------------
+    async def flow_versions(self, flow_id: str | None = None) -> list[FlowVersion]:
+        """Every stored version (of one flow), oldest first."""
+        query = select(flow_versions).order_by(flow_versions.c.created_at, flow_versions.c.version)
+        if flow_id is not None:
+            query = query.where(flow_versions.c.flow_id == flow_id)
+        return [
+            FlowVersion(
+                row.flow_id,
+                row.version,
+                row.digest,
+                row.text,
+                _utc(row.created_at).isoformat(),
+                row.created_by,
+            )
+            for row in await self._rows(query)
+        ]
+
+    async def add_flow_version(self, version: FlowVersion) -> bool:
+        """Keep a version; False when that flow already has that version (two processes
+        seeding at once both get here: the second finds it kept)."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        row = {"flow_id": version.flow_id, "version": version.version, "digest": version.digest,
+               "text": version.text, "created_at": _time(version.created_at),
+               "created_by": version.created_by[:128]}  # fmt: skip
+        statement = insert(flow_versions).values(**row).on_conflict_do_nothing()
+        async with self._writing() as conn:
+            return bool((await conn.execute(statement)).rowcount)
+
+    async def active_flows(self) -> dict[str, Active]:
+        rows = await self._rows(select(flow_active))
+        return {row.flow_id: Active(row.version, row.seeded) for row in rows}
+
+    async def set_active(
+        self, flow_id: str, version: str, *, seeded: str | None = None, by: str = ""
+    ) -> None:
+        row: dict[str, Any] = {"flow_id": flow_id, "version": version,
+                               "changed_at": datetime.now(UTC), "changed_by": by[:128]}  # fmt: skip
+        if seeded is not None:
+            row["seeded"] = seeded
+        await self._put(flow_active, "flow_id", row)
+
+    async def service_settings(self) -> dict[str, dict[str, Any]]:
+        rows = await self._rows(select(service_settings))
+        return {row.service_id: dict(_record(row.settings)) for row in rows}
+
+    async def set_service_settings(
+        self, service_id: str, settings: dict[str, Any], by: str
+    ) -> None:
+        if not settings:
+            async with self._writing() as conn:
+                where = service_settings.c.service_id == service_id
+                await conn.execute(service_settings.delete().where(where))
+            return
+        await self._put(service_settings, "service_id", {
+            "service_id": service_id, "settings": settings,
+            "changed_at": datetime.now(UTC), "changed_by": by[:128]})  # fmt: skip
+
+    async def _put(self, table: Table, key: str, row: dict[str, Any]) -> None:
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(table).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[key]], set_={k: statement.excluded[k] for k in row if k != key}
+        )
+        async with self._writing() as conn:
+            await conn.execute(statement)
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[Any]:
+        """A transaction; StoreUnavailable when the store cannot take it."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     async def tallies(
         self,

@@ -16,6 +16,7 @@ from typing import Any
 from bot import logs
 from bot.core.errors import FlowValidationError
 from bot.core.flowfile import check_directory, load_flows
+from bot.core.library import by_id
 from bot.core.preview import SAMPLE_CONTEXT, previews
 from bot.core.segments import non_gsm_characters
 from bot.settings import ConfigError, Settings
@@ -233,7 +234,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             queue: StreamConsumer = (
                 WorkQueue(state, utcnow)
                 if args.work
-                else Outbox(state, [], {}, utcnow, reported={})
+                else Outbox(state, [], by_id({}), utcnow, reported={})
             )
             await queue.ensure_group()
             if args.outbox_command == "status":

@@ -21,6 +21,7 @@ from bot.core.flow import Flow
 from bot.core.flowfile import load_flows
 from bot.core.sinks import ForwardLog, Sink, StartedSink
 from bot.service import alerts, conversation, cx
+from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
 from bot.settings import Settings
 from bot.startup import StartupError, mask_url, reason, wait_for
@@ -197,6 +198,17 @@ def _notifier(settings: Settings, channels: list[Channel]) -> StaffNotifier | No
     return next((c for c in channels if isinstance(c, StaffNotifier)), None)
 
 
+def _ttls(settings: Settings, state: State, services: Mapping[str, Service]) -> None:
+    """How long a person's key is kept (``State``): the invitation cool-down, and the longest
+    a survey of any service can stay open; again whenever the library changes."""
+    open_for = max(
+        (s.delay + s.stale_after + s.expiry for s in services.values()), default=timedelta(0)
+    )
+    invited = max(timedelta(days=settings.invitation_cooldown_days), open_for)
+    state.invited_ttl = int(invited.total_seconds()) + DAY
+    state.responded_ttl = int(timedelta(days=settings.response_cooldown_days).total_seconds()) + DAY
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -205,17 +217,25 @@ async def open_runtime(
     *,
     sinks: list[StartedSink] | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Connect Redis (or start the embedded one) and the measures store, load flows and
-    catalog, start channels and sinks, register every job; closed in reverse on exit."""
+    """Connect Redis (or start the embedded one) and the measures store, seed and load the
+    library (flows and catalog), start channels and sinks, register every job, and watch the
+    library for changes; closed in reverse on exit."""
     logs.quiet_libraries()  # whoever set up logging, nothing personal reaches it
     known = registry.kinds()
-    flows = load_flows(settings.flows_dir)
-    services = load_catalog(settings.services_file, flows, known)
+    # The files first: a mistake in them is named before anything is connected.
+    load_catalog(settings.services_file, load_flows(settings.flows_dir), known)
     async with open_redis(settings) as redis:
         started: list[Channel | StartedSink] = []
         store = await open_store_ready(settings)
         lane = Pipelined.for_client(redis)
         try:
+            state = State(redis, lane=lane)
+            live = Live(store, state, settings.services_file, known)
+            for line in await live.open(settings.flows_dir):
+                log.info("library: %s", line)
+            services, flows = live.library.services, live.library.flows
+            _ttls(settings, state, services)
+            live.listeners.append(lambda library: _ttls(settings, state, library.services))
             chosen = channels if channels is not None else build_channels(settings, known)
             for channel in chosen:
                 await channel.start()
@@ -234,28 +254,22 @@ async def open_runtime(
                 started.append(sink)
             outbound = _outbound(settings, chosen)
             _warn_unserved(services, set(settings.channels))
-            open_for = max(
-                (s.delay + s.stale_after + s.expiry for s in services.values()),
-                default=timedelta(0),
-            )  # the longest a survey can stay open
-            invited = max(timedelta(days=settings.invitation_cooldown_days), open_for)
-            responded = timedelta(days=settings.response_cooldown_days)
-            state = State(redis, lane=lane, invited_ttl=int(invited.total_seconds()) + DAY,
-                          responded_ttl=int(responded.total_seconds()) + DAY)  # fmt: skip
             await state.upgrade_layout()
             for shard in state.shards:
                 await state.ensure_group(state.k_send(shard), SEND_GROUP)
-            rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known)
+            rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known,
+                         library=live)  # fmt: skip
             rt.notifier = _notifier(settings, chosen)
             # Cases are opened as responses are forwarded, so none is missed or opened twice.
             alert_sinks: list[Sink] = [alerts.AlertSink(rt)] if rt.notifier is not None else []
-            rt.outbox = Outbox(state, [store, *extra, *alert_sinks], flows, clock,
+            rt.outbox = Outbox(state, [store, *extra, *alert_sinks], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known))  # fmt: skip
             await rt.outbox.ensure_group()
             register_jobs(rt, chosen)
             await rt.work.ensure_group()
-            yield rt
+            async with watching(live):
+                yield rt
         finally:
             for part in reversed(started):
                 await part.close()

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from adapters.https_sink import SIGNATURE_HEADER, HttpsSink
 from adapters.sql_store import SqlStore, database_url
+from bot.core.library import by_id
 from bot.core.secret import Secret
 from bot.store.outbox import Outbox
 from bot.store.state import State
@@ -28,9 +29,10 @@ from .records import FLOWS, REPORTED, T0, ended_survey, response_record
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DROP_ALL = (
-    "DROP TABLE IF EXISTS responses, cases, audit, forwards, schema_migrations, alembic_version"
+    "DROP TABLE IF EXISTS responses, cases, audit, forwards, flow_versions, flow_active, "
+    "service_settings, schema_migrations, alembic_version"
 )
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -202,7 +204,12 @@ async def test_sink_outage_loses_nothing_and_duplicates_nothing(
     await https.start()
     state = State(redis)
     outbox = Outbox(
-        state, [store, https], FLOWS, lambda: datetime.now(UTC), reported=REPORTED, base_delay=0.001
+        state,
+        [store, https],
+        by_id(FLOWS),
+        lambda: datetime.now(UTC),
+        reported=REPORTED,
+        base_delay=0.001,
     )
     await outbox.ensure_group()
     surveys = [ended_survey(i, ["yes", "1", f"comment {i}"]) for i in range(1, 61)]
@@ -247,7 +254,7 @@ async def test_dead_letter_and_replay(store: SqlStore, redis: Redis, receiver: F
     await https.start()
     state = State(redis)
     clock = Clock()
-    outbox = Outbox(state, [store, https], FLOWS, clock, reported=REPORTED, max_delay=3600)
+    outbox = Outbox(state, [store, https], by_id(FLOWS), clock, reported=REPORTED, max_delay=3600)
     await outbox.ensure_group()
     receiver.down = True
     await feed(state, [ended_survey(1, ["yes"]), ended_survey(2, ["no"])])
@@ -276,7 +283,7 @@ async def test_a_sink_down_for_minutes_loses_nothing_and_gets_each_record_once(
     await https.start()
     state = State(redis)
     clock = Clock()
-    outbox = Outbox(state, [store, https], FLOWS, clock, reported=REPORTED)
+    outbox = Outbox(state, [store, https], by_id(FLOWS), clock, reported=REPORTED)
     await outbox.ensure_group()
     receiver.down = True
     surveys = [ended_survey(i, ["yes", "1", f"comment {i}"]) for i in range(1, 41)]
@@ -300,7 +307,7 @@ async def test_a_record_the_store_can_never_take_is_dead_lettered_at_once(
     https = HttpsSink(receiver.url, Secret("sink-secret"))
     await https.start()
     state = State(redis)
-    outbox = Outbox(state, [store, https], FLOWS, Clock(), reported=REPORTED)
+    outbox = Outbox(state, [store, https], by_id(FLOWS), Clock(), reported=REPORTED)
     await outbox.ensure_group()
     # Handed off by an older version that kept a NUL in the comment.
     survey = ended_survey(1, ["yes", "1", "fine"])
@@ -318,7 +325,7 @@ async def test_malformed_entries_are_dead_lettered_with_the_reason(
     store: SqlStore, redis: Redis
 ) -> None:
     state = State(redis)
-    outbox = Outbox(state, [store], FLOWS, lambda: datetime.now(UTC), reported=REPORTED)
+    outbox = Outbox(state, [store], by_id(FLOWS), lambda: datetime.now(UTC), reported=REPORTED)
     await outbox.ensure_group()
     broken = ended_survey(1, ["yes"])
     broken["disposition"] = "vanished"
@@ -335,7 +342,7 @@ async def test_malformed_entries_are_dead_lettered_with_the_reason(
 async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: Redis) -> None:
     state = State(redis)
     dead_one = Outbox(
-        state, [store], FLOWS, lambda: datetime.now(UTC), reported=REPORTED, consumer="dead"
+        state, [store], by_id(FLOWS), lambda: datetime.now(UTC), reported=REPORTED, consumer="dead"
     )
     await dead_one.ensure_group()
     survey = ended_survey(1, ["yes"])
@@ -344,7 +351,7 @@ async def test_a_dead_forwarders_entries_are_taken_over(store: SqlStore, redis: 
     stream = state.k_ended(state.shard_of(survey["person"]))
     assert await redis.xreadgroup("forwarders", "dead", {stream: ">"}, count=10)
     await asyncio.sleep(0.05)
-    survivor = Outbox(state, [store], FLOWS, lambda: datetime.now(UTC), reported=REPORTED,
+    survivor = Outbox(state, [store], by_id(FLOWS), lambda: datetime.now(UTC), reported=REPORTED,
                       consumer="alive", claim_idle_ms=20)  # fmt: skip
     assert await survivor.step() == 1
     assert len(await store.responses()) == 1

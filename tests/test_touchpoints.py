@@ -28,6 +28,7 @@ from adapters.sql_store import SqlStore
 from adapters.testing.touchpoints_fake import FakeTouchpoints, a11_v2_form
 from adapters.touchpoints import TouchpointsSink
 from bot.core.catalog import Service, load_catalog
+from bot.core.library import by_id
 from bot.core.secret import Secret
 from bot.core.touchpoints import map_form, parse_form
 from bot.registry import kinds
@@ -109,7 +110,7 @@ async def test_responses_arrive_once_with_the_forms_fields_through_an_outage(
 ) -> None:
     tp = sink(touchpoints, store)
     await tp.start()
-    outbox = Outbox(State(redis), [store, tp], FLOWS, lambda: datetime.now(UTC),
+    outbox = Outbox(State(redis), [store, tp], by_id(FLOWS), lambda: datetime.now(UTC),
                     reported=REPORTED, base_delay=0.001)  # fmt: skip
     await outbox.ensure_group()
     surveys = [
@@ -157,7 +158,7 @@ async def test_an_answer_lost_after_touchpoints_took_the_submission_is_found_not
 ) -> None:
     tp = sink(touchpoints, store, timeout=1.0)
     await tp.start()
-    outbox = Outbox(State(redis), [store, tp], FLOWS, lambda: datetime.now(UTC),
+    outbox = Outbox(State(redis), [store, tp], by_id(FLOWS), lambda: datetime.now(UTC),
                     reported=REPORTED, base_delay=0.001)  # fmt: skip
     await outbox.ensure_group()
     touchpoints.lose_answers = 1  # taken, then the answer times out
@@ -180,7 +181,7 @@ async def test_a_refusal_is_dead_lettered_at_once_with_touchpoints_message(
     # The agency edits the form after start-up: "ease" is no longer an option.
     form = touchpoints.forms[FORM]
     form.questions[1].options = tuple(v for v in form.questions[1].options if v != "ease")
-    outbox = Outbox(State(redis), [store, tp], FLOWS, lambda: datetime.now(UTC),
+    outbox = Outbox(State(redis), [store, tp], by_id(FLOWS), lambda: datetime.now(UTC),
                     reported=REPORTED, base_delay=0.001)  # fmt: skip
     await outbox.ensure_group()
     await feed(outbox.state, [ended_survey(8, ["yes", "1 2", "ok"])])

@@ -376,16 +376,26 @@ def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
 def read_yaml(path: Path, source: str) -> tuple[Any, list[FlowError]]:
     """The data of a YAML file, or the one error that stops it being read."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")), []
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         return None, [FlowError(source, "", f"cannot read file: {exc.strerror}")]
     except UnicodeDecodeError:
         return None, [FlowError(source, "", "not UTF-8 text")]
+    return parse_yaml(text, source)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, list[FlowError]]:
+    """The data of YAML (or JSON) text, or the one error that stops it being read, with its
+    line and column."""
+    try:
+        return yaml.safe_load(text), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [FlowError(source, where, f"invalid YAML: {problem}")]
+    except RecursionError:
+        return None, [FlowError(source, "", "invalid YAML: nested too deeply")]
 
 
 def read_flow_file(path: Path, source: str | None = None) -> tuple[Flow | None, list[FlowError]]:

@@ -54,6 +54,7 @@ class SurveyRecord(TypedDict, total=False):
     disposition: Disposition
     reason: str
     ended_at: str
+    trial: bool  # an admin trying a flow in the console: ends without being recorded
 
 
 _REF = re.compile(r"^[0-9a-f]{32}/[A-Za-z0-9]{1,64}$")

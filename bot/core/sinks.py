@@ -118,8 +118,56 @@ class StartedSink(Sink, Protocol):
     async def close(self) -> None: ...
 
 
-class ResponseStore(Sink, Protocol):
-    """The measures store: a sink that can also be queried."""
+@dataclass(frozen=True)
+class FlowVersion:
+    """One stored version of a flow: its text as the admin gave it (comments kept)."""
+
+    flow_id: str
+    version: str
+    digest: str  # the content hash, whatever ``version`` says
+    text: str
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Active:
+    """Which version of a flow new surveys use; ``seeded``: the version its file last had."""
+
+    version: str
+    seeded: str | None = None
+
+
+class LibraryStore(Protocol):
+    """Where versions, activations and service settings are kept (the measures store)."""
+
+    async def flow_versions(self, flow_id: str | None = None) -> list[FlowVersion]:
+        """Every stored version (of one flow), oldest first."""
+        ...
+
+    async def add_flow_version(self, version: FlowVersion) -> bool:
+        """Keep a version; False when one of that flow and version is kept already."""
+        ...
+
+    async def active_flows(self) -> dict[str, Active]: ...
+
+    async def set_active(
+        self, flow_id: str, version: str, *, seeded: str | None = None, by: str = ""
+    ) -> None:
+        """Make ``version`` the flow's active one (``seeded``: also note the file's)."""
+        ...
+
+    async def service_settings(self) -> dict[str, dict[str, Any]]: ...
+
+    async def set_service_settings(
+        self, service_id: str, settings: dict[str, Any], by: str
+    ) -> None:
+        """Replace a service's settings (an empty mapping: the file's values again)."""
+        ...
+
+
+class ResponseStore(Sink, LibraryStore, Protocol):
+    """The measures store: a sink that can also be queried, and the library's keeper."""
 
     async def responses(
         self,
@@ -175,9 +223,11 @@ class ResponseStore(Sink, Protocol):
         ...
 
     async def audit_entries(
-        self, *, before: int | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """Audit entries, newest first; ``before`` is an entry id (paging)."""
+        self, *, before: int | None = None, limit: int = 100, target: str | None = None,
+        action: str | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Audit entries, newest first; ``before`` is an entry id (paging); ``target`` and
+        ``action`` (a prefix, such as ``service.``) narrow them."""
         ...
 
     async def ping(self) -> None: ...

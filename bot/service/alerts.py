@@ -83,7 +83,7 @@ class AlertSink:
     async def write(self, record: ResponseRecord) -> None:
         rt = self.rt
         service = rt.services.get(record["service_id"])
-        flow = rt.flows.get(record["flow_id"])
+        flow = await rt.flow_for(record["flow_id"], record["flow_version"])
         reasons = cases.alert_reasons(record, flow, service.alerts if service else None)
         if not reasons:
             return

@@ -107,6 +107,7 @@ async def _answer(
     message: str, now: datetime, language: str, want_prompt: bool,
 ) -> tuple[tuple[str, ...], Prompt | None]:  # fmt: skip
     """A reply to the person's open survey, kept together with its message's mark."""
+    await rt.flow_for(record["flow_id"], record["flow_version"])  # loaded, if just activated
     out: list[str] = []
     prompt: list[Prompt | None] = [None]
 
@@ -116,7 +117,7 @@ async def _answer(
         stale_click.clear()
         if not _answerable(current):
             return None
-        flow = rt.flows[current["flow_id"]]
+        flow = rt.flow_of(current)
         session = rt.session(current)
         if msg.question is not None and msg.question != session.question:
             stale_click.append(True)  # a click on a question already answered
@@ -158,7 +159,7 @@ async def _again(rt: Runtime, msg: Inbound) -> Reply:
     record = await rt.state.survey(ref) if ref else None
     if msg.question is not None or record is None or not _answerable(record):
         return Reply(duplicate=True)
-    flow = rt.flows[record["flow_id"]]
+    flow = rt.flow_of(record)
     session = rt.session(record)
     if session.question is None:
         return Reply(duplicate=True)

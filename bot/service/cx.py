@@ -70,19 +70,17 @@ async def _pause(rt: Runtime, user: str, verb: str, args: list[str]) -> str:
         known = ", ".join(sorted(rt.services))
         return f"Usage: `/cx {verb} <service>`; services: {known}"
     service = args[0]
-    if rt.store is not None:  # written first: an action the log cannot hold is not taken
-        await rt.store.audit(f"slack:{user}", verb, service)
-    changed = (
-        await rt.state.pause(service, user, rt.clock().isoformat()) if verb == "pause"
-        else await rt.state.resume(service)
-    )  # fmt: skip
-    if verb == "pause":
-        if changed:
-            return f"Paused {service}: no new survey invitations until `/cx resume {service}`."
-        return f"{service} is already paused."
-    if changed:
-        return f"Resumed {service}: new transactions are surveyed again."
-    return f"{service} was not paused."
+    if rt.library is None:
+        return "Services cannot be paused here: the bot runs on its files alone."
+    pause = verb == "pause"
+    if rt.services[service].paused == pause:
+        return f"{service} is already paused." if pause else f"{service} was not paused."
+    # A setting like any other (the console's, the API's): kept in the store, audited, and
+    # seen by every process within a second.
+    await rt.library.change_service(service, {"paused": pause}, f"slack:{user}", action=verb)
+    if pause:
+        return f"Paused {service}: no new survey invitations until `/cx resume {service}`."
+    return f"Resumed {service}: new transactions are surveyed again."
 
 
 def flows(rt: Runtime) -> str:

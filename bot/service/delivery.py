@@ -99,7 +99,8 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if outbound is None:
         await _end(rt, ref, "undeliverable", "channel_unavailable")
         return
-    service = (await rt.live_services())[record["service"]]
+    service = rt.services[record["service"]]
+    await rt.flow_for(record["flow_id"], record["flow_version"])  # loaded, if just activated
     if await state.opted_out(record["person"], rt.scopes(service, channel)):
         await _end(rt, ref, "suppressed", "opted_out")
         return
@@ -129,10 +130,10 @@ async def deliver(rt: Runtime, ref: str) -> None:
             await _activated(rt, ref, found.message_id, found.status)
             return
         text = record["pending"]
-        prompt = engine.prompt(rt.flows[record["flow_id"]], rt.session(record))
+        prompt = engine.prompt(rt.flow_of(record), rt.session(record))
         await throttle(rt, channel, text)
     else:
-        flow = rt.flows[record["flow_id"]]
+        flow = rt.flow_of(record)
         step = engine.start(
             flow,
             now=now,
@@ -304,7 +305,7 @@ async def _remind(
         del current["remind_at"]  # one reminder at most, sent or not
         if dropped or current.get("first_reply_at"):
             return current
-        flow = rt.flows[current["flow_id"]]
+        flow = rt.flow_of(current)
         step = engine.remind(flow, rt.session(current), now)
         if step.messages:
             texts[:] = step.messages
@@ -340,7 +341,7 @@ async def _expire(rt: Runtime, ref: str) -> None:
         session = stored_session(current)
         if now < session.expires_at:  # a timer left from an earlier send of this survey
             return None
-        flow = rt.flows[current["flow_id"]]
+        flow = rt.flow_of(current)
         step = engine.expire(flow, session, now)
         return ended_by_session(current, step.session, now)
 

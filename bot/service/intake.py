@@ -43,7 +43,7 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
     results: list[dict[str, Any]] = [{} for _ in items]
     valid: list[tuple[int, Transaction]] = []
     invalid = False
-    services = await rt.live_services()
+    services = rt.services
     now = rt.clock()
     for i, item in enumerate(items):
         txn, errors = validate(item, services, now, rt.kinds, rt.settings.channels)

@@ -44,7 +44,8 @@ async def retention(rt: Runtime, actor: str = "worker") -> int:
     done = 0
     while batch := await rt.store.with_text_before(cutoff, RETENTION_BATCH):
         for record in batch:
-            await rt.store.write(without_free_text(record, rt.flows.get(record["flow_id"])))
+            flow = await rt.flow_for(record["flow_id"], record["flow_version"])
+            await rt.store.write(without_free_text(record, flow))
         done += len(batch)
     await rt.store.audit(actor, "retention", None, {"records": done, "cutoff": cutoff.isoformat()})
     log.info("retention: free text removed from %d records older than %s days",

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.catalog import Service
 from bot.core.channels import ChannelKind, Outbound, StaffNotifier
 from bot.core.flow import Flow
+from bot.core.library import Library
 from bot.core.policy import Limits, scopes
 from bot.core.pseudonym import pseudonym
 from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
+from bot.service.library import Live
 from bot.settings import Settings
 from bot.store.keys import DAY
 from bot.store.outbox import Outbox
@@ -44,17 +46,35 @@ class Runtime:
     consumer: str = field(default_factory=consumer_id)
     notifier: StaffNotifier | None = None
     kinds: Mapping[str, ChannelKind] = field(default_factory=dict)  # every channel known
+    library: Live | None = None  # flows and catalog changed at run time (None: the files')
+    versions: dict[tuple[str, str], Flow] = field(default_factory=dict)
     work: WorkQueue = field(init=False)
 
     def __post_init__(self) -> None:
         self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
+        if self.library is not None:
+            self.adopt(self.library.library)
+            self.library.listeners.append(self.adopt)
 
-    async def live_services(self) -> dict[str, Service]:
-        """The catalog with the services paused at run time (``/cx pause``) marked paused."""
-        paused = await self.state.paused()
-        if not paused:
-            return self.services
-        return {k: replace(s, paused=True) if k in paused else s for k, s in self.services.items()}
+    def adopt(self, library: Library) -> None:
+        """Run on a library from now on (its pick-up is these three assignments, with no
+        await between them, so no request sees half of one library and half of another)."""
+        self.flows, self.services, self.versions = library.flows, library.services, library.versions
+
+    def flow_of(self, record: SurveyRecord) -> Flow:
+        """The flow a survey runs on: the version it started on (``flow_for`` first, where a
+        survey may have begun on another process a moment ago), else its flow's active one."""
+        flow = self.versions.get((record["flow_id"], record["flow_version"]))
+        return flow or self.flows[record["flow_id"]]
+
+    async def flow_for(self, flow_id: str, version: str) -> Flow | None:
+        """The flow version a survey started on; when this process has not loaded it yet (a
+        survey begun on another process just after an activation), the library is refreshed
+        first. A version never stored (a record from before the library) gets the active."""
+        flow = self.versions.get((flow_id, version))
+        if flow is None and self.library is not None and await self.library.refresh():
+            flow = self.versions.get((flow_id, version))
+        return flow or self.flows.get(flow_id)
 
     def sender(self, channel: str) -> str:
         """Who sends on a channel, for consent scopes (``ChannelKind.sender``)."""

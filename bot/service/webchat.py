@@ -67,7 +67,7 @@ def _title(rt: Runtime, record: SurveyRecord) -> str:
 def _open(rt: Runtime, record: SurveyRecord, *, note: str | None = None) -> ChatView:
     """An open survey as a page shows it: the introduction, each question asked so far with
     its answer, and the question now asked."""
-    flow = rt.flows[record["flow_id"]]
+    flow = rt.flow_of(record)
     session = rt.session(record)
     turns = [Turn("bot", engine.message(flow, session, "intro"))]
     for question in flow.questions:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import response
-from bot.core.flow import Flow
+from bot.core.library import FlowLookup
 from bot.core.response import MalformedRecord
 from bot.core.sinks import Sink, SinkError
 from bot.store.state import State
@@ -35,7 +35,7 @@ class Outbox(StreamConsumer):
         self,
         state: State,
         sinks: list[Sink],
-        flows: dict[str, Flow],
+        flow_for: FlowLookup,
         clock: Callable[[], datetime],
         *,
         reported: Mapping[str, str],
@@ -44,7 +44,7 @@ class Outbox(StreamConsumer):
         """``reported``: the federal channel name each channel is reported under."""
         super().__init__(state, clock, **options)
         self.sinks = sinks
-        self.flows = flows
+        self.flow_for = flow_for
         self.reported = reported
 
     def keys(self, shard: str) -> StreamKeys:
@@ -56,8 +56,11 @@ class Outbox(StreamConsumer):
         a retry does not send a record again to a sink that took it)."""
         try:
             survey = json.loads(fields["record"])
+            if survey.get("trial"):
+                return  # an admin trying a flow in the console: nothing is recorded
             reported = self.reported[survey["channel"]]
-            record = response.build(survey, self.flows.get(survey.get("flow_id", "")), reported)
+            flow = await self.flow_for(survey["flow_id"], survey["flow_version"])
+            record = response.build(survey, flow, reported)
             response.validate(record)
         except (KeyError, ValueError, TypeError) as exc:
             raise MalformedRecord(f"malformed: {exc}") from None

@@ -1,5 +1,5 @@
 """The bot's working memory in Redis: decisions, surveys, queues, consent, de-duplication,
-cases, pauses — one part per concern (``bot.store.<concern>``), put together here.
+cases, the library generation — one part per concern (``bot.store.<concern>``), put together here.
 
 Keys are spread over shards (``bot.store.keys``): a person's keys and the queues of that
 person's shard share one hash tag, so every script touches a single Redis Cluster slot, and
@@ -19,9 +19,9 @@ from bot.store.consent import Consent
 from bot.store.dedup import Dedup
 from bot.store.intake import Intake
 from bot.store.keys import DAY, survey_ref, timer_members
+from bot.store.library import LibraryState
 from bot.store.limits import Limits
 from bot.store.links import Links
-from bot.store.pauses import Pauses
 from bot.store.pipelined import Pipelined
 from bot.store.queues import Queues
 from bot.store.scripts import Scripts, Send
@@ -36,7 +36,7 @@ def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
     return bool({payload.get("to"), payload.get("user")} & set(addresses))
 
 
-class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, Pauses, Links):
+class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, LibraryState, Links):
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
     def __init__(

@@ -99,7 +99,7 @@ async def get_services(request: web.Request) -> web.Response:
     rt = _admin(request)
     now = rt.clock()
     services = []
-    for s in (await rt.live_services()).values():
+    for s in rt.services.values():
         flow = rt.flows[s.flow]
         services.append(
             {
@@ -178,7 +178,10 @@ async def get_audit(request: web.Request) -> web.Response:
         return json_error(400, "limit and before are whole numbers")
     if limit < 1 or (before is not None and not 0 < before < 2**31):  # an INTEGER column
         return json_error(400, "limit and before must be positive")
-    entries = await store.audit_entries(before=before, limit=limit)
+    narrow = {k: request.query[k] for k in ("target", "action") if k in request.query}
+    if any(len(v) > 255 or "\x00" in v for v in narrow.values()):
+        return json_error(400, "target and action are at most 255 characters")
+    entries = await store.audit_entries(before=before, limit=limit, **narrow)
     following = entries[-1]["id"] if len(entries) == limit else None
     return web.json_response({"entries": entries, "before": following})
 

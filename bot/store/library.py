@@ -1,0 +1,36 @@
+"""The library's generation in Redis: a counter every change of flows or settings moves on,
+which each process reads twice a second to know it must reload (``bot.service.library``)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import orjson
+
+from bot.store.base import StateBase
+
+
+class LibraryState(StateBase):
+    """The library's generation counter, and the pauses kept before the library kept them."""
+
+    @property
+    def k_library(self) -> str:
+        return f"{self.p}:library"
+
+    async def library_generation(self) -> int:
+        """The current generation (0 before the first change)."""
+        return int(await self.redis.get(self.k_library) or 0)
+
+    async def library_changed(self) -> int:
+        """Move the generation on: every process reloads; returns the new one."""
+        return int(await self.redis.incr(self.k_library))
+
+    async def legacy_pauses(self) -> dict[str, dict[str, str]]:
+        """The services ``/cx pause`` paused in Redis before pauses became settings."""
+        raw = cast(dict[str, str], await self.redis.hgetall(self.k_paused))
+        return {k: orjson.loads(v) for k, v in raw.items()}
+
+    async def forget_legacy_pauses(self, services: list[str]) -> None:
+        """Remove pauses the library now keeps as settings."""
+        if services:
+            await self.redis.hdel(self.k_paused, *services)
