@@ -17,8 +17,7 @@ from bot import logs
 from bot.core.errors import FlowValidationError
 from bot.core.flowfile import check_directory, load_flows
 from bot.core.library import by_id
-from bot.core.preview import SAMPLE_CONTEXT, previews
-from bot.core.segments import non_gsm_characters
+from bot.core.preview import SAMPLE_CONTEXT, preview_rows
 from bot.settings import ConfigError, Settings
 from flows import FLOWS_DIR
 
@@ -32,14 +31,13 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
     flows, errors = check_directory(directory)
     for flow in flows.values():
         print(f"{flow.source}: {flow.id} version {flow.version} ({len(flow.questions)} questions)")
-        for p in previews(flow):
-            sms = p.sms
-            plural = "segment" if sms.segments == 1 else "segments"
+        for row in preview_rows(flow):
+            plural = "segment" if row["segments"] == 1 else "segments"
             # Say which characters force UCS-2, so an editor knows what to rephrase.
-            why = f"  (non-GSM: {non_gsm_characters(p.text)})" if sms.encoding == "UCS-2" else ""
+            why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
             print(
-                f"  {p.language}  {p.name:<36} {sms.encoding:<5} {sms.segments} {plural:<8}"
-                f" {sms.units:>4} units{why}"
+                f"  {row['language']}  {row['name']:<36} {row['encoding']:<5} {row['segments']} "
+                f"{plural:<8} {row['units']:>4} units{why}"
             )
     if errors:
         print(f"\n{len(errors)} error(s):", file=sys.stderr)

@@ -40,6 +40,18 @@ MUTABLE = (
     "flow",
 )
 IDENTITY = ("id", "agency", "omb_control_number")
+# What a mutable field is when the file leaves it out (``catalog.parse_catalog``'s defaults),
+# so a change's "before" says what was in force, not "unset".
+DEFAULTS: dict[str, Any] = {
+    "paused": False,
+    "sample_rate": 1.0,
+    "delay_minutes": 0,
+    "reminder_hours": 24,
+    "expiry_hours": 72,
+    "reporting_dimensions": [],
+    "alerts": None,
+    "goals": None,
+}
 
 # Finds a stored survey's flow: (flow id, version) -> the flow, or the active one of that id
 # when the version is not known (a record older than the store).

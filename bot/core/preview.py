@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.core import engine
 from bot.core.flow import Flow
-from bot.core.segments import SegmentInfo, segment_info
+from bot.core.segments import SegmentInfo, non_gsm_characters, segment_info
 from bot.core.session import Answer, Session
 
 # Realistic lengths for the placeholders when no service is named.
@@ -66,3 +66,17 @@ def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[P
         for message in ("reminder", "closing", "closed"):
             if message in flow.messages:
                 yield Preview(lang, message, engine.message(flow, session, message))
+
+
+def preview_rows(flow: Flow, context: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """``previews`` as data (the API, the console): each message with its SMS encoding,
+    segments and units, and the characters that force UCS-2 so an editor knows what to
+    rephrase."""
+    rows = []
+    for p in previews(flow, context):
+        sms = p.sms
+        why = non_gsm_characters(p.text) if sms.encoding == "UCS-2" else ""
+        rows.append({"language": p.language, "name": p.name, "text": p.text,
+                     "encoding": sms.encoding, "segments": sms.segments, "units": sms.units,
+                     "non_gsm": why})  # fmt: skip
+    return rows

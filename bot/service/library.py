@@ -26,6 +26,7 @@ from bot.core.errors import FlowError, FlowValidationError
 from bot.core.flow import Flow
 from bot.core.flowfile import flow_files, read_yaml
 from bot.core.library import (
+    DEFAULTS,
     MUTABLE,
     Library,
     build,
@@ -278,8 +279,8 @@ class Live:
     def effective(self, service_id: str) -> dict[str, Any]:
         """A service's mutable fields as they now are (the file's, with its settings)."""
         _, entry = self._entry(service_id)
-        merged = {**entry, **self.library.settings.get(service_id, {})}
-        return {name: merged[name] for name in MUTABLE if name in merged}
+        merged = {**DEFAULTS, **entry, **self.library.settings.get(service_id, {})}
+        return {name: merged.get(name) for name in MUTABLE}
 
     async def change_service(
         self, service_id: str, change: Mapping[str, Any], actor: str, *, action: str = "change"
@@ -296,7 +297,7 @@ class Live:
         settings = {**self.library.settings, service_id: updated}
         self._check(settings=settings, service=index)
         before = {k: self.effective(service_id).get(k) for k in change}
-        after = {k: {**entry, **updated}.get(k) for k in change}
+        after = {k: {**DEFAULTS, **entry, **updated}.get(k) for k in change}
         if before == after:
             return {"before": before, "after": after}
         await self.store.set_service_settings(service_id, updated, actor)

@@ -37,7 +37,7 @@ def _authorised(request: web.Request, token: Secret) -> bool:
     )
 
 
-def _admin(request: web.Request) -> Runtime:
+def admin(request: web.Request) -> Runtime:
     """The runtime, for a request with the admin token (401 otherwise)."""
     rt = request.app[RUNTIME]
     if not _authorised(request, rt.settings.admin_token):
@@ -96,7 +96,7 @@ async def post_transactions(request: web.Request) -> web.Response:
 
 
 async def get_services(request: web.Request) -> web.Response:
-    rt = _admin(request)
+    rt = admin(request)
     now = rt.clock()
     services = []
     for s in rt.services.values():
@@ -117,7 +117,7 @@ async def get_services(request: web.Request) -> web.Response:
 
 
 async def get_report(request: web.Request) -> web.Response:
-    rt = _admin(request)
+    rt = admin(request)
     query = request.query
     try:
         fiscal_year = int(query["fiscal_year"])
@@ -161,7 +161,7 @@ async def get_report(request: web.Request) -> web.Response:
 
 async def delete_person(request: web.Request) -> web.Response:
     """Forget a person (``feedback-bot forget``)."""
-    rt = _admin(request)
+    rt = admin(request)
     try:
         counts = await privacy.forget(rt, request.match_info["address"], ADMIN_ACTOR)
     except ValueError as exc:
@@ -170,7 +170,7 @@ async def delete_person(request: web.Request) -> web.Response:
 
 
 async def get_audit(request: web.Request) -> web.Response:
-    store = _store(_admin(request))
+    store = _store(admin(request))
     try:
         limit = min(int(request.query.get("limit", "100")), 1000)
         before = int(request.query["before"]) if "before" in request.query else None
@@ -187,7 +187,7 @@ async def get_audit(request: web.Request) -> web.Response:
 
 
 async def get_responses(request: web.Request) -> web.Response:
-    store = _store(_admin(request))
+    store = _store(admin(request))
     query = request.query
     try:
         limit = min(int(query.get("limit", "100")), 1000)

@@ -15,7 +15,7 @@ from bot.core.channels import Channel
 from bot.service.runtime import utcnow
 from bot.service.worker import run_worker
 from bot.settings import Settings
-from bot.web import api, assets, health, openapi
+from bot.web import api, assets, health, library, openapi
 from bot.web.context import RUNTIME
 from bot.web.core import AppCore
 from bot.web.deadlines import Deadlines
@@ -75,7 +75,9 @@ def create_app(
     core = AppCore(app)
     for channel in chosen:
         app.router.add_routes(channel.routes(core))
-    app.router.add_routes(api.ROUTES + health.ROUTES + openapi.ROUTES + assets.ROUTES)
+    app.router.add_routes(
+        api.ROUTES + library.ROUTES + health.ROUTES + openapi.ROUTES + assets.ROUTES
+    )
     from bot.web.console import Console  # its templates are loaded with the app, not on import
 
     app.router.add_routes(Console(settings).routes())
