@@ -160,7 +160,7 @@ async def test_preview_shows_every_message_with_its_encoding_and_segments(bot: B
     assert intro["encoding"] == "GSM-7" and intro["segments"] == 1
     assert rows[("es", "questions[1] drivers positive")]["encoding"] == "GSM-7"
     trust = rows[("es", "questions[0] question_1")]
-    assert trust["encoding"] == "UCS-2" and trust["non_gsm"] == "óí" and trust["segments"] == 1
+    assert trust["encoding"] == "UCS-2" and trust["non_gsm"] == "óí" and trust["segments"] == 2
 
 
 async def test_a_second_process_sees_an_activation_within_two_seconds(
