@@ -169,6 +169,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flows_export(args: argparse.Namespace) -> int:
+    from bot.wiring import open_library
+
+    settings = _settings()
+
+    async def main() -> list[Path]:
+        async with open_library(settings) as live:
+            return await live.export(Path(args.dir))
+
+    for path in asyncio.run(main()):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
@@ -406,6 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
         "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
     )
     check.set_defaults(func=cmd_flows_check)
+
+    export = flows_sub.add_parser(
+        "export",
+        help="write the flows the running bot uses (and the catalog with its run-time settings) "
+        "to a folder, for the agency's repository",
+    )
+    export.add_argument("dir", help="folder to write to")
+    export.set_defaults(func=cmd_flows_export)
 
     chat = sub.add_parser("chat", help="take a survey in the terminal (replies from stdin)")
     chat.add_argument("--flow", default="a11-v2-thumbs", help="flow id (default a11-v2-thumbs)")

@@ -198,6 +198,20 @@ def _notifier(settings: Settings, channels: list[Channel]) -> StaffNotifier | No
     return next((c for c in channels if isinstance(c, StaffNotifier)), None)
 
 
+@asynccontextmanager
+async def open_library(settings: Settings) -> AsyncIterator[Live]:
+    """The library as the running bot holds it, for a command that reads it (nothing is
+    seeded: the files a command runs beside are not necessarily the deployment's)."""
+    async with open_redis(settings) as redis:
+        store = await open_store_ready(settings)
+        try:
+            live = Live(store, State(redis), settings.services_file, registry.kinds())
+            await live.open(None)
+            yield live
+        finally:
+            await store.close()
+
+
 def _ttls(settings: Settings, state: State, services: Mapping[str, Service]) -> None:
     """How long a person's key is kept (``State``): the invitation cool-down, and the longest
     a survey of any service can stay open; again whenever the library changes."""

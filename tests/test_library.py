@@ -20,7 +20,8 @@ from bot.web.context import RUNTIME
 from bot.wiring import open_runtime
 from flows import FLOWS_DIR
 
-from .conftest import Bot, make_settings
+from .conftest import REDIS_URL, Bot, make_settings
+from .test_cli import env_with, run_cli
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 YAML = {**ADMIN, "Content-Type": "application/yaml"}
@@ -302,3 +303,22 @@ async def test_pauses_kept_in_redis_before_become_settings(
         assert not await redis.exists("fb:paused")
     finally:
         await client.close()
+
+
+async def test_the_export_command_writes_what_the_running_bot_uses(
+    bot: Bot, tmp_path: Path
+) -> None:
+    _, body = await put(bot, CHANGED)
+    await activate(bot, body["version"])
+    env = env_with(bot.settings.data_dir, REDIS_URL=REDIS_URL)
+    out = tmp_path / "exported"
+    done = await asyncio.to_thread(run_cli, ["flows", "export", str(out)], env)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out / 'a11-v2-thumbs.yaml'}" in done.stdout
+    assert (out / "a11-v2-thumbs.yaml").read_text(encoding="utf-8") == CHANGED
+    assert (out / "a11-v1.yaml").read_text(encoding="utf-8") == (
+        FLOWS_DIR / "a11-v1.yaml"
+    ).read_text(encoding="utf-8")
+    assert not (out / "services.yaml").exists()  # no service setting was changed
+    # the export is a folder `flows check` passes, and seeds a bot the same
+    assert (await asyncio.to_thread(run_cli, ["flows", "check", str(out)], env)).returncode == 0

@@ -83,14 +83,18 @@ class Live:
         self.library = Library({}, {}, {})
         self.listeners: list[Callable[[Library], None]] = []
 
-    async def open(self, flows_dir: Path) -> list[str]:
-        """Read the catalog file, seed the store from the flow files, take over pauses kept
-        in Redis before, and load; raises FlowValidationError when the result is not valid.
-        Returns what start-up changed, one line each."""
+    async def open(self, flows_dir: Path | None) -> list[str]:
+        """Read the catalog file, seed the store from the flow files in ``flows_dir`` (None:
+        a tool that only reads), take over pauses kept in Redis before, and load; raises
+        FlowValidationError when the result is not valid. Returns what changed, one line
+        each."""
         data, errors = await asyncio.to_thread(read_yaml, self.catalog_file, self.source)
         if errors:
             raise FlowValidationError(errors)
         self.catalog = data
+        if flows_dir is None:
+            await self.reload(strict=True)
+            return []
         changed = await self._seed(flows_dir)
         changed += await self._adopt_pauses()
         if changed:
