@@ -11,6 +11,7 @@ versions and settings (``LibraryStore``), ``bot.service.library`` loads, changes
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,3 +183,36 @@ def diff(before: FlowVersion, after: FlowVersion) -> list[str]:
             lineterm="",
         )
     )
+
+
+_PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
+
+
+def line_of(text: str, path: str) -> int | None:
+    """The line (from 1) of the node at an error's path, such as ``questions[2].prompt.es``,
+    in a flow's YAML text: as deep as the path can be followed (None: no such place)."""
+    if path.startswith("line "):
+        return int(path[5:].split(",")[0])
+    try:
+        node = yaml.compose(text)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if node is None or path in ("", "(root)"):
+        return None
+    line = node.start_mark.line + 1
+    for match in _PART.finditer(path):
+        if isinstance(node, yaml.MappingNode) and match.group(1) is None:
+            found = next((v for k, v in node.value if k.value == match.group(0)), None)
+            key = next((k for k, _ in node.value if k.value == match.group(0)), None)
+            if found is None or key is None:
+                break
+            node, line = found, key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and match.group(1) is not None:
+            index = int(match.group(1))
+            if index >= len(node.value):
+                break
+            node = node.value[index]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.catalog import Service
 from bot.core.errors import RetryableError
+from bot.core.flow import Flow
 from bot.core.policy import Decision, Person, decide
 from bot.core.records import ended, new_record, survey_ref
 from bot.core.session import stamp
@@ -130,3 +131,30 @@ def _request(
         survey_ttl=rt.survey_ttl(service),
         cap_since=(now - limits.after_invitation).timestamp() if limits.after_invitation else 0.0,
     )
+
+
+TRIAL_SECONDS = 3600  # how long an admin's try of a flow stays open
+
+
+async def trial(rt: Runtime, flow: Flow, service: Service, language: str) -> str:
+    """A survey of ``flow`` (any stored version) for an admin to take on the web chat page,
+    as a person would; the link's token. No person is behind it and nothing it gathers is
+    recorded: the outbox drops a trial's record, and its answers raise no alert."""
+    now = rt.clock()
+    address = f"trial-{secrets.token_hex(12)}"
+    txn = Transaction(f"trial-{uuid.uuid4().hex}", service.id, "webchat", address,
+                      language=language)  # fmt: skip
+    person = rt.person(address)
+    survey_id = uuid.uuid4().hex
+    decision = Decision("scheduled", "trial", send_at=now)
+    record = new_record(survey_id, txn, service, flow, person, now, decision)
+    record["trial"] = True
+    decided = _decision_json(txn, survey_id, decision)
+    decided["link"] = token = secrets.token_urlsafe(16)
+    await rt.state.add_links([(token, survey_ref(person, survey_id), TRIAL_SECONDS)])
+    await rt.state.record_intakes([IntakeRequest(
+        txn_id=txn.transaction_id, decision=decided, person=person, channel=txn.channel,
+        survey=record, send_at=now.timestamp(), ended=None, txn_ttl=TRIAL_SECONDS,
+        survey_ttl=TRIAL_SECONDS,
+    )])  # fmt: skip
+    return token

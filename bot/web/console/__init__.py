@@ -34,6 +34,7 @@ from bot.web.console.auth import (
     same_origin,
     token_role,
 )
+from bot.web.console.library import LibraryPages
 from bot.web.context import RUNTIME
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class Console:
             web.get(PATH + "/oidc/start", self.oidc_start),
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
+            *LibraryPages(self.render, self._admin_page, change, _form).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
@@ -113,6 +115,18 @@ class Console:
             return response
 
         return run
+
+    def _admin_page(
+        self, handler: Handler
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A page only an admin sees (flows and settings: a viewer is refused, 403)."""
+
+        async def admins(request: web.Request, rt: Runtime, staff: Staff) -> web.StreamResponse:
+            if not staff.admin:
+                return self.render("error.html", 403, staff, message="Only an admin can see this.")
+            return await handler(request, rt, staff)
+
+        return self._page(admins)
 
     def _change(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """A change: a page (signed in) that is an admin's, posted from our own pages with the
