@@ -66,8 +66,8 @@ class LibraryPages:
             web.post(flow + "/versions/{version}/try", change(self.try_it)),
             web.get(service + "/settings", page(self.settings)),
             web.post(service + "/settings", change(self.save_settings)),
-            web.post(service + "/{verb:pause|resume}", change(self.pause)),
             web.post(service + "/restore", change(self.restore)),
+            web.post(service + "/{verb}", change(self.pause)),  # pause, resume
         ]
 
     def _live(self, rt: Runtime) -> Live:
@@ -237,6 +237,8 @@ class LibraryPages:
 
     async def pause(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         service_id, verb = request.match_info["service"], request.match_info["verb"]
+        if verb not in ("pause", "resume"):
+            return self.render("error.html", 404, staff, message="There is no such page.")
         try:
             await self._live(rt).change_service(
                 service_id, {"paused": verb == "pause"}, staff.name, action=verb
