@@ -70,6 +70,13 @@ class TouchpointsSink:
     def __repr__(self) -> str:
         return f"TouchpointsSink({self.url!r}, forms={len(self.services)})"
 
+    def use(self, services: Mapping[str, Service], flows: Mapping[str, Flow]) -> None:
+        """The catalog and flows as they now are (an admin changed them at run time): each
+        form is read and mapped again before its next submission."""
+        self.services = {k: s for k, s in services.items() if s.touchpoints_form}
+        self.flows = flows
+        self.maps.clear()
+
     async def open(self) -> None:
         """Open the connection pool."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))

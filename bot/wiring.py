@@ -34,6 +34,7 @@ from bot.store.state import State
 
 if TYPE_CHECKING:
     from adapters.sql_store import SqlStore
+    from adapters.touchpoints import TouchpointsSink
 
 log = logging.getLogger("bot.wiring")
 
@@ -141,7 +142,7 @@ def build_touchpoints(
     flows: Mapping[str, Flow],
     store: ForwardLog | None,
     clock: Callable[[], datetime] = utcnow,
-) -> StartedSink | None:
+) -> TouchpointsSink | None:
     """The Touchpoints sink, when the catalog names a form; StartupError when a service names
     one and Touchpoints is not configured."""
     named = sorted(s.id for s in services.values() if s.touchpoints_form)
@@ -259,6 +260,8 @@ async def open_runtime(
                 settings, services, flows, store, clock
             )):  # fmt: skip
                 extra.append(touchpoints)
+                live.listeners.append(lambda library: touchpoints.use(library.services,
+                                                                      library.flows))  # fmt: skip
             for sink in extra:
                 try:
                     await sink.start()

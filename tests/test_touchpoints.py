@@ -328,3 +328,27 @@ def touchpoints_server() -> Any:
     yield ready["fake"].base_url, ready["fake"].api_key
     stop.set()
     thread.join(5)
+
+
+async def test_a_flow_changed_at_run_time_is_mapped_again_before_the_next_submission(
+    touchpoints: FakeTouchpoints, tmp_path: Path
+) -> None:
+    from bot.core.sinks import SinkError
+
+    from .records import response_record
+
+    log = SqlStore(f"sqlite+aiosqlite:///{tmp_path / 'forwards.sqlite3'}")
+    await log.migrate()
+    tp = sink(touchpoints, log)
+    await tp.start()
+    assert "benefits-application" in tp.maps  # the thumbs form fits the thumbs flow
+    # An admin moves the service to the five-point flow: its thumbs form no longer fits, and
+    # the sink says so rather than posting answers into the wrong questions.
+    moved = dataclasses.replace(with_form()["benefits-application"], flow="a11-v2-scale")
+    tp.use({**with_form(), "benefits-application": moved}, FLOWS)
+    assert tp.maps == {}
+    with pytest.raises(SinkError, match=r"radio_buttons|thumbs") as refused:
+        await tp.write(response_record(1, ["4", "1", "fine"], flow_id="a11-v2-scale"))
+    assert not refused.value.retryable and touchpoints.submissions == []
+    await tp.close()
+    await log.close()

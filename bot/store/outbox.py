@@ -56,7 +56,7 @@ class Outbox(StreamConsumer):
         a retry does not send a record again to a sink that took it)."""
         try:
             survey = json.loads(fields["record"])
-            if survey.get("trial"):
+            if isinstance(survey, dict) and survey.get("trial"):
                 return  # an admin trying a flow in the console: nothing is recorded
             reported = self.reported[survey["channel"]]
             flow = await self.flow_for(survey["flow_id"], survey["flow_version"])
