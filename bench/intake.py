@@ -48,6 +48,7 @@ def settings(fake_url: str, data_dir: Path, **kw: object) -> Settings:
         twilio_auth_token=Secret("token"),
         twilio_from_number="+12025550100",
         twilio_api_base_url=fake_url,
+        public_base_url="https://feedback.example.gov",  # required with the sms channel
         **kw,  # type: ignore[arg-type]
     )
 
