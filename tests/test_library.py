@@ -322,3 +322,20 @@ async def test_the_export_command_writes_what_the_running_bot_uses(
     assert not (out / "services.yaml").exists()  # no service setting was changed
     # the export is a folder `flows check` passes, and seeds a bot the same
     assert (await asyncio.to_thread(run_cli, ["flows", "check", str(out)], env)).returncode == 0
+
+
+async def test_a_flow_as_json_is_the_same_version_as_its_yaml(bot: Bot) -> None:
+    import json
+
+    import yaml
+
+    as_json = json.dumps(yaml.safe_load(CHANGED))
+    json_headers = {**ADMIN, "Content-Type": "application/json"}
+    response = await bot.client.put("/v1/flows/a11-v2-thumbs", data=as_json.encode(),
+                                    headers=json_headers)  # fmt: skip
+    assert response.status == 201
+    status, body = await put(bot, CHANGED)  # the same content as YAML: the version kept
+    assert status == 200 and body["version"] == (await response.json())["version"]
+    nan = await bot.client.put("/v1/flows/a11-v2-thumbs", data=b'{"id": NaN}',
+                               headers=json_headers)  # fmt: skip
+    assert nan.status == 400 and "not valid JSON" in (await nan.json())["error"]

@@ -4,6 +4,9 @@ convert; ``bot.service.library.Live`` acts, validates and audits."""
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -28,10 +31,30 @@ def _live(request: web.Request) -> tuple[Runtime, Live]:
     return rt, rt.library
 
 
-def refused(exc: Refused) -> web.Response:
-    """A refusal as JSON: why (422: every error, each at its path)."""
-    message = "not valid" if exc.status == 422 else exc.errors[0].message
-    return json_error(exc.status, message, errors=exc.problems())
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def answered(handler: Handler) -> Handler:
+    """A handler whose ``Refused`` is answered as JSON: why (422: every error at its path)."""
+
+    @functools.wraps(handler)
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except Refused as exc:
+            message = "not valid" if exc.status == 422 else exc.errors[0].message
+            return json_error(exc.status, message, errors=exc.problems())
+
+    return run
+
+
+async def json_body(request: web.Request) -> Any:
+    """The request's strict JSON body (400 otherwise)."""
+    try:
+        return parse_json(await request.read())
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=json.dumps({"error": f"body is not valid JSON: {exc}"}),
+                                 content_type="application/json") from None  # fmt: skip
 
 
 def _id(request: web.Request, name: str) -> str:
@@ -39,6 +62,16 @@ def _id(request: web.Request, name: str) -> str:
     if not FLOW_ID.match(value):
         raise web.HTTPNotFound(text='{"error": "no such id"}', content_type="application/json")
     return value
+
+
+def _active(rt: Runtime, flow_id: str) -> str | None:
+    return rt.flows[flow_id].version if flow_id in rt.flows else None
+
+
+def _changed(live: Live, service_id: str, done: dict[str, Any]) -> web.Response:
+    """A change's answer: before, after, and the settings as they now are."""
+    return web.json_response({"service_id": service_id, **done,
+                              "settings": live.effective(service_id)})  # fmt: skip
 
 
 def version_json(v: FlowVersion, active: str | None) -> dict[str, Any]:
@@ -75,14 +108,8 @@ async def put_flow(request: web.Request) -> web.Response:
     except UnicodeDecodeError:
         return json_error(400, "body is not UTF-8")
     if request.content_type == "application/json":
-        try:  # strict JSON (YAML would take NaN and duplicate keys)
-            parse_json(raw)
-        except ValueError as exc:
-            return json_error(400, f"body is not valid JSON: {exc}")
-    try:
-        version, created = await live.put_flow(flow_id, text, ADMIN_ACTOR)
-    except Refused as exc:
-        return refused(exc)
+        await json_body(request)  # strict JSON (as YAML, NaN and repeated keys would pass)
+    version, created = await live.put_flow(flow_id, text, ADMIN_ACTOR)
     body = {"flow_id": flow_id, "version": version.version, "created": created}
     return web.json_response(body, status=201 if created else 200)
 
@@ -90,11 +117,8 @@ async def put_flow(request: web.Request) -> web.Response:
 async def get_versions(request: web.Request) -> web.Response:
     rt, live = _live(request)
     flow_id = _id(request, "flow_id")
-    try:
-        versions = await live.versions(flow_id)
-    except Refused as exc:
-        return refused(exc)
-    active = rt.flows[flow_id].version if flow_id in rt.flows else None
+    versions = await live.versions(flow_id)
+    active = _active(rt, flow_id)
     return web.json_response({"flow_id": flow_id, "active": active,
                               "versions": [version_json(v, active) for v in versions]})  # fmt: skip
 
@@ -103,14 +127,10 @@ async def get_version(request: web.Request) -> web.Response:
     """One version: its text and every message as it will be seen, with its SMS cost."""
     rt, live = _live(request)
     flow_id = _id(request, "flow_id")
-    try:
-        version = await live.version(flow_id, request.match_info["version"])
-    except Refused as exc:
-        return refused(exc)
+    version = await live.version(flow_id, request.match_info["version"])
     flow = rt.versions.get((flow_id, version.version))
-    active = rt.flows[flow_id].version if flow_id in rt.flows else None
     return web.json_response({
-        "flow_id": flow_id, **version_json(version, active), "text": version.text,
+        "flow_id": flow_id, **version_json(version, _active(rt, flow_id)), "text": version.text,
         "preview": preview_rows(flow, context_for(rt, flow_id)) if flow else [],
     })  # fmt: skip
 
@@ -118,44 +138,28 @@ async def get_version(request: web.Request) -> web.Response:
 async def activate(request: web.Request) -> web.Response:
     _, live = _live(request)
     flow_id = _id(request, "flow_id")
-    try:
-        body = parse_json(await request.read())
-    except ValueError as exc:
-        return json_error(400, f"body is not valid JSON: {exc}")
+    body = await json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("version"), str):
         return json_error(400, 'expected {"version": "..."}')
-    try:
-        before = await live.activate(flow_id, body["version"][:64], ADMIN_ACTOR)
-    except Refused as exc:
-        return refused(exc)
+    before = await live.activate(flow_id, body["version"][:64], ADMIN_ACTOR)
     return web.json_response({"flow_id": flow_id, "active": body["version"], "before": before})
 
 
 async def patch_service(request: web.Request) -> web.Response:
     _, live = _live(request)
     service_id = _id(request, "service_id")
-    try:
-        change = parse_json(await request.read())
-    except ValueError as exc:
-        return json_error(400, f"body is not valid JSON: {exc}")
+    change = await json_body(request)
     if not isinstance(change, dict) or not change:
         return json_error(400, "expected a JSON object of the settings to change")
-    try:
-        done = await live.change_service(service_id, change, ADMIN_ACTOR)
-    except Refused as exc:
-        return refused(exc)
-    return web.json_response({"service_id": service_id, **done,
-                              "settings": live.effective(service_id)})  # fmt: skip
+    done = await live.change_service(service_id, change, ADMIN_ACTOR)
+    return _changed(live, service_id, done)
 
 
 async def get_settings(request: web.Request) -> web.Response:
     """A service's run-time settings as they now are, and its changes, newest first."""
     _, live = _live(request)
     service_id = _id(request, "service_id")
-    try:
-        history = await live.history(service_id)
-    except Refused as exc:
-        return refused(exc)
+    history = await live.history(service_id)
     return web.json_response({"service_id": service_id, "settings": live.effective(service_id),
                               "history": history})  # fmt: skip
 
@@ -163,28 +167,21 @@ async def get_settings(request: web.Request) -> web.Response:
 async def restore(request: web.Request) -> web.Response:
     _, live = _live(request)
     service_id = _id(request, "service_id")
-    try:
-        body = parse_json(await request.read())
-    except ValueError as exc:
-        return json_error(400, f"body is not valid JSON: {exc}")
+    body = await json_body(request)
     change = body.get("change") if isinstance(body, dict) else None
     if not isinstance(change, int) or isinstance(change, bool) or not 0 < change < 2**31:
         return json_error(400, 'expected {"change": <an audit entry id>}')
-    try:
-        done = await live.restore(service_id, change, ADMIN_ACTOR)
-    except Refused as exc:
-        return refused(exc)
-    return web.json_response({"service_id": service_id, **done,
-                              "settings": live.effective(service_id)})  # fmt: skip
+    done = await live.restore(service_id, change, ADMIN_ACTOR)
+    return _changed(live, service_id, done)
 
 
 ROUTES = [
-    web.get("/v1/flows", get_flows),
-    web.put("/v1/flows/{flow_id}", put_flow),
-    web.get("/v1/flows/{flow_id}/versions", get_versions),
-    web.get("/v1/flows/{flow_id}/versions/{version}", get_version),
-    web.post("/v1/flows/{flow_id}/activate", activate),
-    web.patch("/v1/services/{service_id}", patch_service),
-    web.get("/v1/services/{service_id}/settings", get_settings),
-    web.post("/v1/services/{service_id}/restore", restore),
+    web.get("/v1/flows", answered(get_flows)),
+    web.put("/v1/flows/{flow_id}", answered(put_flow)),
+    web.get("/v1/flows/{flow_id}/versions", answered(get_versions)),
+    web.get("/v1/flows/{flow_id}/versions/{version}", answered(get_version)),
+    web.post("/v1/flows/{flow_id}/activate", answered(activate)),
+    web.patch("/v1/services/{service_id}", answered(patch_service)),
+    web.get("/v1/services/{service_id}/settings", answered(get_settings)),
+    web.post("/v1/services/{service_id}/restore", answered(restore)),
 ]
