@@ -5,7 +5,6 @@ desktop width and at 320 px; with WRITE_SCREENSHOTS=1 it saves the README's pict
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from adapters.twilio.channel import TwilioChannel
 from bot.web.app import create_app
 
 from .browsing import accessible
-from .conftest import Bot, Clock, make_settings
+from .conftest import Bot, Clock, free_port, make_settings
 from .records import response_record
 from .test_console import open_case
 
@@ -29,9 +28,7 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 @pytest.fixture
 async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}")
     app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
     client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,14 @@ from adapters.twilio.channel import TwilioChannel
 from adapters.webchat.channel import WebChatChannel
 from bot.web.app import create_app
 
-from .conftest import Bot, Clock, make_settings
+from .conftest import Bot, Clock, free_port, make_settings
 from .test_console_browser import SCREENSHOTS, check
 from .test_library import CHANGED
 
 
 @pytest.fixture
 async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}",
                              channels=("sms", "webchat"))  # fmt: skip
     app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],

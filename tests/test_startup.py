@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REDIS_URL
+from .conftest import REDIS_URL, free_port
 from .test_store import PG_URL
 
 BASE_ENV = {
@@ -33,12 +32,6 @@ BASE_ENV = {
     "CHANNELS": "sms",
     "STARTUP_WAIT_SECONDS": "1.5",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(

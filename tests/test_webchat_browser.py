@@ -6,7 +6,6 @@ opens the survey on an agency's page of another origin."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,15 +23,9 @@ from bot.store.state import State
 from bot.web.app import create_app
 
 from .browsing import accessible
-from .conftest import Bot, Clock, make_settings
+from .conftest import Bot, Clock, free_port, make_settings
 
 SCREENSHOT = Path(__file__).parent / "screenshots" / "webchat.png"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -128,6 +128,7 @@ class Live:
             await self.store.add_flow_version(
                 FlowVersion(flow.id, flow.version, hashed, text, _now(), f"file {path.name}")
             )
+            self.parsed[(flow.id, flow.version)] = flow
             was = active.get(flow.id)
             if was is not None and was.seeded == flow.version:
                 continue
