@@ -319,7 +319,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from bot.wiring import open_runtime
 
     async def main() -> dict[str, object]:
-        async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
+        async with open_runtime(_settings(), channels=[], sinks=[], seed=False) as rt:
             return await privacy.forget(rt, args.address, _actor())
 
     try:
@@ -336,7 +336,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     from bot.wiring import open_runtime
 
     async def main() -> int:
-        async with open_runtime(_settings(), channels=[], sinks=[]) as rt:
+        async with open_runtime(_settings(), channels=[], sinks=[], seed=False) as rt:
             return await privacy.retention(rt, _actor())
 
     print(f"free text removed from {asyncio.run(main())} records")

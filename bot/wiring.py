@@ -201,13 +201,13 @@ def _notifier(settings: Settings, channels: list[Channel]) -> StaffNotifier | No
 
 @asynccontextmanager
 async def open_library(settings: Settings) -> AsyncIterator[Live]:
-    """The library as the running bot holds it, for a command that reads it (nothing is
-    seeded: the files a command runs beside are not necessarily the deployment's)."""
+    """The library as the running bot holds it, for a command that reads it (not seeded: the
+    files a command runs beside are not necessarily the deployment's)."""
     async with open_redis(settings) as redis:
         store = await open_store_ready(settings)
         try:
             live = Live(store, State(redis), settings.services_file, registry.kinds())
-            await live.open(None)
+            await live.open(settings.flows_dir, seed=False)
             yield live
         finally:
             await store.close()
@@ -231,10 +231,12 @@ async def open_runtime(
     clock: Callable[[], datetime] = utcnow,
     *,
     sinks: list[StartedSink] | None = None,
+    seed: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Connect Redis (or start the embedded one) and the measures store, seed and load the
     library (flows and catalog), start channels and sinks, register every job, and watch the
-    library for changes; closed in reverse on exit."""
+    library for changes; closed in reverse on exit. Without ``seed``, a command's files do
+    not change the flows the bot runs (``Live.open``)."""
     logs.quiet_libraries()  # whoever set up logging, nothing personal reaches it
     known = registry.kinds()
     # The files first: a mistake in them is named before anything is connected.
@@ -246,7 +248,7 @@ async def open_runtime(
         try:
             state = State(redis, lane=lane)
             live = Live(store, state, settings.services_file, known)
-            for line in await live.open(settings.flows_dir):
+            for line in await live.open(settings.flows_dir, seed=seed):
                 log.info("library: %s", line)
             services, flows = live.library.services, live.library.flows
             _ttls(settings, state, services)

@@ -322,6 +322,21 @@ async def test_the_export_command_writes_what_the_running_bot_uses(
     assert not (out / "services.yaml").exists()  # no service setting was changed
     # the export is a folder `flows check` passes, and seeds a bot the same
     assert (await asyncio.to_thread(run_cli, ["flows", "check", str(out)], env)).returncode == 0
+    # a command run beside other files (an operator's checkout) changes nothing the bot runs
+    other = tmp_path / "checkout"
+    other.mkdir()
+    for path in FLOWS_DIR.glob("*.yaml"):
+        (other / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    edited = THUMBS.replace("Reminder from {agency}:", "A reminder from {agency}:")
+    (other / "a11-v2-thumbs.yaml").write_text(edited, encoding="utf-8")
+    env_other = {**env, "FLOWS_DIR": str(other), "SERVICES_FILE": str(other / "services.yaml")}
+    again = await asyncio.to_thread(run_cli, ["flows", "export", str(tmp_path / "again")],
+                                    env_other)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again" / "a11-v2-thumbs.yaml").read_text(encoding="utf-8") == CHANGED
+    assert bot.rt.library is not None
+    await bot.rt.library.reload()
+    assert bot.rt.flows["a11-v2-thumbs"].version == body["version"]
 
 
 async def test_a_flow_as_json_is_the_same_version_as_its_yaml(bot: Bot) -> None:

@@ -154,7 +154,7 @@ def collection_detail(
     rows = []
     for (service_id, channel), group in sorted(groups.items()):
         service = services.get(service_id)
-        flow = flows.get(service.flow) if service else flows.get(group[0]["flow_id"])
+        flow = _flow_of(service_id, group, services, flows)
         customers, source = _customers(service, fiscal_year, quarter, channel, len(group))
         rows.append(
             {

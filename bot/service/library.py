@@ -83,16 +83,17 @@ class Live:
         self.library = Library({}, {}, {})
         self.listeners: list[Callable[[Library], None]] = []
 
-    async def open(self, flows_dir: Path | None) -> list[str]:
-        """Read the catalog file, seed the store from the flow files in ``flows_dir`` (None:
-        a tool that only reads), take over pauses kept in Redis before, and load; raises
-        FlowValidationError when the result is not valid. Returns what changed, one line
-        each."""
+    async def open(self, flows_dir: Path, *, seed: bool = True) -> list[str]:
+        """Read the catalog file, seed the store from the flow files in ``flows_dir``, take
+        over pauses kept in Redis before, and load; raises FlowValidationError when the result
+        is not valid. Returns what changed, one line each. Without ``seed`` (a command that
+        may run beside other files than the deployment's) the files seed only a store that
+        holds no flow yet."""
         data, errors = await asyncio.to_thread(read_yaml, self.catalog_file, self.source)
         if errors:
             raise FlowValidationError(errors)
         self.catalog = data
-        if flows_dir is None:
+        if not seed and await self.store.active_flows():
             await self.reload(strict=True)
             return []
         changed = await self._seed(flows_dir)
