@@ -3,6 +3,7 @@ collection-detail volumes, scores, and the legacy v1 count table."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import Counter, defaultdict
@@ -373,9 +374,12 @@ async def build(
     fiscal_year: int, quarter: int, service: str | None = None,
     min_cell: int = measures.MIN_CELL,
 ) -> dict[str, Any]:  # fmt: skip
-    """Fetch what a quarter's report needs and build it."""
+    """Fetch what a quarter's report needs and build it (in a thread: a large quarter is
+    seconds of CPU, and the event loop must keep answering webhooks meanwhile)."""
     records = await fetch_for_report(store, services, fiscal_year, quarter, service)
-    return quarterly_report(records, services, flows, fiscal_year, quarter, service, min_cell)
+    return await asyncio.to_thread(
+        quarterly_report, records, services, flows, fiscal_year, quarter, service, min_cell
+    )
 
 
 async def fetch_for_report(

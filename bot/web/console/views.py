@@ -3,6 +3,7 @@ and the helpers its templates use (figures as words, charts as server-rendered S
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -134,27 +135,32 @@ async def service_page(
     rt: Runtime, quarter: Quarter, service: str, comments: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     """A service's report for the quarter and (``comments``) its latest redacted comments,
-    newest first, with their sentiment — both from one read of the records."""
+    newest first, with their sentiment — both from one read of the records, worked out in a
+    thread (a large quarter is seconds of CPU: the event loop keeps answering meanwhile)."""
     records = (
         await reports.fetch_for_report(rt.store, rt.services, *quarter, service)
         if rt.store is not None
         else []
     )
-    report = reports.quarterly_report(records, rt.services, rt.flows, *quarter, service,
-                                      rt.settings.min_cell)  # fmt: skip
-    if not comments:
-        return report, None
-    written = [r for r in reports.in_quarter(records, rt.services, *quarter) if r["free_text"]]
-    written.sort(key=lambda r: r["timestamps"]["ended"], reverse=True)
-    return report, [
-        {
-            "text": r["free_text"],
-            "ended": r["timestamps"]["ended"][:10],
-            "language": r["language"],
-            "sentiment": (r["sentiment"] or {}).get("label", ""),
-        }
-        for r in written[:COMMENTS]
-    ]
+    services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+
+    def work() -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        report = reports.quarterly_report(records, services, flows, *quarter, service, min_cell)
+        if not comments:
+            return report, None
+        written = [r for r in reports.in_quarter(records, services, *quarter) if r["free_text"]]
+        written.sort(key=lambda r: r["timestamps"]["ended"], reverse=True)
+        return report, [
+            {
+                "text": r["free_text"],
+                "ended": r["timestamps"]["ended"][:10],
+                "language": r["language"],
+                "sentiment": (r["sentiment"] or {}).get("label", ""),
+            }
+            for r in written[:COMMENTS]
+        ]
+
+    return await asyncio.to_thread(work)
 
 
 async def queues(rt: Runtime) -> list[dict[str, Any]]:
