@@ -354,3 +354,19 @@ async def test_a_flow_as_json_is_the_same_version_as_its_yaml(bot: Bot) -> None:
     nan = await bot.client.put("/v1/flows/a11-v2-thumbs", data=b'{"id": NaN}',
                                headers=json_headers)  # fmt: skip
     assert nan.status == 400 and "not valid JSON" in (await nan.json())["error"]
+
+
+def test_an_errors_path_is_found_at_its_line() -> None:
+    from bot.core.library import line_of
+
+    lines = THUMBS.splitlines()
+    for path, expected in (
+        ("questions[0].scale", "    scale: thumbs"),
+        ("questions[1].prompt.positive.es", '        es: "¿Qué estuvo bien?'),
+        ("messages.intro.en", '    en: "{agency}: 3 quick questions'),
+        ("questions[99]", "questions:"),  # as deep as the path goes
+    ):
+        found = line_of(THUMBS, path)
+        assert found is not None and lines[found - 1].startswith(expected), path
+    assert line_of(THUMBS, "line 7, column 3") == 7  # a YAML error says its own line
+    assert line_of("a: [", "questions") is None and line_of(THUMBS, "") is None

@@ -79,10 +79,6 @@ class Library:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     active: dict[str, Active] = field(default_factory=dict)
 
-    def flow_of(self, flow_id: str, version: str) -> Flow | None:
-        """The version a survey started on, else the flow's active version."""
-        return self.versions.get((flow_id, version)) or self.flows.get(flow_id)
-
 
 def read_flow_text(
     text: str, flow_id: str | None, source: str
@@ -202,11 +198,10 @@ def line_of(text: str, path: str) -> int | None:
     line = node.start_mark.line + 1
     for match in _PART.finditer(path):
         if isinstance(node, yaml.MappingNode) and match.group(1) is None:
-            found = next((v for k, v in node.value if k.value == match.group(0)), None)
-            key = next((k for k, _ in node.value if k.value == match.group(0)), None)
-            if found is None or key is None:
+            pair = next(((k, v) for k, v in node.value if k.value == match.group(0)), None)
+            if pair is None:
                 break
-            node, line = found, key.start_mark.line + 1
+            node, line = pair[1], pair[0].start_mark.line + 1
         elif isinstance(node, yaml.SequenceNode) and match.group(1) is not None:
             index = int(match.group(1))
             if index >= len(node.value):

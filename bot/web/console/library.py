@@ -14,7 +14,6 @@ from aiohttp import web
 
 from bot.core.library import diff, line_of
 from bot.core.preview import preview_rows
-from bot.core.sinks import FlowVersion
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
@@ -298,7 +297,3 @@ def _settings_change(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any]
         given[name] = value
     change = {k: v for k, v in given.items() if k not in errors and v != current.get(k)}
     return change, errors
-
-
-def version_label(v: FlowVersion, active: str | None) -> str:
-    return f"{v.version} (active)" if v.version == active else v.version
