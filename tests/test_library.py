@@ -370,3 +370,16 @@ def test_an_errors_path_is_found_at_its_line() -> None:
         assert found is not None and lines[found - 1].startswith(expected), path
     assert line_of(THUMBS, "line 7, column 3") == 7  # a YAML error says its own line
     assert line_of("a: [", "questions") is None and line_of(THUMBS, "") is None
+
+
+async def test_a_change_builds_on_one_another_process_made_a_moment_before(bot: Bot) -> None:
+    async with open_runtime(bot.settings, channels=[]) as other:
+        assert other.library is not None
+        await other.library.change_service("permit-renewal", {"sample_rate": 0.5}, "other")
+        # this process has not reloaded yet, and changes another field of the same service
+        response = await bot.client.patch(
+            "/v1/services/permit-renewal", json={"expiry_hours": 24}, headers=ADMIN
+        )
+        assert response.status == 200
+        settings = (await response.json())["settings"]
+        assert settings["sample_rate"] == 0.5 and settings["expiry_hours"] == 24

@@ -297,12 +297,14 @@ class Live:
         errors = settings_errors(service_id, change)
         if errors:
             raise Refused(422, errors)
-        current = dict(self.library.settings.get(service_id, {}))
+        # The settings as stored, not as this process last loaded them: a change another
+        # process made a moment ago is built on, not overwritten.
+        stored = await self.store.service_settings()
+        current = stored.get(service_id, {})
         updated = {k: v for k, v in {**current, **change}.items() if v is not None}
         updated = {k: v for k, v in updated.items() if entry.get(k, _UNSET) != v}
-        settings = {**self.library.settings, service_id: updated}
-        self._check(settings=settings, service=index)
-        before = {k: self.effective(service_id).get(k) for k in change}
+        self._check(settings={**stored, service_id: updated}, service=index)
+        before = {k: {**DEFAULTS, **entry, **current}.get(k) for k in change}
         after = {k: {**DEFAULTS, **entry, **updated}.get(k) for k in change}
         if before == after:
             return {"before": before, "after": after}
