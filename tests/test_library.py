@@ -383,3 +383,10 @@ async def test_a_change_builds_on_one_another_process_made_a_moment_before(bot: 
         assert response.status == 200
         settings = (await response.json())["settings"]
         assert settings["sample_rate"] == 0.5 and settings["expiry_hours"] == 24
+
+
+async def test_conditions_nested_hundreds_deep_are_refused_not_a_500(bot: Bot) -> None:
+    condition = "{not: " * 300 + "{answer: question_1, equals: 1}" + "}" * 300
+    deep = THUMBS.replace("  - id: question_4\n", f"  - id: question_4\n    when: {condition}\n")
+    status, body = await put(bot, deep)
+    assert status == 422 and body["errors"][0]["message"] == "nested too deeply"

@@ -365,11 +365,14 @@ class _Checker:
 
 def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
     """Validate flow data (already parsed from YAML); return the flow or every error."""
-    errors = schema_errors(data, source, FLOWS_DIR / "flow.schema.json")
-    if errors:
-        return None, errors
-    checker = _Checker(data, source)
-    flow = checker.check()
+    try:
+        errors = schema_errors(data, source, FLOWS_DIR / "flow.schema.json")
+        if errors:
+            return None, errors
+        checker = _Checker(data, source)
+        flow = checker.check()
+    except RecursionError:  # conditions nested hundreds deep: the YAML parser took them
+        return None, [FlowError(source, "", "nested too deeply")]
     return flow, checker.errors
 
 
