@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,15 +187,24 @@ _PART = re.compile(r"[^.\[\]]+|\[(\d+)\]")
 def line_of(text: str, path: str) -> int | None:
     """The line (from 1) of the node at an error's path, such as ``questions[2].prompt.es``,
     in a flow's YAML text: as deep as the path can be followed (None: no such place)."""
+    return lines_of(text, [path])[0]
+
+
+def lines_of(text: str, paths: Sequence[str]) -> list[int | None]:
+    """``line_of`` for each of several paths, the text composed once."""
+    try:
+        root = yaml.compose(text)
+    except (yaml.YAMLError, RecursionError):
+        root = None
+    return [_line(root, path) for path in paths]
+
+
+def _line(root: yaml.Node | None, path: str) -> int | None:
     if path.startswith("line "):
         return int(path[5:].split(",")[0])
-    try:
-        node = yaml.compose(text)
-    except (yaml.YAMLError, RecursionError):
+    if root is None or path in ("", "(root)"):
         return None
-    if node is None or path in ("", "(root)"):
-        return None
-    line = node.start_mark.line + 1
+    node, line = root, root.start_mark.line + 1
     for match in _PART.finditer(path):
         if isinstance(node, yaml.MappingNode) and match.group(1) is None:
             pair = next(((k, v) for k, v in node.value if k.value == match.group(0)), None)

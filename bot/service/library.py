@@ -285,7 +285,7 @@ class Live:
     def effective(self, service_id: str) -> dict[str, Any]:
         """A service's mutable fields as they now are (the file's, with its settings)."""
         _, entry = self._entry(service_id)
-        merged = {**DEFAULTS, **entry, **self.library.settings.get(service_id, {})}
+        merged = _in_force(entry, self.library.settings.get(service_id, {}))
         return {name: merged.get(name) for name in MUTABLE}
 
     async def change_service(
@@ -304,8 +304,8 @@ class Live:
         updated = {k: v for k, v in {**current, **change}.items() if v is not None}
         updated = {k: v for k, v in updated.items() if entry.get(k, _UNSET) != v}
         self._check(settings={**stored, service_id: updated}, service=index)
-        before = {k: {**DEFAULTS, **entry, **current}.get(k) for k in change}
-        after = {k: {**DEFAULTS, **entry, **updated}.get(k) for k in change}
+        before = {k: _in_force(entry, current).get(k) for k in change}
+        after = {k: _in_force(entry, updated).get(k) for k in change}
         if before == after:
             return {"before": before, "after": after}
         await self.store.set_service_settings(service_id, updated, actor)
@@ -353,6 +353,11 @@ class Live:
 
 
 _UNSET = object()
+
+
+def _in_force(entry: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A service's fields in force: the defaults, its catalog entry, its settings over them."""
+    return {**DEFAULTS, **entry, **settings}
 CATALOG_HEAD = (
     "# The service catalog as the running bot holds it (feedback-bot flows export): the file's\n"
     "# entries with the settings admins changed at run time laid over them.\n"

@@ -35,6 +35,7 @@ from bot.web.console.auth import (
     token_role,
 )
 from bot.web.console.library import LibraryPages
+from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
 
 log = logging.getLogger(__name__)
@@ -43,21 +44,6 @@ STATIC = {"console.css": "text/css"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
 SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
-Handler = Callable[[web.Request, Runtime, Staff], Awaitable[web.StreamResponse]]
-
-
-async def _form(request: web.Request) -> dict[str, str]:
-    """A posted form's text fields; 400 for a body that is not a form (bad bytes, a file)."""
-    try:
-        form = await request.post()
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="not a form") from None
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-def see_other(location: str) -> web.Response:
-    """303 to ``location`` (a response, so cookies can ride on it)."""
-    return web.Response(status=303, headers={"Location": location})
 
 
 class Console:
@@ -91,7 +77,7 @@ class Console:
             web.get(PATH + "/oidc/start", self.oidc_start),
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
-            *LibraryPages(self.render, self._admin_page, change, _form).routes(),
+            *LibraryPages(self.render, self._admin_page, change).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
@@ -133,7 +119,7 @@ class Console:
         session's CSRF token."""
 
         async def guarded(request: web.Request, rt: Runtime, staff: Staff) -> web.StreamResponse:
-            form = await _form(request)
+            form = await form_of(request)
             if not same_origin(request, self.settings.public_base_url) or not csrf_ok(
                 staff, form.get("csrf")
             ):
@@ -186,7 +172,7 @@ class Console:
             > SIGN_IN_LIMIT[0]
         ):
             return self._sign_in_form(request, 429, error="Too many tries: wait ten minutes.")
-        form = await _form(request)
+        form = await form_of(request)
         if not self.sessions.sign_in_ok(request, form.get("csrf")):
             return self._sign_in_form(request, 403, error="This page had expired: sign in again.")
         token = form.get("token")
@@ -204,7 +190,7 @@ class Console:
 
     async def sign_out(self, request: web.Request) -> web.StreamResponse:
         staff = self.sessions.read(request)
-        form = await _form(request)
+        form = await form_of(request)
         if staff is not None and not csrf_ok(staff, form.get("csrf")):
             return self.render("error.html", 403, staff, message="This form has expired.")
         response = see_other(PATH + "/sign-in")
@@ -377,7 +363,7 @@ class Console:
         return self.render("delivery.html", staff=staff, queues=queues)
 
     async def replay(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
-        form = await _form(request)
+        form = await form_of(request)
         which = form.get("queue")
         queue = rt.outbox if which == "outbox" else rt.work if which == "work" else None
         if queue is None:

@@ -6,49 +6,44 @@ They convert forms to the calls the API makes (``bot.service.library.Live``)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 from aiohttp import web
 
-from bot.core.library import diff, line_of
+from bot.core.library import diff, lines_of
 from bot.core.preview import preview_rows
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
 from bot.web.console.auth import PATH, Staff
+from bot.web.console.pages import Wrap, form_of, see_other
 
-Handler = Callable[[web.Request, Runtime, Staff], Awaitable[web.StreamResponse]]
-Wrap = Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]
 Render = Callable[..., web.Response]
-Form = Callable[[web.Request], Awaitable[dict[str, str]]]
 NUMBERS = {"sample_rate": float, "delay_minutes": int, "reminder_hours": float,
            "expiry_hours": float}  # fmt: skip
 MAPPINGS = ("alerts", "goals")
 
 
-def see_other(location: str) -> web.Response:
-    return web.Response(status=303, headers={"Location": location})
-
-
 def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
     """A refusal's errors for a page: each with its path, its message and, in a flow's
     text, its line and what that line says."""
-    out = []
-    for error in exc.errors:
-        line = line_of(text, error.path) if text is not None else None
-        lines = text.splitlines() if text is not None else []
-        shown = lines[line - 1].strip() if line and line <= len(lines) else ""
-        out.append({"path": error.path, "message": error.message, "line": line, "shown": shown})
-    return out
+    paths = [e.path for e in exc.errors]
+    lines = text.splitlines() if text is not None else []
+    found = lines_of(text, paths) if text is not None else [None] * len(paths)
+    return [
+        {"path": e.path, "message": e.message, "line": line,
+         "shown": lines[line - 1].strip() if line and line <= len(lines) else ""}
+        for e, line in zip(exc.errors, found, strict=True)
+    ]  # fmt: skip
 
 
 class LibraryPages:
     """Routes and handlers; ``page`` wraps a page for admins, ``change`` a posted change."""
 
-    def __init__(self, render: Render, page: Wrap, change: Wrap, form: Form) -> None:
-        self.render, self.page, self.change, self.form = render, page, change, form
+    def __init__(self, render: Render, page: Wrap, change: Wrap) -> None:
+        self.render, self.page, self.change = render, page, change
 
     def routes(self) -> list[web.RouteDef]:
         page, change = self.page, self.change
@@ -122,7 +117,7 @@ class LibraryPages:
 
     async def upload(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         live = self._live(rt)
-        form = await self.form(request)
+        form = await form_of(request)
         text = form.get("text", "").replace("\r\n", "\n")
         new = "flow_id" not in request.match_info
         flow_id = form.get("flow_id", "").strip() if new else request.match_info["flow_id"]
@@ -155,7 +150,7 @@ class LibraryPages:
 
     async def activate(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         flow_id = request.match_info["flow_id"]
-        version = (await self.form(request)).get("version", "")[:64]
+        version = (await form_of(request)).get("version", "")[:64]
         try:
             await self._live(rt).activate(flow_id, version, staff.name)
         except Refused as exc:
@@ -176,7 +171,7 @@ class LibraryPages:
     async def try_it(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         flow_id, name = request.match_info["flow_id"], request.match_info["version"]
         flow = rt.versions.get((flow_id, name))
-        language = (await self.form(request)).get("language", "")
+        language = (await form_of(request)).get("language", "")
         if flow is None or language not in flow.languages:
             return self.render("error.html", 404, staff, message="There is no such version.")
         if "webchat" not in rt.outbound:
@@ -248,7 +243,7 @@ class LibraryPages:
 
     async def restore(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         service_id = request.match_info["service"]
-        change = (await self.form(request)).get("change", "")
+        change = (await form_of(request)).get("change", "")
         if not change.isdigit() or len(change) > 10:
             return self.render("error.html", 400, staff, message="There is no such change.")
         try:
