@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
@@ -108,3 +108,44 @@ async def test_an_admin_changes_a_flow_and_a_service(
     await expect(page.get_by_role("button", name="Resume surveys")).to_be_visible()
     await check(page, "settings")
     await context.close()
+
+
+async def tab_to(page: Page, name: str, limit: int = 80) -> None:
+    """Press Tab until the focused element is the one with this accessible id or name."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "(() => { const e = document.activeElement;"
+            " return [e.id, e.textContent.trim(), e.getAttribute('name')]; })()"
+        )
+        if name in focused:
+            return
+    raise AssertionError(f"{name!r} cannot be reached by Tab")
+
+
+async def test_a_flow_and_a_service_by_keyboard_only(site: Bot, browser: Browser) -> None:
+    base = site.settings.public_base_url
+    page = await browser.new_page(viewport={"width": 320, "height": 640})
+    await page.goto(base + "/admin/sign-in")
+    await tab_to(page, "token")
+    await page.keyboard.type("admin-token")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Overview")
+    await tab_to(page, "Flows")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Survey flows")).to_be_visible()
+    await tab_to(page, "a11-v2-thumbs")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Flow a11-v2-thumbs")).to_be_visible()
+    await tab_to(page, "text")  # the editor
+    await page.keyboard.press("Control+A")
+    await page.keyboard.insert_text(CHANGED.replace("scale: thumbs", "scale: thumb"))
+    await tab_to(page, "Check and keep as a new version")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text("questions[0].scale")
+    await page.goto(base + "/admin/services/benefits-application/settings")
+    await tab_to(page, "Pause surveys")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("button", name="Resume surveys")).to_be_visible()
+    assert site.rt.services["benefits-application"].paused
+    await page.close()
