@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,12 +139,21 @@ class Bot:
         return await response.text()
 
 
+@asynccontextmanager
+async def serving(
+    settings: Settings, channels: list[Any], fake: FakeTwilio, *, port: int | None = None
+) -> AsyncIterator[Bot]:
+    """The real app under test on its own server, with its clock (on ``port`` when its
+    public URL must name it, as a browser's pages do)."""
+    clock = Clock()
+    app = create_app(settings, channels=channels, clock=clock)
+    server = TestServer(app, host="127.0.0.1", port=port) if port else TestServer(app)
+    async with TestClient(server) as client:
+        yield Bot(client, fake, clock, settings)
+
+
 @pytest.fixture
 async def bot(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
-    clock = Clock()
     settings = make_settings(fake_twilio, tmp_path)
-    app = create_app(settings, channels=[TwilioChannel(settings)], clock=clock)
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    yield Bot(client, fake_twilio, clock, settings)
-    await client.close()
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        yield served

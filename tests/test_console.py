@@ -25,7 +25,7 @@ from bot.core.records import survey_ref
 from bot.core.secret import Secret
 from bot.web.app import create_app
 
-from .conftest import PUBLIC, Bot, Clock, make_settings
+from .conftest import PUBLIC, Bot, Clock, make_settings, serving
 from .records import FLOWS, response_record
 from .test_measures_api import forward, survey
 
@@ -81,11 +81,8 @@ class Browser:
 @pytest.fixture
 async def console(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any) -> AsyncIterator[Bot]:
     settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"))
-    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    yield Bot(client, fake_twilio, Clock(), settings)
-    await client.close()
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        yield served
 
 
 async def test_pages_need_a_session(console: Bot) -> None:
@@ -274,11 +271,8 @@ async def oidc_console(
         make_settings(fake_twilio, tmp_path), oidc_issuer=provider.issuer,
         oidc_client_id=provider.client_id, oidc_client_secret=Secret(provider.client_secret),
     )  # fmt: skip
-    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    yield Bot(client, fake_twilio, Clock(), settings)
-    await client.close()
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        yield served
 
 
 async def through_provider(browser: Browser) -> aiohttp.ClientResponse:

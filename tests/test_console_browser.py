@@ -7,19 +7,16 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
-from bot.web.app import create_app
 
 from .browsing import accessible
-from .conftest import Bot, Clock, free_port, make_settings
+from .conftest import Bot, free_port, make_settings, serving
 from .records import response_record
 from .test_console import open_case
 
@@ -30,20 +27,16 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
     port = free_port()
     settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}")
-    app = create_app(settings, channels=[TwilioChannel(settings)], clock=Clock())
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
-    await client.start_server()
-    bot = Bot(client, fake_twilio, Clock(), settings)
-    store = bot.rt.store
-    assert store is not None
-    regions = ["Northeast", "South", "West"]
-    for n in range(36):  # a quarter's worth of responses, most positive, in three regions
-        replies = ["yes", "1 3", "Quick and easy"] if n % 4 else ["no", "2", "Too slow"]
-        await store.write(response_record(n, replies, attributes={"region": regions[n % 3]},
-                                          language="es" if n % 5 == 0 else "en"))  # fmt: skip
-    await open_case(bot)
-    yield bot
-    await client.close()
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio, port=port) as bot:
+        store = bot.rt.store
+        assert store is not None
+        regions = ["Northeast", "South", "West"]
+        for n in range(36):  # a quarter's worth of responses, most positive, in three regions
+            replies = ["yes", "1 3", "Quick and easy"] if n % 4 else ["no", "2", "Too slow"]
+            await store.write(response_record(n, replies, attributes={"region": regions[n % 3]},
+                                              language="es" if n % 5 == 0 else "en"))  # fmt: skip
+        await open_case(bot)
+        yield bot
 
 
 async def check(page: Page, step: str) -> None:

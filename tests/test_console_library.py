@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from adapters.slack.channel import SlackChannel
@@ -17,9 +16,8 @@ from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from adapters.webchat.channel import WebChatChannel
 from bot.core.secret import Secret
-from bot.web.app import create_app
 
-from .conftest import Bot, Clock, make_settings
+from .conftest import Bot, make_settings, serving
 from .slack_helpers import FakeSlack
 from .test_console import Browser
 from .test_library import CHANGED, THUMBS
@@ -46,11 +44,8 @@ async def console(
         slack_alert_channel="C0ALERTS",
     )  # fmt: skip
     channels = [TwilioChannel(settings), WebChatChannel(settings), SlackChannel(settings)]
-    app = create_app(settings, channels=channels, clock=Clock())
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    yield Bot(client, fake_twilio, Clock(), settings)
-    await client.close()
+    async with serving(settings, channels, fake_twilio) as served:
+        yield served
 
 
 async def admin(console: Bot) -> tuple[Browser, str]:

@@ -10,19 +10,16 @@ import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from adapters.webchat.channel import WebChatChannel
-from bot.web.app import create_app
 
-from .conftest import Bot, Clock, free_port, make_settings
+from .conftest import Bot, free_port, make_settings, serving
 from .test_console_browser import SCREENSHOTS, check
 from .test_library import CHANGED
 
@@ -32,12 +29,9 @@ async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIt
     port = free_port()
     settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}",
                              channels=("sms", "webchat"))  # fmt: skip
-    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
-                     clock=Clock())  # fmt: skip
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
-    await client.start_server()
-    yield Bot(client, fake_twilio, Clock(), settings)
-    await client.close()
+    channels = [TwilioChannel(settings), WebChatChannel(settings)]
+    async with serving(settings, channels, fake_twilio, port=port) as served:
+        yield served
 
 
 @pytest.mark.parametrize("width", [1280, 320])

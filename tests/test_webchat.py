@@ -23,7 +23,7 @@ from bot.service import delivery
 from bot.store.state import State
 from bot.web.app import RUNTIME, create_app
 
-from .conftest import PUBLIC, Bot, Clock, make_settings
+from .conftest import PUBLIC, Bot, Clock, make_settings, serving
 from .records import REPORTED
 
 VISITOR = "visitor-42"
@@ -31,15 +31,11 @@ VISITOR = "visitor-42"
 
 @pytest.fixture
 async def web(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
-    clock = Clock()
     settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
                              webchat_allowed_origins=("https://www.agency.gov",))  # fmt: skip
-    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
-                     clock=clock)  # fmt: skip
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
-    yield Bot(client, fake_twilio, clock, settings)
-    await client.close()
+    channels = [TwilioChannel(settings), WebChatChannel(settings)]
+    async with serving(settings, channels, fake_twilio) as served:
+        yield served
 
 
 async def link(web: Bot, tid: str = "w1", **kw: Any) -> str:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web as aioweb
-from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
@@ -20,10 +19,9 @@ from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from adapters.webchat.channel import WebChatChannel
 from bot.store.state import State
-from bot.web.app import create_app
 
 from .browsing import accessible
-from .conftest import Bot, Clock, free_port, make_settings
+from .conftest import Bot, free_port, make_settings, serving
 
 SCREENSHOT = Path(__file__).parent / "screenshots" / "webchat.png"
 
@@ -36,12 +34,9 @@ async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIt
     settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
                              public_base_url=f"http://127.0.0.1:{port}",
                              webchat_allowed_origins=("http://localhost:8765",))  # fmt: skip
-    app = create_app(settings, channels=[TwilioChannel(settings), WebChatChannel(settings)],
-                     clock=Clock())  # fmt: skip
-    client: TestClient[Any, Any] = TestClient(TestServer(app, host="127.0.0.1", port=port))
-    await client.start_server()
-    yield Bot(client, fake_twilio, Clock(), settings)
-    await client.close()
+    channels = [TwilioChannel(settings), WebChatChannel(settings)]
+    async with serving(settings, channels, fake_twilio, port=port) as served:
+        yield served
 
 
 async def survey_url(site: Bot, tid: str = "b1", language: str | None = None) -> str:
