@@ -52,6 +52,16 @@ async def invite(bot: Bot, tid: str, to: str) -> None:
     assert await delivery.deliver_due(bot.rt) == 1
 
 
+def with_edited_reminder(folder: Path) -> Path:
+    """A copy of the built-in flow files whose thumbs flow's reminder says "A reminder"."""
+    folder.mkdir()
+    for path in FLOWS_DIR.glob("*.yaml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    edited = THUMBS.replace("Reminder from {agency}:", "A reminder from {agency}:")
+    (folder / "a11-v2-thumbs.yaml").write_text(edited, encoding="utf-8")
+    return folder
+
+
 async def audit(bot: Bot, **narrow: str) -> list[dict[str, Any]]:
     query = "&".join(f"{k}={v}" for k, v in narrow.items())
     return list(
@@ -197,12 +207,7 @@ async def test_a_restart_keeps_run_time_changes_and_takes_a_changed_file(
         assert again.flows["a11-v2-thumbs"].version == body["version"]
         assert again.services["permit-renewal"].sample_rate == 0.5
     # a deployment that changes the file: the file's flow becomes active
-    files = tmp_path / "flows"
-    files.mkdir()
-    for path in FLOWS_DIR.glob("*.yaml"):
-        (files / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    edited = THUMBS.replace("Reminder from {agency}:", "A reminder from {agency}:")
-    (files / "a11-v2-thumbs.yaml").write_text(edited, encoding="utf-8")
+    files = with_edited_reminder(tmp_path / "flows")
     settings = make_settings(bot.fake, bot.settings.data_dir, flows_dir=files,
                              services_file=files / "services.yaml")  # fmt: skip
     async with open_runtime(settings, channels=[]) as deployed:
@@ -323,12 +328,7 @@ async def test_the_export_command_writes_what_the_running_bot_uses(
     # the export is a folder `flows check` passes, and seeds a bot the same
     assert (await asyncio.to_thread(run_cli, ["flows", "check", str(out)], env)).returncode == 0
     # a command run beside other files (an operator's checkout) changes nothing the bot runs
-    other = tmp_path / "checkout"
-    other.mkdir()
-    for path in FLOWS_DIR.glob("*.yaml"):
-        (other / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    edited = THUMBS.replace("Reminder from {agency}:", "A reminder from {agency}:")
-    (other / "a11-v2-thumbs.yaml").write_text(edited, encoding="utf-8")
+    other = with_edited_reminder(tmp_path / "checkout")
     env_other = {**env, "FLOWS_DIR": str(other), "SERVICES_FILE": str(other / "services.yaml")}
     again = await asyncio.to_thread(run_cli, ["flows", "export", str(tmp_path / "again")],
                                     env_other)  # fmt: skip
