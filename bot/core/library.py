@@ -10,6 +10,7 @@ versions and settings (``LibraryStore``), ``bot.service.library`` loads, changes
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -191,11 +192,12 @@ def line_of(text: str, path: str) -> int | None:
 
 
 def lines_of(text: str, paths: Sequence[str]) -> list[int | None]:
-    """``line_of`` for each of several paths, the text composed once."""
-    try:
-        root = yaml.compose(text)
-    except (yaml.YAMLError, RecursionError):
-        root = None
+    """``line_of`` for each of several paths, the text composed once (and only when a path
+    names a node: a text refused for its size is not read)."""
+    root = None
+    if any(path not in ("", "(root)") and not path.startswith("line ") for path in paths):
+        with contextlib.suppress(yaml.YAMLError, RecursionError):
+            root = yaml.compose(text)
     return [_line(root, path) for path in paths]
 
 

@@ -163,9 +163,10 @@ class Live:
             key = (version.flow_id, version.version)
             if key in self.parsed:
                 continue
-            flow, problems = read_flow_text(
-                version.text, version.flow_id, f"flow {version.flow_id} {version.version}"
-            )
+            flow, problems = await asyncio.to_thread(  # ms each; not on the loop
+                read_flow_text, version.text, version.flow_id,
+                f"flow {version.flow_id} {version.version}",
+            )  # fmt: skip
             if flow is not None:
                 self.parsed[key] = flow
             else:  # a version today's checks refuse; it cannot become active
@@ -211,10 +212,11 @@ class Live:
         source = f"flow {flow_id}"
         if len(text.encode("utf-8", "surrogatepass")) > MAX_FLOW_TEXT:
             raise Refused(413, [FlowError(source, "", f"over {MAX_FLOW_TEXT} bytes")])
-        flow, errors = read_flow_text(text, flow_id, source)
+        # Up to 256 KiB of YAML is most of a second to parse: in a thread, off the event loop.
+        flow, errors = await asyncio.to_thread(read_flow_text, text, flow_id, source)
         if flow is None:
             raise Refused(422, errors)
-        hashed = digest(text)
+        hashed = await asyncio.to_thread(digest, text)
         kept = {v.version: v for v in await self.store.flow_versions(flow_id)}
         same = next((v for v in kept.values() if v.digest == hashed), None)
         if same is not None:
@@ -358,6 +360,8 @@ _UNSET = object()
 def _in_force(entry: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, Any]:
     """A service's fields in force: the defaults, its catalog entry, its settings over them."""
     return {**DEFAULTS, **entry, **settings}
+
+
 CATALOG_HEAD = (
     "# The service catalog as the running bot holds it (feedback-bot flows export): the file's\n"
     "# entries with the settings admins changed at run time laid over them.\n"

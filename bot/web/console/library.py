@@ -5,6 +5,7 @@ They convert forms to the calls the API makes (``bot.service.library.Live``)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from typing import Any
@@ -124,7 +125,7 @@ class LibraryPages:
         try:
             version, _ = await live.put_flow(flow_id, text, staff.name)
         except Refused as exc:
-            errors = problems(exc, text)
+            errors = await asyncio.to_thread(problems, exc, text)  # parses the text again
             if new:
                 return await self._flows(rt, staff, status=exc.status, flow_id=flow_id,
                                          text=text, errors=errors)  # fmt: skip
