@@ -182,3 +182,11 @@ async def test_settings_with_errors_at_their_fields_then_saved_paused_and_restor
     assert service.paused  # restoring the save does not undo the later pause
     await browser.post("/admin/services/benefits-application/resume", {"csrf": csrf})
     assert not console.rt.services["benefits-application"].paused
+
+
+async def test_restoring_a_change_that_is_not_there_is_a_404(console: Bot) -> None:
+    browser, csrf = await admin(console)
+    for change in ("9999999999", "0", "12"):  # past the column's range, none, no such change
+        refused = await browser.post("/admin/services/benefits-application/restore",
+                                     {"csrf": csrf, "change": change})  # fmt: skip
+        assert refused.status == 404, change

@@ -323,7 +323,13 @@ class Live:
 
     async def restore(self, service_id: str, entry_id: int, actor: str) -> dict[str, Any]:
         """Put back the settings a change replaced (its ``before``)."""
-        entry = next((e for e in await self.history(service_id, 1000) if e["id"] == entry_id), None)
+        self._entry(service_id)
+        entry = None
+        if 0 < entry_id < 2**31 - 1:  # audit ids are an INTEGER column
+            found = await self.store.audit_entries(
+                before=entry_id + 1, limit=1, target=service_id, action="service."
+            )
+            entry = found[0] if found and found[0]["id"] == entry_id else None
         if entry is None:
             raise Refused(404, [FlowError(f"service {service_id}", "", "no such change")])
         return await self.change_service(service_id, entry["details"]["before"], actor,
