@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -118,11 +119,18 @@ def content_version(data: Mapping[str, Any]) -> str:
 class _Checker:
     """Semantic checks on schema-valid flow data; collects every problem."""
 
-    def __init__(self, data: dict[str, Any], source: str) -> None:
+    def __init__(
+        self, data: dict[str, Any], source: str, broken: frozenset[str] = frozenset()
+    ) -> None:
         self.data = data
         self.source = source
         self.errors: list[FlowError] = []
         self.languages: tuple[str, ...] = tuple(data["languages"])
+        self.broken = broken  # the paths the schema refused: their nodes are not checked again
+
+    def refused(self, path: str) -> bool:
+        """Whether the schema refused this node or one inside it (its checks would misread)."""
+        return any(b == path or b.startswith((path + ".", path + "[")) for b in self.broken)
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FlowError(self.source, path, message))
@@ -182,7 +190,7 @@ class _Checker:
             return None
         if (
             comparison in ("positive", "at_least", "at_most")
-            and earlier[target]["type"] != "rating"
+            and earlier[target].get("type") != "rating"
         ):
             self.error(
                 f"{path}.{comparison}",
@@ -195,9 +203,11 @@ class _Checker:
         if d["default_language"] not in self.languages:
             self.error("default_language", f"{d['default_language']!r} is not in languages")
         messages = {
-            name: self.text(text, f"messages.{name}") for name, text in d["messages"].items()
+            name: self.text(text, f"messages.{name}")
+            for name, text in d["messages"].items()
+            if not self.refused(f"messages.{name}")
         }
-        for lang, intro in messages["intro"].items():
+        for lang, intro in messages.get("intro", {}).items():
             where = f"messages.intro.{lang}"
             if "STOP" not in intro:
                 self.error(where, "the intro must say how to opt out (Reply STOP)")
@@ -212,26 +222,30 @@ class _Checker:
             self.error(
                 "questions", f"at most {MAX_QUESTIONS} questions (found {len(raw_questions)})"
             )
-        questions: list[Question] = []
+        questions: list[Question | None] = []
         earlier: dict[str, dict[str, Any]] = {}
         fields: dict[str, str] = {}
         for i, raw in enumerate(raw_questions):
+            if self.refused(f"questions[{i}]"):  # its schema errors are its errors
+                questions.append(None)
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    earlier.setdefault(raw["id"], raw)  # later questions may name it
+                continue
             question = self.question(raw, f"questions[{i}]", earlier)
             if raw["id"] in earlier:
                 self.error(f"questions[{i}].id", f"duplicate question id {raw['id']!r}")
-            if question is not None:
-                if question.field:
-                    if question.field in fields:
-                        self.error(
-                            f"questions[{i}].field",
-                            f"field {question.field!r} is already used by "
-                            f"{fields[question.field]!r}",
-                        )
-                    fields[question.field] = question.id
-                questions.append(question)
+            if question is not None and question.field:
+                if question.field in fields:
+                    self.error(
+                        f"questions[{i}].field",
+                        f"field {question.field!r} is already used by "
+                        f"{fields[question.field]!r}",
+                    )
+                fields[question.field] = question.id
+            questions.append(question)
             earlier.setdefault(raw["id"], raw)
         self.instrument(questions)
-        if self.errors:
+        if self.errors or self.broken:
             return None
         return Flow(
             id=d["id"],
@@ -241,7 +255,7 @@ class _Checker:
             default_language=d["default_language"],
             languages=self.languages,
             messages=messages,
-            questions=tuple(questions),
+            questions=tuple(q for q in questions if q is not None),
             skip_words=frozenset(map(fold, d.get("skip_words", ()))),
             source=self.source,
         )
@@ -309,7 +323,7 @@ class _Checker:
         rating = raw["rating"]
         if rating not in earlier:
             self.error(f"{path}.rating", f"no earlier question {rating!r}")
-        elif earlier[rating]["type"] != "rating":
+        elif earlier[rating].get("type") != "rating":
             self.error(f"{path}.rating", f"{rating!r} is not a rating question")
         options: list[str] = raw["options"]
         for required in REQUIRED_DRIVERS:
@@ -334,22 +348,28 @@ class _Checker:
             options=tuple(built),
         )
 
-    def instrument(self, questions: list[Question]) -> None:
+    def instrument(self, questions: list[Question | None]) -> None:
+        """The instrument's order of questions (a question the schema refused is not judged
+        again: ``None``)."""
         kind = self.data["instrument"]
         if kind == "a11-v2":
             first = questions[0] if questions else None
-            if first is None or first.type != "rating" or first.field != "question_1":
+            if questions and first is None:
+                pass
+            elif first is None or first.type != "rating" or first.field != "question_1":
                 self.error(
                     "questions[0]",
                     "an A-11 v2 flow must ask its trust question first "
                     "(a rating with field 'question_1')",
                 )
             for i, q in enumerate(questions):
-                if q.type == "drivers" and first is not None and q.rating != first.id:
+                if q and q.type == "drivers" and first is not None and q.rating != first.id:
                     self.error(f"questions[{i}].rating", "A-11 drivers follow the trust question")
         elif kind == "a11-v1":
             for i, field in enumerate(("q1", "q2")):
                 item = questions[i] if len(questions) > i else None
+                if len(questions) > i and item is None:
+                    continue
                 if (
                     item is None
                     or item.type != "rating"
@@ -367,13 +387,30 @@ def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
     """Validate flow data (already parsed from YAML); return the flow or every error."""
     try:
         errors = schema_errors(data, source, FLOWS_DIR / "flow.schema.json")
-        if errors:
-            return None, errors
-        checker = _Checker(data, source)
+        if any(e.path in _WHOLE or e.path.startswith("languages[") for e in errors):
+            return None, errors  # nothing past the schema can be read without these
+        # The rest is checked too, but for the nodes the schema refused: a flow with two
+        # mistakes shows both at once, not the second after the first is mended.
+        checker = _Checker(data, source, frozenset(e.path for e in errors))
         flow = checker.check()
     except RecursionError:  # conditions nested hundreds deep: the YAML parser took them
         return None, [FlowError(source, "", "nested too deeply")]
-    return flow, checker.errors
+    return flow, sorted([*errors, *checker.errors], key=_in_order)
+
+
+# Nodes the whole check stands on: when the schema refuses one, only its errors are told.
+_WHOLE = frozenset(
+    {"(root)", "id", "title", "instrument", "default_language", "languages", "messages",
+     "questions"}
+)  # fmt: skip
+
+
+def _in_order(error: FlowError) -> tuple[list[tuple[str, int]], str]:
+    """Errors in the order of the text: by node path, with list indexes compared as numbers
+    (``questions[10]`` after ``questions[2]``)."""
+    pieces = re.split(r"[.\[\]]+", error.path)
+    parts = [("", int(p)) if p.isdigit() else (p, 0) for p in pieces]
+    return parts, error.message
 
 
 def read_yaml(path: Path, source: str) -> tuple[Any, list[FlowError]]:
