@@ -89,6 +89,8 @@ def _schema_message(error: ValidationError) -> str:
             return "unknown field " + ", ".join(repr(e) for e in extra)
         case "type":
             return f"expected {error.validator_value}, got {_json_type(error.instance)}"
+        case "minProperties" if isinstance(error.instance, dict) and not error.instance:
+            return "is empty: write its text"
         case "pattern":
             return f"invalid value {error.instance!r} (must match {error.validator_value})"
     return error.message
@@ -238,8 +240,7 @@ class _Checker:
                 if question.field in fields:
                     self.error(
                         f"questions[{i}].field",
-                        f"field {question.field!r} is already used by "
-                        f"{fields[question.field]!r}",
+                        f"field {question.field!r} is already used by {fields[question.field]!r}",
                     )
                 fields[question.field] = question.id
             questions.append(question)

@@ -34,13 +34,14 @@ from bot.web.console.auth import (
     same_origin,
     token_role,
 )
+from bot.web.console.builder import BuilderPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-STATIC = {"console.css": "text/css"}
+STATIC = {"console.css": "text/css", "builder.js": "text/javascript"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
 SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
@@ -78,6 +79,7 @@ class Console:
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
             *LibraryPages(self.render, self._admin_page, change).routes(),
+            *BuilderPages(self.render, self._admin_page, change).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
