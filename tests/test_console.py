@@ -60,7 +60,7 @@ class Browser:
         self._keep(response)
         return response
 
-    async def post(self, path: str, data: dict[str, str],
+    async def post(self, path: str, data: dict[str, str] | list[tuple[str, str]],
                    headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:  # fmt: skip
         response = await self.bot.client.post(path, data=data, allow_redirects=False,
                                               headers=self._headers(ORIGIN if headers is None

@@ -76,15 +76,21 @@ async def test_an_admin_changes_a_flow_and_a_service(
         await page.screenshot(path=str(SCREENSHOTS / "console-flow-preview.png"), full_page=True)
 
     version_url = page.url
-    await page.get_by_role("button", name="Try it in Spanish (records nothing)").click()
+    await page.get_by_role("button", name="Try it in Spanish (a test: records nothing)").click()
     await expect(page.locator("html")).to_have_attribute("lang", "es")
     await expect(page.get_by_text("3 preguntas breves")).to_be_visible()
     await page.goto(version_url)
 
-    await page.get_by_role("button", name="Activate this version").click()
+    await page.get_by_role("link", name="Activate this version…").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Activate a11-v2-thumbs")
+    await expect(page.get_by_text("Services affected (1): Benefits application")).to_be_visible()
+    await expect(page.get_by_label("Differences")).to_contain_text("+    en: \"{agency}: three")
+    await check(page, "confirm an activation")
+    assert site.rt.flows["a11-v2-thumbs"].messages["intro"]["en"].startswith("{agency}: 3")
+    await page.get_by_role("button", name=re.compile("^Activate: version")).click()
     await expect(page.get_by_role("heading", name="Flow a11-v2-thumbs")).to_be_visible()
     assert site.rt.flows["a11-v2-thumbs"].messages["intro"]["en"].startswith("{agency}: three")
-    await expect(page.get_by_role("button", name="Roll back to")).to_have_count(1)
+    await expect(page.get_by_role("link", name=re.compile("^Roll back to"))).to_have_count(1)
     await check(page, "flow activated")
 
     await page.goto(base + "/admin/services/benefits-application/settings")
@@ -98,8 +104,11 @@ async def test_an_admin_changes_a_flow_and_a_service(
         "sample_rate: 0.5"
     )
     assert site.rt.services["benefits-application"].sample_rate == 0.5
+    await page.get_by_role("link", name="Pause surveys…").click()
+    await expect(page.get_by_text("No survey of this service is open now.")).to_be_visible()
+    await check(page, "confirm a pause")
     await page.get_by_role("button", name="Pause surveys").click()
-    await expect(page.get_by_role("button", name="Resume surveys")).to_be_visible()
+    await expect(page.get_by_role("link", name="Resume surveys…")).to_be_visible()
     await check(page, "settings")
     await context.close()
 
@@ -138,8 +147,11 @@ async def test_a_flow_and_a_service_by_keyboard_only(site: Bot, browser: Browser
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("alert")).to_contain_text("questions[0].scale")
     await page.goto(base + "/admin/services/benefits-application/settings")
+    await tab_to(page, "Pause surveys…")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Pause surveys for")
     await tab_to(page, "Pause surveys")
     await page.keyboard.press("Enter")
-    await expect(page.get_by_role("button", name="Resume surveys")).to_be_visible()
+    await expect(page.get_by_role("link", name="Resume surveys…")).to_be_visible()
     assert site.rt.services["benefits-application"].paused
     await page.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,9 +35,13 @@ class Preview:
         return segment_info(self.text)
 
 
-def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[Preview]:
+def previews(
+    flow: Flow, context: Mapping[str, Any] | None = None, drivers: Sequence[str] | None = None
+) -> Iterator[Preview]:
     """Every message of ``flow`` in every language: intro, questions (each drivers branch),
-    reprompts, reminder, closing and closed."""
+    reprompts, reminder, closing and closed — as a service sends them: its names in the
+    placeholders (its trust question's subject is ``provider``) and only the ``drivers`` its
+    catalog entry offers (None: every driver the flow lists)."""
     ctx = {**SAMPLE_CONTEXT, **(context or {})}
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
     for lang in flow.languages:
@@ -50,6 +54,7 @@ def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[P
             updated_at=epoch,
             expires_at=epoch,
             context=ctx,
+            offered_drivers=tuple(drivers) if drivers is not None else None,
         )
         yield Preview(lang, "intro", engine.message(flow, session, "intro"))
         for i, q in enumerate(flow.questions):
@@ -68,12 +73,14 @@ def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[P
                 yield Preview(lang, message, engine.message(flow, session, message))
 
 
-def preview_rows(flow: Flow, context: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def preview_rows(
+    flow: Flow, context: Mapping[str, Any] | None = None, drivers: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """``previews`` as data (the API, the console): each message with its SMS encoding,
     segments and units, and the characters that force UCS-2 so an editor knows what to
     rephrase."""
     rows = []
-    for p in previews(flow, context):
+    for p in previews(flow, context, drivers):
         sms = p.sms
         why = non_gsm_characters(p.text) if sms.encoding == "UCS-2" else ""
         rows.append({"language": p.language, "name": p.name, "text": p.text,

@@ -3,6 +3,7 @@ hand-off to the ended stream, and what is kept for a late reply."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ import orjson
 
 from bot.core.records import SurveyRecord
 from bot.store.base import StateBase
-from bot.store.keys import CLOSED_TTL, INBOUND_TTL, open_ref
+from bot.store.keys import CLOSED_TTL, INBOUND_TTL, is_ref, open_ref
 
 # Status ranks: a callback may arrive late; a message's status never moves backwards.
 STATUS_RANK = {
@@ -113,6 +114,34 @@ class Surveys(StateBase):
             return written == 1
 
         return await self.compare_and_set(key, change, write, current)
+
+    async def open_counts(self, batch: int = 500) -> Counter[tuple[str, str, str]]:
+        """How many surveys are scheduled or open, per (flow, version, service): found in each
+        shard's schedule and timers, their records read a batch at a time (for an admin's
+        confirmation page, not a hot path; a survey in the instant between the schedule and
+        its first timer is not counted; an admin's trial is no survey)."""
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for shard in self.shards:
+            refs: set[str] = set()
+            for key in (self.k_due(shard), self.k_timers(shard), self.k_timers_inflight(shard)):
+                async for member, _ in self.redis.zscan_iter(key, count=1000):
+                    kind, _, rest = str(member).partition(":")
+                    if is_ref(str(member)):
+                        refs.add(str(member))
+                    elif kind == "survey" and is_ref(rest):
+                        refs.add(rest)
+            ordered = sorted(refs)
+            for start in range(0, len(ordered), batch):
+                raws = await self.redis.mget(
+                    [self.k_survey(r) for r in ordered[start : start + batch]]
+                )
+                for raw in raws:
+                    if raw:
+                        record = orjson.loads(raw)
+                        if record.get("status") != "ended" and not record.get("trial"):
+                            counts[(record["flow_id"], record["flow_version"],
+                                    record["service"])] += 1  # fmt: skip
+        return counts
 
     async def ended_records(self) -> list[SurveyRecord]:
         """Every record in the ended-surveys stream, oldest first."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.flow import Flow
 from bot.core.preview import preview_rows
 from bot.core.sinks import FlowVersion
 from bot.service.library import MAX_FLOW_TEXT, Live, Refused
@@ -79,10 +80,15 @@ def version_json(v: FlowVersion, active: str | None) -> dict[str, Any]:
             "active": v.version == active}  # fmt: skip
 
 
-def context_for(rt: Runtime, flow_id: str) -> dict[str, str]:
-    """What a preview fills the placeholders with: a service on the flow, else samples."""
-    service = next((s for s in rt.services.values() if s.flow == flow_id), None)
-    return service.context() if service else {}
+def preview_for(rt: Runtime, flow: Flow, service_id: str | None = None) -> list[dict[str, Any]]:
+    """A version's messages as a service on its flow sends them (``service_id``, else the
+    first): its names and trust-question subject, and only the drivers its catalog entry
+    offers. Sample names and every driver when no service is on the flow."""
+    on = sorted((s for s in rt.services.values() if s.flow == flow.id), key=lambda s: s.id)
+    service = next((s for s in on if s.id == service_id), on[0] if on else None)
+    if service is None:
+        return preview_rows(flow)
+    return preview_rows(flow, service.context(), service.drivers)
 
 
 async def get_flows(request: web.Request) -> web.Response:
@@ -131,7 +137,7 @@ async def get_version(request: web.Request) -> web.Response:
     flow = rt.versions.get((flow_id, version.version))
     return web.json_response({
         "flow_id": flow_id, **version_json(version, _active(rt, flow_id)), "text": version.text,
-        "preview": preview_rows(flow, context_for(rt, flow_id)) if flow else [],
+        "preview": preview_for(rt, flow) if flow else [],
     })  # fmt: skip
 
 

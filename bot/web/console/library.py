@@ -7,24 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from aiohttp import web
 
+from bot.core.a11 import DRIVER_LABELS, DRIVERS, drivers_on_form
+from bot.core.builder import DRIVER_CHOICES
+from bot.core.goals import MEASURES
 from bot.core.library import diff, lines_of
-from bot.core.preview import preview_rows
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
 from bot.web.console.auth import PATH, Staff
 from bot.web.console.pages import Wrap, form_of, see_other
+from bot.web.library import preview_for
 
 Render = Callable[..., web.Response]
 NUMBERS = {"sample_rate": float, "delay_minutes": int, "reminder_hours": float,
            "expiry_hours": float}  # fmt: skip
-MAPPINGS = ("alerts", "goals")
 
 
 def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
@@ -55,6 +57,7 @@ class LibraryPages:
             web.post(PATH + "/flows", change(self.upload)),
             web.get(flow, page(self.flow)),
             web.post(flow, change(self.upload)),
+            web.get(flow + "/activate", page(self.confirm_activate)),
             web.post(flow + "/activate", change(self.activate)),
             web.get(flow + "/diff", page(self.diff)),
             web.get(flow + "/versions/{version}", page(self.version)),
@@ -62,7 +65,8 @@ class LibraryPages:
             web.get(service + "/settings", page(self.settings)),
             web.post(service + "/settings", change(self.save_settings)),
             web.post(service + "/restore", change(self.restore)),
-            web.post(service + "/{verb}", change(self.pause)),  # pause, resume
+            web.get(service + "/{verb}", page(self.confirm_pause)),  # pause, resume
+            web.post(service + "/{verb}", change(self.pause)),
         ]
 
     def _live(self, rt: Runtime) -> Live:
@@ -140,14 +144,58 @@ class LibraryPages:
         except Refused as exc:
             return self._refused(staff, exc)
         flow = rt.versions.get((flow_id, name))
-        service = next((s for s in rt.services.values() if s.flow == flow_id), None)
-        rows = preview_rows(flow, service.context() if service else None) if flow else []
+        on = sorted((s for s in rt.services.values() if s.flow == flow_id), key=lambda s: s.id)
+        service = next((s for s in on if s.id == request.query.get("service")),
+                       on[0] if on else None)  # fmt: skip
+        rows = preview_for(rt, flow, service.id if service else None) if flow else []
         languages = list(flow.languages) if flow else []
+        drivers = next((q for q in flow.questions if q.type == "drivers"), None) if flow else None
         return self.render(
             "version.html", staff=staff, version=version, flow=flow, languages=languages,
             rows=rows, active=rt.flows[flow_id].version if flow_id in rt.flows else None,
-            webchat="webchat" in rt.outbound,
+            webchat="webchat" in rt.outbound, services=on, service=service,
+            offered=[DRIVER_LABELS["en"].get(o.value, o.value)
+                     for o in drivers_on_form(drivers, service.drivers if service else None)]
+            if drivers else [],
         )  # fmt: skip
+
+    async def confirm_activate(
+        self, request: web.Request, rt: Runtime, staff: Staff
+    ) -> web.Response:
+        """What activating (or rolling back to) a version changes, before it is done: the
+        difference from the active version, the services on the flow, the surveys open."""
+        flow_id = request.match_info["flow_id"]
+        live = self._live(rt)
+        try:
+            versions = await live.versions(flow_id)
+            chosen = await live.version(flow_id, request.query.get("version", "")[:64])
+        except Refused as exc:
+            return self._refused(staff, exc)
+        active = next((v for v in versions if flow_id in rt.flows
+                       and v.version == rt.flows[flow_id].version), None)  # fmt: skip
+        order = [v.version for v in versions]
+        rollback = active is not None and order.index(chosen.version) < order.index(active.version)
+        opened = await rt.state.open_counts()
+        on = sorted((s for s in rt.services.values() if s.flow == flow_id), key=lambda s: s.name)
+        open_by_version: dict[str, int] = {}
+        for (flow, version, _), n in opened.items():
+            if flow == flow_id:
+                open_by_version[version] = open_by_version.get(version, 0) + n
+        return self.render(
+            "confirm_activate.html", staff=staff, flow_id=flow_id, chosen=chosen, active=active,
+            rollback=rollback, lines=diff(active, chosen) if active else [], services=on,
+            open_by_version=open_by_version,
+        )  # fmt: skip
+
+    async def confirm_pause(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        """What pausing or resuming a service changes, before it is done."""
+        service_id, verb = request.match_info["service"], request.match_info["verb"]
+        if verb not in ("pause", "resume") or service_id not in rt.services:
+            return self.render("error.html", 404, staff, message="There is no such page.")
+        opened = await rt.state.open_counts()
+        count = sum(n for (_, _, service), n in opened.items() if service == service_id)
+        return self.render("confirm_pause.html", staff=staff, service=rt.services[service_id],
+                           verb=verb, open_count=count)  # fmt: skip
 
     async def activate(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         flow_id = request.match_info["flow_id"]
@@ -198,14 +246,13 @@ class LibraryPages:
         except Refused as exc:
             return self._refused(staff, exc)
         values = {**current, **(shown or {})}
-        for name in MAPPINGS:  # shown as YAML, edited as YAML
-            if not isinstance(values.get(name), str):
-                value = values.get(name)
-                values[name] = yaml.safe_dump(value, sort_keys=False).strip() if value else ""
         return self.render(
             "settings.html", status, staff, service=rt.services[service_id], values=values,
-            errors=errors or {}, history=history, channels=sorted(rt.kinds),
-            flows=sorted(rt.flows), paused=current["paused"],
+            errors=errors or {}, history=history, channels=list(rt.settings.channels),
+            flows=sorted(rt.flows), paused=current["paused"], drivers=DRIVER_CHOICES,
+            goal_words=GOAL_WORDS, slack=bool(rt.settings.slack_bot_token),
+            not_enabled=[c for c in current.get("channels") or []
+                         if c not in rt.settings.channels],
         )  # fmt: skip
 
     async def save_settings(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -216,16 +263,21 @@ class LibraryPages:
         except Refused as exc:
             return self._refused(staff, exc)
         form = await request.post()
-        change, errors = _settings_change(form, current)
+        change, errors = _settings_change(form, current, list(rt.settings.channels))
         if not errors and change:
             try:
                 await live.change_service(service_id, change, staff.name)
-            except Refused as exc:
-                errors = {e.path.split(".")[0].split("[")[0]: e.message for e in exc.errors}
+            except Refused as exc:  # each at its field: alerts.drivers, goals.since, flow
+                errors = {re.sub(r"\[\d+\]$", "", e.path): e.message for e in exc.errors}
         if errors:
             shown: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-            shown["channels"] = form.getall("channels") if "channels" in form else []
-            shown["paused"] = form.get("paused") == "on"
+            shown["channels"] = form.getall("channels", [])
+            shown["alerts"] = {
+                "trust_negative": form.get("alerts.trust_negative") == "on",
+                "drivers": form.getall("alerts.drivers", []),
+                **{k: form.get(f"alerts.{k}", "") for k in (*ALERT_NUMBERS, *ALERT_TEXTS)},
+            }
+            shown["goals"] = {m: form.get(f"goals.{m}", "") for m in (*MEASURES, "since")}
             return await self._settings(rt, staff, service_id, status=422, shown=shown,
                                         errors=errors)  # fmt: skip
         return see_other(f"{PATH}/services/{service_id}/settings")
@@ -254,42 +306,80 @@ class LibraryPages:
         return see_other(f"{PATH}/services/{service_id}/settings")
 
 
-def _settings_change(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+ALERT_NUMBERS = {"polarity_at_most": float, "escalate_after_minutes": float}
+ALERT_TEXTS = ("channel", "escalate_to")
+GOAL_WORDS = {  # each goal's label, and how its target is written
+    "trust_positive": ("Trust: share positive, at least", "share"),
+    "response_rate": ("Response rate, at least", "share"),
+    "completion_rate": ("Completion rate, at least", "share"),
+    "completion_minutes_p50": ("Median minutes to finish, at most", "minutes"),
+    "completion_minutes_p90": ("Minutes within which 9 in 10 finish, at most", "minutes"),
+    "first_reply_minutes_p50": ("Median minutes to the first answer, at most", "minutes"),
+    "reprompts_per_completed": ("Questions asked again per finished survey, at most", "number"),
+}
+
+
+def _number(raw: Any, kind: type, name: str, errors: dict[str, str]) -> Any:
+    """A posted number (None when empty); an error at ``name`` when it is not one."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        errors[name] = "Enter a number." if kind is float else "Enter a whole number."
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        errors[name] = "Enter a number."
+        return None
+    return value
+
+
+def _settings_change(
+    form: Any, current: dict[str, Any], enabled: list[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The settings a posted form changes (what differs from ``current``), and the fields it
-    gave that cannot be read, each with why."""
-    channels = form.getall("channels") if "channels" in form else []
-    given: dict[str, Any] = {"paused": form.get("paused") == "on",
-                             "channels": [c for c in channels if isinstance(c, str)]}  # fmt: skip
+    gave that cannot be read, each with why (named as the page names its fields). Channels
+    this deployment does not enable are not on the form: a service keeps those it lists."""
+    chosen = [c for c in form.getall("channels", []) if isinstance(c, str) and c in enabled]
+    kept = [c for c in current.get("channels") or [] if c not in enabled]
+    given: dict[str, Any] = {"channels": [*chosen, *kept]}
     errors: dict[str, str] = {}
     for name, kind in NUMBERS.items():
-        raw = form.get(name, "")
-        try:
-            value = kind(raw) if isinstance(raw, str) and raw.strip() else None
-        except ValueError:
-            errors[name] = "Enter a number." if kind is float else "Enter a whole number."
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            errors[name] = "Enter a number."
-            continue
-        given[name] = value
+        value = _number(form.get(name, ""), kind, name, errors)
+        if name not in errors:
+            given[name] = value
     flow = form.get("flow", "")
     given["flow"] = flow if isinstance(flow, str) and flow else None
     dimensions = form.get("reporting_dimensions", "")
     if isinstance(dimensions, str):
         given["reporting_dimensions"] = [d.strip() for d in dimensions.split(",") if d.strip()]
-    for name in MAPPINGS:
-        raw = form.get(name, "")
-        if not isinstance(raw, str) or not raw.strip():
-            given[name] = None
-            continue
-        try:
-            value = yaml.safe_load(raw)
-        except (yaml.YAMLError, RecursionError):
-            errors[name] = "This is not valid YAML."
-            continue
-        if not isinstance(value, dict):
-            errors[name] = "Give the settings as name: value lines."
-            continue
-        given[name] = value
+    alerts: dict[str, Any] = {"trust_negative": form.get("alerts.trust_negative") == "on"}
+    for key, kind in ALERT_NUMBERS.items():
+        value = _number(form.get(f"alerts.{key}", ""), kind, f"alerts.{key}", errors)
+        if value is not None:
+            alerts[key] = value
+    ticked = set(form.getall("alerts.drivers", []))
+    before = [d for d in (current.get("alerts") or {}).get("drivers", []) if d in ticked]
+    drivers = before + [d for d in DRIVERS if d in ticked and d not in before]  # order kept
+    if drivers:
+        alerts["drivers"] = drivers
+    for key in ALERT_TEXTS:
+        raw = form.get(f"alerts.{key}", "")
+        if isinstance(raw, str) and raw.strip():
+            alerts[key] = raw.strip()
+    if not any(e.startswith("alerts.") for e in errors):
+        # No rules (only crisis language alerts) reads back as nothing ticked: no change.
+        unset = not current.get("alerts") and alerts == {"trust_negative": False}
+        given["alerts"] = None if unset else alerts
+    goals: dict[str, Any] = {}
+    for measure in MEASURES:
+        value = _number(form.get(f"goals.{measure}", ""), float, f"goals.{measure}", errors)
+        if value is not None:
+            goals[measure] = value
+    since = form.get("goals.since", "")
+    if goals and isinstance(since, str) and since.strip():
+        goals["since"] = since.strip()
+    if not any(e.startswith("goals.") for e in errors):
+        given["goals"] = goals or None
     change = {k: v for k, v in given.items() if k not in errors and v != current.get(k)}
     return change, errors
