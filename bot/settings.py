@@ -75,6 +75,11 @@ class Settings:
     slack_alert_channel: str = ""  # where alerts go when a service names no channel
     slack_escalation_target: str = ""  # a channel or user group for unclaimed cases
     slack_admins: tuple[str, ...] = ()  # Slack user ids allowed /cx pause and /cx resume
+    # An incoming webhook (Slack, Teams, ...) for the hourly count of new cases: its URL holds
+    # a token, so it is a secret.
+    case_digest_webhook: Secret = field(default_factory=lambda: Secret(""))
+    agency_name: str = ""  # the console's header and title (default: the catalog's agency)
+    agency_logo: Path | None = None  # a PNG or SVG file the console shows beside the name
     flows_dir: Path = FLOWS_DIR
     services_file: Path = FLOWS_DIR / "services.yaml"
     program_name: str = "A-11 customer feedback surveys"
@@ -154,6 +159,9 @@ class Settings:
             slack_alert_channel=env.get("SLACK_ALERT_CHANNEL", ""),
             slack_escalation_target=env.get("SLACK_ESCALATION_TARGET", ""),
             slack_admins=_list(env, "SLACK_ADMINS"),
+            case_digest_webhook=_secret(env, "CASE_DIGEST_WEBHOOK"),
+            agency_name=env.get("AGENCY_NAME", "").strip(),
+            agency_logo=Path(env["AGENCY_LOGO"]) if env.get("AGENCY_LOGO") else None,
             flows_dir=Path(env.get("FLOWS_DIR", defaults.flows_dir)),
             services_file=Path(env.get("SERVICES_FILE", defaults.services_file)),
             program_name=env.get("PROGRAM_NAME", defaults.program_name),

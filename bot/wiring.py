@@ -19,7 +19,7 @@ from bot.core.catalog import Service, load_catalog
 from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
 from bot.core.flow import Flow
 from bot.core.flowfile import load_flows
-from bot.core.sinks import ForwardLog, Sink, StartedSink
+from bot.core.sinks import ForwardLog, StartedSink
 from bot.service import alerts, conversation, cx
 from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
@@ -166,8 +166,7 @@ def sink_names(settings: Settings) -> list[str]:
     names = ["sql", *(f"https:{url.split('?')[0]}" for url in settings.sink_urls)]
     if settings.touchpoints_url:
         names.append(TOUCHPOINTS)
-    if settings.slack_bot_token:
-        names.append(alerts.AlertSink.name)
+    names.append(alerts.AlertSink.name)
     return names
 
 
@@ -279,9 +278,13 @@ async def open_runtime(
             rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known,
                          library=live)  # fmt: skip
             rt.notifier = _notifier(settings, chosen)
-            # Cases are opened as responses are forwarded, so none is missed or opened twice.
-            alert_sinks: list[Sink] = [alerts.AlertSink(rt)] if rt.notifier is not None else []
-            rt.outbox = Outbox(state, [store, *extra, *alert_sinks], rt.flow_for, clock,
+            # Cases are opened as responses are forwarded, so none is missed or opened twice,
+            # whether or not Slack is configured (the console is their inbox either way).
+            if settings.case_digest_webhook:
+                from adapters.webhook import Webhook
+
+                rt.digest = Webhook(settings.case_digest_webhook.reveal())
+            rt.outbox = Outbox(state, [store, *extra, alerts.AlertSink(rt)], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known))  # fmt: skip
             await rt.outbox.ensure_group()

@@ -113,7 +113,7 @@ class Bot:
     ) -> aiohttp.ClientResponse:
         if signature is None:
             signature = RequestValidator(self.fake.auth_token).compute_signature(
-                PUBLIC + path, params
+                self.settings.public_base_url + path, params
             )
         return await self.client.post(path, data=params, headers={"X-Twilio-Signature": signature})
 

@@ -84,7 +84,7 @@ async def test_an_admin_changes_a_flow_and_a_service(
     await page.get_by_role("link", name="Activate this version…").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Activate a11-v2-thumbs")
     await expect(page.get_by_text("Services affected (1): Benefits application")).to_be_visible()
-    await expect(page.get_by_label("Differences")).to_contain_text("+    en: \"{agency}: three")
+    await expect(page.get_by_label("Differences")).to_contain_text('+    en: "{agency}: three')
     await check(page, "confirm an activation")
     assert site.rt.flows["a11-v2-thumbs"].messages["intro"]["en"].startswith("{agency}: 3")
     await page.get_by_role("button", name=re.compile("^Activate: version")).click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.sinks import Forward, ResponseRecord, SinkError
@@ -75,6 +75,16 @@ class Writes(SqlBase):
             query = query.where(cases.c.status == status)
         return [dict(record_of(row)) for row in await self._records(query)]
 
+    async def case_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """How many cases were opened in ``[since, until)``, per service (a grouped count:
+        nothing about a case but its service is read)."""
+        query = (
+            select(cases.c.service_id, func.count())
+            .where(cases.c.created_at >= as_utc(since), cases.c.created_at < as_utc(until))
+            .group_by(cases.c.service_id)
+        )
+        return {row[0] or "(no service)": int(row[1]) for row in await self._rows(query)}
+
     async def case(self, case_id: str) -> dict[str, Any] | None:
         """A case's stored outcome."""
         rows = await self._records(select(cases.c.record).where(cases.c.case_id == case_id))
@@ -140,10 +150,10 @@ class Writes(SqlBase):
 
     async def audit_entries(
         self, *, before: int | None = None, limit: int = 100, target: str | None = None,
-        action: str | None = None,
+        action: str | None = None, actor: str | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """Audit entries, newest first; ``before`` is an entry id (paging); ``target`` and
-        ``action`` (a prefix, such as ``service.``) narrow them."""
+        """Audit entries, newest first; ``before`` is an entry id (paging); ``target``,
+        ``action`` (a prefix, such as ``service.``) and ``actor`` narrow them."""
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if before is not None:
             query = query.where(audit.c.id < before)
@@ -151,6 +161,8 @@ class Writes(SqlBase):
             query = query.where(audit.c.target == target)
         if action is not None:
             query = query.where(audit.c.action.startswith(action, autoescape=True))
+        if actor is not None:
+            query = query.where(audit.c.actor == actor)
         try:
             async with self.engine.connect() as conn:
                 rows = (await conn.execute(query)).mappings().all()

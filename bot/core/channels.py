@@ -145,6 +145,13 @@ class ChatView:
     note: str | None = None
 
 
+class Poster(Protocol):
+    """Somewhere a JSON message is posted (the case digest's incoming webhook)."""
+
+    async def post(self, payload: Mapping[str, Any]) -> None:
+        """Post it; raise on failure (a connection that fails, a status that is not 2xx)."""
+
+
 @runtime_checkable
 class StaffNotifier(Protocol):
     """Tells staff about cases (Slack); raises ``bot.errors.SendError`` when it cannot."""

@@ -208,6 +208,10 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         """Cases' outcomes, the most recently changed first."""
         ...
 
+    async def case_counts(self, since: datetime, until: datetime) -> dict[str, int]:
+        """How many cases were opened in ``[since, until)``, per service."""
+        ...
+
     async def with_text_before(self, cutoff: datetime, limit: int = 500) -> list[ResponseRecord]:
         """Records that ended before ``cutoff`` and still hold free text (for retention)."""
         ...
@@ -224,10 +228,10 @@ class ResponseStore(Sink, LibraryStore, Protocol):
 
     async def audit_entries(
         self, *, before: int | None = None, limit: int = 100, target: str | None = None,
-        action: str | None = None,
+        action: str | None = None, actor: str | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """Audit entries, newest first; ``before`` is an entry id (paging); ``target`` and
-        ``action`` (a prefix, such as ``service.``) narrow them."""
+        """Audit entries, newest first; ``before`` is an entry id (paging); ``target``,
+        ``action`` (a prefix, such as ``service.``) and ``actor`` narrow them."""
         ...
 
     async def ping(self) -> None: ...

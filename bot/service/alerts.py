@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypedDict
 
@@ -131,6 +131,9 @@ async def post(rt: Runtime, payload: CaseRef) -> None:
     case = await rt.state.case(ref)
     if case is None or case.get("post"):
         return
+    if rt.notifier is None:  # no Slack: the console (and the digest) is where staff see it
+        await _record(rt, case)
+        return
     slack = notifier(rt)
     channel, _ = _where(rt, case)
     where = await slack.find_case(case, channel) if case.get("posting") else None
@@ -222,6 +225,40 @@ def register(rt: Runtime) -> None:
     for kind, job in (("case.post", post), ("case.act", act), ("case.escalate", escalate),
                       ("case.refresh", refresh)):  # fmt: skip
         rt.work.register(kind, partial(job, rt))
+
+
+DIGEST_HOURS = 1  # the digest covers the hour before it, once an hour when a case opened
+
+
+async def digest_due(rt: Runtime) -> datetime | None:
+    """The hour whose digest is to go now (its end), once across every worker; None when it
+    went already or there is nowhere to send it."""
+    if rt.digest is None or rt.store is None:
+        return None
+    end = rt.clock().replace(minute=0, second=0, microsecond=0)
+    return end if await rt.state.first_time("case-digest", end.isoformat(), 2 * 3600) else None
+
+
+async def send_digest(rt: Runtime, end: datetime) -> dict[str, int]:
+    """Post the counts of cases opened in the hour before ``end``, per service, with a link
+    to the console's inbox — never a comment, an excerpt or anything a person wrote (GSA
+    Touchpoints' ATO forbids response content in notifications). Nothing is posted for an
+    hour with no new case. The counts posted."""
+    assert rt.digest is not None and rt.store is not None
+    start = end - timedelta(hours=DIGEST_HOURS)
+    counts = await rt.store.case_counts(start, end)
+    if not counts:
+        return counts
+    names = {s.id: s.name for s in rt.services.values()}
+    total = sum(counts.values())
+    each = ", ".join(f"{names.get(s, s)} {n}" for s, n in sorted(counts.items()))
+    link = f"{rt.settings.public_base_url}/admin/cases"
+    text = (f"{total} new {'case' if total == 1 else 'cases'} in the hour to "
+            f"{end:%H:%M} UTC: {each}. See them in the console: {link}")  # fmt: skip
+    await rt.digest.post({"text": text, "new_cases": counts, "from": start.isoformat(),
+                          "to": end.isoformat(), "link": link})  # fmt: skip
+    log.info("case digest posted cases=%s", total)
+    return counts
 
 
 def age(case: Case, now: datetime) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.catalog import Service
-from bot.core.channels import ChannelKind, Outbound, StaffNotifier
+from bot.core.channels import ChannelKind, Outbound, Poster, StaffNotifier
 from bot.core.flow import Flow
 from bot.core.library import Library
 from bot.core.policy import Limits, scopes
@@ -45,6 +45,7 @@ class Runtime:
     outbox: Outbox | None = None
     consumer: str = field(default_factory=consumer_id)
     notifier: StaffNotifier | None = None
+    digest: Poster | None = None  # CASE_DIGEST_WEBHOOK: where the hourly case digest goes
     kinds: Mapping[str, ChannelKind] = field(default_factory=dict)  # every channel known
     library: Live | None = None  # flows and catalog changed at run time (None: the files')
     versions: dict[tuple[str, str], Flow] = field(default_factory=dict)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
 from redis.exceptions import RedisError
 
-from bot.service import delivery, privacy
+from bot.service import alerts, delivery, privacy
 from bot.service.runtime import Runtime
 from bot.store.streams import PASS_DEADLINE
 
@@ -41,6 +42,8 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
                     next_housekeeping = loop.time() + HOUSEKEEPING_EVERY
                     if await privacy.retention_due(rt):
                         await privacy.retention(rt)
+                    if (hour := await alerts.digest_due(rt)) is not None:
+                        await _digest(rt, hour)
                 handled = await delivery.deliver_due(rt, stop=stop)
                 handled += await delivery.run_timers(rt)
         except (RedisError, TimeoutError) as exc:
@@ -53,3 +56,12 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), idle)
     log.info("worker stopped")
+
+
+async def _digest(rt: Runtime, hour: datetime) -> None:
+    """The hourly case digest; a webhook that fails is logged, and the next hour's goes on
+    (it is a nudge to open the console, where every case is)."""
+    try:
+        await alerts.send_digest(rt, hour)
+    except Exception as exc:  # the webhook's failure must not stop the worker's pass
+        log.warning("case digest not posted: %s", exc)

@@ -276,17 +276,27 @@ class Console:
         )
 
     async def cases(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
-        status = request.query.get("status", "")
-        service = request.query.get("service", "")
-        chosen = [
-            c
-            for c in await rt.state.open_cases(limit=500)
-            if (not status or c["status"] == status) and (not service or c["service"] == service)
-        ]
+        """The case inbox: open cases from Redis (new and claimed), recently closed ones
+        from the store; filtered by service, status, age and the rule that opened them."""
+        query = request.query
+        status, service = query.get("status", ""), query.get("service", "")
+        rule, older = query.get("rule", ""), views.AGES.get(query.get("age", ""))
+        now = rt.clock()
+
+        def wanted(case: dict[str, Any]) -> bool:
+            return (
+                (not service or case.get("service") == service)
+                and (not rule or any(views.rule_of(r) == rule for r in case["reasons"]))
+                and (older is None or now - views.opened(case) >= older)
+            )
+
+        chosen = [c for c in await rt.state.open_cases(limit=500)
+                  if (not status or c["status"] == status) and wanted(dict(c))]  # fmt: skip
         closed: list[dict[str, Any]] = []
         for ended in CLOSED:  # recent closed cases, from the store (Redis keeps open ones)
             if rt.store is not None and status in ("", ended):
-                closed += await rt.store.recent_cases(service=service or None, status=ended)
+                found = await rt.store.recent_cases(service=service or None, status=ended)
+                closed += [c for c in found if wanted(c)]
         closed.sort(key=lambda c: c.get("closed_at") or "", reverse=True)
         return self.render(
             "cases.html",
@@ -295,9 +305,16 @@ class Console:
             cases=chosen,
             wanted=status,
             service=service,
-            services=sorted(rt.services),
-            now=rt.clock(),
-            statuses=("received", "claimed", *CLOSED),
+            rule=rule,
+            age_filter=query.get("age", ""),
+            services=sorted(rt.services.values(), key=lambda s: s.name),
+            names={s.id: s.name for s in rt.services.values()},
+            now=now,
+            statuses=views.STATUSES,
+            rules=views.RULES,
+            ages=views.AGE_WORDS,
+            slack=rt.notifier is not None,
+            digest=rt.digest is not None,
         )
 
     async def case_action(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:

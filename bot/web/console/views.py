@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,35 @@ HEADERS = {
 }
 COMMENTS = 20  # the latest comments a service page shows
 TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
+
+
+# The case inbox's words: statuses, the rules that open cases, how old a case is.
+STATUSES = {"received": "new", "claimed": "claimed", "resolved": "resolved",
+            "dismissed": "not actionable"}  # fmt: skip
+RULES = {"trust_negative": "negative trust answer", "negative_sentiment": "negative comment",
+         "driver": "a driver chosen on the negative branch", "crisis": "crisis language"}  # fmt: skip
+AGES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
+AGE_WORDS = {"": "any age", "1h": "open over an hour", "1d": "over a day", "7d": "over a week"}
+
+
+def rule_of(reason: str) -> str:
+    """The rule a case's reason comes from (``driver:humanity`` → ``driver``)."""
+    return reason.partition(":")[0]
+
+
+def reason_words(reason: str) -> str:
+    """A case's reason for people: ``driver:humanity`` → "driver chosen: Respect"."""
+    rule, _, detail = reason.partition(":")
+    if rule == "driver":
+        return f"driver chosen: {DRIVER_LABELS['en'].get(detail, detail)}"
+    if rule == "crisis":
+        return f"crisis language ({detail.replace('_', ' ')})"
+    return RULES.get(rule, reason.replace("_", " "))
+
+
+def opened(case: Mapping[str, Any]) -> datetime:
+    """When a case was opened (for its age)."""
+    return datetime.fromisoformat(case["created_at"])
 
 
 def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
@@ -225,5 +255,5 @@ def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | No
 
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
-    "age": alerts.age, "driver_shares": driver_shares,
+    "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
 }  # fmt: skip
