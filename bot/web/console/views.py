@@ -41,7 +41,8 @@ TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a ti
 STATUSES = {"received": "new", "claimed": "claimed", "resolved": "resolved",
             "dismissed": "not actionable"}  # fmt: skip
 RULES = {"trust_negative": "negative trust answer", "negative_sentiment": "negative comment",
-         "driver": "a driver chosen on the negative branch", "crisis": "crisis language"}  # fmt: skip
+         "driver": "a driver chosen on the negative branch",
+         "crisis": "crisis language"}  # fmt: skip
 AGES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
 AGE_WORDS = {"": "any age", "1h": "open over an hour", "1d": "over a day", "7d": "over a week"}
 
