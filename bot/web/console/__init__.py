@@ -71,6 +71,7 @@ class Console:
             web.get(PATH + "/reports/{name}.csv", page(self.report_csv)),
             web.get(PATH + "/reports/public", page(self.public_preview)),
             web.get(PATH + "/delivery", page(self.delivery)),
+            web.get(PATH + "/audit", self._admin_page(self.audit)),
             web.post(PATH + "/delivery/replay", change(self.replay)),
             web.get(PATH + "/sign-in", self.sign_in_page),
             web.post(PATH + "/sign-in", self.sign_in),
@@ -376,6 +377,26 @@ class Console:
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers.update(views.HEADERS)
         return response
+
+    async def audit(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+        """Who changed what (admins only): the audit log, filtered by target, action and
+        person, a page at a time, each change linked to where it can be seen."""
+        query = request.query
+        chosen = {k: query.get(k, "").strip()[:255] for k in ("target", "action", "actor")}
+        before = query.get("before", "")
+        older = int(before) if before.isdigit() and 0 < int(before) < 2**31 else None
+        entries: list[dict[str, Any]] = []
+        if rt.store is not None:
+            entries = await rt.store.audit_entries(
+                before=older, limit=views.AUDIT_PAGE + 1, target=chosen["target"] or None,
+                action=chosen["action"] or None, actor=chosen["actor"] or None,
+            )  # fmt: skip
+        more = len(entries) > views.AUDIT_PAGE
+        entries = entries[: views.AUDIT_PAGE]
+        targets = sorted({*rt.services, *rt.flows})
+        return self.render("audit.html", staff=staff, entries=entries, chosen=chosen,
+                           actions=views.ACTIONS, targets=targets, older=older,
+                           next_before=entries[-1]["id"] if more else None)  # fmt: skip
 
     async def delivery(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         queues = await views.queues(rt)

@@ -4,6 +4,7 @@ and the helpers its templates use (figures as words, charts as server-rendered S
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -254,7 +255,64 @@ def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | No
     return [(labels.get(d, d), v) for d, v in shares.items() if v is not None]
 
 
+# The audit page: what each action is called for people, and the filters it offers.
+ACTIONS = {
+    "flow.": "flows: kept or activated",
+    "flow.upload": "a flow version kept",
+    "flow.activate": "a flow version activated (or rolled back to)",
+    "service.": "services' settings: changed, paused, resumed, restored",
+    "case.": "cases: claimed, resolved, not actionable",
+    "console.sign-in": "console sign-ins",
+    "report": "report downloads",
+    "replay": "dead letters replayed",
+    "forget": "people forgotten",
+    "retention": "retention passes",
+}
+AUDIT_PAGE = 50
+
+
+def audit_link(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Where an audit entry's change can be seen: a flow's diff or version, a service's
+    settings history, the cases (label, path); None for what has no page."""
+    action, target, details = entry["action"], entry.get("target") or "", entry["details"]
+    if action == "flow.activate" and details.get("before") and details.get("after"):
+        return ("the difference", f"/admin/flows/{target}/diff?from={details['before']}"
+                f"&to={details['after']}")  # fmt: skip
+    if action == "flow.activate" and details.get("after"):
+        return ("the version", f"/admin/flows/{target}/versions/{details['after']}")
+    if action == "flow.upload" and details.get("version"):
+        return ("the version", f"/admin/flows/{target}/versions/{details['version']}")
+    if action.startswith("service."):
+        return ("the settings history", f"/admin/services/{target}/settings#change-{entry['id']}")
+    if action.startswith("case."):
+        return ("the cases", "/admin/cases")
+    return None
+
+
+def _compact(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def audit_words(entry: Mapping[str, Any]) -> str:
+    """What an audit entry changed, in a line (never a person's data: the log holds none)."""
+    action, details = entry["action"], entry["details"]
+    if action == "flow.activate":
+        before = details.get("before") or "none"
+        return f"active version {before} → {details.get('after')}"
+    if action == "flow.upload":
+        return f"version {details.get('version')} kept"
+    if action.startswith("service.") and isinstance(details.get("after"), dict):
+        return "; ".join(f"{k}: {_compact(details.get('before', {}).get(k))} → "
+                         f"{_compact(v)}" for k, v in details["after"].items())  # fmt: skip
+    if action == "report":
+        fy, q = details.get("fiscal_year"), details.get("quarter")
+        return f"{details.get('format')} for FY{fy} Q{q}"
+    return ", ".join(f"{k}: {_compact(v)}" for k, v in details.items())
+
+
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
+    "audit_link": audit_link, "audit_words": audit_words,
 }  # fmt: skip
