@@ -45,6 +45,8 @@ WORDS = {
         "other_language": "Español", "other_language_word": "español",
         "other_language_code": "es", "done": "Thank you. You can close this page.",
         "yes": "Yes", "no": "No",
+        "trial": "This is a test opened from the admin console: nothing you answer is recorded, "
+                 "reported or sent to anyone.",
         "scale": ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
                   "Strongly agree"),
     },
@@ -56,6 +58,8 @@ WORDS = {
         "other_language": "English", "other_language_word": "english",
         "other_language_code": "en", "done": "Gracias. Puede cerrar esta página.",
         "yes": "Sí", "no": "No",
+        "trial": "Esta es una prueba abierta desde la consola de administración: nada de lo "
+                 "que responda se guarda, se informa ni se envía a nadie.",
         "scale": ("Totalmente en desacuerdo", "En desacuerdo", "Ni de acuerdo ni en desacuerdo",
                   "De acuerdo", "Totalmente de acuerdo"),
     },

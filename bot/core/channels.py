@@ -143,6 +143,7 @@ class ChatView:
     question: str = ""  # the text of the question now asked
     prompt: Prompt | None = None
     note: str | None = None
+    trial: bool = False  # an admin's test from the console: the page says nothing is recorded
 
 
 class Poster(Protocol):

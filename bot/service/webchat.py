@@ -47,7 +47,7 @@ async def answer(
     language = after["language"] if after else record["language"]
     session = rt.session(record)
     return ChatView("ended", session.language or language, _title(rt, record),
-                    (Turn("bot", said),))  # fmt: skip
+                    (Turn("bot", said),), trial=bool(record.get("trial")))  # fmt: skip
 
 
 async def _started(rt: Runtime, ref: str) -> SurveyRecord | None:
@@ -84,6 +84,7 @@ def _open(rt: Runtime, record: SurveyRecord, *, note: str | None = None) -> Chat
         question=engine.question_prompt(flow, session, current) if current else "",
         prompt=engine.prompt(flow, session),
         note=note,
+        trial=bool(record.get("trial")),
     )
 
 

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -41,7 +42,9 @@ from bot.web.context import RUNTIME
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-STATIC = {"console.css": "text/css", "builder.js": "text/javascript"}
+STATIC = {"console.css": "text/css", "builder.js": "text/javascript",
+          "favicon.svg": "image/svg+xml"}  # fmt: skip
+LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
 SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
@@ -58,6 +61,14 @@ class Console:
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
         )
         self.templates.globals.update(views.HELPERS)
+        logo = settings.agency_logo
+        self.logo = logo if logo is not None and logo.suffix.lower() in LOGO_TYPES else None
+        host = urlsplit(settings.public_base_url).hostname or ""
+        self.templates.globals.update(
+            logo="/admin/static/logo" if self.logo else None,
+            gov=host.endswith((".gov", ".mil")),  # the USWDS banner: an official website
+            agency=settings.agency_name,
+        )
 
     def routes(self) -> list[web.RouteDef]:
         page, change = self._page, self._change
@@ -99,7 +110,9 @@ class Console:
             staff = self.sessions.read(request)
             if staff is None:
                 raise web.HTTPSeeOther(PATH + "/sign-in")
-            response = await handler(request, request.app[RUNTIME], staff)
+            rt = request.app[RUNTIME]
+            self._know(rt)
+            response = await handler(request, rt, staff)
             self.sessions.write(response, staff)
             return response
 
@@ -141,8 +154,21 @@ class Console:
 
         return self._page(guarded)
 
+    def _know(self, rt: Runtime) -> None:
+        """The agency the header and titles name: ``AGENCY_NAME``, else the catalog's agency
+        when its services share one."""
+        agencies = {s.agency for s in rt.services.values()}
+        named = self.settings.agency_name or (agencies.pop() if len(agencies) == 1 else "")
+        self.templates.globals["agency"] = named
+
     async def static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        if name == "logo" and self.logo is not None:
+            response = web.FileResponse(self.logo, headers={
+                "Content-Type": LOGO_TYPES[self.logo.suffix.lower()]})  # fmt: skip
+            response.headers["Cache-Control"] = "public, max-age=3600"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            return response
         if name not in STATIC:
             raise web.HTTPNotFound()
         response = web.FileResponse(HERE / "static" / name)
@@ -152,6 +178,7 @@ class Console:
 
     # --- sign-in ------------------------------------------------------------------------
     async def sign_in_page(self, request: web.Request) -> web.Response:
+        self._know(request.app[RUNTIME])
         return self._sign_in_form(request)
 
     def _sign_in_form(
@@ -274,6 +301,7 @@ class Console:
             row=row,
             comments=comments,
             min_cell=report["min_cell"],
+            questions=views.question_words(rt.flows.get(service.flow), service),
         )
 
     async def cases(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:

@@ -20,6 +20,7 @@ from bot.core.library import diff, lines_of
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
+from bot.web.console import views
 from bot.web.console.auth import PATH, Staff
 from bot.web.console.pages import Wrap, form_of, see_other
 from bot.web.library import preview_for
@@ -250,7 +251,7 @@ class LibraryPages:
             "settings.html", status, staff, service=rt.services[service_id], values=values,
             errors=errors or {}, history=history, channels=list(rt.settings.channels),
             flows=sorted(rt.flows), paused=current["paused"], drivers=DRIVER_CHOICES,
-            goal_words=GOAL_WORDS, slack=bool(rt.settings.slack_bot_token),
+            goal_words=views.GOAL_WORDS, slack=bool(rt.settings.slack_bot_token),
             not_enabled=[c for c in current.get("channels") or []
                          if c not in rt.settings.channels],
         )  # fmt: skip
@@ -308,15 +309,6 @@ class LibraryPages:
 
 ALERT_NUMBERS = {"polarity_at_most": float, "escalate_after_minutes": float}
 ALERT_TEXTS = ("channel", "escalate_to")
-GOAL_WORDS = {  # each goal's label, and how its target is written
-    "trust_positive": ("Trust: share positive, at least", "share"),
-    "response_rate": ("Response rate, at least", "share"),
-    "completion_rate": ("Completion rate, at least", "share"),
-    "completion_minutes_p50": ("Median minutes to finish, at most", "minutes"),
-    "completion_minutes_p90": ("Minutes within which 9 in 10 finish, at most", "minutes"),
-    "first_reply_minutes_p50": ("Median minutes to the first answer, at most", "minutes"),
-    "reprompts_per_completed": ("Questions asked again per finished survey, at most", "number"),
-}
 
 
 def _number(raw: Any, kind: type, name: str, errors: dict[str, str]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from bot.core import figures, measures, reports
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.cases import Case
 from bot.core.catalog import Service
-from bot.core.flow import Flow
+from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
 from bot.core.sinks import ResponseStore
 from bot.service import alerts
@@ -36,6 +37,36 @@ HEADERS = {
 }
 COMMENTS = 20  # the latest comments a service page shows
 TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
+
+
+GOAL_WORDS = {  # each goal's label, and how its target is written
+    "trust_positive": ("Trust: share positive, at least", "share"),
+    "response_rate": ("Response rate, at least", "share"),
+    "completion_rate": ("Completion rate, at least", "share"),
+    "completion_minutes_p50": ("Median minutes to finish, at most", "minutes"),
+    "completion_minutes_p90": ("Minutes within which 9 in 10 finish, at most", "minutes"),
+    "first_reply_minutes_p50": ("Median minutes to the first answer, at most", "minutes"),
+    "reprompts_per_completed": ("Questions asked again per finished survey, at most", "number"),
+}
+
+
+def count(n: int, word: str, words: str | None = None) -> str:
+    """A count with its noun: "1 response", "2 responses"."""
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def question_words(flow: Flow | None, service: Service) -> dict[str, str]:
+    """Each question of a service's flow for people: its number and its words (the first
+    sentence, the placeholders filled), not its id."""
+    if flow is None:
+        return {}
+    context = service.context()
+    out = {}
+    for n, q in enumerate(flow.questions, 1):
+        text = render(q.prompt.get("en") or next(iter(q.prompt.values()), q.id), context)
+        first = re.split(r"(?<=[.?!])\s", text, maxsplit=1)[0]
+        out[q.id] = f"{n}. {first if len(first) <= 70 else first[:69] + '…'}"
+    return out
 
 
 # The case inbox's words: statuses, the rules that open cases, how old a case is.
@@ -314,5 +345,6 @@ def audit_words(entry: Mapping[str, Any]) -> str:
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
-    "audit_link": audit_link, "audit_words": audit_words,
+    "audit_link": audit_link, "audit_words": audit_words, "count": count,
+    "goal_words": GOAL_WORDS,
 }  # fmt: skip
