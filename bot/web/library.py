@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.preview import preview_rows
 from bot.core.sinks import FlowVersion
@@ -80,12 +81,13 @@ def version_json(v: FlowVersion, active: str | None) -> dict[str, Any]:
             "active": v.version == active}  # fmt: skip
 
 
-def preview_for(rt: Runtime, flow: Flow, service_id: str | None = None) -> list[dict[str, Any]]:
-    """A version's messages as a service on its flow sends them (``service_id``, else the
-    first): its names and trust-question subject, and only the drivers its catalog entry
-    offers. Sample names and every driver when no service is on the flow."""
-    on = sorted((s for s in rt.services.values() if s.flow == flow.id), key=lambda s: s.id)
-    service = next((s for s in on if s.id == service_id), on[0] if on else None)
+def preview_for(rt: Runtime, flow: Flow, service: Service | None = None) -> list[dict[str, Any]]:
+    """A version's messages as a service sends them (``service``, else the first on its
+    flow): its names and trust-question subject, and only the drivers its catalog entry
+    offers. Sample names and every driver when no service is named or on the flow."""
+    if service is None:
+        on = sorted((s for s in rt.services.values() if s.flow == flow.id), key=lambda s: s.id)
+        service = on[0] if on else None
     if service is None:
         return preview_rows(flow)
     return preview_rows(flow, service.context(), service.drivers)

@@ -145,16 +145,17 @@ class LibraryPages:
         except Refused as exc:
             return self._refused(staff, exc)
         flow = rt.versions.get((flow_id, name))
-        on = sorted((s for s in rt.services.values() if s.flow == flow_id), key=lambda s: s.id)
+        # The services on the flow first; any other too, to see what it would send.
+        on = sorted(rt.services.values(), key=lambda s: (s.flow != flow_id, s.name))
         service = next((s for s in on if s.id == request.query.get("service")),
                        on[0] if on else None)  # fmt: skip
-        rows = preview_for(rt, flow, service.id if service else None) if flow else []
+        rows = preview_for(rt, flow, service) if flow else []
         languages = list(flow.languages) if flow else []
         drivers = next((q for q in flow.questions if q.type == "drivers"), None) if flow else None
         return self.render(
             "version.html", staff=staff, version=version, flow=flow, languages=languages,
             rows=rows, active=rt.flows[flow_id].version if flow_id in rt.flows else None,
-            webchat="webchat" in rt.outbound, services=on, service=service,
+            webchat="webchat" in rt.outbound, services=on, service=service, flow_id=flow_id,
             offered=[DRIVER_LABELS["en"].get(o.value, o.value)
                      for o in drivers_on_form(drivers, service.drivers if service else None)]
             if drivers else [],
