@@ -77,7 +77,10 @@ async def test_an_error_is_shown_at_its_line_then_the_fixed_flow_is_kept_and_act
     html = await page.text()
     line = broken.splitlines().index("    scale: thumb") + 1
     assert page.status == 422
-    assert f"Line {line} (<code>scale: thumb</code>), <code>questions[0].scale</code>" in html
+    assert (
+        f'<a href="#line-{line}">Line {line}</a> (<code>scale: thumb</code>), '
+        "<code>questions[0].scale</code>"
+    ) in html
     assert 'aria-invalid="true"' in html and "scale: thumb</textarea>" not in html  # escaped
     assert "scale: thumb\n" in html.split("<textarea")[1]  # the text is kept to fix
     kept = await browser.post("/admin/flows/a11-v2-thumbs", {"csrf": csrf, "text": CHANGED})

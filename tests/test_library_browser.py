@@ -59,6 +59,10 @@ async def test_an_admin_changes_a_flow_and_a_service(
     line = CHANGED.splitlines().index("    scale: thumbs") + 1
     await expect(alert).to_contain_text(f"Line {line} (scale: thumb)")
     await expect(editor).to_have_attribute("aria-invalid", "true")
+    # The line numbers beside the text, the error's marked, scrolled into view.
+    await expect(page.locator(f"#line-{line}")).to_have_class("err")
+    await expect(page.locator(f"#line-{line}")).to_be_in_viewport()
+    assert page.url.endswith("#first-error")
     await check(page, "flow with an error")
     if os.environ.get("WRITE_SCREENSHOTS") and width == 1280:
         await page.screenshot(path=str(SCREENSHOTS / "console-flow-error.png"), full_page=True)
