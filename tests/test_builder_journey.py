@@ -10,47 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from redis.asyncio import Redis
 
-from adapters.testing.twilio_fake import FakeTwilio
-from adapters.twilio.channel import TwilioChannel
-from adapters.webchat.channel import WebChatChannel
 from bot.service import delivery
 
-from .conftest import Bot, free_port, make_settings, serving
+from .conftest import Bot
 from .test_console_browser import SCREENSHOTS, check
+from .test_library_browser import site  # noqa: F401 (SMS and web chat, on a known port)
+from .test_library_browser import tab_to as tab_along
 from .test_measures_api import forward
 
 LONGER = " We read every answer and use it to make this service better for you."
-
-
-@pytest.fixture
-async def site(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
-    port = free_port()
-    settings = make_settings(fake_twilio, tmp_path, public_base_url=f"http://127.0.0.1:{port}",
-                             channels=("sms", "webchat"))  # fmt: skip
-    channels = [TwilioChannel(settings), WebChatChannel(settings)]
-    async with serving(settings, channels, fake_twilio, port=port) as served:
-        yield served
-
-
-async def tab_to(page: Page, name: str, limit: int = 400) -> None:
-    """Tab until the focused element's id, text or name is ``name`` (or, for a pattern,
-    matches it)."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        focused = await page.evaluate(
-            "(() => { const e = document.activeElement;"
-            " return [e.id, e.textContent.trim(), e.getAttribute('name') || '']; })()"
-        )
-        if name in focused:
-            return
-    raise AssertionError(f"{name!r} cannot be reached by Tab")
 
 
 async def press(page: Page, name: str) -> None:
@@ -58,9 +30,16 @@ async def press(page: Page, name: str) -> None:
     await page.keyboard.press("Enter")
 
 
+async def tab_to(page: Page, name: str) -> None:
+    """Tab until ``name`` has the focus (the builder's form is long)."""
+    await tab_along(page, name, limit=400)
+
+
 @pytest.mark.parametrize("width", [1280, 320])
 async def test_a_flow_built_by_keyboard_answers_a_real_sms_survey(
-    site: Bot, browser: Browser, width: int
+    site: Bot,  # noqa: F811
+    browser: Browser,
+    width: int,
 ) -> None:
     base = site.settings.public_base_url
     page = await browser.new_page(viewport={"width": width, "height": 900})

@@ -62,6 +62,20 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
     await check(page, "overview")
     if os.environ.get("WRITE_SCREENSHOTS"):
         await page.screenshot(path=str(SCREENSHOTS / "console-overview.png"), full_page=True)
+    # The quarter picker, by keyboard: the quarter before, then back.
+    await page.get_by_label("Fiscal year").focus()
+    await page.keyboard.press("ArrowDown")  # 2026
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")  # Q4
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(
+        page.get_by_role("heading", name="Overview, fiscal year 2026 quarter 4")
+    ).to_be_visible()
+    await expect(page.get_by_text("No surveys this quarter.").first).to_be_visible()
+    await page.go_back()
 
     await page.get_by_role("link", name="Benefits application").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Benefits application")

@@ -112,6 +112,9 @@ class Console:
                 raise web.HTTPSeeOther(PATH + "/sign-in")
             rt = request.app[RUNTIME]
             self._know(rt)
+            self.templates.globals["this_quarter"] = reports.fiscal_quarter(
+                rt.clock(), reports.DEFAULT_ZONE
+            )
             response = await handler(request, rt, staff)
             self.sessions.write(response, staff)
             return response
