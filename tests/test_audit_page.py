@@ -37,9 +37,9 @@ async def test_the_audit_page_filters_pages_and_links(console: Bot) -> None:  # 
     assert re.search(r"1[0-9] entries before entry \d+, newest first", rest)
     assert "Older entries" not in rest and "Newest entries" in rest
     only = await (await admin.get("/admin/audit?target=permit-renewal")).text()
-    assert "1 entry, newest first" in only and "service.pause" in only
+    assert "1 entry, newest first" in only and "surveys paused" in only
     by = await (await admin.get("/admin/audit?actor=Ada+Admin&action=flow.")).text()
-    assert "1 entry, newest first" in by and "flow.activate" in by
+    assert "1 entry, newest first" in by and "flow version activated" in by
     none = await (await admin.get("/admin/audit?actor=nobody")).text()
     assert "No entries match." in none
     for hostile in ("?before=99999999999", "?before=-1", "?target=" + "x" * 5000):

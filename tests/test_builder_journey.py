@@ -125,7 +125,7 @@ async def test_a_flow_built_by_keyboard_answers_a_real_sms_survey(
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Audit")
     audit = page.get_by_role("table", name=re.compile("newest first"))
     first = audit.get_by_role("row").nth(1)
-    await expect(first).to_contain_text("flow.activate")
+    await expect(first).to_contain_text("flow version activated")
     await expect(first).to_contain_text(f"active version none → {version}")
     await expect(first).to_contain_text("admin (token)")
     await check(page, "audit")

@@ -300,6 +300,15 @@ ACTIONS = {
     "retention": "retention passes",
 }
 AUDIT_PAGE = 50
+DONE = {  # each action as the audit page says it
+    "flow.upload": "flow version kept", "flow.activate": "flow version activated",
+    "service.change": "settings changed", "service.pause": "surveys paused",
+    "service.resume": "surveys resumed", "service.restore": "settings restored",
+    "case.claim": "case claimed", "case.resolve": "case resolved",
+    "case.dismiss": "case marked not actionable", "console.sign-in": "signed in",
+    "report": "report downloaded", "replay": "dead letters replayed",
+    "forget": "person forgotten", "retention": "retention pass",
+}  # fmt: skip
 
 
 def audit_link(entry: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -345,6 +354,6 @@ def audit_words(entry: Mapping[str, Any]) -> str:
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
-    "audit_link": audit_link, "audit_words": audit_words, "count": count,
+    "audit_link": audit_link, "audit_words": audit_words, "count": count, "done": DONE,
     "goal_words": GOAL_WORDS,
 }  # fmt: skip
