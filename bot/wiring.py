@@ -29,7 +29,6 @@ from bot.store.embedded_redis import EmbeddedRedis
 from bot.store.keys import DAY
 from bot.store.outbox import Outbox
 from bot.store.pipelined import Pipelined
-from bot.store.queues import SEND_GROUP
 from bot.store.state import State
 
 if TYPE_CHECKING:
@@ -274,8 +273,7 @@ async def open_runtime(
             outbound = _outbound(settings, chosen)
             _warn_unserved(services, set(settings.channels))
             await state.upgrade_layout()
-            for shard in state.shards:
-                await state.ensure_group(state.k_send(shard), SEND_GROUP)
+            await state.ensure_groups()
             rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known,
                          library=live)  # fmt: skip
             rt.notifier = _notifier(settings, chosen)
@@ -284,9 +282,7 @@ async def open_runtime(
             rt.outbox = Outbox(state, [store, *extra, *alert_sinks], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known))  # fmt: skip
-            await rt.outbox.ensure_group()
             register_jobs(rt, chosen)
-            await rt.work.ensure_group()
             async with watching(live):
                 yield rt
         finally:

@@ -141,12 +141,18 @@ class Bot:
 
 @asynccontextmanager
 async def serving(
-    settings: Settings, channels: list[Any], fake: FakeTwilio, *, port: int | None = None
+    settings: Settings,
+    channels: list[Any],
+    fake: FakeTwilio,
+    *,
+    port: int | None = None,
+    worker: bool = False,
 ) -> AsyncIterator[Bot]:
     """The real app under test on its own server, with its clock (on ``port`` when its
-    public URL must name it, as a browser's pages do)."""
+    public URL must name it, as a browser's pages do; with ``worker``, the worker's loops
+    run in it too, as in ``feedback-bot run``)."""
     clock = Clock()
-    app = create_app(settings, channels=channels, clock=clock)
+    app = create_app(settings, channels=channels, clock=clock, worker=worker)
     server = TestServer(app, host="127.0.0.1", port=port) if port else TestServer(app)
     async with TestClient(server) as client:
         yield Bot(client, fake, clock, settings)
