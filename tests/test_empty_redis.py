@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
-import subprocess
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
@@ -23,58 +19,10 @@ from bot.settings import Settings
 from bot.store.state import State
 from bot.wiring import open_store_ready
 
-from .conftest import Bot, free_port, make_settings, serving
+from .conftest import Bot, RedisServer, make_settings, serving
 
 PHONE = "+12025550123"
 OTHER = "+12025550124"
-
-
-class RedisServer:
-    """A redis-server of the test's own, without persistence: a restart comes back empty."""
-
-    def __init__(self, directory: Path) -> None:
-        server = shutil.which("redis-server")
-        assert server, "the tests need redis-server on the PATH"
-        self.command = [server, "--port", str(free_port()), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--dir", str(directory)]  # fmt: skip
-        self.port = int(self.command[2])
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.clients: list[Redis] = []
-
-    def client(self) -> Redis:
-        """A client of the test's own (closed with the server)."""
-        self.clients.append(Redis.from_url(self.url, decode_responses=True))
-        return self.clients[-1]
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
-                                  capture_output=True, text=True, check=False)  # fmt: skip
-            if ping.stdout.strip() == "PONG":
-                return
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(10)
-            self.process = None
-
-
-@pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        for client in server.clients:
-            await client.aclose()
-        server.kill()
 
 
 @pytest.fixture
