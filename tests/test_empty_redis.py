@@ -82,6 +82,8 @@ async def test_work_goes_on_after_redis_comes_back_empty(
         await asyncio.sleep(0.5)  # the worker meets a Redis that is away
         own_redis.start()
     await survey_to_the_store(running, OTHER, "after")
+    stored = await running.rt.store.responses(limit=10)  # type: ignore[union-attr]
+    assert {r["transaction_id"] for r in stored} == {"before", "after"}  # the store's are safe
     # Said once, naming what was lost, and nothing loops afterwards.
     empty = [r for r in caplog.records if "Redis came back empty" in r.getMessage()]
     assert len(empty) == 1, [r.getMessage() for r in empty]
