@@ -60,7 +60,6 @@ class Health:
     stream: str  # the stream's name across shards: fb:send, fb:ended, fb:work
     started: float | None = None
     last_read: float | None = None
-    errors: int = 0
     last_error: str = ""
     unreported: int = 0  # errors not yet added to Redis's count
     reported_at: float = field(default=-math.inf)  # the event loop's time of the last report
@@ -73,7 +72,6 @@ class Health:
         self.last_read = now.timestamp()
 
     def failed(self, exc: BaseException) -> None:
-        self.errors += 1
         self.unreported += 1
         self.last_error = type(exc).__name__
 
@@ -150,7 +148,7 @@ class Consumers(StateBase):
             LOST,
         )
 
-    async def report(self, health: Health, now: datetime) -> None:
+    async def report(self, health: Health) -> None:
         """Write a consumer's health to Redis, at most every ``REPORT_EVERY`` seconds: the
         time of its last read (the latest of any process) and its errors since it last
         wrote. Best effort: a Redis that cannot take it now takes it next time."""

@@ -82,7 +82,7 @@ async def consume(
             health.failed(exc)
             failures += 1
             log.exception("%s pass failed", health.stream)
-        await state.report(health, clock())
+        await state.report(health)
         if handled == 0:
             wait = retry.backoff(failures, idle, FAILED_WAIT) if failures else idle
             with contextlib.suppress(TimeoutError):
