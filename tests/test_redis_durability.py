@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from bot.store.embedded_redis import EmbeddedRedis
 from bot.wiring import check_durable
 
 from .conftest import RedisServer
-from .test_startup import BASE_ENV, last_line, run
+from .test_startup import BASE_ENV, last_line, run, serve_until
 
 NOTHING = "it keeps nothing on disk (appendonly no, save ''): a restart empties it"
 
@@ -116,21 +114,7 @@ def test_the_embedded_redis_is_durable_and_stops_without_a_signal(tmp_path: Path
     env = {**BASE_ENV, "DATA_DIR": str(tmp_path), "REDIS_DIR": str(tmp_path / "redis"),
            "LOG_LEVEL": "INFO", "REDIS_REQUIRE_DURABLE": "true"}  # fmt: skip
     del env["REDIS_URL"]
-    log = tmp_path / "worker.log"
-    with log.open("ab") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env,
-                                  stdout=out, stderr=out)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while "worker started" not in log.read_text() and time.monotonic() < deadline:
-            assert worker.poll() is None, log.read_text()
-            time.sleep(0.1)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(30) == 0, log.read_text()
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    text = log.read_text()
+    text = serve_until("worker", env, tmp_path / "worker.log", "worker started")
     assert "worker stopped" in text
     assert "may lose" not in text and "could not be checked" not in text
     assert "shutdown failed" not in text and "sigterm" not in text.lower(), text

@@ -55,6 +55,25 @@ def run(
                           capture_output=True, timeout=timeout, check=False)  # fmt: skip
 
 
+def serve_until(command: str, env: dict[str, str], log: Path, line: str) -> str:
+    """Start ``feedback-bot command``, wait for ``line`` in its log, stop it as a platform
+    does (SIGTERM; it must exit 0), and return its log."""
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", command], env=env,
+                                   stdout=out, stderr=out)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while line not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return log.read_text()
+
+
 def last_line(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr, result.stderr
     return result.stderr.strip().splitlines()[-1]
@@ -163,21 +182,8 @@ def test_web_says_what_it_runs_on_in_one_line_and_logs_json(tmp_path: Path) -> N
     user, password = PG.username or "postgres", PG.password or "secretpw"
     env = {**BASE_ENV, "DATA_DIR": str(tmp_path), "PORT": str(port), "LOG_FORMAT": "json",
            "DATABASE_URL": pg_url(user, password)}  # fmt: skip
-    log = tmp_path / "web.log"
-    with log.open("ab") as out:
-        web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stdout=out,
-                               stderr=out)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while "listening on" not in log.read_text() and time.monotonic() < deadline:
-            assert web.poll() is None, log.read_text()
-            time.sleep(0.2)
-        web.send_signal(signal.SIGTERM)
-        assert web.wait(30) == 0, log.read_text()
-    finally:
-        if web.poll() is None:
-            web.kill()
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    text = serve_until("web", env, tmp_path / "web.log", "listening on")
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
     [start] = [e for e in entries if "listening on" in e["message"]]
     message = start["message"]
     assert f"listening on 0.0.0.0:{port}" in message and "feedback-bot 0.1.0 web" in message
@@ -185,7 +191,7 @@ def test_web_says_what_it_runs_on_in_one_line_and_logs_json(tmp_path: Path) -> N
     assert f"Redis {REDIS_URL}" in message
     where = f"{PG.hostname}:{PG.port or 5432}/{PG_DATABASE}"
     assert message.endswith(f"store postgresql+asyncpg://{user}:***@{where}")
-    assert password not in log.read_text()
+    assert password not in text
     assert {"time", "level", "logger", "message"} <= set(start)
 
 
