@@ -214,3 +214,22 @@ async def test_a_new_flow_is_built_checked_and_kept(console: Bot) -> None:  # no
     assert "¡Gracias!" in editor and "options: [effectiveness, ease, other]" in editor
     rebuilt = await (await browser.get(f"/admin/flows/quick-thumbs/builder?from={version}")).text()
     assert dict(fields_of(rebuilt))["messages.closing.es"] == "¡Gracias!"
+
+
+def test_answering_instructions_per_interface_are_kept_and_named() -> None:
+    """A flow with per-interface answering instructions (the format webwording adds) opens in
+    the builder, which names them as kept, and an edit leaves them as they were."""
+    text = KEPT.replace("questions:\n", """instructions:
+  text:
+    thumbs: {en: "Reply 1 for Yes, 0 for No.", es: "1=Sí 0=No"}  # said after the question
+  web:
+    thumbs: {en: "", es: ""}
+questions:
+""", 1)
+    form = builder.form_of(text)
+    assert "the answering instructions per kind of interface" in form.kept
+    one, many = posted(form)
+    one["title"] = "Extras, renamed"
+    out = apply(text, one, many)
+    block = text[text.index("instructions:") : text.index("questions:")]
+    assert block in out and "title: Extras, renamed" in out
