@@ -175,7 +175,8 @@ def prompt(flow: Flow, session: Session) -> Prompt | None:
     question = flow.question(session.question)
     options: tuple[tuple[str, str], ...] = ()
     if question.type == "rating" and question.scale == "thumbs":
-        options = (("1", "👍"), ("0", "👎"))
+        words = _WORDS.get(session.language, _WORDS["en"])
+        options = (("1", words["yes"]), ("0", words["no"]))
     elif question.type == "rating":
         options = tuple((str(n), str(n)) for n in range(1, 6))
     elif question.type == "drivers":
@@ -253,7 +254,7 @@ def answer_label(flow: Flow, session: Session, question: Question) -> str | None
     if answer.status == "skipped" or value is None:
         return words["skipped"]
     if question.type == "rating" and question.scale == "thumbs":
-        return f"👍 {words['yes']}" if value == 1 else f"👎 {words['no']}"
+        return words["yes"] if value == 1 else words["no"]
     if question.type == "rating":
         return f"{value} {words['of']} 5"
     if question.type in ("drivers", "choice"):
