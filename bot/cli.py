@@ -29,10 +29,10 @@ def _flows_dir(value: str | None) -> Path:
 
 
 def cmd_flows_check(args: argparse.Namespace) -> int:
-    directory = _flows_dir(args.dir)
-    flows, errors = check_directory(directory)
     from bot import registry
 
+    directory = _flows_dir(args.dir)
+    flows, errors = check_directory(directory)
     channels = by_interface(registry.kinds())
     for flow in flows.values():
         print(f"{flow.source}: {flow.id} version {flow.version} ({len(flow.questions)} questions)")

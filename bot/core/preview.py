@@ -38,15 +38,12 @@ class Preview:
         return segment_info(self.text)
 
 
-def previews(
-    flow: Flow, context: Mapping[str, Any] | None = None,
-    interfaces: tuple[Interface, ...] = INTERFACES,
-) -> Iterator[Preview]:  # fmt: skip
+def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[Preview]:
     """Every message of ``flow`` on each interface in every language: intro, questions (each
     drivers branch), reprompts, reminder, closing and closed."""
     ctx = {**SAMPLE_CONTEXT, **(context or {})}
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
-    for interface in interfaces:
+    for interface in INTERFACES:
         for lang in flow.languages:
             session = Session(
                 flow_id=flow.id,
