@@ -74,8 +74,8 @@ languages: [en, es]
 skip_words: [pass]
 messages:
   intro:
-    en: "{agency}: 3 questions. Reply STOP to opt out. {omb_notice}"  # said first
-    es: "{agency}: 3 preguntas. Responda STOP para cancelar. {omb_notice}"
+    en: "{agency}: 3 questions. {opt_out} {omb_notice}"  # said first
+    es: "{agency}: 3 preguntas. {opt_out} {omb_notice}"
   omb_notice: {en: "OMB {omb_control_number}", es: "OMB {omb_control_number}"}
   closing: {en: "Thanks.", es: "Gracias."}
   closed: {en: "Closed.", es: "Cerrada."}
@@ -84,7 +84,7 @@ questions:
     type: rating
     scale: thumbs
     field: question_1
-    prompt: {en: "Trust {provider}? 1 or 0", es: "Confia en {provider}? 1 o 0"}
+    prompt: {en: "Trust {provider}?", es: "Confia en {provider}?"}
   - id: drivers
     type: drivers
     rating: question_1
@@ -219,13 +219,17 @@ async def test_a_new_flow_is_built_checked_and_kept(console: Bot) -> None:  # no
 def test_answering_instructions_per_interface_are_kept_and_named() -> None:
     """A flow with per-interface answering instructions (the format webwording adds) opens in
     the builder, which names them as kept, and an edit leaves them as they were."""
-    text = KEPT.replace("questions:\n", """instructions:
+    text = KEPT.replace(
+        "questions:\n",
+        """instructions:
   text:
     thumbs: {en: "Reply 1 for Yes, 0 for No.", es: "1=Sí 0=No"}  # said after the question
   web:
     thumbs: {en: "", es: ""}
 questions:
-""", 1)
+""",
+        1,
+    )
     form = builder.form_of(text)
     assert "the answering instructions per kind of interface" in form.kept
     one, many = posted(form)

@@ -23,12 +23,13 @@ from ruamel.yaml.error import YAMLError
 
 from bot.core.a11 import DRIVER_LABELS, DRIVERS, REQUIRED_DRIVERS
 from bot.core.errors import FlowError
-from bot.core.flow import PLACEHOLDERS, render
+from bot.core.flow import OPT_OUT, PLACEHOLDERS, render
 from bot.core.segments import non_gsm_characters, segment_info
+from bot.core.wording import DEFAULTS
 
 # Placeholder values from the engine, listed for the builder's "insert" menu.
-PLACEHOLDER_LIST = ("agency", "service", "provider", "program", "contact", "omb_notice",
-                    "omb_control_number")  # fmt: skip
+PLACEHOLDER_LIST = ("agency", "service", "provider", "program", "contact", "opt_out",
+                    "omb_notice", "omb_control_number")  # fmt: skip
 MESSAGES = (  # name, label, required
     ("intro", "Introduction (the first text: names the agency, says how to stop)", True),
     ("omb_notice", "OMB notice (shown only when the service has an OMB control number)", True),
@@ -398,11 +399,13 @@ def sms(template: str, context: Mapping[str, str]) -> dict[str, Any]:
 
 
 def fill(context: Mapping[str, str], omb_notice: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Per language, what each placeholder becomes (the OMB notice is the flow's own text
-    in that language), for counting as one types."""
+    """Per language, what each placeholder becomes by text message (the OMB notice is the
+    flow's own text in that language, ``{opt_out}`` the built-in words), for counting as one
+    types."""
     out = {}
     for lang, notice in omb_notice.items():
         values = {name: str(context.get(name, "")) for name in PLACEHOLDERS}
+        values[OPT_OUT] = DEFAULTS["text"][OPT_OUT].get(lang, "")
         values["omb_notice"] = render(notice, values) if context.get("omb_control_number") else ""
         out[lang] = values
     return out

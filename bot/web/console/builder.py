@@ -40,8 +40,8 @@ default_language: en
 languages: [en, es]
 messages:
   intro:
-    en: "{{agency}}: a question about {{service}}. Reply STOP to opt out. {{omb_notice}}"
-    es: "{{agency}}: una pregunta sobre {{service}}. Responda STOP para cancelar. {{omb_notice}}"
+    en: "{{agency}}: a question about {{service}}. {{opt_out}} {{omb_notice}}"
+    es: "{{agency}}: una pregunta sobre {{service}}. {{opt_out}} {{omb_notice}}"
   omb_notice:
     en: "OMB {{omb_control_number}}"
     es: "OMB {{omb_control_number}}"
@@ -55,8 +55,8 @@ questions:
   - id: question_1
     type: text
     prompt:
-      en: "What could we do better? Reply with a message, or SKIP."
-      es: "¿Qué podríamos mejorar? Escriba su comentario u OMITIR."
+      en: "What could we do better?"
+      es: "¿Qué podríamos mejorar?"
 """
 
 

@@ -15,8 +15,10 @@ from aiohttp import web
 
 from bot.core.a11 import DRIVER_LABELS, DRIVERS, drivers_on_form
 from bot.core.builder import DRIVER_CHOICES
+from bot.core.channels import by_interface
 from bot.core.goals import MEASURES
 from bot.core.library import diff, lines_of
+from bot.core.wording import DESCRIPTIONS, INTERFACES
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
@@ -152,13 +154,15 @@ class LibraryPages:
         rows = preview_for(rt, flow, service) if flow else []
         languages = list(flow.languages) if flow else []
         drivers = next((q for q in flow.questions if q.type == "drivers"), None) if flow else None
+        channels = by_interface(rt.kinds)
+        interfaces = [(i, DESCRIPTIONS[i], ", ".join(channels.get(i, ()))) for i in INTERFACES]
         return self.render(
             "version.html", staff=staff, version=version, flow=flow, languages=languages,
             rows=rows, active=rt.flows[flow_id].version if flow_id in rt.flows else None,
             webchat="webchat" in rt.outbound, services=on, service=service, flow_id=flow_id,
             offered=[DRIVER_LABELS["en"].get(o.value, o.value)
                      for o in drivers_on_form(drivers, service.drivers if service else None)]
-            if drivers else [],
+            if drivers else [], interfaces=interfaces,
         )  # fmt: skip
 
     async def confirm_activate(
