@@ -101,7 +101,7 @@ async def test_a_flow_built_by_keyboard_answers_a_real_sms_survey(
     said = page.locator("#preview-for")
     await expect(said).to_contain_text("Benefits application would send it")
     await expect(said).to_contain_text("6 drivers offered (its catalog entry narrows")
-    english = page.get_by_role("table", name="Every en message as a person sees it")
+    english = page.get_by_role("table", name="Every en message as a person sees it by text message")
     positive = english.get_by_role("row", name=re.compile(r"^questions\[1\] drivers positive"))
     await expect(positive).to_contain_text("Getting my need met")
     await expect(positive).not_to_contain_text("Staff")  # the service does not offer it
