@@ -237,3 +237,29 @@ questions:
     out = apply(text, one, many)
     block = text[text.index("instructions:") : text.index("questions:")]
     assert block in out and "title: Extras, renamed" in out
+
+
+async def test_hostile_builder_posts_get_an_answer_never_a_500(console: Bot) -> None:  # noqa: F811
+    browser = Browser(console)
+    await browser.sign_in("admin-token")
+    csrf = await browser.csrf()
+    page = await (await browser.get("/admin/flows/a11-v2-thumbs/builder")).text()
+    fields = fields_of(page)
+    path = "/admin/flows/a11-v2-thumbs/builder"
+    cases: list[tuple[list[tuple[str, str]], int]] = [
+        ([("base", "a: ["), ("do", "check")], 422),  # not YAML
+        ([("base", "- a list"), ("do", "check")], 422),  # not a flow's shape
+        ([("base", "x: " + "[" * 5000 + "]" * 5000), ("do", "check")], 422),  # too deep
+        ([("base", "x" * (300 * 1024)), ("do", "check")], 413),
+        ([*fields, ("do", "remove:999")], 200),
+        ([*fields, ("do", "unoption:x:y")], 200),
+        ([*fields, ("do", "add:nonsense")], 200),
+        ([*fields, ("questions", "99999999999999999999"), ("do", "check")], 200),
+    ]
+    for body, status in cases:
+        answer = await browser.post(path, [*body, ("csrf", csrf)])
+        assert answer.status == status, (body[-1], await answer.text())
+    # a format spec that would make a gigabyte is counted as written, and refused by the checks
+    huge = [(k, "{agency:>999999999}" if k == "messages.closing.en" else v) for k, v in fields]
+    answer = await browser.post(path, [*huge, ("csrf", csrf), ("do", "check")])
+    assert answer.status in (200, 422) and len(await answer.text()) < 2_000_000

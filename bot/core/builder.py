@@ -13,6 +13,7 @@ its field. Pure: text in, text out.
 from __future__ import annotations
 
 import io
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,8 +71,27 @@ class Unreadable(Exception):
     """The text cannot be opened in the builder (not YAML, or not a flow's shape)."""
 
 
+MAX_DEPTH = 64  # a flow nests a few levels; ruamel.yaml takes seconds on a thousand
+
+
+def _too_deep(text: str) -> bool:
+    """Whether brackets or indentation nest past ``MAX_DEPTH`` (counted before parsing: the
+    round-trip parser is pure Python, and hostile nesting would hold a thread for seconds)."""
+    depth = deepest = 0
+    for c in text:
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(0, depth - 1)
+    indent = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    return deepest > MAX_DEPTH or indent > 2 * MAX_DEPTH
+
+
 def load(text: str) -> CommentedMap:
     """A flow's text as a round-trip tree; Unreadable when it is not a mapping of YAML."""
+    if _too_deep(text):
+        raise Unreadable("it is nested too deeply")
     try:
         data = _yaml().load(text)
     except (YAMLError, RecursionError, ValueError) as exc:
@@ -83,7 +103,10 @@ def load(text: str) -> CommentedMap:
 
 def dump(data: CommentedMap) -> str:
     out = io.StringIO()
-    _yaml().dump(data, out)
+    try:
+        _yaml().dump(data, out)
+    except (YAMLError, RecursionError, ValueError, TypeError) as exc:
+        raise Unreadable(f"it cannot be written back ({type(exc).__name__})") from None
     return out.getvalue()
 
 
@@ -390,8 +413,12 @@ def sms(template: str, context: Mapping[str, str]) -> dict[str, Any]:
     """A template's SMS cost with its placeholders filled: encoding, segments, characters,
     and the characters that force UCS-2."""
     try:
-        text = render(template, context)
-    except (ValueError, IndexError, KeyError):  # a broken template: counted as written
+        plain = all(not spec and not conversion
+                    for _, _, spec, conversion in string.Formatter().parse(template))  # fmt: skip
+        # A format spec ({agency:>99999}) could make any length: such a text is counted as
+        # written, and the flow's checks say what is wrong with it.
+        text = render(template, context) if plain else template
+    except (ValueError, IndexError, KeyError, AttributeError):  # broken: counted as written
         text = template
     info = segment_info(text)
     return {"encoding": info.encoding, "segments": info.segments, "units": info.units,
