@@ -42,5 +42,6 @@ async def test_the_audit_page_filters_pages_and_links(console: Bot) -> None:  # 
     assert "1 entry, newest first" in by and "flow version activated" in by
     none = await (await admin.get("/admin/audit?actor=nobody")).text()
     assert "No entries match." in none
-    for hostile in ("?before=99999999999", "?before=-1", "?target=" + "x" * 5000):
+    for hostile in ("?before=99999999999", "?before=-1", "?target=" + "x" * 5000,
+                    "?actor=%00", "?action=%C2%81%00"):  # fmt: skip
         assert (await admin.get("/admin/audit" + hostile)).status == 200

@@ -219,6 +219,7 @@ def test_outbox_status(tmp_path: Path) -> None:
     assert status["sinks"] == {
         "sql": {"retrying": 0, "dead": 0},
         "touchpoints": {"retrying": 0, "dead": 0},
+        "alerts": {"retrying": 0, "dead": 0},  # cases open with or without Slack
     }
     assert '\n  "sinks": {\n    "sql": ' in result.stdout
 

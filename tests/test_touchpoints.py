@@ -260,7 +260,8 @@ async def test_a_mismatch_stops_start_up_with_one_line_per_problem(
     (tmp_path / "services.yaml").write_text(catalog)
     async with open_runtime(settings, channels=[]) as rt:
         assert rt.outbox is not None
-        assert [sink.name for sink in rt.outbox.sinks] == ["sql", "touchpoints"]
+        # the alert sink too: cases open whether or not Slack is configured
+        assert [sink.name for sink in rt.outbox.sinks] == ["sql", "touchpoints", "alerts"]
     # Named but not configured: a clear line too.
     unset = dataclasses.replace(settings, touchpoints_url="")
     with pytest.raises(StartupError, match="touchpoints_form, but TOUCHPOINTS_URL is not set"):
