@@ -159,18 +159,37 @@ def test_long_text_is_bounded() -> None:
     assert result.label == "negative"
 
 
-def test_sentiment_command_prints_label_polarity_and_redacted_text() -> None:
+def _sentiment(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("feedback-bot")
     assert exe
-    result = subprocess.run(
-        [exe, "sentiment"],
-        input="The agent was very helpful\nok\nnot helpful, call 202-555-0123\n\n",
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+    return subprocess.run([exe, "sentiment", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+
+
+def test_sentiment_command_prints_label_polarity_redacted_text_and_themes() -> None:
+    result = _sentiment(stdin="The agent was very helpful\nok\nnot helpful, call 202-555-0123"
+                              "\n\nOn hold 2 hrs\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
     lines = [line.split("\t") for line in result.stdout.splitlines()]
-    assert lines[0][0] == "positive" and lines[0][2] == "The agent was very helpful"
+    assert lines[0][0] == "positive" and lines[0][2:] == ["The agent was very helpful", "staff"]
     assert 0 < float(lines[0][1]) <= 1
-    assert lines[1] == ["unscored", "", "ok"]
+    assert lines[1] == ["unscored", "", "ok", ""]
     assert lines[2][0] == "negative" and lines[2][2] == "not helpful, call [PHONE]"
-    assert lines[3] == ["unscored", "", ""]  # a line out for every line in, blank ones too
-    assert len(lines) == 4
+    assert lines[3] == ["unscored", "", "", ""]  # a line out for every line in, blank ones too
+    assert lines[4][0] == "negative" and lines[4][3] == "phone,wait_time"
+    assert len(lines) == 5
+
+
+def test_sentiment_command_takes_the_surveys_language_and_a_services_themes() -> None:
+    spanish = _sentiment("--lang", "es", stdin="muy bien\n")  # too few words to tell alone
+    assert spanish.stdout.split("\t")[0] == "positive"
+    english = _sentiment("--lang", "en", stdin="muy bien\n")
+    assert english.stdout.split("\t")[0] == "positive"  # the words say Spanish
+    housing = _sentiment("--service", "benefits-application", stdin="my landlord raised the rent\n")
+    assert housing.returncode == 0, housing.stderr
+    assert housing.stdout.rstrip("\n").split("\t")[3] == "housing"
+    assert _sentiment(stdin="my landlord raised the rent\n").stdout.rstrip("\n").endswith("\t")
+    unknown = _sentiment("--service", "nope", stdin="")
+    assert unknown.returncode == 2 and "unknown service 'nope'" in unknown.stderr
+    bad = _sentiment("--lang", "english", stdin="")
+    assert bad.returncode == 2 and "a language code such as en or es" in bad.stderr

@@ -40,22 +40,13 @@ from typing import Literal
 
 from bot.core import sentiment_en, sentiment_es
 from bot.core.prefilter import finder
-from bot.core.shorthand import WORD, fold, plain
+from bot.core.shorthand import WORD, language_of, plain
 
 Label = Literal["negative", "neutral", "positive", "unscored"]
 MAX_CHARS = 1000
 POSITIVE_AT = 0.1
 NEGATIVE_AT = -0.1
 YIELDS = 0.25  # what a part before a contrast, or a concession, counts
-_SPANISH = frozenset(
-    "el la los las de del que q y en un una por para con muy pero es fue me mi su lo se "
-    "al como mas ya porque cuando nada todo bien mal gracias servicio esta estoy hay "
-    "nos le les sin".split()
-)
-_ENGLISH = frozenset(
-    "the a an and to of is was it i my for in on with not very but they this that be "
-    "were have had you me service did at so".split()
-)
 
 
 @dataclass(frozen=True)
@@ -115,33 +106,6 @@ ENGLISH, SPANISH = (
 def normalise(text: str, language: str = "en") -> str:
     """Text as the scorer sees it (step 1 of the method)."""
     return plain(text[:MAX_CHARS], language)
-
-
-def is_spanish(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return spanish > english and spanish >= 2
-
-
-def is_english(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return english > spanish and english >= 2
-
-
-def language_of(text: str, stated: str | None) -> str | None:
-    """``en`` or ``es`` as the comment's words say, else the survey's language when it is one
-    of them; None for any other."""
-    return _language(WORD.findall(fold(text[:MAX_CHARS])), stated)
-
-
-def _language(words: list[str], stated: str | None) -> str | None:
-    stated = (stated or "en").lower()[:2]
-    if is_spanish(words) or (stated == "es" and not is_english(words)):
-        return "es"
-    if stated == "en" or is_english(words):
-        return "en"
-    return None
 
 
 def _label(polarity: float) -> Label:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 
 NEGATORS = frozenset(
-    "no nunca jamas nadie nada ni sin tampoco ningun ninguna ninguno apenas".split()
+    "no nunca jamas nadie nada ni sin tampoco ningun ninguna ninguno apenas not never".split()
 )
 # "bien" before a word is "very" in much of Latin America ("bien chido", "bien malcriado");
 # "burda" and "full" are Venezuelan.

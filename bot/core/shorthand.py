@@ -10,7 +10,8 @@ to each of them:
 - contractions written out, with or without the apostrophe ("didn't", "didnt" -> "did not");
 - SMS shorthand in the comment's language ("thx", "u", "appt", "hrs"; "q", "xq", "pa", "grax");
 - a letter typed three times or more cut to two in English ("sooo goood" -> "so good"), and in
-  Spanish to one, or two of the letters Spanish doubles ("graciaaas" -> "gracias").
+  Spanish to one, or two of the letters Spanish doubles ("graciaaas" -> "gracias"); a letter
+  typed twice stays ("SSI", "SSA").
 
 Punctuation stays (the scorers split clauses on it); ``words`` gives the bare words.
 """
@@ -98,7 +99,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
                          "\u00b4": "'", "`": "'", "\u00ab": '"', "\u00bb": '"'})  # fmt: skip
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 # Spanish doubles only these letters (llamar, carro, acción, leer, cooperar).
-_SPANISH_REPEATS = re.compile(r"([abdfghijkmnpqstuvwxyz])\1+|([lrceo])\2{2,}")
+_SPANISH_REPEATS = re.compile(r"([abdfghijkmnpqstuvwxyz])\1{2,}|([lrceo])\2{2,}")
 # A word (with "/" for "10/10", "n/a", "w/o"; a web name such as "login.gov" stays one word),
 # or any other single character.
 _TOKEN = re.compile(r"[a-z0-9/']+(?:\.(?:gov|me|com|org|net)\b)?|[^\sa-z0-9/']")
@@ -149,3 +150,41 @@ def plain(text: str, language: str = "en") -> str:
 def words(text: str, language: str = "en") -> list[str]:
     """The bare words of a comment made plain (letters and digits)."""
     return WORD.findall(plain(text, language))
+
+
+_SPANISH = frozenset(
+    "el la los las de del que q y en un una por para con muy pero es fue me mi su lo se "
+    "al como mas ya porque cuando nada todo bien mal gracias servicio esta estoy hay "
+    "nos le les sin".split()
+)
+_ENGLISH = frozenset(
+    "the a an and to of is was it i my for in on with not very but they this that be "
+    "were have had you me service did at so".split()
+)
+
+
+def is_spanish(words: list[str]) -> bool:
+    spanish = sum(w in _SPANISH for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    return spanish > english and spanish >= 2
+
+
+def is_english(words: list[str]) -> bool:
+    spanish = sum(w in _SPANISH for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    return english > spanish and english >= 2
+
+
+def language_of(text: str, stated: str | None) -> str | None:
+    """``en`` or ``es`` as a comment's words say (its function words), else the survey's
+    language when it is one of them; None for any other."""
+    return _language(WORD.findall(fold(text[:MAX_CHARS])), stated)
+
+
+def _language(words: list[str], stated: str | None) -> str | None:
+    stated = (stated or "en").lower()[:2]
+    if is_spanish(words) or (stated == "es" and not is_english(words)):
+        return "es"
+    if stated == "en" or is_english(words):
+        return "en"
+    return None
