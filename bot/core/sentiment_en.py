@@ -41,7 +41,7 @@ LEXICON: dict[str, float] = {
     "organized": 0.4, "clean": 0.3, "resolved": 0.5, "solved": 0.5, "fixed": 0.4,
     "answered": 0.3, "dignity": 0.5, "sweetheart": 0.6, "lifesaver": 0.8, "hero": 0.6,
     "angel": 0.6, "blessing": 0.6, "bless": 0.5, "blessed": 0.5, "superb": 0.8,
-    "outstanding": 0.8, "ruined": -0.8, "ruin": -0.7, "ruins": -0.7, "janky": -0.6,
+    "outstanding": 0.8, "gem": 0.6, "ruined": -0.8, "ruin": -0.7, "ruins": -0.7, "janky": -0.6,
     "jank": -0.5, "busted": -0.6, "wonky": -0.5, "yelling": -0.6, "yelled": -0.6,
     "screaming": -0.6, "screamed": -0.6, "shouting": -0.6, "shouted": -0.6, "circus": -0.7,
     "zoo": -0.6, "madhouse": -0.7, "shitshow": -0.9,
@@ -268,6 +268,9 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
          r"bring (?:someone|a family member|my own|your own|a relative|a friend) to "
          r"(?:translate|interpret)|bring (?:my|your) own (?:interpreter|translator)"), -0.6),
     (_re(r'" (?:\S+ ){1,5}"'), -0.3),
+    (_re(r"(?:drive|drove|driving|travel(?:ed|ing)?|bus(?:ed)?|rode) (?:\S+ ){0,2}" + _N
+         + r" (?:miles|hours|mi|km)|whoever (?:designed|made|thought|came up)|trippin\w*|"
+         r"tripping"), -0.5),
     (_re(r"always (?:busy|closed|down|full|broken|crashing|offline|late|rude|wrong)"), -0.6),
     # good events
     (_re(r"(?:in|within|under|less than|only|just|took|done in|took only|took just|took maybe|"
@@ -287,6 +290,9 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
          r"(?:lunch )?break|while (?:i was )?waiting for|first time in (?:years|forever|ages)|"
          r"got \$? ?\d[\d,]* back|(?:next|following) (?:morning|day)|the day (?:after|my)"),
      0.5),
+    (_re(r"made up for (?:it|that|the)|worth the wait|(?:noticed|saw|found|realized|caught) "
+         r"(?:that )?i (?:qualified|was eligible|could get|could apply)|i qualified|"
+         r"before (?:my )?(?:lunch|break|lunch break) (?:ended|was over)"), 0.6),
     (_re(r"(?:was|were) already (?:there|ready|waiting|done)|before i (?:got|arrived|even)|"
          r"as soon as (?:we|i) (?:got|walked|arrived|came)|never (?:been|had|gotten|seen)(?: \S+)?"
          r" (?:so|such|this|that) (?:fast|quick|easy|good|great|helpful|kind|nice|smooth)|"

@@ -327,7 +327,11 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
     (_re(r"(?:algo|cosas|respuestas|informacion) (?:distint\w+|diferente\w*|contradictori\w+)|"
          r"cada (?:uno|persona|agente|quien|vez) (?:me )?(?:dice|da|pide)"), -0.6),
     (_re(r"(?:no hace|no hacen|no hizo|no pasa|no paso) nada"), -0.7),
-    (_re(r"(?:mande|solicite|aplique|envie|pedi|llame|empece|meti|pague|reporte)(?: \S+){0,3} "
+    (_re(r"(?:manejar|maneje|manejamos|viajar|viaje|viajamos|caminar|camine)(?: \S+){0,2} "
+         + _N + r" (?:km|kilometros|millas|horas)|(?:te|me|nos) (?:cuelga|cuelgan|colgo|"
+         r"colgaron)"), -0.6),
+    (_re(r"(?:mande|solicite|aplique|envie|pedi|llame|empece|meti|pague|reporte|mude|"
+         r"mudamos|cambie)(?: \S+){0,3} "
          r"(?:en|desde|para) (?:" + _MONTH + r"|\d{4}|el ano pasado)|ya es (?:" + _MONTH
          + r")"), -0.5),
     (re.compile(r"(?<!\w)(\w{3,}) y \1(?!\w)"), -0.6),
@@ -386,6 +390,9 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
          r"mi dinero|los)|\d+ (?:mil )?dolares de (?:vuelta|regreso)|me lo \w+(?:aron|ieron|o|io)|"
          r"me la \w+(?:aron|ieron)|me los \w+(?:aron|ieron)|me (?:imprimieron|hicieron|llenaron|"
          r"buscaron|consiguieron|agendaron|tramitaron)|ahi mismo"), 0.5),
+    (_re(r"lo compenso|lo compensaron|(?:vio|noto|se dio cuenta)(?: de)? (?:que|q) "
+         r"(?:calificaba|podia|tenia derecho)|calific(?:o|aba|ue)|mi (?:hora|rato) de "
+         r"(?:almuerzo|comida|descanso)"), 0.6),
     (_re(r"en (?:una|1|dos|2) semanas?|en menos de (?:una|un|1|2|dos) (?:semana|mes)"), 0.4),
     (_re(r"(?:habia|hubo|tenian|tenia|tienen) (?:un |una )?(?:interprete|traductor\w*|"
          r"alguien que habl\w+|persona que habl\w+|gente que habl\w+)|(?:interprete|"
