@@ -5,7 +5,8 @@ Method (documented because agencies compare it with other tools):
 
 1. Make the text plain (``bot.core.shorthand``): case, accents, emoji and emoticons as words,
    contractions with or without their apostrophe, SMS shorthand in the comment's language,
-   letters typed over and over.
+   letters typed over and over. Each language's cues are in ``bot.core.sentiment_en`` and
+   ``bot.core.sentiment_es`` (shaped by ``bot.core.cues``).
 2. A comment that only says there is nothing to say ("no", "n/a", "nothing else", "nada q
    agregar", "sin comentarios") is neutral; a rating ("10/10", "5 stars", "cero estrellas")
    counts as praise or a complaint.
@@ -20,8 +21,10 @@ Method (documented because agencies compare it with other tools):
      "it would be nice to have more chairs") is not praise: its words count for little.
    - facts: events plainly bad or good with no sentiment word, by pattern — waiting counted in
      hours or months, "still" and "since march", "never arrived", "nobody answers", a third
-     visit, a locked account, "had to ... again"; "in 10 minutes", "same day", "got my card",
-     "walked me through it". A good fact after "not", "never", "no" is a bad one.
+     visit, a locked account, two times of day far apart ("got there at 8, called at 11:40");
+     "in 10 minutes", "same day", "got my card", "walked me through it". A good fact after
+     "not", "never", "no" is a bad one; a relative's help is not the service's ("my son
+     helped me fill it out").
 5. Praise beside a plainly bad fact, with no contrast between them, is sarcasm or a concession
    and reads as a complaint ("wonderful, a 5 hour line again", "thanks for losing my papers").
 6. Label: positive at or above +0.1, negative at or below -0.1, neutral between; the polarity
@@ -34,12 +37,11 @@ Method (documented because agencies compare it with other tools):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.core import sentiment_en, sentiment_es
-from bot.core.prefilter import finder
+from bot.core.cues import Cues
 from bot.core.shorthand import WORD, language_of, plain
 
 Label = Literal["negative", "neutral", "positive", "unscored"]
@@ -47,34 +49,6 @@ MAX_CHARS = 1000
 POSITIVE_AT = 0.1
 NEGATIVE_AT = -0.1
 YIELDS = 0.25  # what a part before a contrast, or a concession, counts
-
-
-@dataclass(frozen=True)
-class Cues:
-    """How one language says what the scorer looks for (``sentiment_en``, ``sentiment_es``)."""
-
-    # A sentence's words -> (polarity, subjectivity or None, how many words carried weight).
-    lexical: Callable[[str], tuple[float, float | None, int]]
-    facts: Sequence[tuple[re.Pattern[str], float]]  # plainly good or bad events
-    negators: frozenset[str]  # that turn a good fact right after them bad
-    others: frozenset[str]  # people whose good deeds are not the service's ("my daughter")
-    contrast: re.Pattern[str]  # what follows decides ("but", "pero")
-    concession: re.Pattern[str]  # a clause it opens yields ("although", "aunque")
-    nothing: frozenset[str]  # the words of "nothing to say"
-    nothing_core: frozenset[str]  # one of which such a comment must have
-    ratings: Sequence[tuple[re.Pattern[str], Callable[[re.Match[str]], float]]]
-    irony: re.Pattern[str]  # praise that is ironic when a bad fact stands beside it
-    sarcasm: re.Pattern[str]  # says the opposite of what it means, whatever stands beside it
-    question: re.Pattern[str]  # its words are asked, not said
-    suggestion: re.Pattern[str]  # its words are wished for ("would be nice"), not praise
-    mixed: re.Pattern[str]  # says itself that neither side wins ("so-so", "mas o menos")
-    clock: re.Pattern[str]  # a time of day: (hour, minutes, "pm" or "am" words)
-    # For each fact, strings one of which any match contains (None: not known), so that a
-    # fact whose words are nowhere in a sentence costs a few substring tests, not a search.
-    needles: tuple[re.Pattern[str] | None, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "needles", tuple(finder(p.pattern) for p, _ in self.facts))
 
 
 @dataclass(frozen=True)
@@ -95,12 +69,7 @@ class Sentiment:
         }
 
 
-ENGLISH, SPANISH = (
-    Cues(m.lexical, m.FACTS, m.NEGATORS, m.RELATIVES, m.CONTRAST, m.CONCESSION, m.NOTHING,
-         m.NOTHING_CORE, m.RATINGS, m.IRONY, m.SARCASM, m.QUESTION, m.SUGGESTION, m.MIXED,
-         m.CLOCK)
-    for m in (sentiment_en, sentiment_es)
-)  # fmt: skip
+ENGLISH, SPANISH = sentiment_en.CUES, sentiment_es.CUES
 
 
 def normalise(text: str, language: str = "en") -> str:
@@ -151,6 +120,7 @@ def says_nothing(words: list[str], cues: Cues) -> bool:
 
 
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")  # a sentence with its closing marks
+_CLAUSE = re.compile(r"[,.;:!?]")
 _WHY = re.compile(r"^\s*(?:why|how come|por ?que|como es posible)\b")
 
 
@@ -202,7 +172,7 @@ def _part(part: str, cues: Cues, opens: bool = True) -> _Scored:
         polarity, subj, n = cues.lexical(sentence)
         pro, con = _facts(sentence, cues)
         asked = sentence.rstrip().endswith("?")
-        if asked or ((opens or i) and cues.question.search(sentence)):
+        if asked or ((opens or i > 0) and cues.question.search(sentence)):
             # Asked, not said ("how long does it take?"), unless it asks why ("why does
             # nobody answer?").
             polarity *= 0.25
@@ -221,7 +191,7 @@ def _part(part: str, cues: Cues, opens: bool = True) -> _Scored:
     good, bad = good + max(span, 0.0), bad + min(span, 0.0)
     rating = sum(rate(m) for pattern, rate in cues.ratings for m in pattern.finditer(part))
     praise = lexical + rating
-    sarcastic = True
+    sarcastic = True  # unless the last branch: what it praises, it means the other way
     if cues.sarcasm.search(part):
         value = min(bad, 0.0) - abs(praise) - 0.6
     elif bad <= -0.4 and praise > 0 and good < -bad:
@@ -265,14 +235,14 @@ def _facts(part: str, cues: Cues) -> tuple[float, float]:
         if needed is not None and not needed.search(part):
             continue
         for match in pattern.finditer(part):
-            before = part[max(0, match.start() - 40) : match.start()]
-            window = re.split(r"[,.;:!?]", before)[-1].split()[-3:]
-            negated = any(w in cues.negators for w in window)
             value = weight
-            if weight > 0 and any(w in cues.others for w in window):
-                continue  # "my daughter helped me": not the service's doing
-            if negated and weight > 0:
-                value = -0.8 * weight
+            if weight > 0:
+                before = part[max(0, match.start() - 40) : match.start()]
+                window = _CLAUSE.split(before)[-1].split()[-3:]
+                if any(w in cues.others for w in window):
+                    continue  # "my daughter helped me": not the service's doing
+                if any(w in cues.negators for w in window):
+                    value = -0.8 * weight
             if value > 0:
                 good += value
             else:

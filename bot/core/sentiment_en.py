@@ -10,8 +10,9 @@ locked account; "in 10 minutes", "same day", "got my card", "walked me through".
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
+from bot.core.cues import Cues, Rating, out_of, stars
+from bot.core.cues import bounded as _re
 from bot.core.pattern import pattern_sentiment, pattern_words
 
 NEGATORS = frozenset(
@@ -97,10 +98,6 @@ _THING = (
     r"appointment|snap|ebt|medicare card|social security card|tax refund|back pay|"
     r"replacement|renewal|application|case|claim|paperwork|account)"
 )
-
-
-def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w/])(?:" + pattern + r")(?![\w/])")
 
 
 # Facts: plainly bad (negative weight) or good (positive) events, with no sentiment word needed.
@@ -358,24 +355,12 @@ NOTHING = frozenset(
 NOTHING_CORE = frozenset("no nope nah none nothing n/a na above that idk not".split())
 
 
-def _ten(match: re.Match[str]) -> float:
-    given, scale = float(match.group(1)), float(match.group(2))
-    share = given / scale if scale else 0.0
-    return 0.8 if share >= 0.7 else -0.8 if share <= 0.4 else 0.0
-
-
 _STARS = {"zero": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
-def _stars(match: re.Match[str]) -> float:
-    raw = match.group(1)
-    stars = int(raw) if raw.isdigit() else _STARS[raw]
-    return 0.8 if stars >= 4 else -0.8 if stars <= 2 else 0.0
-
-
-RATINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], float]]] = [
-    (re.compile(r"(?<![\w.])(\d+(?:\.\d)?) ?(?:/|out of|of) ?(10|5|100)(?!\d)"), _ten),
-    (re.compile(r"(?<!\w)(\d|zero|no|one|two|three|four|five) stars?(?!\w)"), _stars),
+RATINGS: list[tuple[re.Pattern[str], Rating]] = [
+    (re.compile(r"(?<![\w.])(\d+(?:\.\d)?) ?(?:/|out of|of) ?(10|5|100)(?!\d)"), out_of),
+    (re.compile(r"(?<!\w)(\d|zero|no|one|two|three|four|five) stars?(?!\w)"), stars(_STARS)),
     (re.compile(r"(?<!\w)a ?\+(?!\w)"), lambda m: 0.8),
 ]
 IRONY = re.compile(
@@ -454,3 +439,22 @@ def lexical(sentence: str) -> tuple[float, float | None, int]:
             weight *= 1.3
         total += weight
     return polarity + 0.5 * total, subjectivity, hits
+
+
+CUES = Cues(
+    lexical,
+    FACTS,
+    NEGATORS,
+    RELATIVES,
+    CONTRAST,
+    CONCESSION,
+    NOTHING,
+    NOTHING_CORE,
+    RATINGS,
+    IRONY,
+    SARCASM,
+    QUESTION,
+    SUGGESTION,
+    MIXED,
+    CLOCK,
+)

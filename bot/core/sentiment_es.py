@@ -24,7 +24,9 @@ visit, "se cayó el sistema"; "en 10 minutos", "el mismo día", "me aprobaron", 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+
+from bot.core.cues import Cues, Rating, out_of, stars
+from bot.core.cues import bounded as _re
 
 NEGATORS = frozenset(
     "no nunca jamas nadie nada ni sin tampoco ningun ninguna ninguno apenas not never".split()
@@ -204,10 +206,6 @@ _MONTH = (
     r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
     r"noviembre|diciembre)"
 )
-
-
-def _re(pattern: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w/])(?:" + pattern + r")(?![\w/])")
 
 
 FACTS: list[tuple[re.Pattern[str], float]] = [
@@ -418,26 +416,17 @@ NOTHING = frozenset(
 NOTHING_CORE = frozenset("no nada ningun ninguno ninguna sin n/a na eso".split())
 
 
-def _ten(match: re.Match[str]) -> float:
-    given, scale = float(match.group(1)), float(match.group(2) or 10)
-    share = given / scale if scale else 0.0
-    return 0.8 if share >= 0.7 else -0.8 if share <= 0.4 else 0.0
-
-
 _STARS = {"cero": 0, "ninguna": 0, "una": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4,
           "cinco": 5}  # fmt: skip
 
 
-def _stars(match: re.Match[str]) -> float:
-    raw = match.group(1)
-    stars = int(raw) if raw.isdigit() else _STARS[raw]
-    return 0.8 if stars >= 4 else -0.8 if stars <= 2 else 0.0
-
-
-RATINGS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], float]]] = [
-    (re.compile(r"(?<![\w.])(\d+(?:\.\d)?) ?(?:/|de) ?(10|5|100)(?!\d)"), _ten),
-    (re.compile(r"(?<!\w)(\d|cero|ninguna|una|un|dos|tres|cuatro|cinco) estrellas?(?!\w)"), _stars),
-    (re.compile(r"(?<!\w)le (?:doy|pongo) (?:un )?(\d+)()(?!\w)"), _ten),
+RATINGS: list[tuple[re.Pattern[str], Rating]] = [
+    (re.compile(r"(?<![\w.])(\d+(?:\.\d)?) ?(?:/|de) ?(10|5|100)(?!\d)"), out_of),
+    (
+        re.compile(r"(?<!\w)(\d|cero|ninguna|una|un|dos|tres|cuatro|cinco) estrellas?(?!\w)"),
+        stars(_STARS),
+    ),
+    (re.compile(r"(?<!\w)le (?:doy|pongo) (?:un )?(\d+)()(?!\w)"), out_of),
 ]
 IRONY = re.compile(
     r"(?:^|[.!?] )(?:ah |ay |oh |uy )?(?:que bien|que bonito|que lindo|que detalle|que suerte|"
@@ -477,4 +466,22 @@ MIXED = re.compile(
 CLOCK = re.compile(
     r"(?<!\w)(?:a las|a la|las|desde las|hasta las|de las|tipo) (\d{1,2})(?: : (\d\d))? ?"
     r"(?:(de la tarde|de la noche|pm|p m)|de la manana|am|a m)?(?!\w)"
+)
+
+CUES = Cues(
+    lexical,
+    FACTS,
+    NEGATORS,
+    RELATIVES,
+    CONTRAST,
+    CONCESSION,
+    NOTHING,
+    NOTHING_CORE,
+    RATINGS,
+    IRONY,
+    SARCASM,
+    QUESTION,
+    SUGGESTION,
+    MIXED,
+    CLOCK,
 )

@@ -1,11 +1,12 @@
 """Themes: what a comment is about, by phrases an agency can read and change (pure).
 
 A taxonomy is a list of themes, each with an id, a label per language and phrases per language.
-A comment is tagged with every theme one of whose phrases it contains, in any of the
-taxonomy's languages (people mix them: "me dieron el appointment"), after the text is made
-plain as the scorers see it (``bot.core.shorthand``: case, accents, shorthand such as "appt",
-"hrs", "q"). The default taxonomy (``bot.core.themes_default``) has ten themes; a service's
-catalog entry may extend or replace it (``themes:``, checked by ``parse_themes``).
+A comment is tagged with every theme one of whose phrases, in the comment's language (its
+words', else the survey's), it contains, after the text is made plain as the scorers see it
+(``bot.core.shorthand``: case, accents, shorthand such as "appt", "hrs", "q"). Words people
+borrow go in the borrowing language's phrases too ("el appointment", "la app"). The default
+taxonomy (``bot.core.themes_default``) has ten themes; a service's catalog entry may extend or
+replace it (``themes:``, checked by ``parse_themes``).
 
 Phrases, as an agency writes them in the catalog:
 
@@ -31,9 +32,6 @@ from typing import Any
 from bot.core.errors import FlowError
 from bot.core.shorthand import fold, language_of, plain
 
-LANGUAGES = ("en", "es")
-ID = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-MAX_PHRASES = 500
 MAX_PHRASE = 80
 _NUMBER = (
     r"(?:\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
@@ -124,10 +122,8 @@ class Taxonomy:
         found = self._by_id.get(theme_id)
         return found.label(language) if found else theme_id
 
-    def languages(self) -> tuple[str, ...]:
-        return tuple(sorted({lang for t in self.themes for lang, _ in t.phrases}))
-
     def to_list(self) -> list[dict[str, Any]]:
+        """Every theme as the catalog writes it (for an API or a page that shows them)."""
         return [t.to_dict() for t in self.themes]
 
 
