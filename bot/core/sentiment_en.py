@@ -42,7 +42,10 @@ LEXICON: dict[str, float] = {
     "organized": 0.4, "clean": 0.3, "resolved": 0.5, "solved": 0.5, "fixed": 0.4,
     "answered": 0.3, "dignity": 0.5, "sweetheart": 0.6, "lifesaver": 0.8, "hero": 0.6,
     "angel": 0.6, "blessing": 0.6, "bless": 0.5, "blessed": 0.5, "superb": 0.8,
-    "outstanding": 0.8, "gem": 0.6, "ruined": -0.8, "ruin": -0.7, "ruins": -0.7, "janky": -0.6,
+    "outstanding": 0.8, "slay": 0.6, "slayed": 0.6, "dub": 0.5, "immaculate": 0.7,
+    "a1": 0.6, "cringe": -0.6, "ratchet": -0.6, "bogus": -0.6, "ick": -0.5, "oof": -0.4,
+    "ghosted": -0.6, "gatekeeping": -0.5, "gatekept": -0.5, "gem": 0.6, "ruined": -0.8,
+    "ruin": -0.7, "ruins": -0.7, "janky": -0.6,
     "jank": -0.5, "busted": -0.6, "wonky": -0.5, "yelling": -0.6, "yelled": -0.6,
     "screaming": -0.6, "screamed": -0.6, "shouting": -0.6, "shouted": -0.6, "circus": -0.7,
     "zoo": -0.6, "madhouse": -0.7, "shitshow": -0.9,
@@ -268,6 +271,8 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
     (_re(r"(?:drive|drove|driving|travel(?:ed|ing)?|bus(?:ed)?|rode) (?:\S+ ){0,2}" + _N
          + r" (?:miles|hours|mi|km)|whoever (?:designed|made|thought|came up)|trippin\w*|"
          r"tripping"), -0.5),
+    (_re(r"left (?:me )?on read|radio silence|dumpster fire|big mad|hot mess"), -0.7),
+    (_re(r"hits different|top notch|chef'?s kiss|no notes|ten out of ten"), 0.6),
     (_re(r"always (?:busy|closed|down|full|broken|crashing|offline|late|rude|wrong)"), -0.6),
     # good events
     (_re(r"(?:in|within|under|less than|only|just|took|done in|took only|took just|took maybe|"

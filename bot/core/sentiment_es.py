@@ -104,7 +104,16 @@ STEMS: dict[str, float] = {
     "eyeroll": -0.6, "coraje": -0.6, "quilombo": -0.7, "viacrucis": -0.7, "calvario": -0.7,
     "martirio": -0.7, "majader": -0.7, "tortuga": -0.5, "bochinche": -0.6, "cagar": -0.7,
     "cagaron": -0.7, "frio": -0.3, "fria": -0.3, "macanud": 0.7, "calidad": 0.4,
-    "despiole": -0.7, "agradabl": 0.6, "brillant": 0.5, "brutal": 0.4, "berrac": 0.6,
+    "despiole": -0.7, "barbar": 0.4, "bonit": 0.4, "mamera": -0.6, "asco": -0.7,
+    "cutre": -0.6, "gandall": -0.6, "transa": -0.6, "ratero": -0.6, "chueco": -0.5,
+    "pinche": -0.5, "maldit": -0.6, "desgraciad": -0.7, "guacala": -0.6, "choto": -0.6,
+    "trucho": -0.6, "berreta": -0.6, "bodrio": -0.7, "lamentabl": -0.7, "deplorabl": -0.8,
+    "penos": -0.6, "vergonzos": -0.7, "patetic": -0.8, "negligent": -0.7, "incompetent": -0.8,
+    "inept": -0.8, "despot": -0.7, "altaner": -0.6, "hostil": -0.6, "canse": -0.5,
+    "espectacular": 0.8, "fenomenal": 0.8, "impecabl": 0.7, "majo": 0.5, "maja": 0.5,
+    "simpatic": 0.5, "dedicad": 0.4, "comprensiv": 0.5, "honest": 0.4, "responsabl": 0.4,
+    "bendec": 0.5, "conform": 0.3, "filete": 0.5, "bacanisimo": 0.8, "agradabl": 0.6,
+    "brillant": 0.5, "brutal": 0.4, "berrac": 0.6,
     "fresa": -0.3, "feo": -0.5, "fea": -0.5, "feos": -0.5, "fome": -0.5, "chapucer": -0.7,
     "cochin": -0.6,
     # English words in Spanish comments ("bien nice", "el staff bien rude")
@@ -137,6 +146,7 @@ PHRASES: dict[str, float] = {
     "arroz con mango": -0.7, "bien padre": 0.7, "muy padre": 0.7, "que padre": 0.7,
     "lo que falta": 0.1, "ni pies ni cabeza": -0.8, "no tiene sentido": -0.7,
     "delante de todos": -0.4, "enfrente de todos": -0.4, "mala leche": -0.7,
+    "que nota": 0.6, "una nota": 0.5, "del putas": 0.6, "un asco": -0.8, "que asco": -0.8,
     "la raja": 0.7, "al cien": 0.7, "al 100": 0.7, "buena gente": 0.6, "que oso": -0.6,
     "hasta la coronilla": -0.8, "hasta el copete": -0.8, "sin ganas": -0.6,
     "de mala manera": -0.7, "de la patada": -0.8, "del nabo": -0.7, "metieron la pata": -0.7,
@@ -317,6 +327,8 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
          r"menu)|nada (?:nunca )?cambia|el mismo problema|cada ano lo mismo|"
          r"otra vez a la fila|al final de la fila"), -0.6),
     (_re(r'" (?:\S+ ){1,5}"'), -0.3),
+    (_re(r"me (?:tienen|tuvieron|traen|trajeron) \w+(?:ando|iendo)|(?:nadie|ninguno) (?:me )?"
+         r"hace caso"), -0.5),
     (_re(r"ni (?:abre|carga|funciona|sirve|contesta|contestan|llega|responde|responden|me|"
          r"deja|aparece|caso|idea|sabia|sabe|saben|una|entiende|entienden)"), -0.6),
     (_re(r"(?:siempre|always) (?:ocupad\w*|cerrad\w*|caid\w*|llen[ao]|busy|closed|down|full|"
@@ -355,7 +367,8 @@ FACTS: list[tuple[re.Pattern[str], float]] = [
          r"mas facil de lo|antes de lo|en un instante|y listo|ya estaba|por fin)"), 0.6),
     (_re(r"(?:me (?:aprobaron|resolvieron|resolvio|ayudaron|ayudo|explicaron|explico|llamaron|"
          r"devolvieron (?:el|los|la|mi)|tradujo|entendio|llevo|guio|"
-         r"oriento|acompano|reviso|revisaron|dejo|dejaron|recibieron|arreglaron|arreglo|"
+         r"oriento|orientaron|guiaron|asesoraron|acompano|reviso|revisaron|dejo|dejaron|"
+         r"recibieron|arreglaron|arreglo|"
          r"corrigieron|corrigio|desbloqueo|verifico|consiguio|consiguieron|ahorro|salvo|"
          r"lo dieron|la dieron|los dieron|las dieron|lo resolvieron|lo arreglaron|"
          r"fue diciendo)|aprobad[ao]s?|ya tengo|ya tenia|me (?:ahorraron|depositaron)|"

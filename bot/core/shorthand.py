@@ -76,7 +76,8 @@ ENGLISH: dict[str, str] = {
     "tbh": "honestly", "ngl": "honestly", "fr": "honestly", "frfr": "honestly", "imo": "",
     "lol": "", "lmao": "", "lmfao": "", "haha": "", "hahaha": "", "jk": "", "k": "ok",
     "kk": "ok", "okay": "ok", "smh": "disappointed", "wtf": "terrible", "omg": "wow",
-    "pic": "picture", "pics": "pictures", "acct": "account", "pw": "password",
+    "outta": "out of", "pic": "picture", "pics": "pictures", "acct": "account",
+    "pw": "password",
     "ya": "you", "kms": "kill myself", "kys": "kill yourself", "unalive": "kill",
 }  # fmt: skip
 SPANISH: dict[str, str] = {
@@ -91,7 +92,7 @@ SPANISH: dict[str, str] = {
     "vdd": "verdad", "tons": "entonces", "ps": "pues", "pos": "pues", "aki": "aqui",
     "npi": "no tengo idea", "ntp": "tranquilo", "nomas": "solo", "xa": "para",
     "m": "me", "t": "te", "sta": "esta", "sts": "estas", "msj": "mensaje",
-    "info": "informacion", "doc": "documento", "docs": "documentos", "jaja": "",
+    "bkn": "bacan", "info": "informacion", "doc": "documento", "docs": "documentos", "jaja": "",
     "jajaja": "", "jeje": "", "jsjs": "", "lol": "", "ok": "ok", "okey": "ok", "oki": "ok",
 }  # fmt: skip
 _NOISE = re.compile("[\ufe0e\ufe0f\u200d\u200b\U0001f3fb-\U0001f3ff]")
