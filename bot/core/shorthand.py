@@ -13,7 +13,8 @@ to each of them:
   Spanish to one, or two of the letters Spanish doubles ("graciaaas" -> "gracias"); a letter
   typed twice stays ("SSI", "SSA").
 
-Punctuation stays (the scorers split clauses on it); ``words`` gives the bare words.
+Punctuation stays (the scorers split clauses on it). ``language_of`` tells English from
+Spanish by a comment's function words.
 """
 
 from __future__ import annotations
@@ -148,11 +149,6 @@ def plain(text: str, language: str = "en") -> str:
     return " ".join(t for t in out if t)
 
 
-def words(text: str, language: str = "en") -> list[str]:
-    """The bare words of a comment made plain (letters and digits)."""
-    return WORD.findall(plain(text, language))
-
-
 _SPANISH = frozenset(
     "el la los las de del que q y en un una por para con muy pero es fue me mi su lo se "
     "al como mas ya porque cuando nada todo bien mal gracias servicio esta estoy hay "
@@ -164,28 +160,18 @@ _ENGLISH = frozenset(
 )
 
 
-def is_spanish(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return spanish > english and spanish >= 2
-
-
-def is_english(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return english > spanish and english >= 2
-
-
 def language_of(text: str, stated: str | None) -> str | None:
-    """``en`` or ``es`` as a comment's words say (its function words), else the survey's
-    language when it is one of them; None for any other."""
-    return _language(WORD.findall(fold(text[:MAX_CHARS])), stated)
-
-
-def _language(words: list[str], stated: str | None) -> str | None:
+    """``en`` or ``es`` as a comment's words say (more of one language's function words than
+    the other's, and at least two), else the survey's language when it is one of them; None
+    for any other."""
+    words = WORD.findall(fold(text[:MAX_CHARS]))
+    spanish = sum(w in _SPANISH for w in words)
+    english = sum(w in _ENGLISH for w in words)
+    says_spanish = spanish > english and spanish >= 2
+    says_english = english > spanish and english >= 2
     stated = (stated or "en").lower()[:2]
-    if is_spanish(words) or (stated == "es" and not is_english(words)):
+    if says_spanish or (stated == "es" and not says_english):
         return "es"
-    if stated == "en" or is_english(words):
+    if stated == "en" or says_english:
         return "en"
     return None
