@@ -18,6 +18,7 @@ from bot.core.session import Session
 from bot.core.sinks import ResponseStore
 from bot.service.library import Live
 from bot.settings import Settings
+from bot.store.consumers import Health
 from bot.store.keys import DAY
 from bot.store.outbox import Outbox
 from bot.store.state import State
@@ -49,9 +50,11 @@ class Runtime:
     library: Live | None = None  # flows and catalog changed at run time (None: the files')
     versions: dict[tuple[str, str], Flow] = field(default_factory=dict)
     work: WorkQueue = field(init=False)
+    sending: Health = field(init=False)  # the sender's (the worker's reads of fb:send)
 
     def __post_init__(self) -> None:
         self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
+        self.sending = Health(f"{self.state.p}:send")
         if self.library is not None:
             self.adopt(self.library.library)
             self.library.listeners.append(self.adopt)
@@ -75,6 +78,11 @@ class Runtime:
         if flow is None and self.library is not None and await self.library.refresh():
             flow = self.versions.get((flow_id, version))
         return flow or self.flows.get(flow_id)
+
+    def consumers(self) -> list[Health]:
+        """The health of every consumer of a stream this runtime has (running here or not)."""
+        own = [self.sending, self.work.health]
+        return [*own, self.outbox.health] if self.outbox is not None else own
 
     def sender(self, channel: str) -> str:
         """Who sends on a channel, for consent scopes (``ChannelKind.sender``)."""
