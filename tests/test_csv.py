@@ -135,7 +135,7 @@ async def test_a_comment_that_becomes_a_formula_at_intake_is_neutralised_in_ever
 def test_the_cli_report_neutralises_comments(tmp_path: Path) -> None:
     import asyncio
 
-    from adapters.sql_store import SqlStore, database_url
+    from adapters.sql import SqlStore, database_url
 
     from .test_cli import env_with, run_cli
 
