@@ -143,6 +143,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             language=record["language"],
             ttl=service.expiry,
             offered_drivers=service.drivers,
+            interface=rt.interface(channel),
         )
         text = "\n".join(step.messages)
         prompt = engine.prompt(flow, step.session)

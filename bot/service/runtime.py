@@ -16,6 +16,7 @@ from bot.core.pseudonym import pseudonym
 from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
+from bot.core.wording import Interface
 from bot.service.library import Live
 from bot.settings import Settings
 from bot.store.consumers import Health
@@ -95,6 +96,12 @@ class Runtime:
         kind = self.kinds.get(channel)
         return bool(kind and kind.texting)
 
+    def interface(self, channel: str) -> Interface:
+        """The kind of interface a person has on a channel, which words how to answer
+        (``ChannelKind.interface``; a text message for a channel not known)."""
+        kind = self.kinds.get(channel)
+        return kind.interface if kind else "text"
+
     def by_link(self, channel: str) -> bool:
         """Whether people take surveys on a channel by a link (``survey_url``), with no
         address to send to (no reminders, no sender's capacity to share)."""
@@ -123,8 +130,10 @@ class Runtime:
         )
 
     def session(self, record: SurveyRecord) -> Session:
-        """A stored survey's session with its service's rendering context."""
-        return session_of(record, self.services.get(record["service"]))
+        """A stored survey's session with its service's rendering context and its channel's
+        interface."""
+        return session_of(record, self.services.get(record["service"]),
+                          self.interface(record["channel"]))  # fmt: skip
 
     def person(self, address: str) -> str:
         """The pseudonym of an address (phone number or chat id)."""

@@ -13,9 +13,11 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from bot.core.channels import by_interface
 from bot.core.errors import brief
 from bot.core.library import diff, lines_of
 from bot.core.preview import preview_rows
+from bot.core.wording import DESCRIPTIONS, INTERFACES
 from bot.core.yamltext import parse_yaml
 from bot.service import intake
 from bot.service.library import Live, Refused
@@ -146,10 +148,12 @@ class LibraryPages:
         service = next((s for s in rt.services.values() if s.flow == flow_id), None)
         rows = preview_rows(flow, service.context() if service else None) if flow else []
         languages = list(flow.languages) if flow else []
+        channels = by_interface(rt.kinds)
+        interfaces = [(i, DESCRIPTIONS[i], ", ".join(channels.get(i, ()))) for i in INTERFACES]
         return self.render(
             "version.html", staff=staff, version=version, flow=flow, languages=languages,
             rows=rows, active=rt.flows[flow_id].version if flow_id in rt.flows else None,
-            webchat="webchat" in rt.outbound,
+            webchat="webchat" in rt.outbound, interfaces=interfaces,
         )  # fmt: skip
 
     async def activate(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -288,10 +292,10 @@ def _settings_change(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any]
         if len(raw) > MAX_MAPPING_TEXT:
             errors[name] = f"At most {MAX_MAPPING_TEXT:,} characters."
             continue
-        value, problems = parse_yaml(raw, name)
-        if problems:
-            where = f" at {problems[0].path}" if problems[0].path else ""
-            errors[name] = f"This cannot be read{where}: {problems[0].message}."
+        value, unread = parse_yaml(raw, name)
+        if unread:
+            where = f" at {unread[0].path}" if unread[0].path else ""
+            errors[name] = f"This cannot be read{where}: {unread[0].message}."
             continue
         if not isinstance(value, dict):
             errors[name] = "Give the settings as name: value lines."
