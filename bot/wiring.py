@@ -309,7 +309,8 @@ async def open_runtime(
                 rt.digest = Webhook(settings.case_digest_webhook.reveal())
             rt.outbox = Outbox(state, [store, *extra, alerts.AlertSink(rt)], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
-                               reported=registry.reported(known))  # fmt: skip
+                               reported=registry.reported(known),
+                               themes_for=rt.themes_of)  # fmt: skip
             register_jobs(rt, chosen)
             async with watching(live):
                 yield rt

@@ -27,6 +27,7 @@ from bot.core.errors import FlowError
 from bot.core.flow import OPT_OUT, PLACEHOLDERS, render
 from bot.core.segments import non_gsm_characters, segment_info
 from bot.core.wording import DEFAULTS
+from bot.core.yamltext import parse_yaml
 
 # Placeholder values from the engine, listed for the builder's "insert" menu.
 PLACEHOLDER_LIST = ("agency", "service", "provider", "program", "contact", "opt_out",
@@ -71,27 +72,14 @@ class Unreadable(Exception):
     """The text cannot be opened in the builder (not YAML, or not a flow's shape)."""
 
 
-MAX_DEPTH = 64  # a flow nests a few levels; ruamel.yaml takes seconds on a thousand
-
-
-def _too_deep(text: str) -> bool:
-    """Whether brackets or indentation nest past ``MAX_DEPTH`` (counted before parsing: the
-    round-trip parser is pure Python, and hostile nesting would hold a thread for seconds)."""
-    depth = deepest = 0
-    for c in text:
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth = max(0, depth - 1)
-    indent = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
-    return deepest > MAX_DEPTH or indent > 2 * MAX_DEPTH
-
-
 def load(text: str) -> CommentedMap:
-    """A flow's text as a round-trip tree; Unreadable when it is not a mapping of YAML."""
-    if _too_deep(text):
-        raise Unreadable("it is nested too deeply")
+    """A flow's text as a round-trip tree; Unreadable when it is not a mapping of YAML, or
+    would cost too much to build (``parse_yaml``'s bounds, checked by libyaml first: the
+    round-trip parser is pure Python and took seconds on hostile nesting)."""
+    _, refused = parse_yaml(text, "builder")
+    if refused:
+        where = f" at {refused[0].path}" if refused[0].path else ""
+        raise Unreadable(f"{refused[0].message}{where}")
     try:
         data = _yaml().load(text)
     except (YAMLError, RecursionError, ValueError) as exc:

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.core.a11 import DRIVER_LABELS, DRIVERS, drivers_on_form
 from bot.core.builder import DRIVER_CHOICES
 from bot.core.channels import by_interface
+from bot.core.errors import brief
 from bot.core.goals import MEASURES
 from bot.core.library import diff, lines_of
 from bot.core.wording import DESCRIPTIONS, INTERFACES
@@ -40,7 +41,7 @@ def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
     found = lines_of(text, paths) if text is not None else [None] * len(paths)
     return [
         {"path": e.path, "message": e.message, "line": line,
-         "shown": lines[line - 1].strip() if line and line <= len(lines) else ""}
+         "shown": brief(lines[line - 1].strip(), 120) if line and line <= len(lines) else ""}
         for e, line in zip(exc.errors, found, strict=True)
     ]  # fmt: skip
 
