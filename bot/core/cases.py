@@ -57,6 +57,7 @@ class Case(TypedDict, total=False):
     polarity: float | None
     drivers: list[str]  # negative drivers chosen
     excerpt: str | None  # redacted, at most EXCERPT characters
+    themes: list[str]  # the comment's themes (ids of its service's taxonomy)
     at: str  # when what it is about happened
     status: Required[CaseStatus]
     created_at: Required[str]
@@ -266,6 +267,7 @@ def from_response(
         "polarity": sentiment.get("polarity"),
         "drivers": list(negative_drivers(record)),
         "excerpt": excerpt(record.get("free_text")),
+        "themes": list(record.get("themes") or []),
         "at": record["timestamps"]["ended"],
     })  # fmt: skip
     return case

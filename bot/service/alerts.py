@@ -103,7 +103,7 @@ async def _merge(rt: Runtime, ref: str, new: Case) -> None:
         merged.update({"response_id": new["response_id"], "trust": new.get("trust"),
                        "sentiment": new.get("sentiment"), "polarity": new.get("polarity"),
                        "drivers": new.get("drivers", []), "excerpt": new.get("excerpt"),
-                       "reasons": reasons})  # fmt: skip
+                       "themes": new.get("themes", []), "reasons": reasons})  # fmt: skip
         return merged
 
     merged = await rt.state.update_case(ref, merge)

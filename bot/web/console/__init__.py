@@ -347,6 +347,7 @@ class Console:
             ages=views.AGE_WORDS,
             slack=rt.notifier is not None,
             digest=rt.digest is not None,
+            theme_words=lambda case: views.theme_words(rt, case),
         )
 
     async def case_action(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:

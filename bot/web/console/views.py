@@ -94,6 +94,15 @@ def reason_words(reason: str) -> str:
     return RULES.get(rule, reason.replace("_", " "))
 
 
+def theme_words(rt: Runtime, case: Mapping[str, Any]) -> str:
+    """A case's comment themes under their labels in its service's taxonomy."""
+    service = rt.services.get(case.get("service") or "")
+    themes = case.get("themes") or []
+    if service is None:
+        return ", ".join(themes)
+    return ", ".join(service.themes.label(t, "en") for t in themes)
+
+
 def opened(case: Mapping[str, Any]) -> datetime:
     """When a case was opened (for its age)."""
     return datetime.fromisoformat(case["created_at"])
