@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,33 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = floa
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """A comma-separated setting, blanks dropped."""
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# What TRUSTED_PROXIES=private names: loopback, the private ranges of RFC 1918 and RFC 4193,
+# and the shared address space of carrier-grade NAT (RFC 6598), where platform routers live.
+PRIVATE: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "::1/128", "fc00::/7",
+))  # fmt: skip
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    """Addresses and networks (``10.0.0.0/8``, ``2001:db8::1``), ``private`` for every
+    private network, or ``none``; ConfigError naming an entry that is none of these."""
+    found: list[Network] = []
+    for item in _list(env, name) if name in env else ("private",):
+        if item.lower() == "private":
+            found += PRIVATE
+        elif item.lower() != "none":
+            try:
+                found.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must list addresses or networks such as 10.0.0.0/8, "
+                    f"or private, or none ({item[:40]!r} is not one)"
+                ) from None
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -85,6 +113,11 @@ class Settings:
     # Agency pages that may embed the web chat survey (its Content-Security-Policy's
     # frame-ancestors), e.g. https://www.agency.gov
     webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_sockets_per_client: int = 50  # live web chat pages a client address may hold open
+    # The peers whose forwarded addresses are believed (a platform's router, a load
+    # balancer), and the header they write: the client address is read past them.
+    trusted_proxies: tuple[Network, ...] = PRIVATE
+    forwarded_header: str = "X-Forwarded-For"
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
     touchpoints_url: str = ""  # GSA Touchpoints, where the catalog's touchpoints_form live
@@ -162,6 +195,11 @@ class Settings:
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
             sink_urls=_list(env, "SINK_URLS"),
             webchat_allowed_origins=_list(env, "WEBCHAT_ALLOWED_ORIGINS"),
+            webchat_sockets_per_client=_number(
+                env, "WEBCHAT_SOCKETS_PER_CLIENT", defaults.webchat_sockets_per_client, int
+            ),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            forwarded_header=env.get("FORWARDED_HEADER", "").strip() or defaults.forwarded_header,
             sink_secret=_secret(env, "SINK_SECRET"),
             touchpoints_url=env.get("TOUCHPOINTS_URL", "").rstrip("/"),
             touchpoints_api_url=env.get("TOUCHPOINTS_API_URL", "").rstrip("/"),
@@ -226,6 +264,10 @@ class Settings:
             problems.append("RETENTION_DAYS must be positive")
         if self.admin_session_minutes <= 0:
             problems.append("ADMIN_SESSION_MINUTES must be positive")
+        if self.webchat_sockets_per_client < 1:
+            problems.append("WEBCHAT_SOCKETS_PER_CLIENT must be at least 1")
+        if self.forwarded_header.lower() not in ("x-forwarded-for", "forwarded"):
+            problems.append("FORWARDED_HEADER must be X-Forwarded-For or Forwarded")
         oidc = {"OIDC_ISSUER": self.oidc_issuer, "OIDC_CLIENT_ID": self.oidc_client_id,
                 "OIDC_CLIENT_SECRET": self.oidc_client_secret}  # fmt: skip
         if any(oidc.values()) and not all(oidc.values()):
