@@ -86,6 +86,7 @@ class Settings:
     admin_token: Secret = field(default_factory=lambda: Secret(""))
     viewer_token: Secret = field(default_factory=lambda: Secret(""))  # the console, read only
     admin_session_minutes: float = 30.0  # a console session ends after this long idle
+    admin_session_max_hours: float = 12.0  # and after this long, however busy
     oidc_issuer: str = ""  # console sign-in through the agency's OpenID Connect provider
     oidc_client_id: str = ""
     oidc_client_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -169,6 +170,9 @@ class Settings:
             viewer_token=_secret(env, "VIEWER_TOKEN"),
             admin_session_minutes=_number(
                 env, "ADMIN_SESSION_MINUTES", defaults.admin_session_minutes
+            ),
+            admin_session_max_hours=_number(
+                env, "ADMIN_SESSION_MAX_HOURS", defaults.admin_session_max_hours
             ),
             oidc_issuer=env.get("OIDC_ISSUER", "").strip().rstrip("/"),
             oidc_client_id=env.get("OIDC_CLIENT_ID", "").strip(),
@@ -264,6 +268,8 @@ class Settings:
             problems.append("RETENTION_DAYS must be positive")
         if self.admin_session_minutes <= 0:
             problems.append("ADMIN_SESSION_MINUTES must be positive")
+        if self.admin_session_max_hours * 60 < self.admin_session_minutes:
+            problems.append("ADMIN_SESSION_MAX_HOURS must be at least ADMIN_SESSION_MINUTES")
         if self.webchat_sockets_per_client < 1:
             problems.append("WEBCHAT_SOCKETS_PER_CLIENT must be at least 1")
         if self.forwarded_header.lower() not in ("x-forwarded-for", "forwarded"):

@@ -23,6 +23,8 @@ from bot.service.runtime import Runtime
 from bot.settings import Settings
 from bot.web.console import views
 from bot.web.console.auth import (
+    OIDC_COOKIE,
+    OIDC_LEG_SECONDS,
     PATH,
     Oidc,
     OidcError,
@@ -30,20 +32,20 @@ from bot.web.console.auth import (
     Sessions,
     Staff,
     csrf_ok,
-    new_staff,
     same_origin,
     token_role,
 )
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
+from bot.web.headers import client_address
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC = {"console.css": "text/css"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
-SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
+SIGN_IN_LIMIT = (10, 600)  # wrong tokens a client may give in 10 minutes
 
 
 class Console:
@@ -51,8 +53,8 @@ class Console:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sessions = Sessions(settings)
         self.oidc = Oidc(settings) if settings.oidc_issuer else None
+        self.sessions = Sessions(settings, self.oidc)
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
         )
@@ -93,11 +95,20 @@ class Console:
         """A page for anyone signed in; the session is renewed (its idle clock restarts)."""
 
         async def run(request: web.Request) -> web.StreamResponse:
-            staff = self.sessions.read(request)
+            rt = request.app[RUNTIME]
+            try:
+                staff = await self.sessions.read(request, rt)
+            except OidcUnavailable:
+                log.warning("console: the OpenID Connect provider could not be reached")
+                return self.render("error.html", 503, message="The sign-in service is not "
+                                   "answering, so your access could not be checked. Try "
+                                   "again in a minute.")  # fmt: skip
             if staff is None:
-                raise web.HTTPSeeOther(PATH + "/sign-in")
-            response = await handler(request, request.app[RUNTIME], staff)
-            self.sessions.write(response, staff)
+                away = see_other(PATH + "/sign-in")
+                await self.sessions.end(rt, away, None)  # the cookie names no session
+                return away
+            response = await handler(request, rt, staff)
+            self.sessions.renew_cookie(request, response)
             return response
 
         return run
@@ -166,11 +177,12 @@ class Console:
         rt: Runtime = request.app[RUNTIME]
         if not same_origin(request, self.settings.public_base_url):
             return self._sign_in_form(request, 403, error="Sign in from this console's own page.")
-        client = request.remote or "unknown"
-        if (
-            await rt.state.count("console-sign-in", rt.person(client), SIGN_IN_LIMIT[1])
-            > SIGN_IN_LIMIT[0]
-        ):
+        # Wrong tokens are counted per client (its address as the trusted proxies report
+        # it), and only wrong ones: people signing in behind one router lock no one out.
+        settings = self.settings
+        client = rt.person(client_address(request, settings.trusted_proxies,
+                                          settings.forwarded_header))  # fmt: skip
+        if await rt.state.counted("console-sign-in", client) >= SIGN_IN_LIMIT[0]:
             return self._sign_in_form(request, 429, error="Too many tries: wait ten minutes.")
         form = await form_of(request)
         if not self.sessions.sign_in_ok(request, form.get("csrf")):
@@ -178,23 +190,25 @@ class Console:
         token = form.get("token")
         role = token_role(self.settings, token) if token else None
         if role is None:
+            await rt.state.count("console-sign-in", client, SIGN_IN_LIMIT[1])
             return self._sign_in_form(request, 401, error="That token is not right.")
-        return await self._signed_in(rt, new_staff(f"{role} (token)", role))
-
-    async def _signed_in(self, rt: Runtime, staff: Staff) -> web.StreamResponse:
-        if rt.store is not None:
-            await rt.store.audit(staff.name, "console.sign-in", None, {"role": staff.role})
         response = see_other(PATH)
-        self.sessions.write(response, staff)
+        staff = await self.sessions.start(rt, response, f"{role} (token)", role, token=token)
+        await self._audit_sign_in(rt, staff)
         return response
 
+    async def _audit_sign_in(self, rt: Runtime, staff: Staff) -> None:
+        if rt.store is not None:
+            await rt.store.audit(staff.name, "console.sign-in", None, {"role": staff.role})
+
     async def sign_out(self, request: web.Request) -> web.StreamResponse:
-        staff = self.sessions.read(request)
+        rt: Runtime = request.app[RUNTIME]
+        staff = await self.sessions.read(request, rt, recheck=False)
         form = await form_of(request)
         if staff is not None and not csrf_ok(staff, form.get("csrf")):
             return self.render("error.html", 403, staff, message="This form has expired.")
         response = see_other(PATH + "/sign-in")
-        self.sessions.clear(response)
+        await self.sessions.end(rt, response, staff)
         return response
 
     async def oidc_start(self, request: web.Request) -> web.StreamResponse:
@@ -214,6 +228,7 @@ class Console:
     async def oidc_callback(self, request: web.Request) -> web.StreamResponse:
         if self.oidc is None:
             raise web.HTTPNotFound()
+        rt: Runtime = request.app[RUNTIME]
         leg = self.sessions.oidc_leg(request)
         code, state = request.query.get("code"), request.query.get("state")
         if (
@@ -223,12 +238,15 @@ class Console:
             or not secrets.compare_digest(
                 state.encode("utf-8", "surrogateescape"), leg["state"].encode()
             )
+            # each sign-in's state is used once: a callback replayed is refused here
+            or not await rt.state.first_time("console-oidc-state", leg["state"], OIDC_LEG_SECONDS)
         ):
             return self._sign_in_form(
-                request, 400, error="That sign-in did not start here, or took too long."
-            )
+                request, 400, error="That sign-in did not start here, was used already, "
+                "or took too long.",
+            )  # fmt: skip
         try:
-            name, role = await self.oidc.finish(code, leg)
+            grant = await self.oidc.finish(code, leg)
         except OidcUnavailable:
             log.warning("console: the OpenID Connect provider did not answer as expected")
             return self._sign_in_form(
@@ -236,8 +254,10 @@ class Console:
             )
         except OidcError as exc:
             return self._sign_in_form(request, 403, error=str(exc))
-        response = await self._signed_in(request.app[RUNTIME], new_staff(name, role))
-        response.del_cookie("fb_console_oidc", path=PATH)
+        response = see_other(PATH)
+        staff = await self.sessions.start(rt, response, grant.name, grant.role, grant=grant)
+        await self._audit_sign_in(rt, staff)
+        response.del_cookie(OIDC_COOKIE, path=PATH)
         return response
 
     # --- pages --------------------------------------------------------------------------
