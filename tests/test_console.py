@@ -6,8 +6,13 @@ claimed from the browser, CSV downloads and dead-letter replay, each change in t
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import itertools
+import re
 from dataclasses import replace
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,9 +25,10 @@ from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core import cases
 from bot.core.records import survey_ref
+from bot.core.secret import Secret
 from bot.web.app import create_app
 
-from .conftest import PUBLIC, Bot, Clock, make_settings
+from .conftest import PUBLIC, Bot, Clock, make_settings, serving
 from .records import FLOWS, response_record
 from .test_measures_api import forward, survey
 
@@ -215,6 +221,74 @@ async def test_service_page_reports_and_downloads(console: Bot) -> None:
     assert "Too slow" not in await public.text()
     entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
     assert any(e["action"] == "report" and e["actor"] == "admin (token)" for e in entries)
+
+
+async def test_one_rule_keeps_comments_from_viewers_on_every_page_and_download(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any
+) -> None:
+    """With ``comments_for_viewers`` off for a service, a viewer reads none of its comments
+    anywhere in the console — every GET route the app has, every download — while an admin
+    reads them all, and a service that sets it shows its comments to viewers too."""
+    catalog = (Path("flows/services.yaml").read_text()
+               .replace("  - id: permit-renewal\n",
+                        "  - id: permit-renewal\n    comments_for_viewers: true\n"))  # fmt: skip
+    (tmp_path / "services.yaml").write_text(catalog)
+    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"),
+                             services_file=tmp_path / "services.yaml")  # fmt: skip
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
+        hidden = ("Nobody answered the phone", "Clerk was rude")
+        await survey(bot, "+12025550150", "h1", ["no", "2", hidden[0]])
+        await survey(bot, "+12025550151", "h2", ["no", "4", hidden[1]])
+        await survey(bot, "+12025550152", "s1", ["5", "1", "Permit came fast"],
+                     service="permit-renewal")  # fmt: skip
+        await forward(bot)
+        case = await open_case(bot)  # benefits-application's, with its excerpt
+        hidden += (case["excerpt"],)
+        admin, viewer = Browser(bot), Browser(bot)
+        await admin.sign_in("admin-token")
+        await viewer.sign_in("viewer-token")
+        flow = bot.rt.flows["a11-v2-thumbs"]
+        values = {"service": ["benefits-application", "permit-renewal"], "name": ["a11",
+                  "collection", "console.css"], "flow_id": [flow.id], "version": [flow.version],
+                  "case_id": [case["case_id"]]}  # fmt: skip
+        paths = []
+        for route in bot.client.app.router.routes():
+            pattern = route.resource.canonical if route.resource else ""
+            if route.method != "GET" or not pattern.startswith("/admin"):
+                continue
+            names = re.findall(r"{(\w+)}", pattern)
+            assert all(n in values for n in names), f"a new console route: {pattern}"
+            for combo in itertools.product(*(values[n] for n in names)):
+                paths.append(pattern.format(**dict(zip(names, combo, strict=True))))
+        assert len(paths) > 15
+        seen = ""
+        for path in paths:
+            response = await viewer.get(path)
+            assert response.status in (200, 303, 403, 404), (path, response.status)
+            body = await response.text()
+            for words in hidden:
+                assert words not in body, (path, words)
+            seen += body
+        assert "Permit came fast" in seen  # the service that shares its comments does
+        # the OMB CSV keeps its shape for the viewer: every row and column, the comment blank
+        rows = {}
+        for who in (admin, viewer):
+            got = await who.get("/admin/reports/a11.csv")
+            rows[who] = list(csv.DictReader(io.StringIO(await got.text())))
+        assert len(rows[admin]) == len(rows[viewer]) == 3
+        assert [list(r) for r in rows[admin]] == [list(r) for r in rows[viewer]]
+        assert sorted(r["question_4"] for r in rows[admin]) == sorted(
+            [*hidden[:2], "Permit came fast"]
+        )
+        assert sorted(r["question_4"] for r in rows[viewer]) == ["", "", "Permit came fast"]
+        for r_admin, r_viewer in zip(rows[admin], rows[viewer], strict=True):
+            assert {k: v for k, v in r_admin.items() if k != "question_4"} == {
+                k: v for k, v in r_viewer.items() if k != "question_4"
+            }
+        # the admin reads them where they are shown
+        page = await (await admin.get("/admin/services/benefits-application")).text()
+        assert hidden[0] in page
+        assert case["excerpt"] in await (await admin.get("/admin/cases")).text()
 
 
 async def test_dead_letters_are_shown_without_payload_and_replayed_by_an_admin(

@@ -280,8 +280,7 @@ class Console:
             return self.render("error.html", 404, staff, message="There is no such service.")
         quarter = views.quarter_of(request, rt)
         service = rt.services[service_id]
-        shown = staff.admin or service.comments_for_viewers
-        report, comments = await views.service_page(rt, quarter, service_id, shown)
+        report, comments = await views.service_page(rt, quarter, service_id, staff)
         row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
         return self.render(
             "service.html",
@@ -308,9 +307,9 @@ class Console:
         closed.sort(key=lambda c: c.get("closed_at") or "", reverse=True)
         return self.render(
             "cases.html",
-            closed=closed[:RECENT],
+            closed=views.cases_as_read_by(staff, rt, closed[:RECENT]),
             staff=staff,
-            cases=chosen,
+            cases=views.cases_as_read_by(staff, rt, chosen),
             wanted=status,
             service=service,
             services=sorted(rt.services),
@@ -346,7 +345,7 @@ class Console:
         if name not in ("a11", "collection"):
             return self.render("error.html", 404, staff, message="There is no such report.")
         fiscal_year, quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, (fiscal_year, quarter))
+        report = await views.report(rt, (fiscal_year, quarter), staff)
         if rt.store is not None:
             await rt.store.audit(
                 staff.name,
@@ -372,7 +371,7 @@ class Console:
         )
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
-        report = await views.report(rt, views.quarter_of(request, rt))
+        report = await views.report(rt, views.quarter_of(request, rt), staff)
         html = render_site(public_report(report, rt.services))["index.html"]
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers.update(views.HEADERS)
