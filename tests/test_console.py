@@ -291,6 +291,50 @@ async def test_one_rule_keeps_comments_from_viewers_on_every_page_and_download(
         assert case["excerpt"] in await (await admin.get("/admin/cases")).text()
 
 
+async def test_characters_no_store_keeps_are_the_consoles_own_400_on_postgresql(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any
+) -> None:
+    """A NUL (or another control character, or half a surrogate pair) in a console path,
+    parameter or form is refused before any handler reads it: 400 as the console's page.
+    PostgreSQL refuses such text, and the store's error used to come back as a JSON 503."""
+    from .test_store import PG_URL, fresh_store
+
+    await (await fresh_store("postgresql", tmp_path)).close()  # empty and migrated
+    settings = make_settings(fake_twilio, tmp_path, database_url=PG_URL)
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
+        admin = Browser(bot)
+        await admin.sign_in("admin-token")
+        csrf = await admin.csrf()
+        for path in ("/admin/cases?service=%00", "/admin/flows/%00", "/admin/cases?status=a%01b",
+                     "/admin/flows/a11-v1/versions/%00", "/admin/flows/%00/diff?from=a&to=b",
+                     "/admin/services/%00/settings", "/admin/flows/a11-v1?from=%00",
+                     "/admin/sign-in?next=%00", "/admin/%00", "/admin/cases?%00=1",
+                     "/admin/reports/a11.csv?quarter=%00", "/admin/flows/%ED%A0%80",
+                     "/admin/cases?service=%ED%A0%80"):  # fmt: skip
+            response = await admin.get(path)
+            text = await response.text()
+            # (bytes that are not UTF-8 reach no handler as text: no such page, or ignored)
+            wanted = (400,) if "%ED" not in path else (200, 404)
+            assert response.status in wanted, (path, response.status, text[:200])
+            assert response.headers["Content-Type"].startswith("text/html"), path
+            assert "· CX console</title>" in text, path
+        for path, form in (
+            ("/admin/flows", {"flow_id": "a\x00b", "text": "id: x"}),
+            ("/admin/flows/a11-v1/activate", {"version": "\x00"}),
+            ("/admin/services/benefits-application/restore", {"change": "1\x00"}),
+            ("/admin/services/benefits-application/settings", {"flow": "a11-v1\x00"}),
+            ("/admin/services/benefits-application/settings",
+             {"reporting_dimensions": "region\x00"}),
+        ):  # fmt: skip
+            response = await admin.post(path, {**form, "csrf": csrf})
+            assert response.status == 400, (path, response.status)
+            assert "<title>Not done · CX console</title>" in await response.text(), path
+        # an unknown console page is the console's page too
+        missing = await admin.get("/admin/nowhere")
+        assert missing.status == 404 and "There is no such page" in await missing.text()
+        assert (await admin.get("/admin/cases")).status == 200  # the session is unharmed
+
+
 async def test_dead_letters_are_shown_without_payload_and_replayed_by_an_admin(
     console: Bot,
 ) -> None:

@@ -52,7 +52,11 @@ def create_app(
     """
     settings.check()
     deadlines = Deadlines(settings.request_deadline)
-    app = web.Application(middlewares=[errors_middleware(deadlines)], client_max_size=api.MAX_BODY)
+    from bot.web.console import Console  # its templates are loaded with the app, not on import
+
+    console = Console(settings)
+    app = web.Application(middlewares=[errors_middleware(deadlines), console.middleware],
+                          client_max_size=api.MAX_BODY)  # fmt: skip
     chosen = channels if channels is not None else build_channels(settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -78,7 +82,5 @@ def create_app(
     app.router.add_routes(
         api.ROUTES + library.ROUTES + health.ROUTES + openapi.ROUTES + assets.ROUTES
     )
-    from bot.web.console import Console  # its templates are loaded with the app, not on import
-
-    app.router.add_routes(Console(settings).routes())
+    app.router.add_routes(console.routes())
     return app

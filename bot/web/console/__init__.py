@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler as RequestHandler
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core import cases, reports
 from bot.core.public import public_report
 from bot.core.records import is_ref
+from bot.core.text import is_clean
 from bot.service import alerts
 from bot.service.publish import render as render_site
 from bot.service.runtime import Runtime
@@ -45,6 +47,13 @@ HERE = Path(__file__).parent
 STATIC = {"console.css": "text/css"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
+REFUSALS = {  # what the console's page says of a refusal raised on the way to a handler
+    400: "This request could not be read: a form or an address with characters the console "
+    "cannot keep.",
+    404: "There is no such page.",
+    405: "This page does not take that kind of request.",
+    413: "This form is too large.",
+}
 SIGN_IN_LIMIT = (10, 600)  # wrong tokens a client may give in 10 minutes
 
 
@@ -83,6 +92,27 @@ class Console:
         ]
 
     # --- plumbing -----------------------------------------------------------------------
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+        """Every request under ``/admin`` passes here first. A path or parameter that no store
+        can keep (NUL and the other control characters, unpaired surrogates: PostgreSQL
+        refuses them) is a 400 before any handler reads it; a refusal a handler raises (a
+        form that is not one, no such route) is the console's own page, not a bare text."""
+        if not request.path.startswith(PATH):
+            return await handler(request)
+        if not is_clean(request.path) or not all(
+            is_clean(k) and is_clean(v) for k, v in request.query.items()
+        ):
+            return self.render("error.html", 400, message=REFUSALS[400])
+        try:
+            return await handler(request)
+        except web.HTTPClientError as exc:
+            message = REFUSALS.get(exc.status, exc.reason)
+            page = self.render("error.html", exc.status, message=message)
+            page.headers.update({k: v for k, v in exc.headers.items()
+                                 if k in ("Allow", "Retry-After")})  # fmt: skip
+            return page
+
     def render(
         self, name: str, status: int = 200, staff: Staff | None = None, **context: Any
     ) -> web.Response:
