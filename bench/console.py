@@ -28,7 +28,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from adapters.sql_store import SqlStore, database_url
+from adapters.sql import SqlStore, database_url
 from bot.core.secret import Secret
 from bot.settings import Settings
 from bot.web.app import create_app

@@ -148,7 +148,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from adapters.sql_store import database_url, upgrade_sql
+    from adapters.sql import database_url, upgrade_sql
     from bot.wiring import open_store_ready
 
     settings = _settings()

@@ -33,7 +33,7 @@ from bot.store.queues import SEND_GROUP
 from bot.store.state import State
 
 if TYPE_CHECKING:
-    from adapters.sql_store import SqlStore
+    from adapters.sql import SqlStore
     from adapters.touchpoints import TouchpointsSink
 
 log = logging.getLogger("bot.wiring")
@@ -47,7 +47,7 @@ def open_store(settings: Settings) -> SqlStore:
     """The SQL measures store the settings name (a SQLite file when DATABASE_URL is unset)."""
     # Adapters are imported when they are built, as channels are: SQLAlchemy is a fifth of
     # the app's import, and commands that need no store never pay for it.
-    from adapters.sql_store import SqlStore, database_url
+    from adapters.sql import SqlStore, database_url
 
     if not settings.database_url:
         log.warning(

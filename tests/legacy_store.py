@@ -99,7 +99,7 @@ async def legacy_migrate(engine: AsyncEngine) -> None:
 
 async def legacy_write(engine: AsyncEngine, record: Any) -> None:
     """A response record stored as the bot stored it then (the columns of step 1)."""
-    from adapters.sql_store import _response_row
+    from adapters.sql.schema import response_row as _response_row
 
     row = {k: v for k, v in _response_row(record).items() if k in responses.c}
     async with engine.begin() as conn:

@@ -108,7 +108,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 def test_migrate_then_report(tmp_path: Path) -> None:
     import asyncio
 
-    from adapters.sql_store import SqlStore, database_url
+    from adapters.sql import SqlStore, database_url
 
     from .records import response_record
 
@@ -139,7 +139,7 @@ def test_publish_writes_the_site_from_the_store(tmp_path: Path) -> None:
     import asyncio
     import json
 
-    from adapters.sql_store import SqlStore, database_url
+    from adapters.sql import SqlStore, database_url
 
     from .records import response_record
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from adapters.sql_store import SqlStore
+from adapters.sql import SqlStore
 from bot.service import delivery
 from bot.store.state import State
 

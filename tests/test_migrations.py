@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from adapters.sql_store import SqlStore, database_url
+from adapters.sql import SqlStore, database_url
 
 from .legacy_store import legacy_migrate, legacy_write
 from .records import response_record

@@ -19,7 +19,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from adapters.https_sink import SIGNATURE_HEADER, HttpsSink
-from adapters.sql_store import SqlStore, database_url
+from adapters.sql import SqlStore, database_url
 from bot.core.library import by_id
 from bot.core.secret import Secret
 from bot.store.outbox import Outbox

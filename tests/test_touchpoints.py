@@ -24,7 +24,7 @@ import yaml
 from jsonschema import Draft4Validator
 from redis.asyncio import Redis
 
-from adapters.sql_store import SqlStore
+from adapters.sql import SqlStore
 from adapters.testing.touchpoints_fake import FakeTouchpoints, a11_v2_form
 from adapters.touchpoints import TouchpointsSink
 from bot.core.catalog import Service, load_catalog

@@ -1,0 +1,184 @@
+"""The measures store's tables, and how a response record becomes a row of them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from bot.core.measures import tally_fields
+from bot.core.sinks import ResponseRecord
+
+metadata = MetaData()
+responses = Table(
+    "responses",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("survey_id", String(64), nullable=False),
+    Column("transaction_id", String(128), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("flow_id", String(64), nullable=False),
+    Column("flow_version", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("reported_channel", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("respondent", String(64), nullable=False),
+    Column("disposition", String(32), nullable=False),
+    Column("reason", String(64)),
+    Column("transaction_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=False),
+    Column("question_1", Integer),
+    Column("sentiment_label", String(16)),
+    Column("sentiment_polarity", Float),
+    Column("free_text", Text),
+    Column("record", JSON, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    # What summaries sum (bot.core.measures.tally_fields), so the console's overview needs no
+    # record (migration 0005; rows stored before it were backfilled from their record).
+    Column("reported_at", DateTime(timezone=True)),
+    Column("offered", Boolean),
+    Column("responded", Boolean),
+    Column("trust_value", Integer),
+    Column("started", Boolean),
+    Column("completed", Boolean),
+    Column("first_reply_minutes", Float),
+    Column("completion_minutes", Float),
+    Column("reprompts", Integer),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("response_id", String(64)),
+    Column("service_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("reasons", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_by", String(32)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("closed_by", String(32)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("record", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255)),
+    Column("details", JSON, nullable=False),
+)
+
+# What an outside store answered for a response: the attempt is recorded before each post,
+# the remote id once it took it (Touchpoints has no idempotency key of its own).
+forwards = Table(
+    "forwards",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("sink", String(64), primary_key=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("remote_id", String(64)),
+    Column("forwarded_at", DateTime(timezone=True)),
+)
+
+# The library (bot.core.library): every version of every flow, the active one of each, and
+# the settings of services changed at run time (migration 0006).
+flow_versions = Table(
+    "flow_versions",
+    metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("version", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+flow_active = Table(
+    "flow_active",
+    metadata,
+    Column("flow_id", String(64), primary_key=True),
+    Column("version", String(64), nullable=False),
+    Column("seeded", String(64)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+)
+service_settings = Table(
+    "service_settings",
+    metadata,
+    Column("service_id", String(64), primary_key=True),
+    Column("settings", JSON, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+)
+
+
+def as_utc(value: str | datetime) -> datetime:
+    """A moment as stored: in UTC (SQLite keeps no offset, so mixed offsets would misorder)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC)
+
+
+def from_db(moment: datetime) -> datetime:
+    """A moment read back: SQLite gives back the UTC it was given, without an offset."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def response_row(record: ResponseRecord) -> dict[str, Any]:
+    """A response record as the responses table keeps it: the columns reports filter on,
+    what summaries sum, and the whole record."""
+    tallied = tally_fields(record)
+    return {
+        "response_id": record["response_id"],
+        "survey_id": record["survey_id"],
+        "transaction_id": record["transaction_id"],
+        "service_id": record["service_id"],
+        "flow_id": record["flow_id"],
+        "flow_version": record["flow_version"],
+        "channel": record["channel"],
+        "reported_channel": record["reported_channel"],
+        "language": record["language"],
+        "respondent": record["respondent"],
+        "disposition": record["disposition"],
+        "reason": record["reason"],
+        "transaction_at": as_utc(record["timestamps"]["transaction"]),
+        "ended_at": as_utc(record["timestamps"]["ended"]),
+        "question_1": record["a11"].get("question_1"),
+        "sentiment_label": (record["sentiment"] or {}).get("label"),
+        "sentiment_polarity": (record["sentiment"] or {}).get("polarity"),
+        "free_text": record["free_text"],
+        "record": record,
+        "schema_version": record["schema_version"],
+        "stored_at": datetime.now(UTC),
+        **tallied,
+        "reported_at": as_utc(tallied["reported_at"]),
+    }
+
+
+def decode_all(texts: list[str]) -> list[ResponseRecord]:
+    return [orjson.loads(text) for text in texts]
+
+
+def record_of(value: Any) -> ResponseRecord:
+    record: ResponseRecord = json.loads(value) if isinstance(value, str) else value
+    return record

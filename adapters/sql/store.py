@@ -1,0 +1,32 @@
+"""The measures store in SQL: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
+
+One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
+forwards, audit), ``figures`` (what reports read) and ``library`` (flow versions and services'
+settings); ``schema`` holds the tables and ``base`` the engine they share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .figures import Figures
+from .library import LibraryRows
+from .migrate import Migrations
+from .writes import Writes
+
+
+class SqlStore(Migrations, Writes, Figures, LibraryRows):
+    """The SQL measures store; an idempotent sink and the source of reports."""
+
+
+def database_url(url: str | None, default_dir: Path) -> str:
+    """An async SQLAlchemy URL: postgres:// -> asyncpg; unset -> a SQLite file."""
+    if not url:
+        default_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{default_dir / 'measures.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
