@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 import requests
@@ -176,7 +176,13 @@ def test_every_operation_answers_as_documented(
                                           allow_redirects=False)  # fmt: skip
         COUNTS[f"api {response.status_code}"] += 1
         if token == "wrong-token":  # refused, whatever else is wrong (405: another method)
-            assert response.status_code in (401, 405), response.status_code
+            # (404 only from the router: no route takes a path parameter with a brace or a
+            # slash, so there is nothing yet to authorise)
+            unroutable = any(c in unquote(str(v)) for v in (case.path_parameters or {}).values()
+                             for c in "{}/")  # fmt: skip
+            assert response.status_code in (401, 405) or (
+                response.status_code == 404 and unroutable
+            ), response.status_code
 
 
 # The webhooks, signed. Field names Twilio sends, and any others; values of any text.
