@@ -16,18 +16,15 @@ class ConsoleSessions(StateBase):
     async def start_console_session(self, key: str, session: dict[str, Any], ttl_ms: int) -> None:
         await self.redis.set(self.k_console_session(key), orjson.dumps(session), px=ttl_ms)
 
-    async def console_session(self, key: str) -> dict[str, Any] | None:
-        raw = await self.redis.get(self.k_console_session(key))
+    async def console_session(self, key: str, ttl_ms: int) -> dict[str, Any] | None:
+        """A session, its idle clock restarted (``ttl_ms``) in the same command."""
+        raw = await self.redis.getex(self.k_console_session(key), px=ttl_ms)
         return cast(dict[str, Any], orjson.loads(raw)) if raw else None
 
-    async def renew_console_session(
-        self, key: str, ttl_ms: int, session: dict[str, Any] | None = None
-    ) -> bool:
-        """Restart a session's idle clock (and, given ``session``, change what it holds);
-        False when it has ended meanwhile: it is not brought back."""
+    async def change_console_session(self, key: str, session: dict[str, Any], ttl_ms: int) -> bool:
+        """Change what a session holds; False when it has ended meanwhile (a sign-out while
+        it was being checked): it is not brought back."""
         name = self.k_console_session(key)
-        if session is None:
-            return bool(await self.redis.pexpire(name, ttl_ms))
         return bool(await self.redis.set(name, orjson.dumps(session), px=ttl_ms, xx=True))
 
     async def end_console_session(self, key: str) -> None:

@@ -103,6 +103,7 @@ class Sessions:
         self._oidc = URLSafeTimedSerializer(key, salt="console-oidc")
         self.oidc = oidc
         self.idle = settings.admin_session_minutes * 60  # seconds
+        self._idle_ms = max(1, int(1000 * self.idle))  # how long Redis keeps an idle session
         self.lifetime = settings.admin_session_max_hours * 3600
         self.secure = settings.public_base_url.startswith("https://")
         # The token each role signs in with, as sessions keep it: a session made with a
@@ -134,7 +135,7 @@ class Sessions:
             session.update(sub=grant.subject, checked=now,
                            refresh=_seal(sid, grant.refresh_token))  # fmt: skip
         key = _key_of(sid)
-        await rt.state.start_console_session(key, session, self._ttl_ms(session, now))
+        await rt.state.start_console_session(key, session, self._idle_ms)
         self._set(response, COOKIE, self._signer.dumps(sid), int(self.idle))
         return Staff(name, role, session["csrf"], key)
 
@@ -154,12 +155,13 @@ class Sessions:
         if not isinstance(sid, str):
             return None
         key = _key_of(sid)
-        session = await rt.state.console_session(key)
+        # Read and renewed in one command (a session past its lifetime, renewed here, is
+        # ended just below).
+        session = await rt.state.console_session(key, self._idle_ms)
         now = rt.clock().timestamp()
         if session is None or not self._valid(session, now):
             await rt.state.end_console_session(key)
             return None
-        changed = None
         due = recheck and "sub" in session and now - float(session["checked"]) >= self.idle
         # One request asks the provider; others meanwhile go on with the session as it is.
         if due and await rt.state.first_time("console-recheck", key, 60):
@@ -167,12 +169,12 @@ class Sessions:
                 changed = await self._recheck(sid, session, now)
             finally:
                 await rt.state.forget("console-recheck", key)
-            if changed is None:
+            if changed is None or not await rt.state.change_console_session(
+                key, changed, self._idle_ms
+            ):
                 await rt.state.end_console_session(key)
                 return None
             session = changed
-        if not await rt.state.renew_console_session(key, self._ttl_ms(session, now), changed):
-            return None  # ended (signed out elsewhere) meanwhile
         return Staff(str(session["name"]), session["role"], str(session["csrf"]), key)
 
     def _valid(self, session: dict[str, Any], now: float) -> bool:
@@ -184,11 +186,6 @@ class Sessions:
             current = self._tokens.get(session["role"])
             return current is not None and hmac.compare_digest(current, str(session["token"]))
         return "sub" in session and self.oidc is not None
-
-    def _ttl_ms(self, session: dict[str, Any], now: float) -> int:
-        """The idle window, cut short where the session's lifetime ends first."""
-        left = float(session["started"]) + self.lifetime - now
-        return max(1, int(1000 * min(self.idle, left)))
 
     async def _recheck(
         self, sid: str, session: dict[str, Any], now: float
