@@ -25,6 +25,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -159,7 +160,9 @@ class Sessions:
         # ended just below).
         session = await rt.state.console_session(key, self._idle_ms)
         now = rt.clock().timestamp()
-        if session is None or not self._valid(session, now):
+        if session is None:
+            return None
+        if not self._valid(session, now):
             await rt.state.end_console_session(key)
             return None
         due = recheck and "sub" in session and now - float(session["checked"]) >= self.idle
@@ -430,15 +433,14 @@ class Oidc:
         (``OidcError`` when it refuses: the account was disabled, the grant revoked)."""
         return await self._asking(self._refresh(refresh_token))
 
-    async def _asking(self, asked: Any) -> Grant:
+    async def _asking(self, asked: Awaitable[Grant]) -> Grant:
         """The provider's answer; what goes wrong on the way said as ``OidcError`` (refused)
         or ``OidcUnavailable`` (not answering, or answering what cannot be read)."""
         import httpx2
         from authlib.integrations.base_client.errors import OAuthError
 
         try:
-            grant: Grant = await asked
-            return grant
+            return await asked
         except OAuthError as exc:  # the provider refused the code or the refresh token
             raise OidcError(f"the sign-in service refused the sign-in ({exc.error})") from None
         except (httpx2.HTTPError, ValueError, KeyError, TypeError) as exc:
