@@ -8,6 +8,7 @@ workers visit every shard. The scripts are ``bot/store/lua/*.lua``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -17,6 +18,7 @@ from redis.asyncio import Redis
 from bot.store.cases import Cases
 from bot.store.consent import Consent
 from bot.store.console import ConsoleSessions
+from bot.store.consumers import Consumers
 from bot.store.dedup import Dedup
 from bot.store.intake import Intake
 from bot.store.keys import DAY, survey_ref, timer_members
@@ -38,7 +40,17 @@ def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
 
 
 class State(
-    Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, LibraryState, Links, ConsoleSessions
+    Surveys,
+    Intake,
+    Queues,
+    Consumers,
+    Limits,
+    Consent,
+    Dedup,
+    Cases,
+    LibraryState,
+    Links,
+    ConsoleSessions,
 ):
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
@@ -60,6 +72,8 @@ class State(
         self.invited_ttl = invited_ttl
         self.responded_ttl = responded_ttl
         self.send: Send = lane.execute if lane is not None else redis.execute_command
+        self.regrouped = 0
+        self.regrouping = asyncio.Lock()
         super().__init__(prefix, shards)
         self.lua = Scripts(redis, self.send)
 
