@@ -398,3 +398,11 @@ async def test_conditions_nested_hundreds_deep_are_refused_not_a_500(bot: Bot) -
     deep = THUMBS.replace("  - id: question_4\n", f"  - id: question_4\n    when: {condition}\n")
     status, body = await put(bot, deep)
     assert status == 422 and body["errors"][0]["message"] == "nested too deeply"
+
+
+async def test_an_intro_that_is_no_template_is_refused_not_a_500(bot: Bot) -> None:
+    broken = THUMBS.replace('en: "{agency}: 3 quick', 'en: "{agency: 3 quick')
+    status, body = await put(bot, broken)
+    assert status == 422 and body["errors"] == [
+        {"path": "messages.intro.en", "message": "invalid template: unmatched '{' in format spec"}
+    ]

@@ -34,6 +34,14 @@ CATALOG_FILE_NAMES = frozenset({"services.yaml", "services.yml"})
 _COMPARISONS = ("equals", "in", "at_least", "at_most", "answered", "positive")
 
 
+def _names(template: str) -> set[str] | None:
+    """The placeholders of a template (None when it is not one: ``text`` reports that)."""
+    try:
+        return set(placeholders(template))
+    except ValueError:
+        return None
+
+
 def node_path(parts: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
     """``["questions", 2, "options", 0]`` -> ``questions[2].options[0]``."""
     out = ""
@@ -239,8 +247,9 @@ class _Checker:
         }
         self.instructions(d.get("instructions", {}))
         for lang, intro in messages["intro"].items():
-            where = f"messages.intro.{lang}"
-            names = set(placeholders(intro)) if "{" in intro else set()
+            where, names = f"messages.intro.{lang}", _names(intro)
+            if names is None:  # not a template: said once (``text``)
+                continue
             if OPT_OUT not in names:
                 self.error(where, "the intro must say how to opt out: {opt_out} (by text, "
                            '"Reply STOP to opt out.")')  # fmt: skip
