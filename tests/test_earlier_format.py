@@ -381,3 +381,22 @@ def test_the_omb_collection_detail_names_an_earlier_trust_item_by_its_words_alon
         "permit-renewal": "This interaction increased my trust in Example Permits Office.",
         "helpdesk-call": "This interaction increased my trust in Example Tax Service.",
     }  # a11-v1's "(1-5)" (said as written) left out, as the code before did
+
+
+def test_a_flow_with_very_many_warnings_lists_a_hundred_then_says_how_many_more() -> None:
+    data = yaml.safe_load((EARLIER / "a11-v2-vi.yaml").read_text(encoding="utf-8"))
+    codes = [f"x{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(30)]  # 30 made-up ones
+
+    def spread(node: Any) -> Any:  # every Vietnamese text said in each made-up language too
+        if isinstance(node, dict):
+            node = {k: spread(v) for k, v in node.items()}
+            return {**node, **dict.fromkeys(codes, node["vi"])} if "vi" in node else node
+        return [spread(v) for v in node] if isinstance(node, list) else node
+
+    data = spread(data)
+    data["languages"] += codes
+    flow, errors = parse_flow(data, "many")
+    assert flow is not None and errors == []
+    # 5 places per language: the intro and 4 prompts, each said as written
+    assert len(flow.warnings) == 101
+    assert flow.warnings[-1].message == f"and {5 * (len(codes) + 2) - 100} more warnings"

@@ -322,7 +322,7 @@ class _Checker:
             skip_words=frozenset(map(fold, d.get("skip_words", ()))),
             source=self.source,
             instructions=self.wording,
-            warnings=tuple(self.warnings),
+            warnings=tuple(at_most(self.warnings, what="warnings")),
         )
 
     def intro(self, intros: Text) -> Text:
