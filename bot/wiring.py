@@ -275,6 +275,11 @@ async def open_runtime(
             for line in await live.open(settings.flows_dir, seed=seed):
                 log.info("library: %s", line)
             services, flows = live.library.services, live.library.flows
+            for flow in flows.values():
+                if flow.warnings:  # the earlier format: it runs as before, and says so
+                    log.warning("library: flow %s version %s has %d warning(s): `feedback-bot "
+                                "flows check` or its page in the console says each",
+                                flow.id, flow.version, len(flow.warnings))  # fmt: skip
             _ttls(settings, state, services)
             live.listeners.append(lambda library: _ttls(settings, state, library.services))
             chosen = channels if channels is not None else build_channels(settings, known)

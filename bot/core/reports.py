@@ -129,7 +129,11 @@ def trust_question_text(flow: Flow, service: Service) -> str:
     if question is None:
         return ""
     template = question.prompt[flow.default_language]
-    return render(template, {**service.context(), "provider": service.provider})
+    context = {**service.context(), "provider": service.provider}
+    if flow.default_language not in question.as_written:
+        return render(template, context)
+    # A flow in the earlier format says how to answer after its words: its first sentence.
+    return render(template.split(". ")[0].rstrip("."), context) + "."
 
 
 def survey_type(flow: Flow | None) -> str:
