@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,6 +26,13 @@ from bot.core.errors import RetryableError
 from bot.core.sinks import SinkError
 
 
+def to_json(value: Any) -> str:
+    """A JSON column's text: orjson's, five to ten times quicker than the standard library's
+    (an import writes thousands of records a second); keys that are not text become text, as
+    they did."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class SqlBase:
     """The engine and the few ways the rooms read and write through it."""
 
@@ -32,7 +40,9 @@ class SqlBase:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=True, json_serializer=to_json, json_deserializer=orjson.loads
+        )
         self.dialect = self.engine.dialect.name
 
     def __repr__(self) -> str:
@@ -71,12 +81,7 @@ class SqlBase:
             async with self.engine.begin() as conn:
                 await conn.execute(statement)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            if permanent(exc):
-                raise SinkError(f"measures store refused the record: {describe(exc)}",
-                                retryable=False) from None  # fmt: skip
-            raise SinkError(
-                f"measures store unavailable: {describe(exc)}", retryable=True
-            ) from None
+            raise sink_error(exc) from None
 
     async def _put(self, table: Table, key: str, row: dict[str, Any]) -> None:
         insert = self._insert()
@@ -116,6 +121,13 @@ def permanent(exc: BaseException) -> bool:
         return True  # a value SQLAlchemy could not bind: it will not bind next time either
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_PERMANENT_SQLSTATE)
+
+
+def sink_error(exc: BaseException) -> SinkError:
+    """A store failure as a sink reports it: permanent (never retried) or retryable."""
+    if permanent(exc):
+        return SinkError(f"measures store refused the record: {describe(exc)}", retryable=False)
+    return SinkError(f"measures store unavailable: {describe(exc)}", retryable=True)
 
 
 def describe(exc: BaseException) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     Integer,
@@ -18,10 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    or_,
 )
 
 from bot.core.measures import tally_fields
-from bot.core.sinks import ResponseRecord
+from bot.core.sinks import ResponseRecord, Window
 
 metadata = MetaData()
 responses = Table(
@@ -133,6 +138,19 @@ service_settings = Table(
 )
 
 
+def reported_within(table: Table, windows: Sequence[Window]) -> ColumnElement[bool]:
+    """A query's condition: a row's ``service_id`` and ``reported_at`` fall in one of the
+    windows (``bot.core.reports.quarter_windows``; a window of None ids takes the services
+    no other window names)."""
+    named = [i for ids, _, _ in windows if ids for i in ids]
+    c = table.c
+    return or_(*(
+        and_(c.service_id.in_(ids) if ids is not None else c.service_id.not_in(named),
+             c.reported_at >= as_utc(start), c.reported_at < as_utc(end))
+        for ids, start, end in windows
+    ))  # fmt: skip
+
+
 def as_utc(value: str | datetime) -> datetime:
     """A moment as stored: in UTC (SQLite keeps no offset, so mixed offsets would misorder)."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -173,6 +191,52 @@ def response_row(record: ResponseRecord) -> dict[str, Any]:
         **tallied,
         "reported_at": as_utc(tallied["reported_at"]),
     }
+
+
+INT32 = 2**31 - 1  # the store's INTEGER columns (PostgreSQL's are 32-bit)
+
+
+def misfit(table: Table, row: dict[str, Any]) -> str | None:
+    """Why ``row`` cannot go into ``table`` as it is declared (a text longer than its column,
+    a number beyond an INTEGER, a NUL character), or None: what PostgreSQL would refuse, said
+    before it is sent (SQLite would take it, and a store moved to PostgreSQL later would not)."""
+    lengths, whole = _limits(table)
+    for name, value in row.items():
+        if isinstance(value, str):
+            if len(value) > lengths.get(name, len(value)):
+                return f"{name}: {len(value)} characters, more than the store's {lengths[name]}"
+            if "\x00" in value:
+                return f"{name}: a NUL character"
+        elif isinstance(value, int) and name in whole and abs(value) > INT32:
+            return f"{name}: {value} is beyond the store's whole numbers"
+    return None
+
+
+@cache
+def _limits(table: Table) -> tuple[dict[str, int], frozenset[str]]:
+    """A table's text columns with a length, and its INTEGER columns."""
+    lengths = {c.name: c.type.length for c in table.c
+               if isinstance(c.type, String) and c.type.length is not None}  # fmt: skip
+    return lengths, frozenset(c.name for c in table.c if isinstance(c.type, Integer))
+
+
+Rows = dict[Table, list[dict[str, Any]]]
+
+
+def rows_of(record: ResponseRecord) -> Rows:
+    """Every row a response record is kept as: its ``responses`` row, and the rows of each
+    table derived from it (keyed on ``response_id``). The one place that says so: the
+    outbox's writes, imports and backfills all keep a record through it."""
+    return {responses: [response_row(record)]}
+
+
+def refusal(rows: Rows) -> str | None:
+    """Why the store could never take these rows (None: it can)."""
+    for table, kept in rows.items():
+        for row in kept:
+            if why := misfit(table, row):
+                return why
+    return None
 
 
 def decode_all(texts: list[str]) -> list[ResponseRecord]:

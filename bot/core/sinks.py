@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NotRequired, Protocol, TypedDict
 
 from bot.core.errors import BotError
+
+# Where in time a store's query looks: services (None: any service no other window names) and
+# the [start, end) their records are reported in (``reports.quarter_windows``).
+Window = tuple[tuple[str, ...] | None, datetime, datetime]
 
 
 class Decided(TypedDict):
@@ -79,6 +83,16 @@ class SinkError(BotError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class Refused(SinkError):
+    """The store can never take the record at ``index`` of a batch: the records before it are
+    stored (``stored`` of them were new), none after it."""
+
+    def __init__(self, message: str, index: int, stored: int = 0) -> None:
+        super().__init__(message, retryable=False)
+        self.index = index
+        self.stored = stored
 
 
 class Sink(Protocol):
@@ -196,6 +210,18 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         """Per (service, window index): the sums of its records reported in the window, and
         for the ``timed`` services their time percentiles (``first_reply_minutes_p50`` …);
         ``windows`` pairs services with the windows they are cut by."""
+        ...
+
+    async def add(self, records: Sequence[ResponseRecord]) -> int:
+        """Keep the records whose ``response_id`` is not stored yet, as ``write`` keeps one;
+        how many were new. Refused when one can never be stored (those before it are)."""
+        ...
+
+    def record_texts(
+        self, windows: Sequence[Window] = (), service: str | None = None
+    ) -> AsyncIterator[list[str]]:
+        """Every stored record (reported within ``windows``, of ``service``) as its JSON text,
+        one line each, a few thousand at a time, in no particular order."""
         ...
 
     async def write_case(self, case: dict[str, Any]) -> None:
