@@ -22,7 +22,7 @@ from adapters.sql import SqlStore
 from adapters.sql.schema import responses
 from bot.core.catalog import load_catalog
 from bot.core.reports import quarter_windows
-from bot.core.sinks import ResponseRecord, SinkError
+from bot.core.sinks import CommentFilter, ResponseRecord, SinkError
 from bot.registry import kinds
 from bot.service import transfer
 from flows import FLOWS_DIR
@@ -99,12 +99,17 @@ async def test_a_store_moved_by_export_and_import_is_kept_as_the_outbox_keeps_it
         exported = await export_to(source, tmp_path / "all.jsonl.gz")
         assert sorted(exported, key=lambda r: r["response_id"]) == records
         written = await stored_rows(source)
+        said = await source.comments(CommentFilter(), limit=1000)
+        assert len(said) == sum(1 for r in records if r["free_text"]) == 156
         if source_kind == target_kind:  # one server: the target is the same database, emptied
             await source.close()
         target = await fresh_store(target_kind, tmp_path / "target")
         done = await transfer.import_files(target, [str(tmp_path / "all.jsonl.gz")])
         assert (done.records, done.new) == (260, 260)
         assert await stored_rows(target) == written  # every column the write path keeps
+        assert await target.comments(CommentFilter(), limit=1000) == said  # and its search
+        assert await target.comments(CommentFilter(words=("esperé",)), limit=1000) == [
+            c for c in said if "Esperé" in c["text"]]  # fmt: skip
         again = await transfer.import_files(target, [str(tmp_path / "all.jsonl.gz")])
         assert (again.records, again.new, again.already) == (260, 0, 260)
         assert await stored_rows(target) == written

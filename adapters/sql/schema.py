@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
 )
 
+from bot.core.comments import comment_of
 from bot.core.measures import tally_fields
 from bot.core.sinks import ResponseRecord, Window
 
@@ -64,6 +65,25 @@ responses = Table(
     Column("first_reply_minutes", Float),
     Column("completion_minutes", Float),
     Column("reprompts", Integer),
+    # Whether the comments table has this row's comment (or it has none): migration 0008.
+    Column("comment_kept", Boolean),
+)
+
+# Each response's comment and what it is found by (bot.core.comments.Comment; migration 0008):
+# on PostgreSQL ``search`` is its words' tsvector (English and Spanish), on SQLite the FTS5
+# table ``comments_fts`` follows it.
+comments = Table(
+    "comments",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("sentiment", String(16)),
+    Column("branch", String(8)),
+    Column("drivers", String(255), nullable=False),
+    Column("text", Text, nullable=False),
 )
 
 cases = Table(
@@ -190,7 +210,23 @@ def response_row(record: ResponseRecord) -> dict[str, Any]:
         "stored_at": datetime.now(UTC),
         **tallied,
         "reported_at": as_utc(tallied["reported_at"]),
+        "comment_kept": True,
     }
+
+
+def comment_rows(record: ResponseRecord) -> list[dict[str, Any]]:
+    """The comments table's row of a record (none without free text)."""
+    found = comment_of(record)
+    if found is None:
+        return []
+    drivers = found["drivers"]
+    return [{
+        "response_id": found["response_id"], "service_id": found["service"],
+        "reported_at": as_utc(found["date"]), "language": found["language"],
+        "channel": found["channel"], "sentiment": found["sentiment"],
+        "branch": drivers["branch"], "drivers": ",".join(drivers["chosen"]),
+        "text": found["text"],
+    }]  # fmt: skip
 
 
 INT32 = 2**31 - 1  # the store's INTEGER columns (PostgreSQL's are 32-bit)
@@ -227,7 +263,7 @@ def rows_of(record: ResponseRecord) -> Rows:
     """Every row a response record is kept as: its ``responses`` row, and the rows of each
     table derived from it (keyed on ``response_id``). The one place that says so: the
     outbox's writes, imports and backfills all keep a record through it."""
-    return {responses: [response_row(record)]}
+    return {responses: [response_row(record)], comments: comment_rows(record)}
 
 
 def refusal(rows: Rows) -> str | None:

@@ -20,6 +20,7 @@ from .schema import (
     as_utc,
     audit,
     cases,
+    comments,
     forwards,
     from_db,
     record_of,
@@ -198,6 +199,7 @@ class Writes(SqlBase):
         async with self._writing() as conn:
             removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
             await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
+            await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )

@@ -62,6 +62,39 @@ class ResponseRecord(TypedDict):
     last_question: NotRequired[str | None]
 
 
+class Drivers(TypedDict):
+    """The drivers a person chose, on the branch they were shown (None: no driver question
+    was reached, as in an A-11 v1 survey)."""
+
+    branch: str | None
+    chosen: list[str]
+
+
+class Comment(TypedDict):
+    """A comment as the API, the console and their CSV show it."""
+
+    response_id: str
+    date: str  # when the response is reported (ISO 8601, UTC): what places it in a quarter
+    service: str
+    language: str
+    channel: str
+    sentiment: str | None
+    drivers: Drivers
+    text: str  # redacted when it was received
+
+
+@dataclass(frozen=True)
+class CommentFilter:
+    """Which comments a request asks for; each field narrows (empty or None: any)."""
+
+    windows: tuple[Window, ...] = ()  # reported in these (a quarter, per service zone)
+    services: tuple[str, ...] | None = None  # of these services only
+    words: tuple[str, ...] = ()  # holding every one of these words (in English or Spanish)
+    sentiment: str | None = None
+    language: str | None = None
+    channel: str | None = None
+
+
 @dataclass(frozen=True)
 class TallyGroup:
     """One row of the store's sums: records alike in everything a summary counts by."""
@@ -222,6 +255,13 @@ class ResponseStore(Sink, LibraryStore, Protocol):
     ) -> AsyncIterator[list[str]]:
         """Every stored record (reported within ``windows``, of ``service``) as its JSON text,
         one line each, a few thousand at a time, in no particular order."""
+        ...
+
+    async def comments(
+        self, where: CommentFilter, *, after: tuple[str, str] | None = None, limit: int = 50
+    ) -> list[Comment]:
+        """The comments ``where`` selects, newest first; ``after``: the (date, response id)
+        of the last one of the page before."""
         ...
 
     async def write_case(self, case: dict[str, Any]) -> None:

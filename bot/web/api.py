@@ -8,12 +8,14 @@ import binascii
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.core import reports
+from bot.core.comments import comment_filter
 from bot.core.public import public_report
 from bot.core.secret import Secret
 from bot.core.sinks import ResponseStore
@@ -217,6 +219,37 @@ async def get_responses(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+MAX_COMMENTS = 500  # a page of comments at most
+
+
+def comment_page(query: Mapping[str, str]) -> tuple[tuple[str, str] | None, int]:
+    """The paging of a comments request: its ``cursor`` and ``limit`` (default 50); ValueError
+    when either is not one."""
+    try:
+        after = decode_cursor(query["cursor"]) if "cursor" in query else None
+        limit = int(query.get("limit", "50"))
+    except (ValueError, binascii.Error):
+        raise ValueError("limit (1-500) and cursor (the next_cursor given)") from None
+    if not 1 <= limit <= MAX_COMMENTS:
+        raise ValueError("limit (1-500) and cursor (the next_cursor given)")
+    return after, limit
+
+
+async def get_comments(request: web.Request) -> web.Response:
+    """Redacted comments, newest first, narrowed by ``comment_filter``'s parameters."""
+    rt = admin(request)
+    store = _store(rt)
+    try:
+        where = comment_filter(request.query, rt.services)
+        after, limit = comment_page(request.query)
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    found = await store.comments(where, after=after, limit=limit)
+    following = encode_cursor(found[-1]["date"], found[-1]["response_id"]) if (
+        len(found) == limit) else None  # fmt: skip
+    return web.json_response({"comments": found, "next_cursor": following})
+
+
 def encode_cursor(ended: str, response_id: str) -> str:
     return base64.urlsafe_b64encode(f"{ended}|{response_id}".encode()).decode()
 
@@ -247,4 +280,5 @@ ROUTES = [
     web.get("/v1/responses", get_responses),
     web.delete("/v1/people/{address}", delete_person),
     web.get("/v1/audit", get_audit),
+    web.get("/v1/comments", get_comments),
 ]

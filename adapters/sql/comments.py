@@ -1,0 +1,82 @@
+"""Finding comments (``bot.core.comments``): the comments table, newest first by
+(``reported_at``, ``response_id``) with keyset paging, narrowed by a ``CommentFilter``. Words
+are found on PostgreSQL by full-text search over the English and the Spanish configuration
+(a word matches when either language's stem of it is in the comment: "waiting" finds
+"wait", "espere" finds "esperé"), on SQLite by the FTS5 table (Porter stems, accents
+removed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, true
+
+from bot.core.comments import Comment, CommentFilter
+
+from .base import SqlBase
+from .schema import as_utc, comments, from_db, reported_within
+
+ENGLISH: Any = literal_column("'english'::regconfig")
+SPANISH: Any = literal_column("'spanish'::regconfig")
+
+
+class Comments(SqlBase):
+    """Comments, found."""
+
+    async def comments(
+        self, where: CommentFilter, *, after: tuple[str, str] | None = None, limit: int = 50
+    ) -> list[Comment]:
+        """The comments ``where`` selects, newest first; ``after`` is the (date, response id)
+        of the last one of the page before."""
+        c = comments.c
+        conditions = self._conditions(where)
+        if after is not None:
+            moment, response_id = as_utc(after[0]), after[1]
+            earlier = and_(c.reported_at == moment, c.response_id < response_id)
+            conditions.append(or_(c.reported_at < moment, earlier))
+        query = (
+            select(c.response_id, c.reported_at, c.service_id, c.language, c.channel,
+                   c.sentiment, c.branch, c.drivers, c.text)
+            .where(and_(true(), *conditions))
+            .order_by(c.reported_at.desc(), c.response_id.desc())
+            .limit(limit)
+        )  # fmt: skip
+        return [
+            {"response_id": row[0], "date": from_db(row[1]).isoformat(), "service": row[2],
+             "language": row[3], "channel": row[4], "sentiment": row[5],
+             "drivers": {"branch": row[6], "chosen": row[7].split(",") if row[7] else []},
+             "text": row[8]}
+            for row in await self._rows(query)
+        ]  # fmt: skip
+
+    def _conditions(self, where: CommentFilter) -> list[ColumnElement[bool]]:
+        c = comments.c
+        conditions: list[ColumnElement[bool]] = []
+        if where.windows:
+            conditions.append(reported_within(comments, where.windows))
+        if where.services is not None:
+            conditions.append(c.service_id.in_(where.services))
+        for name in ("sentiment", "language", "channel"):
+            if (value := getattr(where, name)) is not None:
+                conditions.append(c[name] == value)
+        if where.words:
+            conditions.append(self._words(where.words))
+        return conditions
+
+    def _words(self, words: Sequence[str]) -> ColumnElement[bool]:
+        """The comment holds every word (in English or in Spanish)."""
+        if self.dialect == "postgresql":
+            query: Any = None
+            for word in words:
+                either = func.plainto_tsquery(ENGLISH, word).op("||")(
+                    func.plainto_tsquery(SPANISH, word)
+                )
+                query = either if query is None else query.op("&&")(either)
+            return literal_column("comments.search").op("@@")(query)
+        # FTS5: each word a quoted string (its syntax taken literally), all of them required.
+        match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+        found: Any = select(literal_column("rowid")).select_from(text("comments_fts")).where(
+            text("comments_fts MATCH :match").bindparams(match=match)
+        )  # fmt: skip
+        return literal_column("comments.rowid").in_(found)
