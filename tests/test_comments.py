@@ -5,22 +5,30 @@ newest first with keyset paging; real SQLite and PostgreSQL. Then ``GET /v1/comm
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from adapters.sql import SqlStore
+from adapters.testing.twilio_fake import FakeTwilio
+from adapters.twilio.channel import TwilioChannel
 from bot.core.catalog import load_catalog
 from bot.core.comments import comment_filter, comment_of
+from bot.core.secret import Secret
 from bot.core.sinks import CommentFilter, ResponseRecord
 from bot.registry import kinds
 from flows import FLOWS_DIR
 
-from .conftest import Bot
+from .conftest import Bot, make_settings, serving
 from .records import FLOWS, T0, response_record
+from .test_console import Browser
 from .test_store import fresh_store
 
 SERVICES = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
@@ -184,3 +192,69 @@ async def test_the_api_pages_comments_newest_first(bot: Bot) -> None:
                   "q=" + "%20".join(f"w{i}" for i in range(9))):  # fmt: skip
         response = await bot.client.get(f"/v1/comments?{query}", headers=ADMIN)
         assert response.status == 400, query
+
+
+@pytest.fixture
+async def console(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    """The console, with the catalog letting viewers read permit-renewal's comments."""
+    catalog = (
+        (FLOWS_DIR / "services.yaml")
+        .read_text()
+        .replace(
+            "  - id: permit-renewal\n", "  - id: permit-renewal\n    comments_for_viewers: true\n"
+        )
+    )
+    (tmp_path / "services.yaml").write_text(catalog)
+    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"),
+                             services_file=tmp_path / "services.yaml")  # fmt: skip
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        store = served.rt.store
+        assert store is not None
+        records = [commented(n, TEXTS[n % 6][0], TEXTS[n % 6][1]) for n in range(1, 61)]
+        records.append(response_record(61, ["5", "1", "=HYPERLINK(\"x\") wait"],
+                                       service="permit-renewal", flow_id="a11-v2-scale",
+                                       completed_at=T0 + timedelta(hours=61)))  # fmt: skip
+        await store.write_many(records)
+        yield served
+
+
+async def test_the_console_finds_pages_and_downloads_comments(console: Bot) -> None:
+    admin = Browser(console)
+    await admin.sign_in("admin-token")
+    page = await (await admin.get("/admin/comments")).text()
+    assert "Comments, fiscal year 2027 quarter 1" in page  # the quarter of the console's clock
+    assert "50 comments (redacted), newest first" in page and "Older comments" in page
+    for name in ("q", "service", "fiscal_year", "quarter", "sentiment", "language", "channel"):
+        assert f'name="{name}"' in page
+    older = page.split('href="/admin/comments?')[-1].split('"')[0].replace("&amp;", "&")
+    rest = await (await admin.get(f"/admin/comments?{older}")).text()
+    assert "11 comments (redacted)" in rest and "Newest comments" in rest
+    found = await (await admin.get("/admin/comments?q=espere&language=es")).text()
+    assert found.count('<td lang="es">') == 20 and "Esperé" in found
+    none = await admin.get("/admin/comments?q=" + "%20".join(f"w{i}" for i in range(9)))
+    assert none.status == 400 and "at most 8 words" in await none.text()
+    download = await admin.get("/admin/comments.csv?q=wait&fiscal_year=2027&quarter=1")
+    assert download.status == 200 and download.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="comments-fy2027-q1.csv"' in download.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(await download.text())))
+    assert rows[0] == ["date", "service", "language", "channel", "sentiment", "branch",
+                       "drivers", "comment"]  # fmt: skip
+    assert len(rows) == 1 + 21 and rows[1][7] == '\'=HYPERLINK("x") wait'  # not a formula
+    assert rows[2][5:7] == ["positive", "effectiveness efficiency"]
+    entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
+    assert entries[0]["action"] == "comments.csv" and entries[0]["details"]["q"] == "wait"
+
+
+async def test_a_viewer_reads_only_the_comments_the_catalog_lets_viewers_read(
+    console: Bot,
+) -> None:
+    viewer = Browser(console)
+    await viewer.sign_in("viewer-token")
+    page = await (await viewer.get("/admin/comments")).text()
+    assert "HYPERLINK" in page and "Esperé" not in page  # permit-renewal's only
+    assert "1 comments (redacted)" in page
+    refused = await viewer.get("/admin/comments?service=benefits-application")
+    assert refused.status == 403 and "admins only" in await refused.text()
+    assert (await viewer.get("/admin/comments.csv?service=benefits-application")).status == 403
+    rows = list(csv.reader(io.StringIO(await (await viewer.get("/admin/comments.csv")).text())))
+    assert [r[1] for r in rows[1:]] == ["permit-renewal"]

@@ -1,5 +1,5 @@
 """The admin console at ``/admin``: server-rendered pages for the CX office (overview, a
-service, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
+service, comments, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
 provider. A viewer reads; only an admin changes anything (403 otherwise), every change with
 the session's CSRF token from our own origin, and written to the audit log with the name."""
 
@@ -34,6 +34,7 @@ from bot.web.console.auth import (
     same_origin,
     token_role,
 )
+from bot.web.console.comments import CommentPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
@@ -78,6 +79,7 @@ class Console:
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
             *LibraryPages(self.render, self._admin_page, change).routes(),
+            *CommentPages(self.render, page).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
