@@ -190,7 +190,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from bot import registry
     from bot.core import reports
     from bot.core.catalog import load_catalog
-    from bot.wiring import open_store_ready
+    from bot.wiring import reading
 
     settings = _settings()
     flows = load_flows(settings.flows_dir)
@@ -200,14 +200,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> dict[str, Any]:
-        store = await open_store_ready(settings)
-        try:
+        async with reading(settings) as (_, reader):
             return await reports.build(
-                store, services, flows, args.fiscal_year, args.quarter, args.service,
+                reader, services, flows, args.fiscal_year, args.quarter, args.service,
                 settings.min_cell,
             )  # fmt: skip
-        finally:
-            await store.close()
 
     report = asyncio.run(main())
     if args.format in ("public", "site"):
@@ -242,7 +239,7 @@ def _catalog(settings: Settings) -> dict[str, Any]:
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.core.reports import quarter_windows
     from bot.service import transfer
-    from bot.wiring import open_store_ready
+    from bot.wiring import reading
 
     if (args.fiscal_year is None) != (args.quarter is None):
         print("feedback-bot: --fiscal-year and --quarter go together", file=sys.stderr)
@@ -253,13 +250,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         windows = quarter_windows(_catalog(settings), args.fiscal_year, args.quarter)
 
     async def main() -> int:
-        store = await open_store_ready(settings)
-        try:  # written first: an action the log cannot hold is not taken
+        async with reading(settings) as (store, reader):
+            # written first: an action the log cannot hold is not taken
             await store.audit(_actor(), "export", args.service, {
                 "fiscal_year": args.fiscal_year, "quarter": args.quarter})  # fmt: skip
-            return await transfer.export(store, args.out, windows, args.service)
-        finally:
-            await store.close()
+            return await transfer.export(reader, args.out, windows, args.service)
 
     count = asyncio.run(main())
     print(f"exported {count:,} records" + (f" to {args.out}" if args.out != "-" else ""),

@@ -56,6 +56,25 @@ class SqlBase:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def replica_lag(self) -> float | None:
+        """How far behind its primary this store is, in seconds, when it is a PostgreSQL
+        replica that has not replayed all it received (0: caught up); None on a primary or
+        SQLite, or when it cannot answer (a page still shows what it can)."""
+        if self.dialect != "postgresql":
+            return None
+        query = text(
+            "SELECT pg_is_in_recovery(), pg_last_wal_receive_lsn() IS DISTINCT FROM "
+            "pg_last_wal_replay_lsn(), EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+        )
+        try:
+            async with self.engine.connect() as conn:
+                replica, behind, age = (await conn.execute(query)).one()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return None
+        if not replica:
+            return None
+        return max(0.0, float(age or 0.0)) if behind else 0.0
+
     async def _records(self, query: Executable) -> list[Any]:
         """The first column of every row a query gives; StoreUnavailable when the store
         cannot answer (the API answers 503, a worker retries)."""

@@ -54,6 +54,14 @@ def _store(rt: Runtime) -> ResponseStore:
     return rt.store
 
 
+def reader(rt: Runtime) -> ResponseStore:
+    """Where reports and lists read: the replica (DATABASE_READ_URL), else the store (503
+    when there is none)."""
+    _store(rt)
+    assert rt.reader is not None  # the store itself when no replica is set
+    return rt.reader
+
+
 def _error(kind: type[web.HTTPException], message: str) -> web.HTTPException:
     return kind(text=json.dumps({"error": message}), content_type="application/json")
 
@@ -135,7 +143,7 @@ async def get_report(request: web.Request) -> web.Response:
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
     report = await reports.build(
-        store, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
     )
     await store.audit(
         ADMIN_ACTOR,
@@ -189,7 +197,7 @@ async def get_audit(request: web.Request) -> web.Response:
 
 
 async def get_responses(request: web.Request) -> web.Response:
-    store = _store(admin(request))
+    store = reader(admin(request))
     query = request.query
     try:
         limit = min(int(query.get("limit", "100")), 1000)
@@ -238,7 +246,7 @@ def comment_page(query: Mapping[str, str]) -> tuple[tuple[str, str] | None, int]
 async def get_comments(request: web.Request) -> web.Response:
     """Redacted comments, newest first, narrowed by ``comment_filter``'s parameters."""
     rt = admin(request)
-    store = _store(rt)
+    store = reader(rt)
     try:
         where = comment_filter(request.query, rt.services)
         after, limit = comment_page(request.query)

@@ -246,12 +246,13 @@ class Console:
     async def overview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
         summaries = await views.summaries(
-            rt.store, rt.services, rt.flows, quarter, rt.settings.min_cell
+            rt.reader, rt.services, rt.flows, quarter, rt.settings.min_cell
         )
         open_cases = await rt.state.open_cases(limit=500)
         return self.render(
             "overview.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             rows=views.overview_rows(rt, summaries, open_cases),
         )
@@ -268,6 +269,7 @@ class Console:
         return self.render(
             "service.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             service=service,
             row=row,
@@ -321,7 +323,8 @@ class Console:
 
     async def reports(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
-        return self.render("reports.html", staff=staff, quarter=quarter, store=rt.store is not None)
+        return self.render("reports.html", staff=staff, quarter=quarter, lag=await views.lag(rt),
+                           store=rt.store is not None)  # fmt: skip
 
     async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         name = request.match_info["name"]

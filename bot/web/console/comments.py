@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.core.comments import Comment, comment_filter
 from bot.core.sinks import CommentFilter, ResponseStore
 from bot.service.runtime import Runtime
-from bot.web.api import comment_page, encode_cursor
+from bot.web.api import comment_page, encode_cursor, reader
 from bot.web.console import views
 from bot.web.console.auth import PATH, Staff
 from bot.web.console.pages import Wrap
@@ -82,6 +82,7 @@ class CommentPages:
                 {language for flow in rt.flows.values() for language in flow.languages}),
             "sentiments": ("positive", "neutral", "negative", "unscored"),
             "found": [], "older": None, "newest": None, "error": None,
+            "lag": await views.lag(rt),
         }  # fmt: skip
         if allowed is not None and not allowed:
             return self.render("comments.html", staff=staff, **context)
@@ -94,7 +95,7 @@ class CommentPages:
         except ValueError as exc:
             context["error"] = f"Check {exc}."
             return self.render("comments.html", 400, staff, **context)
-        found = await _store(rt).comments(where, after=after, limit=PAGE)
+        found = await reader(rt).comments(where, after=after, limit=PAGE)
         if len(found) == PAGE:
             cursor = encode_cursor(found[-1]["date"], found[-1]["response_id"])
             context["older"] = f"{PATH}/comments?{urlencode({**asked, 'cursor': cursor})}"
@@ -115,8 +116,9 @@ class CommentPages:
         if allowed is not None and not allowed:
             return self.render("error.html", 403, staff,
                                message="Comments are shown to admins only.")  # fmt: skip
-        store = _store(rt)
-        await store.audit(staff.name, "comments.csv", asked.get("service"), dict(asked))
+        comments = reader(rt)  # 503 without a store
+        assert rt.store is not None
+        await rt.store.audit(staff.name, "comments.csv", asked.get("service"), dict(asked))
         of = f"-{asked['service']}" if "service" in asked else ""  # a catalog id: safe
         name = f"comments-fy{quarter[0]}-q{quarter[1]}{of}.csv"
         response = web.StreamResponse(headers={
@@ -124,7 +126,7 @@ class CommentPages:
             "Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
         await response.prepare(request)
         await response.write((",".join(CSV_COLUMNS) + "\n").encode())
-        await _stream(store, where, response)
+        await _stream(comments, where, response)
         await response.write_eof()
         return response
 
@@ -138,9 +140,3 @@ async def _stream(store: ResponseStore, where: CommentFilter, response: web.Stre
         if len(found) < CSV_PAGE:
             return
         after = (found[-1]["date"], found[-1]["response_id"])
-
-
-def _store(rt: Runtime) -> ResponseStore:
-    if rt.store is None:
-        raise web.HTTPServiceUnavailable(text="no measures store")
-    return rt.store

@@ -34,6 +34,25 @@ COMMENTS = 20  # the latest comments a service page shows
 TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
 
 
+async def lag(rt: Runtime) -> float | None:
+    """How far behind the replica that pages read is (seconds; 0: caught up), or None when
+    pages read the store itself."""
+    if rt.reader is None or rt.reader is rt.store:
+        return None
+    return await rt.reader.replica_lag()
+
+
+def behind(seconds: float | None) -> str | None:
+    """A lag in words for the page's notice (None: nothing to say)."""
+    if not seconds:
+        return None
+    if seconds < 1.5:
+        return "a second"
+    if seconds < 90:
+        return f"{round(seconds)} seconds"
+    return f"{round(seconds / 60)} minutes" if seconds < 5400 else f"{round(seconds / 3600)} hours"
+
+
 def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
     """The quarter a page shows: ``?fiscal_year=&quarter=`` when valid, else this one."""
     try:
@@ -49,12 +68,12 @@ async def report(rt: Runtime, quarter: Quarter, service: str | None = None) -> d
     """The quarter's report, read from its records (empty without a store); the overview's
     trend comes from ``summaries`` instead, so no page here reads earlier quarters' records
     but for goals."""
-    if rt.store is None:
+    if rt.reader is None:
         return reports.quarterly_report(
             [], rt.services, rt.flows, *quarter, service, rt.settings.min_cell
         )
     return await reports.build(
-        rt.store, rt.services, rt.flows, *quarter, service, rt.settings.min_cell
+        rt.reader, rt.services, rt.flows, *quarter, service, rt.settings.min_cell
     )
 
 
@@ -138,8 +157,8 @@ async def service_page(
     newest first, with their sentiment — both from one read of the records, worked out in a
     thread (a large quarter is seconds of CPU: the event loop keeps answering meanwhile)."""
     records = (
-        await reports.fetch_for_report(rt.store, rt.services, *quarter, service)
-        if rt.store is not None
+        await reports.fetch_for_report(rt.reader, rt.services, *quarter, service)
+        if rt.reader is not None
         else []
     )
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
@@ -223,5 +242,5 @@ def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | No
 
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
-    "age": alerts.age, "driver_shares": driver_shares,
+    "age": alerts.age, "driver_shares": driver_shares, "behind": behind,
 }  # fmt: skip
