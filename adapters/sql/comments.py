@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, true
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.comments import Comment, CommentFilter
 
-from .base import SqlBase
+from .base import SqlBase, StoreUnavailable, describe
 from .schema import as_utc, comments, from_db, reported_within
 
 ENGLISH: Any = literal_column("'english'::regconfig")
@@ -42,13 +43,29 @@ class Comments(SqlBase):
             .order_by(c.reported_at.desc(), c.response_id.desc())
             .limit(limit)
         )  # fmt: skip
+        if self.dialect == "postgresql":
+            rows = await self._rows_planned(query)
+        else:
+            rows = await self._rows(query)
         return [
             {"response_id": row[0], "date": from_db(row[1]).isoformat(), "service": row[2],
              "language": row[3], "channel": row[4], "sentiment": row[5],
              "drivers": {"branch": row[6], "chosen": row[7].split(",") if row[7] else []},
              "text": row[8]}
-            for row in await self._rows(query)
+            for row in rows
         ]  # fmt: skip
+
+    async def _rows_planned(self, query: Any) -> list[Any]:
+        """The rows of a search, planned for its own words: a prepared statement run a few
+        times gets a generic plan, blind to whether a word is common (walk the newest first,
+        stop at a page) or rare (the GIN index, then sort the few found); measured, the
+        generic plan took a common word with a service from 35 ms to 234 ms."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+                return list(await conn.execute(query))
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     def _conditions(self, where: CommentFilter) -> list[ColumnElement[bool]]:
         c = comments.c

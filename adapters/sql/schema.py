@@ -164,11 +164,15 @@ def reported_within(table: Table, windows: Sequence[Window]) -> ColumnElement[bo
     no other window names)."""
     named = [i for ids, _, _ in windows if ids for i in ids]
     c = table.c
-    return or_(*(
+    # The span of all windows first, a plain range an index on reported_at serves (newest
+    # first, a page stops early); which window a row falls in is then checked row by row.
+    span = and_(c.reported_at >= as_utc(min(start for _, start, _ in windows)),
+                c.reported_at < as_utc(max(end for _, _, end in windows)))  # fmt: skip
+    return and_(span, or_(*(
         and_(c.service_id.in_(ids) if ids is not None else c.service_id.not_in(named),
              c.reported_at >= as_utc(start), c.reported_at < as_utc(end))
         for ids, start, end in windows
-    ))  # fmt: skip
+    )))  # fmt: skip
 
 
 def as_utc(value: str | datetime) -> datetime:
@@ -236,24 +240,27 @@ def misfit(table: Table, row: dict[str, Any]) -> str | None:
     """Why ``row`` cannot go into ``table`` as it is declared (a text longer than its column,
     a number beyond an INTEGER, a NUL character), or None: what PostgreSQL would refuse, said
     before it is sent (SQLite would take it, and a store moved to PostgreSQL later would not)."""
-    lengths, whole = _limits(table)
-    for name, value in row.items():
+    texts, whole = _limits(table)
+    for name, length in texts:
+        value = row.get(name)
         if isinstance(value, str):
-            if len(value) > lengths.get(name, len(value)):
-                return f"{name}: {len(value)} characters, more than the store's {lengths[name]}"
+            if length is not None and len(value) > length:
+                return f"{name}: {len(value)} characters, more than the store's {length}"
             if "\x00" in value:
                 return f"{name}: a NUL character"
-        elif isinstance(value, int) and name in whole and abs(value) > INT32:
+    for name in whole:
+        value = row.get(name)
+        if isinstance(value, int) and abs(value) > INT32:
             return f"{name}: {value} is beyond the store's whole numbers"
     return None
 
 
 @cache
-def _limits(table: Table) -> tuple[dict[str, int], frozenset[str]]:
-    """A table's text columns with a length, and its INTEGER columns."""
-    lengths = {c.name: c.type.length for c in table.c
-               if isinstance(c.type, String) and c.type.length is not None}  # fmt: skip
-    return lengths, frozenset(c.name for c in table.c if isinstance(c.type, Integer))
+def _limits(table: Table) -> tuple[tuple[tuple[str, int | None], ...], tuple[str, ...]]:
+    """A table's text columns with their length (None: any), and its INTEGER columns: what
+    ``misfit`` looks at (checked for every record of an import, so worked out once)."""
+    texts = tuple((c.name, c.type.length) for c in table.c if isinstance(c.type, String))
+    return texts, tuple(c.name for c in table.c if isinstance(c.type, Integer))
 
 
 Rows = dict[Table, list[dict[str, Any]]]

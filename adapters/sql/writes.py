@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, and_, column, select, text
+from sqlalchemy import JSON, Table, and_, any_, bindparam, column, select, text
 from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -250,8 +251,10 @@ class Writes(SqlBase):
             fresh = rows
             if replace is False:
                 ids = [row["response_id"] for row in rows]
+                # one array parameter: an IN of 2,000 would be 2,000 parameters to bind
+                wanted = bindparam("ids", ids, type_=ARRAY(table.c.response_id.type))
                 held = set((await conn.execute(
-                    select(table.c.response_id).where(table.c.response_id.in_(ids))
+                    select(table.c.response_id).where(table.c.response_id == any_(wanted))
                 )).scalars())  # fmt: skip
                 fresh = [row for row in rows if row["response_id"] not in held]
             if not fresh:

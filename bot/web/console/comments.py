@@ -21,6 +21,7 @@ from bot.web.api import comment_page, encode_cursor, reader
 from bot.web.console import views
 from bot.web.console.auth import PATH, Staff
 from bot.web.console.pages import Wrap
+from bot.web.deadlines import stream
 
 Render = Callable[..., web.Response]
 PAGE = 50  # comments a page shows
@@ -124,7 +125,7 @@ class CommentPages:
         response = web.StreamResponse(headers={
             "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
             "Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
-        await response.prepare(request)
+        await stream(request, response)
         await response.write((",".join(CSV_COLUMNS) + "\n").encode())
         await _stream(comments, where, response)
         await response.write_eof()
