@@ -264,6 +264,10 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         of the last one of the page before."""
         ...
 
+    def comment_batches(self, where: CommentFilter) -> AsyncIterator[list[Comment]]:
+        """Every comment ``where`` selects, newest first, a batch at a time (a download)."""
+        ...
+
     async def write_case(self, case: dict[str, Any]) -> None:
         """Keep a staff case's outcome (upsert on its id); raises SinkError when it cannot."""
         ...

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.core.comments import Comment, comment_filter
-from bot.core.sinks import CommentFilter, ResponseStore
 from bot.service.runtime import Runtime
 from bot.web.api import comment_page, encode_cursor, reader
 from bot.web.console import views
@@ -25,7 +24,6 @@ from bot.web.deadlines import stream
 
 Render = Callable[..., web.Response]
 PAGE = 50  # comments a page shows
-CSV_PAGE = 1000  # comments read at a time for the CSV
 FILTERS = ("service", "fiscal_year", "quarter", "q", "sentiment", "language", "channel")
 CSV_COLUMNS = ("date", "service", "language", "channel", "sentiment", "branch", "drivers",
                "comment")  # fmt: skip
@@ -127,17 +125,7 @@ class CommentPages:
             "Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
         await stream(request, response)
         await response.write((",".join(CSV_COLUMNS) + "\n").encode())
-        await _stream(comments, where, response)
+        async for found in comments.comment_batches(where):  # memory stays a batch
+            await response.write(csv_rows(found).encode())
         await response.write_eof()
         return response
-
-
-async def _stream(store: ResponseStore, where: CommentFilter, response: web.StreamResponse) -> None:
-    """Every comment ``where`` selects, written a thousand at a time (keyset paging: memory
-    does not grow with the quarter)."""
-    after: tuple[str, str] | None = None
-    while found := await store.comments(where, after=after, limit=CSV_PAGE):
-        await response.write(csv_rows(found).encode())
-        if len(found) < CSV_PAGE:
-            return
-        after = (found[-1]["date"], found[-1]["response_id"])
