@@ -11,6 +11,7 @@ from bot.core import engine
 from bot.core.a11 import a11_fields
 from bot.core.flow import Flow
 from bot.core.session import Session, disposition
+from bot.core.wording import Interface
 
 
 def _show(out: TextIO, messages: Iterable[str]) -> None:
@@ -31,13 +32,16 @@ def run_survey(
     context: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     echo: bool = True,
+    interface: Interface = "text",
 ) -> Session:
     """Run one survey: print the bot's messages, feed it each reply line, print the A-11 fields.
 
-    Set ``echo`` when the replies do not come from a person typing at a terminal.
+    Set ``echo`` when the replies do not come from a person typing at a terminal; the
+    messages are worded for ``interface`` (a channel's kind of interface).
     Returns the final session; a survey cut short by the end of input is reported as partial.
     """
-    step = engine.start(flow, now=clock(), context=context, language=language)
+    step = engine.start(flow, now=clock(), context=context, language=language,
+                        interface=interface)  # fmt: skip
     _show(out, step.messages)
     session = step.session
     for line in replies:

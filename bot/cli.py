@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import logs
+from bot.core.channels import by_interface
 from bot.core.errors import FlowValidationError, RetryableError
 from bot.core.flowfile import check_directory, load_flows
 from bot.core.library import by_id
 from bot.core.preview import SAMPLE_CONTEXT, preview_rows
+from bot.core.wording import DESCRIPTIONS
 from bot.settings import ConfigError, Settings
 from flows import FLOWS_DIR
 
@@ -28,18 +30,29 @@ def _flows_dir(value: str | None) -> Path:
 
 
 def cmd_flows_check(args: argparse.Namespace) -> int:
+    from bot import registry
+
     directory = _flows_dir(args.dir)
     flows, errors = check_directory(directory)
+    channels = by_interface(registry.kinds())
     for flow in flows.values():
         print(f"{flow.source}: {flow.id} version {flow.version} ({len(flow.questions)} questions)")
+        interface = None
         for row in preview_rows(flow):
-            plural = "segment" if row["segments"] == 1 else "segments"
-            # Say which characters force UCS-2, so an editor knows what to rephrase.
-            why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
-            print(
-                f"  {row['language']}  {row['name']:<36} {row['encoding']:<5} {row['segments']} "
-                f"{plural:<8} {row['units']:>4} units{why}"
-            )
+            if row["interface"] != interface:
+                interface = row["interface"]
+                names = ", ".join(channels.get(interface, ())) or "no channel yet"
+                print(f"  {DESCRIPTIONS[interface]} ({names})")
+            cost = ""
+            if row["segments"] is not None:
+                plural = "segment" if row["segments"] == 1 else "segments"
+                # Say which characters force UCS-2, so an editor knows what to rephrase.
+                why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
+                cost = (f" {row['encoding']:<5} {row['segments']} {plural:<8} "
+                        f"{row['units']:>4} units{why}")  # fmt: skip
+            print(f"    {row['language']}  {row['name']:<36}{cost}".rstrip())
+            for line in row["text"].splitlines() or [""]:
+                print(f"          {line}")
     if errors:
         print(f"\n{len(errors)} error(s):", file=sys.stderr)
         for error in errors:
@@ -51,10 +64,16 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from adapters.console import run_survey, terminal_replies
+    from bot import registry
 
     flows = load_flows(_flows_dir(args.flows_dir))
     if args.flow not in flows:
         print(f"unknown flow {args.flow!r}; known: {', '.join(sorted(flows))}", file=sys.stderr)
+        return 2
+    kinds = registry.kinds()
+    if args.channel not in kinds:
+        print(f"unknown channel {args.channel!r}; known: {', '.join(sorted(kinds))}",
+              file=sys.stderr)  # fmt: skip
         return 2
     context: dict[str, object] = {**SAMPLE_CONTEXT, "attributes": {}}
     for key in ("agency", "service", "omb_control_number"):
@@ -74,6 +93,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         language=args.lang,
         context=context,
         echo=not interactive,
+        interface=kinds[args.channel].interface,
     )
     return 0
 
@@ -518,7 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     flows = sub.add_parser("flows", help="work with survey flow files")
     flows_sub = flows.add_subparsers(dest="flows_command", required=True)
     check = flows_sub.add_parser(
-        "check", help="validate a flow folder and show each message's SMS encoding and segments"
+        "check",
+        help="validate a flow folder and show each message on each kind of interface "
+        "(text message, chat with buttons, web page, voice call), with its SMS encoding and "
+        "segments",
     )
     check.add_argument(
         "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
@@ -536,6 +559,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="take a survey in the terminal (replies from stdin)")
     chat.add_argument("--flow", default="a11-v2-thumbs", help="flow id (default a11-v2-thumbs)")
     chat.add_argument("--lang", default=None, help="language, e.g. en or es")
+    chat.add_argument(
+        "--channel",
+        default="sms",
+        help="word it as this channel does (sms, whatsapp, slack, webchat, ...: its kind of "
+        "interface's instructions; default sms)",
+    )
     chat.add_argument("--flows-dir", default=None, help="folder of flow files")
     chat.add_argument("--agency", default=None)
     chat.add_argument("--service", default=None)

@@ -50,6 +50,7 @@ class Settings:
 
     redis_url: str | None = None
     redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
+    redis_require_durable: bool = False  # a Redis that may lose its memory stops start-up
     redis_max_connections: int = 100  # pooled connections per process; more requests wait
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
@@ -129,6 +130,8 @@ class Settings:
         return cls(
             redis_url=env.get("REDIS_URL") or None,
             redis_cluster=env.get("REDIS_CLUSTER", "").lower() in ("1", "true", "yes"),
+            redis_require_durable=env.get("REDIS_REQUIRE_DURABLE", "").lower()
+            in ("1", "true", "yes"),
             redis_max_connections=_number(
                 env, "REDIS_MAX_CONNECTIONS", defaults.redis_max_connections, int
             ),

@@ -25,11 +25,11 @@ from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
 from bot.settings import Settings
 from bot.startup import StartupError, mask_url, reason, wait_for
+from bot.store import durability
 from bot.store.embedded_redis import EmbeddedRedis
 from bot.store.keys import DAY
 from bot.store.outbox import Outbox
 from bot.store.pipelined import Pipelined
-from bot.store.queues import SEND_GROUP
 from bot.store.state import State
 
 if TYPE_CHECKING:
@@ -157,6 +157,27 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
             await asyncio.to_thread(embedded.stop)
 
 
+async def check_durable(settings: Settings, redis: Redis) -> None:
+    """Say in one line when Redis would lose the bot's working memory (a restart, eviction)
+    or could not be asked; with ``REDIS_REQUIRE_DURABLE`` stop start-up instead."""
+    found = await durability.check(redis)
+    strict, wanted = settings.redis_require_durable, durability.WANTED
+    if found.unchecked:
+        if strict:
+            raise StartupError("cannot start: REDIS_REQUIRE_DURABLE is true, but Redis's "
+                               f"persistence could not be checked ({found.unchecked})")  # fmt: skip
+        log.warning("Redis's persistence and eviction could not be checked (%s): make sure it "
+                    "has %s (README: Reliability)", found.unchecked, wanted)  # fmt: skip
+    elif found.problems:
+        said = "; ".join(found.problems)
+        if strict:
+            raise StartupError("cannot start: REDIS_REQUIRE_DURABLE is true, and Redis may lose "
+                               f"the bot's working memory: {said}; set {wanted}")  # fmt: skip
+        log.warning("Redis may lose the bot's working memory: %s. Set %s (README: "
+                    "Reliability), or REDIS_REQUIRE_DURABLE=true to refuse to start",
+                    said, wanted)  # fmt: skip
+
+
 def build_channels(
     settings: Settings, known: Mapping[str, ChannelKind] | None = None
 ) -> list[Channel]:
@@ -275,12 +296,15 @@ async def open_runtime(
     """Connect Redis (or start the embedded one) and the measures store, seed and load the
     library (flows and catalog), start channels and sinks, register every job, and watch the
     library for changes; closed in reverse on exit. Without ``seed``, a command's files do
-    not change the flows the bot runs (``Live.open``)."""
+    not change the flows the bot runs (``Live.open``); with it (the bot's own processes),
+    Redis is also checked for what it would lose (``check_durable``)."""
     logs.quiet_libraries()  # whoever set up logging, nothing personal reaches it
     known = registry.kinds()
     # The files first: a mistake in them is named before anything is connected.
     load_catalog(settings.services_file, load_flows(settings.flows_dir), known)
     async with open_redis(settings) as redis:
+        if seed:
+            await check_durable(settings, redis)
         started: list[Channel | StartedSink] = []
         store = await open_store_ready(settings)
         lane = Pipelined.for_client(redis)
@@ -315,8 +339,7 @@ async def open_runtime(
             outbound = _outbound(settings, chosen)
             _warn_unserved(services, set(settings.channels))
             await state.upgrade_layout()
-            for shard in state.shards:
-                await state.ensure_group(state.k_send(shard), SEND_GROUP)
+            await state.ensure_groups()
             rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known,
                          library=live, reader=reader)  # fmt: skip
             rt.notifier = _notifier(settings, chosen)
@@ -325,9 +348,7 @@ async def open_runtime(
             rt.outbox = Outbox(state, [store, *extra, *alert_sinks], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known))  # fmt: skip
-            await rt.outbox.ensure_group()
             register_jobs(rt, chosen)
-            await rt.work.ensure_group()
             async with watching(live):
                 yield rt
         finally:

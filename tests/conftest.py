@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -61,6 +64,55 @@ async def redis() -> AsyncIterator[Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+class RedisServer:
+    """A redis-server of the test's own, to flush, kill and restart: by default without
+    persistence (a restart comes back empty); ``options`` are redis-server's, after those."""
+
+    def __init__(self, directory: Path, *options: str) -> None:
+        server = shutil.which("redis-server")
+        assert server, "the tests need redis-server on the PATH"
+        self.port = free_port()
+        self.command = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no", "--dir", str(directory), *options]  # fmt: skip
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.clients: list[Redis] = []
+
+    def client(self) -> Redis:
+        """A client of the test's own (closed with the server)."""
+        self.clients.append(Redis.from_url(self.url, decode_responses=True))
+        return self.clients[-1]
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
+                                  capture_output=True, text=True, check=False)  # fmt: skip
+            if ping.stdout.strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        for client in server.clients:
+            await client.aclose()
+        server.kill()
 
 
 @pytest.fixture
@@ -141,12 +193,18 @@ class Bot:
 
 @asynccontextmanager
 async def serving(
-    settings: Settings, channels: list[Any], fake: FakeTwilio, *, port: int | None = None
+    settings: Settings,
+    channels: list[Any],
+    fake: FakeTwilio,
+    *,
+    port: int | None = None,
+    worker: bool = False,
 ) -> AsyncIterator[Bot]:
     """The real app under test on its own server, with its clock (on ``port`` when its
-    public URL must name it, as a browser's pages do)."""
+    public URL must name it, as a browser's pages do; with ``worker``, the worker's loops
+    run in it too, as in ``feedback-bot run``)."""
     clock = Clock()
-    app = create_app(settings, channels=channels, clock=clock)
+    app = create_app(settings, channels=channels, clock=clock, worker=worker)
     server = TestServer(app, host="127.0.0.1", port=port) if port else TestServer(app)
     async with TestClient(server) as client:
         yield Bot(client, fake, clock, settings)

@@ -63,7 +63,7 @@ class TinyChannel:
 TINY = ChannelKind(
     name="tiny", reported="chatbot", texting=False,
     address=lambda raw: raw if raw.startswith("tiny-") else None,
-    address_hint="not a tiny id", adapter="tiny_channel:TinyChannel",
+    address_hint="not a tiny id", adapter="tiny_channel:TinyChannel", interface="text",
 )
 """
 

@@ -28,11 +28,29 @@ def test_flows_check_passes_on_builtin_flows() -> None:
     assert "all 3 flow(s) valid" in result.stdout
     lines = result.stdout.splitlines()
     intro = [line for line in lines if line.strip().startswith("en  intro")]
-    assert len(intro) == 3 and all("GSM-7 1 segment" in line for line in intro)
+    assert len(intro) == 3 * 4  # each flow on each kind of interface
+    assert all("GSM-7 1 segment" in line for line in intro[::4])  # by text, with its cost
     assert any(
         "es  questions[0] question_1" in line and "UCS-2" in line and "(non-GSM: óí)" in line
         for line in lines
     )
+    # Each kind of interface with its channels, and its own words for how to answer.
+    thumbs = result.stdout[result.stdout.index("a11-v2-thumbs.yaml") :].split("\n\n")[0]
+    parts: dict[str, list[str]] = {}
+    for line in thumbs.splitlines()[1:]:
+        if not line.startswith("   "):
+            parts[line.strip()] = []
+        else:
+            parts[list(parts)[-1]].append(line.strip())
+    assert list(parts) == ["text message (sms, whatsapp)", "chat with buttons (slack)",
+                           "web page (webchat)", "voice call (no channel yet)"]  # fmt: skip
+    text, buttons, web, voice = ("\n".join(lines) for lines in parts.values())
+    trust = "This interaction increased my trust in Passport renewal."
+    assert f"{trust} Reply 1 for Yes, 0 for No." in text and "Reply STOP to opt out." in text
+    assert f"{trust}\n" in buttons and "Choose all that apply, then Submit." in buttons
+    assert "Reply" not in web and "STOP" not in web and "SKIP" not in web
+    assert f"{trust} Press 1 for yes, 2 for no, or say yes or no." in voice
+    assert "To stop these calls, press 9." in voice and "For Ease, press 2." in voice
 
 
 def test_flows_check_fails_with_every_error() -> None:
@@ -67,6 +85,18 @@ def test_chat_in_english() -> None:
     assert a11["question_1"] == 1 and a11["positive_efficiency"] == 1
     assert a11["positive_ease"] == 0 and a11["negative_ease"] == 0  # offered, not chosen
     assert a11["question_4"] == "Great"
+
+
+def test_chat_worded_as_a_channel_words_it() -> None:
+    result = feedback_bot("chat", "--channel", "webchat", stdin="what?\nyes\n1 3\nGreat\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "bot> Sorry, I didn't get that. Choose Yes or No, or skip this question." in out
+    assert "bot> What went well? Choose all that apply.\n" in out  # no numbered list
+    assert "STOP" not in out and "Reply" not in out
+    assert summary(out)["disposition"] == "completed"
+    unknown = feedback_bot("chat", "--channel", "fax")
+    assert unknown.returncode == 2 and "unknown channel 'fax'; known: slack" in unknown.stderr
 
 
 def test_chat_in_spanish_down_the_negative_branch() -> None:

@@ -87,6 +87,14 @@ async def test_an_error_is_shown_at_its_line_then_the_fixed_flow_is_kept_and_act
     assert "three short questions" in html and "Activate this version" in html
     spanish = html.split('id="lang-es"')[1]
     assert re.search(r"aumentó mi confianza.*?</td><td>UCS-2</td><td class=\"n\">2</td>", spanish)
+    # Each kind of interface in its own words: a page without keywords, a call spoken.
+    assert "Text message (sms, whatsapp)" in html and "Chat with buttons (slack)" in html
+    assert "Web page (webchat)" in html and "Voice call (no channel yet)" in html
+    web = html.split('id="lang-en-web"')[1].split("</table>")[0]
+    assert "three short questions about Benefits application. OMB 1234-5678</td>" in web
+    assert "STOP" not in web and "Reply" not in web and "Segments" not in web
+    voice = html.split('id="lang-es-voice"')[1].split("</table>")[0]
+    assert "Oprima 1 para sí, 2 para no, o diga sí o no." in voice
     activated = await browser.post("/admin/flows/a11-v2-thumbs/activate",
                                    {"csrf": csrf, "version": version})  # fmt: skip
     assert activated.status == 303

@@ -29,7 +29,7 @@ PHONE, OTHER = "+12025550123", "+12025550124"
 THUMBS = (FLOWS_DIR / "a11-v2-thumbs.yaml").read_text(encoding="utf-8")
 NEW_INTRO = "{agency}: three short questions about {service}."
 CHANGED = THUMBS.replace("{agency}: 3 quick questions about {service}.", NEW_INTRO).replace(
-    "What went well? Reply", "What worked well? Reply"
+    '"What went well?"', '"What worked well?"'
 )
 
 
@@ -165,13 +165,21 @@ async def test_preview_shows_every_message_with_its_encoding_and_segments(bot: B
     url = f"/v1/flows/a11-v2-thumbs/versions/{body['version']}"
     version = await (await bot.client.get(url, headers=ADMIN)).json()
     assert version["text"] == CHANGED and version["active"] is False
-    rows = {(r["language"], r["name"]): r for r in version["preview"]}
+    rows = {(r["language"], r["name"]): r for r in version["preview"] if r["interface"] == "text"}
     intro = rows[("en", "intro")]
     assert intro["text"].startswith("Example Benefits Agency: three short questions")
     assert intro["encoding"] == "GSM-7" and intro["segments"] == 1
     assert rows[("es", "questions[1] drivers positive")]["encoding"] == "GSM-7"
     trust = rows[("es", "questions[0] question_1")]
     assert trust["encoding"] == "UCS-2" and trust["non_gsm"] == "óí" and trust["segments"] == 2
+    # Each kind of interface in its own words; only a text message has a cost in segments.
+    web = {r["name"]: r for r in version["preview"] if (r["interface"], r["language"]) ==
+           ("web", "en")}  # fmt: skip
+    assert web["intro"]["text"] == (
+        "Example Benefits Agency: three short questions about Benefits application. OMB 1234-5678"
+    )
+    assert web["intro"]["segments"] is None and web["intro"]["encoding"] is None
+    assert {r["interface"] for r in version["preview"]} == {"text", "buttons", "web", "voice"}
 
 
 async def test_a_second_process_sees_an_activation_within_two_seconds(

@@ -66,7 +66,7 @@ async def test_an_admin_changes_a_flow_and_a_service(
     await editor.fill(CHANGED)
     await page.get_by_role("button", name="Check and keep as a new version").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("a11-v2-thumbs, version")
-    spanish = page.get_by_role("table", name="Every es message as a person sees it")
+    spanish = page.get_by_role("table", name="Every es message as a person sees it by text")
     trust = spanish.get_by_role("row", name=re.compile(r"^questions\[0\] question_1 Esta"))
     await expect(trust).to_contain_text("UCS-2")
     await expect(trust.get_by_role("cell").nth(2)).to_have_text("2")  # segments

@@ -408,14 +408,18 @@ async def submit(w: World, message: dict[str, Any], values: list[str]) -> None:
 async def test_slack_survey_positive_branch(world: World) -> None:
     invitation = await slack_invitation(world)
     assert "Example Benefits Agency" in invitation["text"] and "OMB 1234-5678" in invitation["text"]
-    assert [b["text"]["text"] for b in buttons(invitation)] == ["👍", "👎"]
+    # A chat with buttons: the buttons say the answers, the text does not list keys to type.
+    assert "Reply 1 for Yes" not in invitation["text"]
+    assert invitation["text"].endswith("This interaction increased my trust in Example Benefits "
+                                       "Agency.")  # fmt: skip
+    assert [b["text"]["text"] for b in buttons(invitation)] == ["👍 Yes", "👎 No"]
     await click(world, invitation, 0)
     assert "✅" in texts(invitation["blocks"]) or ":white_check_mark:" in texts(
         invitation["blocks"]
     )
     assert buttons(invitation) == []  # answered: the buttons are gone
     drivers = world.fake.posted("D0PERSON1")[-1]
-    assert "What went well?" in drivers["text"]
+    assert drivers["text"] == "What went well? Choose all that apply, then Submit."
     checkboxes, button = buttons(drivers)
     assert checkboxes["type"] == "checkboxes" and button["text"]["text"] == "Submit"
     await submit(world, drivers, ["1", "3"])
@@ -465,6 +469,17 @@ async def test_click_on_an_old_question_is_ignored(world: World) -> None:
     record = await world.rt.state.survey(ref)
     assert record["session"]["answers"]["question_1"]["value"] == 1
     assert len(world.fake.posted("D0PERSON1")) == 2  # invitation and drivers only
+
+
+async def test_a_typed_reply_not_understood_gets_the_buttons_hint_and_the_buttons(
+    world: World,
+) -> None:
+    await slack_invitation(world)
+    await world.slack.dm(USER, "purple", "Ev-r1")
+    await drain(world.rt)
+    hint = world.fake.posted("D0PERSON1")[-1]
+    assert hint["text"] == "Sorry, I didn't get that. Choose Yes or No, or reply SKIP."
+    assert [b["text"]["text"] for b in buttons(hint)] == ["👍 Yes", "👎 No"]
 
 
 async def test_slack_stop_opts_out(world: World) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +33,15 @@ BASE_ENV = {
     "CHANNELS": "sms",
     "STARTUP_WAIT_SECONDS": "1.5",
 }
+PG = urlsplit(PG_URL)  # the tests' PostgreSQL (TEST_DATABASE_URL)
+PG_DATABASE = PG.path.lstrip("/")
+
+
+def pg_url(
+    user: str, password: str, *, port: str | None = None, database: str = PG_DATABASE
+) -> str:
+    """A URL of the tests' PostgreSQL server with another user, password, port or database."""
+    return f"postgresql://{user}:{password}@{PG.hostname}:{port or PG.port or 5432}/{database}"
 
 
 def run(
@@ -43,6 +53,25 @@ def run(
             del full[name]
     return subprocess.run([sys.executable, "-m", "bot.cli", command], env=full, text=True,
                           capture_output=True, timeout=timeout, check=False)  # fmt: skip
+
+
+def serve_until(command: str, env: dict[str, str], log: Path, line: str) -> str:
+    """Start ``feedback-bot command``, wait for ``line`` in its log, stop it as a platform
+    does (SIGTERM; it must exit 0), and return its log."""
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", command], env=env,
+                                   stdout=out, stderr=out)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while line not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return log.read_text()
 
 
 def last_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -74,10 +103,10 @@ def test_redis_refusing_connections_is_waited_for_then_one_line(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("postgresql://postgres:pw@127.0.0.1:5432/no_such_database",
+        (pg_url(PG.username or "postgres", "pw", database="no_such_database"),
          'database "no_such_database" does not exist'),
-        ("postgresql://nobody:pw@127.0.0.1:5432/test", 'role "nobody" does not exist'),
-        ("postgresql://postgres:pw@127.0.0.1:notaport/test", "DATABASE_URL"),
+        (pg_url("nobody", "pw"), 'role "nobody" does not exist'),
+        (pg_url(PG.username or "postgres", "pw", port="notaport"), "DATABASE_URL"),
         ("mystery://x", "DATABASE_URL mystery://x"),
     ],
 )  # fmt: skip
@@ -149,31 +178,20 @@ def test_worker_waits_for_a_redis_that_comes_up_late(tmp_path: Path) -> None:
 
 def test_web_says_what_it_runs_on_in_one_line_and_logs_json(tmp_path: Path) -> None:
     port = free_port()
+    # The tests' own password, or one that trust authentication accepts: it must be masked.
+    user, password = PG.username or "postgres", PG.password or "secretpw"
     env = {**BASE_ENV, "DATA_DIR": str(tmp_path), "PORT": str(port), "LOG_FORMAT": "json",
-           # trust authentication: the password is accepted and must be masked
-           "DATABASE_URL": PG_URL.replace("postgres@", "postgres:secretpw@")}  # fmt: skip
-    log = tmp_path / "web.log"
-    with log.open("ab") as out:
-        web = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stdout=out,
-                               stderr=out)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while "listening on" not in log.read_text() and time.monotonic() < deadline:
-            assert web.poll() is None, log.read_text()
-            time.sleep(0.2)
-        web.send_signal(signal.SIGTERM)
-        assert web.wait(30) == 0, log.read_text()
-    finally:
-        if web.poll() is None:
-            web.kill()
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+           "DATABASE_URL": pg_url(user, password)}  # fmt: skip
+    text = serve_until("web", env, tmp_path / "web.log", "listening on")
+    entries = [json.loads(line) for line in text.splitlines() if line.strip()]
     [start] = [e for e in entries if "listening on" in e["message"]]
     message = start["message"]
     assert f"listening on 0.0.0.0:{port}" in message and "feedback-bot 0.1.0 web" in message
     assert "public URL https://feedback.example.gov" in message and "channels sms" in message
     assert f"Redis {REDIS_URL}" in message
-    assert "store postgresql+asyncpg://postgres:***@127.0.0.1:5432/test" in message
-    assert "secretpw" not in log.read_text()
+    where = f"{PG.hostname}:{PG.port or 5432}/{PG_DATABASE}"
+    assert message.endswith(f"store postgresql+asyncpg://{user}:***@{where}")
+    assert password not in text
     assert {"time", "level", "logger", "message"} <= set(start)
 
 

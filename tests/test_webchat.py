@@ -48,6 +48,14 @@ async def link(web: Bot, tid: str = "w1", **kw: Any) -> str:
     return url.removeprefix(PUBLIC)
 
 
+def thumbs_button(html: str, value: str, words: str) -> bool:
+    """Whether the page has a thumbs button as it should be drawn: an icon (an inline SVG, no
+    emoji font needed, hidden from screen readers) beside its words, which name it."""
+    return bool(re.search(rf'name="answer" value="{value}"><svg class="icon" viewBox="[^"]+" '
+                          rf'aria-hidden="true" focusable="false"><path[^>]*/></svg>{words}'
+                          "</button>", html))  # fmt: skip
+
+
 def form_of(html: str) -> dict[str, str]:
     """The hidden fields of the page's answer form."""
     return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html)[:3])
@@ -70,7 +78,7 @@ async def test_a_survey_taken_by_link_without_script(web: Bot, redis: Redis) -> 
     html = await page.text()
     assert page.status == 200 and '<html lang="en">' in html
     assert "Example Benefits Agency: 3 quick questions" in html  # opening it delivered it
-    assert 'name="answer" value="1">👍 Yes</button>' in html
+    assert thumbs_button(html, "1", "Yes") and thumbs_button(html, "0", "No")
     for header, value in (
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
@@ -82,7 +90,7 @@ async def test_a_survey_taken_by_link_without_script(web: Bot, redis: Redis) -> 
     thumbs = await post(web, path, {**fields, "answer": "1"})
     assert thumbs.status == 303 and thumbs.headers["Location"] == f"{path}#question"
     html = await (await web.client.get(path)).text()
-    assert '<li class="turn person"><span class="sr-only">You: </span>👍 Yes</li>' in html
+    assert '<li class="turn person"><span class="sr-only">You: </span>Yes</li>' in html
     assert 'type="checkbox" id="choice-1" name="choice" value="1"' in html
     fields = form_of(html)
     await post(web, path, {**fields, "answer": "", "choice": ["1", "2"]})
@@ -92,10 +100,13 @@ async def test_a_survey_taken_by_link_without_script(web: Bot, redis: Redis) -> 
         web, path, {**form_of(html), "answer": "", "text": "Quick, my email is a@b.gov"}
     )
     assert done.status == 200
-    assert "Thank you! Your feedback helps Example Benefits Agency improve." in await done.text()
+    thanks = await done.text()
+    assert "Thank you! Your feedback helps Example Benefits Agency improve." in thanks
+    assert thanks.count("Thank") == 1 and "You can close this page." in thanks  # thanked once
     # The link is dead once the survey has ended.
     closed = await (await web.client.get(path)).text()
     assert "This survey has closed" in closed and "<form" not in closed
+    assert closed.count("Thank") == 1
     [record] = await State(redis).ended_records()
     built = response.build(record, web.rt.flows[record["flow_id"]], REPORTED["webchat"])
     assert (built["channel"], built["reported_channel"], built["disposition"]) == (
@@ -111,10 +122,85 @@ async def test_typing_goes_through_the_sms_parser_and_spanish_follows_the_switch
     html = await (await web.client.get(path)).text()
     await post(web, path, {**form_of(html), "answer": "español"})
     html = await (await web.client.get(path)).text()
-    assert '<html lang="es">' in html and "👍 Sí" in html and "English" in html
+    assert '<html lang="es">' in html and thumbs_button(html, "1", "Sí") and "English" in html
     await post(web, path, {**form_of(html), "answer": "", "text": "sí"})  # typed, not clicked
     html = await (await web.client.get(path)).text()
-    assert '<span class="sr-only">Usted: </span>👍 Sí' in html
+    assert '<span class="sr-only">Usted: </span>Sí</li>' in html
+
+
+# What a text message says that a page must not: keywords to type, numbers to reply with.
+KEYWORD_WORDING = re.compile(r"Reply|Responda|\bSTOP\b|\bSKIP\b|OMITIR|e\.g\. 1 3|ej\. 1 3|1=Sí")
+
+
+def visible(html: str) -> str:
+    """The page's text as a person reads it (tags and the forms' hidden values left out)."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_the_page_says_how_to_answer_in_a_page_s_words(web: Bot, language: str) -> None:
+    path = await link(web, language=language)
+    pages = [await (await web.client.get(path)).text()]
+    await post(web, path, {**form_of(pages[-1]), "answer": "1"})
+    pages.append(await (await web.client.get(path)).text())
+    await post(web, path, {**form_of(pages[-1]), "answer": "", "choice": ["1"]})
+    pages.append(await (await web.client.get(path)).text())
+    for html in pages:
+        assert not KEYWORD_WORDING.search(visible(html)), visible(html)
+    intro, drivers, comment = pages
+    if language == "en":
+        assert "3 quick questions about Benefits application. OMB 1234-5678</li>" in intro
+        assert ">What went well? Choose all that apply.</legend>" in drivers
+        assert ">Anything else you want us to know about your experience?</legend>" in comment
+        assert ">Don&#39;t ask me again</button>" in intro
+    else:
+        assert "3 preguntas breves sobre Benefits application. OMB 1234-5678</li>" in intro
+        assert ">¿Qué estuvo bien? Elija todas las que apliquen.</legend>" in drivers
+        assert ">No me pregunte de nuevo</button>" in intro
+
+
+async def test_a_typed_answer_not_understood_is_hinted_in_the_page_s_words(web: Bot) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    hinted = await post(web, path, {**form_of(html), "answer": "", "text": "purple"})
+    html = await hinted.text()
+    assert hinted.status == 200  # the question stays; the page says why, once
+    assert ('role="status">Sorry, I didn&#39;t get that. Choose Yes or No, or skip this '
+            "question.</p>") in html  # fmt: skip
+    assert 'name="question" value="question_1"' in html
+
+
+async def test_don_t_ask_me_again_is_kept_as_a_text_s_stop(web: Bot, redis: Redis) -> None:
+    path = await link(web, language="es")
+    html = await (await web.client.get(path)).text()
+    await post(web, path, {**form_of(html), "answer": "1"})  # the first question answered
+    html = await (await web.client.get(path)).text()
+    form = html.split("No me pregunte de nuevo")[0].rsplit("<form", 1)[1]
+    stop = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    assert "question" not in stop  # it answers no question: it ends the survey
+    done = await post(web, path, {**stop, "answer": "stop"})
+    page = await done.text()
+    assert done.status == 200 and "no le volveremos a pedir su opinión" in page
+    assert "START" not in page and "<form" not in page
+    # As an SMS STOP: the consent ledger, the survey ended as opted out with what it had.
+    [record] = await State(redis).ended_records()
+    assert record["disposition"] == "opted_out"
+    assert record["session"]["answers"]["question_1"]["value"] == 1  # type: ignore[index]
+    service = web.rt.services["benefits-application"]
+    assert await web.rt.state.opted_out(web.rt.person(VISITOR), web.rt.scopes(service, "webchat"))
+    again = await (await web.transactions({"transaction_id": "w2", "service":
+                                           "benefits-application", "channel": "webchat",
+                                           "to": VISITOR})).json()  # fmt: skip
+    assert again["status"] == "suppressed" and again["reason"] == "opted_out"
+
+
+async def test_stop_typed_on_the_page_opts_out_too(web: Bot, redis: Redis) -> None:
+    path = await link(web)
+    html = await (await web.client.get(path)).text()
+    done = await post(web, path, {**form_of(html), "answer": "", "text": "STOP"})
+    assert "we will not ask you for feedback again" in await done.text()
+    [record] = await State(redis).ended_records()
+    assert record["disposition"] == "opted_out"
 
 
 async def test_every_answer_is_checked(web: Bot) -> None:
@@ -133,7 +219,7 @@ async def test_every_answer_is_checked(web: Bot) -> None:
     stale = await post(web, path, {**fields, "nonce": "other", "answer": "0"})
     html = await stale.text()
     assert stale.status == 200 and 'role="status">That question was already answered' in html
-    assert html.count("👍 Yes</li>") == 1 and "👎" not in html.split("<form")[0]
+    assert html.count(">Yes</li>") == 1 and ">No</li>" not in html
 
 
 async def test_rate_limits_per_link(web: Bot) -> None:
@@ -152,9 +238,15 @@ async def test_the_socket_answers_live_and_checks_its_origin(web: Bot) -> None:
     await ws.send_json({**fields, "answer": "0"})
     reply = await ws.receive_json()
     assert reply["state"] == "open" and "What didn" in reply["said"]
-    assert "👎 No</li>" in reply["html"] and 'id="question"' in reply["html"]
+    assert ">No</li>" in reply["html"] and 'id="question"' in reply["html"]
     await ws.send_json({**fields, "csrf": "forged", "answer": "1"})
     assert (await ws.receive_json()) == {"error": "not taken"}
+    # A change of language redraws the header and the title too, not only the conversation.
+    await ws.send_json({**fields, "question": "drivers", "nonce": "lang", "answer": "español"})
+    reply = await ws.receive_json()
+    assert reply["language"] == "es"
+    assert reply["title"] == "Example Benefits Agency: Benefits application – Encuesta de opinión"
+    assert "Ir a la pregunta" in reply["top"] and "Encuesta de opinión" in reply["top"]
     await ws.close()
 
 
@@ -177,7 +269,7 @@ async def test_a_conversation_outlives_the_request_deadline(
         await asyncio.sleep(1.0)  # thinking, longer than the deadline
         await ws.send_json({**fields, "answer": "1"})
         reply = await ws.receive_json()
-        assert reply["state"] == "open" and "👍 Yes</li>" in reply["html"]
+        assert reply["state"] == "open" and ">Yes</li>" in reply["html"]
         await ws.close()
     finally:
         await client.close()

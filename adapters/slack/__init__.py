@@ -24,5 +24,5 @@ SLACK = ChannelKind(
     name="slack", reported="chatbot", texting=False,
     address=lambda raw: raw if _USER.match(raw) else None,
     address_hint="not a Slack user id (e.g. U012AB3CD)",
-    adapter="adapters.slack.channel:SlackChannel", problems=_problems,
+    adapter="adapters.slack.channel:SlackChannel", interface="buttons", problems=_problems,
 )  # fmt: skip

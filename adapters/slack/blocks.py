@@ -29,6 +29,17 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Slack draws its own emoji (no font needed): the thumbs beside their words.
+_THUMBS = {"1": "👍", "0": "👎"}
+
+
+def button_label(prompt: Prompt, value: str, label: str) -> str:
+    """A button's words: a thumbs rating's with its emoji ("👍 Yes")."""
+    if prompt.scale == "thumbs" and value in _THUMBS:
+        return f"{_THUMBS[value]} {label}"
+    return label
+
+
 def survey_blocks(text: str, prompt: Prompt | None) -> list[dict[str, Any]]:
     """A survey message: its text, and buttons or checkboxes for the question it asks."""
     blocks: list[dict[str, Any]] = [
@@ -60,7 +71,11 @@ def survey_blocks(text: str, prompt: Prompt | None) -> list[dict[str, Any]]:
             {
                 "type": "button",
                 "action_id": f"survey_answer:{value}",
-                "text": {"type": "plain_text", "text": label, "emoji": True},
+                "text": {
+                    "type": "plain_text",
+                    "text": button_label(prompt, value, label),
+                    "emoji": True,
+                },
                 "value": f"{prompt.question}|{value}",
             }
             for value, label in prompt.options[:25]

@@ -46,10 +46,10 @@ ADAPTER = "adapters.twilio.channel:TwilioChannel"
 SMS = ChannelKind(
     name="sms", reported="sms_text_messages", texting=True, address=_phone,
     address_hint="not a valid phone number (E.164, e.g. +12025550123)", adapter=ADAPTER,
-    problems=_problems, sender=_sender,
+    interface="text", problems=_problems, sender=_sender,
 )  # fmt: skip
 WHATSAPP = ChannelKind(
     name="whatsapp", reported="chatbot", texting=True, address=_whatsapp,
     address_hint="not a valid phone number (E.164, e.g. +12025550123) or WhatsApp user id",
-    adapter=ADAPTER, problems=_problems, sender=_sender,
+    adapter=ADAPTER, interface="text", problems=_problems, sender=_sender,
 )  # fmt: skip

@@ -31,5 +31,6 @@ WEBCHAT = ChannelKind(
     name="webchat", reported="chatbot", texting=False,
     address=lambda raw: raw if _VISITOR.match(raw) else None,
     address_hint="not a visitor id (1-128 letters, digits and . _ : @ -)",
-    adapter="adapters.webchat.channel:WebChatChannel", by_link=True, problems=_problems,
+    adapter="adapters.webchat.channel:WebChatChannel", interface="web", by_link=True,
+    problems=_problems,
 )  # fmt: skip

@@ -43,8 +43,8 @@ WORDS = {
         "your_answer": "Your answer", "skip_question": "Skip this question",
         "skip_word": "skip", "type_instead": "Or type your answer",
         "other_language": "Español", "other_language_word": "español",
-        "other_language_code": "es", "done": "Thank you. You can close this page.",
-        "yes": "Yes", "no": "No",
+        "other_language_code": "es", "done": "You can close this page.",
+        "opt_out": "Don't ask me again",
         "scale": ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
                   "Strongly agree"),
     },
@@ -54,8 +54,8 @@ WORDS = {
         "your_answer": "Su respuesta", "skip_question": "Omitir esta pregunta",
         "skip_word": "omitir", "type_instead": "O escriba su respuesta",
         "other_language": "English", "other_language_word": "english",
-        "other_language_code": "en", "done": "Gracias. Puede cerrar esta página.",
-        "yes": "Sí", "no": "No",
+        "other_language_code": "en", "done": "Puede cerrar esta página.",
+        "opt_out": "No me pregunte de nuevo",
         "scale": ("Totalmente en desacuerdo", "En desacuerdo", "Ni de acuerdo ni en desacuerdo",
                   "De acuerdo", "Totalmente de acuerdo"),
     },
@@ -63,13 +63,9 @@ WORDS = {
 
 
 def rating_label(prompt: Prompt, value: str, label: str, words: dict[str, Any]) -> str:
-    """A rating button's words: the thumbs with yes or no, each point of 1-5 with its meaning
-    (a screen reader says "thumbs up" for the emoji alone)."""
-    if prompt.kind != "rating":
-        return label
-    if value in ("1", "0") and label in ("👍", "👎"):
-        return f"{label} {words['yes'] if value == '1' else words['no']}"
-    if value.isdigit() and 1 <= int(value) <= 5:
+    """A 1-5 rating button's words: the point with its meaning (the thumbs' are the words
+    "Yes" and "No" the core gives, drawn beside an icon by the template)."""
+    if prompt.scale == "five_point" and value.isdigit() and 1 <= int(value) <= 5:
         return f"{value} – {words['scale'][int(value) - 1]}"
     return label
 
@@ -115,7 +111,7 @@ class WebChatChannel:
     async def start(self) -> None:
         # Assets and templates are read once, off the event loop, and served from memory.
         def load() -> dict[str, bytes]:
-            for name in ("page.html", "conversation.html", "missing.html"):
+            for name in ("page.html", "top.html", "conversation.html", "missing.html"):
                 self.templates.get_template(name)
             return {p.name: p.read_bytes() for p in (HERE / "static").iterdir()}
 
@@ -146,7 +142,8 @@ class WebChatChannel:
         template = self.templates.get_template(name)
         return template.render(
             view=view, token=token, csrf=self.csrf(token), nonce=secrets.token_hex(8),
-            t=words, rating_label=lambda p, v, label: rating_label(p, v, label, words),
+            t=words, title=title(view),
+            rating_label=lambda p, v, label: rating_label(p, v, label, words),
         )  # fmt: skip
 
     def routes(self, core: Core) -> list[web.RouteDef]:
@@ -252,8 +249,11 @@ class WebChatChannel:
         said = [t.text for t in answered.turns if t.who == "bot"][-1:]
         if answered.state == "open":
             said = [answered.note or "", answered.question]
+        # The whole page follows a change of language: its header, title and lang too.
         return {"html": self.render("conversation.html", answered, token),
-                "said": " ".join(s for s in said if s), "state": answered.state}  # fmt: skip
+                "said": " ".join(s for s in said if s), "state": answered.state,
+                "language": answered.language, "title": title(answered),
+                "top": self.render("top.html", answered, token)}  # fmt: skip
 
     async def _limited(self, core: Core, request: web.Request, token: str) -> bool:
         """Over the rate limit for this link or this client."""
@@ -282,6 +282,11 @@ class WebChatChannel:
         if origin is None:
             return not required
         return origin == self.origin
+
+
+def title(view: ChatView) -> str:
+    """The page's title: the service's, then what the page is, in the survey's language."""
+    return f"{view.title} – {WORDS.get(view.language, WORDS['en'])['survey']}"
 
 
 def _client(request: web.Request) -> str:

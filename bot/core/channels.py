@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from bot.core.a11 import FederalChannel
 from bot.core.cases import Case
+from bot.core.wording import Interface
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ class ChannelKind:
     """What the bot knows of a channel without loading its adapter: its name, the federal
     channel name it is reported under, whether the texting rules apply (quiet hours and state
     windows, the phone number's time zone, segment counts), how an address on it is checked
-    and normalised, and the adapter that serves it (``module:attribute``, a factory taking
-    the settings, imported only when the channel is enabled).
+    and normalised, the adapter that serves it (``module:attribute``, a factory taking the
+    settings, imported only when the channel is enabled), and the kind of interface a person
+    has on it (``interface``: ``text``, ``buttons``, ``web`` or ``voice``), which picks the
+    words that say how to answer (``bot.core.wording``).
 
     Channels are registered in one place (``bot.registry``): the built-in ones by a line
     there, others by a package's entry point in the group ``feedback_bot.channels``.
@@ -68,6 +71,7 @@ class ChannelKind:
     address: Callable[[str], str | None]
     address_hint: str
     adapter: str
+    interface: Interface
     # The problems of the settings this channel needs (names of what is missing).
     problems: Callable[[Any], list[str]] = lambda settings: []
     # A person may take a survey here by a link alone (``survey_url``): no address to send to.
@@ -75,6 +79,14 @@ class ChannelKind:
     # Who sends on the channel, for the consent scope a STOP records (``sender:<who>``): a
     # number or messaging service shared by channels (Twilio's), else the channel itself.
     sender: Callable[[Any], str] | None = None
+
+
+def by_interface(kinds: Mapping[str, ChannelKind]) -> dict[Interface, list[str]]:
+    """The channels of each kind of interface, by name (``{"text": ["sms", "whatsapp"]}``)."""
+    found: dict[Interface, list[str]] = {}
+    for name in sorted(kinds):
+        found.setdefault(kinds[name].interface, []).append(name)
+    return found
 
 
 class Outbound(Protocol):
@@ -100,11 +112,13 @@ class Prompt:
     """The question a message asks, for channels that can offer buttons and checkboxes.
 
     ``options`` are (value, label): the value is what a typed reply would say, so a click goes
-    through the same parser as a text and yields the same answer.
+    through the same parser as a text and yields the same answer; a label is words (a thumbs
+    rating's are "Yes" and "No": each channel draws its own icons, by ``scale``).
     """
 
     question: str
     kind: str  # rating, drivers, choice, text
+    scale: str = ""  # a rating's: thumbs or five_point
     options: tuple[tuple[str, str], ...] = ()
     multiple: bool = False
     submit: str = "Submit"

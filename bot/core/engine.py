@@ -17,6 +17,7 @@ from bot.core.channels import Prompt
 from bot.core.flow import Condition, Flow, Option, Question, render
 from bot.core.redact import redact
 from bot.core.session import Answer, AnswerValue, Session
+from bot.core.wording import Interface
 
 EventKind = Literal[
     "started",
@@ -59,8 +60,10 @@ def start(
     language: str | None = None,
     ttl: timedelta = DEFAULT_TTL,
     offered_drivers: Sequence[str] | None = None,
+    interface: Interface = "text",
 ) -> Step:
-    """Open a session: the intro, then the first question that applies."""
+    """Open a session: the intro, then the first question that applies, worded for the
+    person's ``interface`` (``bot.core.wording``)."""
     session = Session(
         flow_id=flow.id,
         flow_version=flow.version,
@@ -71,6 +74,7 @@ def start(
         expires_at=now + ttl,
         context=dict(context or {}),
         offered_drivers=tuple(offered_drivers) if offered_drivers is not None else None,
+        interface=interface,
     )
     intro = message(flow, session, "intro")
     return _advance(flow, session, now, [intro], [Event("started")], after=None)
@@ -171,7 +175,8 @@ def prompt(flow: Flow, session: Session) -> Prompt | None:
     question = flow.question(session.question)
     options: tuple[tuple[str, str], ...] = ()
     if question.type == "rating" and question.scale == "thumbs":
-        options = (("1", "👍"), ("0", "👎"))
+        words = _WORDS.get(session.language, _WORDS["en"])
+        options = (("1", words["yes"]), ("0", words["no"]))
     elif question.type == "rating":
         options = tuple((str(n), str(n)) for n in range(1, 6))
     elif question.type == "drivers":
@@ -182,6 +187,7 @@ def prompt(flow: Flow, session: Session) -> Prompt | None:
     return Prompt(
         question=question.id,
         kind=question.type,
+        scale=question.scale or "",
         options=options,
         multiple=question.type == "drivers",
         submit=SUBMIT.get(session.language, SUBMIT["en"]),
@@ -190,27 +196,46 @@ def prompt(flow: Flow, session: Session) -> Prompt | None:
 
 def message(flow: Flow, session: Session, name: str) -> str:
     """A flow message (intro, closing, closed, reminder) rendered for this session."""
-    return render(flow.messages[name][session.language], _render_context(flow, session))
+    return _message(flow, name, session.language, session.interface,
+                    _render_context(flow, session))  # fmt: skip
 
 
-def render_message(flow: Flow, name: str, language: str, context: Mapping[str, Any]) -> str:
+def render_message(
+    flow: Flow, name: str, language: str, context: Mapping[str, Any],
+    interface: Interface = "text",
+) -> str:  # fmt: skip
     """A flow message in a language, for a context such as a service's (no session: a late
     reply to a survey that has ended)."""
     language = flow.language_for(language)
-    return render(flow.messages[name][language], _context(flow, language, context))
+    return _message(flow, name, language, interface, _context(flow, language, context))
+
+
+def _message(
+    flow: Flow, name: str, language: str, interface: Interface, context: dict[str, str]
+) -> str:
+    template = flow.messages[name][language]
+    if "{opt_out}" in template:  # the intro: how to opt out, in the interface's words
+        how = flow.instructions[interface]["opt_out"][language]
+        context = {**context, "opt_out": render(how, context)}
+    return render(template, context)
 
 
 def question_text(flow: Flow, session: Session, question: Question) -> str:
-    """A question as the person sees it, options numbered."""
+    """A question as the person receives it: its words, how to answer them on the session's
+    interface, and its options listed (where the interface lists them: ``option``)."""
     return _with_options(flow, session, question, question_prompt(flow, session, question))
 
 
 def question_prompt(flow: Flow, session: Session, question: Question) -> str:
-    """A question's own words, without its numbered options (a page shows them as controls)."""
+    """A question's words and how to answer them, without its options (a page shows them as
+    controls)."""
     prompt = question.prompt
     if question.type == "drivers" and _polarity(flow, session, question) == "negative":
         prompt = question.negative_prompt or prompt
-    return render(prompt[session.language], _render_context(flow, session))
+    context = _render_context(flow, session)
+    words = render(prompt[session.language], context)
+    how = flow.instructions[session.interface][question.answer][session.language]
+    return f"{words} {render(how, context)}" if how else words
 
 
 _WORDS = {
@@ -229,7 +254,7 @@ def answer_label(flow: Flow, session: Session, question: Question) -> str | None
     if answer.status == "skipped" or value is None:
         return words["skipped"]
     if question.type == "rating" and question.scale == "thumbs":
-        return f"👍 {words['yes']}" if value == 1 else f"👎 {words['no']}"
+        return words["yes"] if value == 1 else words["no"]
     if question.type == "rating":
         return f"{value} {words['of']} 5"
     if question.type in ("drivers", "choice"):
@@ -240,9 +265,12 @@ def answer_label(flow: Flow, session: Session, question: Question) -> str | None
 
 
 def reprompt_text(flow: Flow, session: Session, question: Question) -> str:
-    """The hint sent after a reply that was not understood, options numbered again."""
-    hint = render(question.reprompt[session.language], _render_context(flow, session))
-    return _with_options(flow, session, question, hint)
+    """The hint sent after a reply that was not understood (the question's own, else its
+    answer kind's on the session's interface), options listed again."""
+    hint = question.reprompt.get(session.language)
+    if hint is None:
+        hint = flow.instructions[session.interface][question.answer + "_reprompt"][session.language]
+    return _with_options(flow, session, question, render(hint, _render_context(flow, session)))
 
 
 def offered_options(flow: Flow, session: Session, question: Question) -> tuple[Option, ...]:
@@ -327,9 +355,12 @@ def _context(flow: Flow, language: str, context: Mapping[str, Any]) -> dict[str,
 
 def _with_options(flow: Flow, session: Session, question: Question, text: str) -> str:
     options = offered_options(flow, session, question)
-    if not options:
+    line = flow.instructions[session.interface]["option"][session.language]
+    if not options or not line:
         return text
-    lines = [f"{i} {o.label[session.language]}" for i, o in enumerate(options, start=1)]
+    # An option line may use {number} and {label} only (bot.core.flowfile checks it).
+    lines = [line.format(number=i, label=o.label[session.language])
+             for i, o in enumerate(options, start=1)]  # fmt: skip
     return "\n".join([text, *lines])
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from bot.core.wording import DEFAULTS, Wording
 
 QuestionType = Literal["rating", "drivers", "choice", "text"]
 Scale = Literal["thumbs", "five_point"]
@@ -19,6 +22,8 @@ Text = Mapping[str, str]
 PLACEHOLDERS = frozenset(
     {"provider", "service", "agency", "program", "omb_control_number", "omb_notice", "contact"}
 )
+# Only a message may use it: how to opt out, in the words of the person's interface.
+OPT_OUT = "opt_out"
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,19 @@ class Question:
     negative_prompt: Text | None = None  # drivers: asked on the negative branch
     options: tuple[Option, ...] = ()
     when: Condition | None = None
+    # The hint after a reply that was not understood, for every interface; a language it
+    # leaves out gets the interface's own (``<answer>_reprompt``, ``bot.core.wording``).
     reprompt: Text = dataclasses.field(default_factory=dict)
     max_attempts: int = 2
     max_length: int = 1000
+
+    @property
+    def answer(self) -> str:
+        """What the question asks for, which names its instructions (``wording.ANSWERS``):
+        a rating's scale (thumbs, five_point), drivers, choice or free_text."""
+        if self.type == "rating":
+            return self.scale or "five_point"
+        return "free_text" if self.type == "text" else self.type
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,9 @@ class Flow:
     questions: tuple[Question, ...]
     skip_words: frozenset[str] = frozenset()  # folded (bot.text.fold)
     source: str = ""
+    # How to answer, per interface, instruction and language: the built-in wording with the
+    # flow's own laid over it (``bot.core.wording``).
+    instructions: Wording = dataclasses.field(default_factory=lambda: DEFAULTS)
 
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError when there is none)."""
@@ -100,11 +118,16 @@ def placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
 
 
+_SPACES = re.compile(" {2,}")
+
+
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
 
 
 def render(template: str, context: Mapping[str, str]) -> str:
-    """Fill a template's placeholders; a missing value renders empty rather than failing."""
-    return template.format_map(_Blank(context)).strip()
+    """Fill a template's placeholders; a missing value renders empty rather than failing, and
+    leaves no double space behind (an interface that says nothing to opt out)."""
+    text = template.format_map(_Blank(context)).strip()
+    return _SPACES.sub(" ", text) if "  " in text else text

@@ -14,38 +14,23 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from bot.core.a11 import DRIVER_LABELS, REQUIRED_DRIVERS
 from bot.core.errors import FlowError, FlowValidationError
-from bot.core.flow import PLACEHOLDERS, Condition, Flow, Option, Question, Text, placeholders
+from bot.core.flow import (
+    OPT_OUT,
+    PLACEHOLDERS,
+    Condition,
+    Flow,
+    Option,
+    Question,
+    Text,
+    placeholders,
+)
 from bot.core.text import fold
+from bot.core.wording import DEFAULTS, INTERFACES, OPTION_PLACEHOLDERS, Interface
 from flows import FLOWS_DIR
 
 MAX_QUESTIONS = 15
 CATALOG_FILE_NAMES = frozenset({"services.yaml", "services.yml"})
 
-# Built-in hints for an unparseable reply, so admins need not write one per question.
-DEFAULT_REPROMPTS: dict[str, dict[str, str]] = {
-    "thumbs": {
-        "en": "Sorry, I didn't get that. Reply 1 for Yes or 0 for No, or SKIP.",
-        "es": "Disculpe, no le entendimos. Responda 1 para Sí o 0 para No, u OMITIR.",
-    },
-    "five_point": {
-        "en": "Sorry, I didn't get that. Reply 1 (strongly disagree) to 5 (strongly agree), "
-        "or SKIP.",
-        "es": "Disculpe, no le entendimos. Responda del 1 (totalmente en desacuerdo) al 5 "
-        "(totalmente de acuerdo), u OMITIR.",
-    },
-    "drivers": {
-        "en": "Sorry, I didn't get that. Reply with the numbers that apply, e.g. 1 3, or SKIP.",
-        "es": "Disculpe, no le entendimos. Elija las que apliquen, ej. 1 3, u OMITIR.",
-    },
-    "choice": {
-        "en": "Sorry, I didn't get that. Reply with one number from the list, or SKIP.",
-        "es": "Disculpe, no le entendimos. Elija una de la lista, u OMITIR.",
-    },
-    "text": {
-        "en": "Please reply with a short message, or SKIP.",
-        "es": "Por favor escriba un mensaje corto, u OMITIR.",
-    },
-}
 _COMPARISONS = ("equals", "in", "at_least", "at_most", "answered", "positive")
 
 
@@ -123,15 +108,21 @@ class _Checker:
         self.source = source
         self.errors: list[FlowError] = []
         self.languages: tuple[str, ...] = tuple(data["languages"])
+        self.wording: dict[Interface, dict[str, Text]] = {i: dict(DEFAULTS[i]) for i in INTERFACES}
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FlowError(self.source, path, message))
 
-    def text(self, value: Mapping[str, str], path: str, *, defaults: Text | None = None) -> Text:
+    def text(
+        self, value: Mapping[str, str], path: str, *, defaults: Text | None = None,
+        complete: bool = True, allowed: frozenset[str] = PLACEHOLDERS,
+    ) -> Text:  # fmt: skip
+        """A text in every language of the flow (``complete``; else those it has), its
+        templates using only the ``allowed`` placeholders, laid over ``defaults``."""
         for lang in value:
             if lang not in self.languages:
                 self.error(f"{path}.{lang}", f"language {lang!r} is not listed in languages")
-        for lang in self.languages:
+        for lang in self.languages if complete else ():
             if lang not in value and not (defaults and lang in defaults):
                 self.error(path, f"missing translation for {lang!r}")
         for lang, template in value.items():
@@ -141,9 +132,57 @@ class _Checker:
                 self.error(f"{path}.{lang}", f"invalid template: {exc}")
                 continue
             for name in names:
-                if name not in PLACEHOLDERS:
-                    self.error(f"{path}.{lang}", f"unknown placeholder {{{name}}}")
+                if name not in allowed:
+                    where = " (only a message may say how to opt out)" if name == OPT_OUT else ""
+                    self.error(f"{path}.{lang}", f"unknown placeholder {{{name}}}{where}")
         return {**(defaults or {}), **value}
+
+    def instructions(self, raw: Mapping[Interface, Mapping[str, Mapping[str, str]]]) -> None:
+        """The flow's own wording of how to answer laid over the built-in (``self.wording``)."""
+        for interface, names in raw.items():  # the schema let only interfaces' names through
+            for name, value in names.items():
+                allowed = PLACEHOLDERS | OPTION_PLACEHOLDERS if name == "option" else PLACEHOLDERS
+                self.wording[interface][name] = self.text(
+                    value, f"instructions.{interface}.{name}", defaults=DEFAULTS[interface][name],
+                    complete=False, allowed=allowed,
+                )  # fmt: skip
+        for lang, how in self.wording["text"]["opt_out"].items():
+            if "STOP" not in how:
+                self.error(f"instructions.text.opt_out.{lang}",
+                           "a text message must say how to opt out with STOP")  # fmt: skip
+
+    def worded(self, questions: list[Question], messages: Mapping[str, Text]) -> None:
+        """Every instruction the flow uses is worded, on every interface, in each of its
+        languages (the built-in wording has English and Spanish); no question says by
+        itself how to answer by text (the engine adds that, in each interface's words)."""
+        used: dict[str, set[str]] = {}  # instruction -> the languages it must be in
+        every = set(self.languages)
+        if any("{" + OPT_OUT + "}" in t for text in messages.values() for t in text.values()):
+            used[OPT_OUT] = every
+        if any(q.options for q in questions):
+            used["option"] = every
+        for q in questions:
+            used[q.answer] = every
+            used.setdefault(q.answer + "_reprompt", set()).update(every - set(q.reprompt))
+        for interface in INTERFACES:
+            missing: dict[str, list[str]] = {}
+            for name, languages in used.items():
+                for lang in sorted(languages - set(self.wording[interface][name])):
+                    missing.setdefault(lang, []).append(name)
+            for lang, names in missing.items():
+                self.error(f"instructions.{interface}", f"no wording in {lang!r} (none is "
+                           f"built in) for: {', '.join(names)}")  # fmt: skip
+        for i, q in enumerate(questions):
+            prompts = {"prompt": q.prompt} if q.negative_prompt is None else {
+                "prompt.positive": q.prompt, "prompt.negative": q.negative_prompt}  # fmt: skip
+            for where, text in prompts.items():
+                for lang, template in text.items():
+                    how = self.wording["text"][q.answer].get(lang, "")
+                    if how and how in template:
+                        self.error(f"questions[{i}].{where}.{lang}",
+                                   f"says how to answer by text ({how!r}): each channel's "
+                                   f"words are added from instructions.<interface>.{q.answer}; "
+                                   "leave them out of the question")  # fmt: skip
 
     def condition(
         self, raw: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]
@@ -195,13 +234,16 @@ class _Checker:
         if d["default_language"] not in self.languages:
             self.error("default_language", f"{d['default_language']!r} is not in languages")
         messages = {
-            name: self.text(text, f"messages.{name}") for name, text in d["messages"].items()
+            name: self.text(text, f"messages.{name}", allowed=PLACEHOLDERS | {OPT_OUT})
+            for name, text in d["messages"].items()
         }
+        self.instructions(d.get("instructions", {}))
         for lang, intro in messages["intro"].items():
             where = f"messages.intro.{lang}"
-            if "STOP" not in intro:
-                self.error(where, "the intro must say how to opt out (Reply STOP)")
             names = set(placeholders(intro)) if "{" in intro else set()
+            if OPT_OUT not in names:
+                self.error(where, "the intro must say how to opt out: {opt_out} (by text, "
+                           '"Reply STOP to opt out.")')  # fmt: skip
             if "agency" not in names:
                 self.error(where, "the intro must name the agency ({agency})")
             if not names & {"omb_notice", "omb_control_number"}:
@@ -231,6 +273,7 @@ class _Checker:
                 questions.append(question)
             earlier.setdefault(raw["id"], raw)
         self.instrument(questions)
+        self.worded(questions, messages)
         if self.errors:
             return None
         return Flow(
@@ -244,6 +287,7 @@ class _Checker:
             questions=tuple(questions),
             skip_words=frozenset(map(fold, d.get("skip_words", ()))),
             source=self.source,
+            instructions=self.wording,
         )
 
     def question(
@@ -251,10 +295,7 @@ class _Checker:
     ) -> Question | None:
         qtype = raw["type"]
         when = self.condition(raw["when"], f"{path}.when", earlier) if "when" in raw else None
-        hint_key = raw.get("scale", qtype) if qtype == "rating" else qtype
-        reprompt = self.text(
-            raw.get("reprompt", {}), f"{path}.reprompt", defaults=DEFAULT_REPROMPTS[hint_key]
-        )
+        reprompt = self.text(raw.get("reprompt", {}), f"{path}.reprompt", complete=False)
         common: dict[str, Any] = {
             "id": raw["id"],
             "type": qtype,

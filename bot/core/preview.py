@@ -1,4 +1,5 @@
-"""Every message a flow can send, rendered, with its SMS encoding and segment count."""
+"""Every message a flow can send, rendered for each kind of interface (text message, chat with
+buttons, web page, voice call), with a text message's SMS encoding and segment count."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.core import engine
 from bot.core.flow import Flow
 from bot.core.segments import SegmentInfo, non_gsm_characters, segment_info
 from bot.core.session import Answer, Session
+from bot.core.wording import INTERFACES, Interface
 
 # Realistic lengths for the placeholders when no service is named.
 SAMPLE_CONTEXT: dict[str, str] = {
@@ -24,11 +26,12 @@ SAMPLE_CONTEXT: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Preview:
-    """One message as a person would receive it."""
+    """One message as a person on an interface would receive it."""
 
     language: str
     name: str
     text: str
+    interface: Interface = "text"
 
     @property
     def sms(self) -> SegmentInfo:
@@ -36,47 +39,58 @@ class Preview:
 
 
 def previews(flow: Flow, context: Mapping[str, Any] | None = None) -> Iterator[Preview]:
-    """Every message of ``flow`` in every language: intro, questions (each drivers branch),
-    reprompts, reminder, closing and closed."""
+    """Every message of ``flow`` on each interface in every language: intro, questions (each
+    drivers branch), reprompts, reminder, closing and closed."""
     ctx = {**SAMPLE_CONTEXT, **(context or {})}
     epoch = datetime(2026, 1, 1, tzinfo=UTC)
-    for lang in flow.languages:
-        session = Session(
-            flow_id=flow.id,
-            flow_version=flow.version,
-            language=lang,
-            status="active",
-            started_at=epoch,
-            updated_at=epoch,
-            expires_at=epoch,
-            context=ctx,
-        )
-        yield Preview(lang, "intro", engine.message(flow, session, "intro"))
-        for i, q in enumerate(flow.questions):
-            name = f"questions[{i}] {q.id}"
-            if q.type == "drivers" and q.rating:
-                rating = flow.question(q.rating)
-                positive = rating.positive_from or 1
-                for branch, value in (("positive", positive), ("negative", positive - 1)):
-                    branched = session.with_(answers={q.rating: Answer("answered", value)})
-                    yield Preview(lang, f"{name} {branch}", engine.question_text(flow, branched, q))
-            else:
-                yield Preview(lang, name, engine.question_text(flow, session, q))
-            yield Preview(lang, f"{name} reprompt", engine.reprompt_text(flow, session, q))
-        for message in ("reminder", "closing", "closed"):
-            if message in flow.messages:
-                yield Preview(lang, message, engine.message(flow, session, message))
+    for interface in INTERFACES:
+        for lang in flow.languages:
+            session = Session(
+                flow_id=flow.id,
+                flow_version=flow.version,
+                language=lang,
+                status="active",
+                started_at=epoch,
+                updated_at=epoch,
+                expires_at=epoch,
+                context=ctx,
+                interface=interface,
+            )
+            for name, text in _messages(flow, session):
+                yield Preview(lang, name, text, interface)
+
+
+def _messages(flow: Flow, session: Session) -> Iterator[tuple[str, str]]:
+    yield "intro", engine.message(flow, session, "intro")
+    for i, q in enumerate(flow.questions):
+        name = f"questions[{i}] {q.id}"
+        if q.type == "drivers" and q.rating:
+            rating = flow.question(q.rating)
+            positive = rating.positive_from or 1
+            for branch, value in (("positive", positive), ("negative", positive - 1)):
+                branched = session.with_(answers={q.rating: Answer("answered", value)})
+                yield f"{name} {branch}", engine.question_text(flow, branched, q)
+        else:
+            yield name, engine.question_text(flow, session, q)
+        yield f"{name} reprompt", engine.reprompt_text(flow, session, q)
+    for message in ("reminder", "closing", "closed"):
+        if message in flow.messages:
+            yield message, engine.message(flow, session, message)
 
 
 def preview_rows(flow: Flow, context: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """``previews`` as data (the API, the console): each message with its SMS encoding,
-    segments and units, and the characters that force UCS-2 so an editor knows what to
-    rephrase."""
+    """``previews`` as data (the API, the console): each message with its interface, and a
+    text message's SMS encoding, segments and units and the characters that force UCS-2 so an
+    editor knows what to rephrase (None on other interfaces)."""
     rows = []
     for p in previews(flow, context):
-        sms = p.sms
-        why = non_gsm_characters(p.text) if sms.encoding == "UCS-2" else ""
-        rows.append({"language": p.language, "name": p.name, "text": p.text,
-                     "encoding": sms.encoding, "segments": sms.segments, "units": sms.units,
-                     "non_gsm": why})  # fmt: skip
+        row: dict[str, Any] = {"interface": p.interface, "language": p.language,
+                               "name": p.name, "text": p.text, "encoding": None,
+                               "segments": None, "units": None, "non_gsm": None}  # fmt: skip
+        if p.interface == "text":
+            sms = p.sms
+            why = non_gsm_characters(p.text) if sms.encoding == "UCS-2" else ""
+            row.update(encoding=sms.encoding, segments=sms.segments, units=sms.units,
+                       non_gsm=why)  # fmt: skip
+        rows.append(row)
     return rows

@@ -12,6 +12,7 @@ from bot.core.policy import Decision
 from bot.core.session import Session, disposition, stamp
 from bot.core.sinks import Decided
 from bot.core.transactions import Transaction
+from bot.core.wording import Interface
 
 SurveyStatus = Literal["scheduled", "sending", "active", "ended"]
 Disposition = Literal["completed", "partial", "expired", "opted_out", "undeliverable",
@@ -115,14 +116,17 @@ def received_at(record: SurveyRecord) -> str:
     return str(record.get("received_at") or record["completed_at"])
 
 
-def session_of(record: SurveyRecord, service: Service | None) -> Session:
+def session_of(
+    record: SurveyRecord, service: Service | None, interface: Interface = "text"
+) -> Session:
     """A stored survey's session, with its rendering context: the service's placeholders and
-    the transaction's attributes. The record does not keep them: they are the catalog's, and
-    an open survey is kept small (see ``stored``)."""
+    the transaction's attributes, and the interface of its channel. The record does not keep
+    them: they are the catalog's and the channel's, and an open survey is kept small (see
+    ``stored``)."""
     session = stored_session(record)
     context = {**(service.context() if service else session.context),
                "attributes": record.get("attributes", {})}  # fmt: skip
-    return session.with_(context=context)
+    return session.with_(context=context, interface=interface)
 
 
 def stored_session(record: SurveyRecord) -> Session:
@@ -134,10 +138,10 @@ def stored_session(record: SurveyRecord) -> Session:
 
 
 def stored(session: Session) -> dict[str, Any]:
-    """A session as a survey record keeps it: without its context (``session_of``) and its
-    flow (the record's own ``flow_id`` and ``flow_version``)."""
+    """A session as a survey record keeps it: without its context and interface
+    (``session_of``) and its flow (the record's own ``flow_id`` and ``flow_version``)."""
     data = session.to_dict(context=False)
-    del data["flow_id"], data["flow_version"]
+    del data["flow_id"], data["flow_version"], data["interface"]
     return data
 
 

@@ -7,6 +7,18 @@ OPTED_OUT = {
     "Reply START to resubscribe.",
     "es": "{program}: se ha dado de baja y no recibirá más mensajes. Responda START para volver.",
 }
+# Where no keyword can be typed back (a page's "Don't ask me again" button, a call's key), the
+# confirmation offers no START (``opted_out``).
+OPTED_OUT_BY_INTERFACE = {
+    "web": {
+        "en": "{program}: we will not ask you for feedback again.",
+        "es": "{program}: no le volveremos a pedir su opinión.",
+    },
+    "voice": {
+        "en": "{program}: you will get no more survey calls. Goodbye.",
+        "es": "{program}: no recibirá más llamadas de encuestas. Adiós.",
+    },
+}
 OPTED_IN = {
     "en": "{program}: you are resubscribed. Reply STOP to opt out.",
     "es": "{program}: se ha suscrito de nuevo. Responda STOP para cancelar.",
@@ -39,3 +51,9 @@ SPANISH_KEYWORDS = frozenset({"parar", "alto", "cancelar", "ayuda"})
 def reply(table: dict[str, str], language: str, **values: str) -> str:
     """A reply from one of the tables above, in ``language`` when it has one."""
     return table.get(language, table["en"]).format(**values).replace("  ", " ")
+
+
+def opted_out(language: str, interface: str, program: str) -> str:
+    """The confirmation of an opt-out, in the words of the person's interface."""
+    table = OPTED_OUT_BY_INTERFACE.get(interface, OPTED_OUT)
+    return reply(table, language, program=program)

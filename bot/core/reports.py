@@ -141,13 +141,13 @@ def per_response_csv(records: Iterable[ResponseRecord]) -> str:
 
 
 def trust_question_text(flow: Flow, service: Service) -> str:
-    """The trust item verbatim, as the service renders it, without the reply instructions
-    that follow it in a text message (its first sentence)."""
+    """The trust item verbatim, as the service renders it (its words alone: how to answer is
+    added per channel, ``bot.core.wording``)."""
     question = trust_question(flow)
     if question is None:
         return ""
-    template = question.prompt[flow.default_language].split(". ")[0].rstrip(".")
-    return render(template, {**service.context(), "provider": service.provider}) + "."
+    template = question.prompt[flow.default_language]
+    return render(template, {**service.context(), "provider": service.provider})
 
 
 def survey_type(flow: Flow | None) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
+
+from bot.core.wording import INTERFACES, Interface
 
 AnswerStatus = Literal["answered", "skipped", "unanswered"]
 SessionStatus = Literal["active", "completed", "expired"]
@@ -59,6 +61,9 @@ class Session:
     context: dict[str, Any] = field(default_factory=dict)
     offered_drivers: tuple[str, ...] | None = None  # None: every driver the flow lists
     reminders: int = 0
+    # The kind of interface the person answers on (their channel's): how to answer is worded
+    # for it. Not kept with a stored survey: its channel says it (``records.session_of``).
+    interface: Interface = "text"
 
     @property
     def ended(self) -> bool:
@@ -89,6 +94,7 @@ class Session:
                 list(self.offered_drivers) if self.offered_drivers is not None else None
             ),
             "reminders": self.reminders,
+            "interface": self.interface,
         }
         if not context:
             del data["context"]
@@ -112,7 +118,12 @@ class Session:
             context=dict(data.get("context", {})),
             offered_drivers=tuple(offered) if offered is not None else None,
             reminders=int(data.get("reminders", 0)),
+            interface=_interface(data.get("interface")),
         )
+
+
+def _interface(value: Any) -> Interface:
+    return cast(Interface, value) if value in INTERFACES else "text"
 
 
 _SESSION_FIELDS = frozenset(f.name for f in fields(Session))

@@ -73,7 +73,7 @@ async def _handle(
             return await _answer(rt, msg, person, ref, record, message, now, language, want_prompt)
         except AlreadyHandled:
             raise _Duplicate from None
-    if msg.question is not None:
+    if msg.question is not None and word != "stop":  # an opt-out is taken however it comes
         raise _NotTaken(replies.reply(replies.CLICK_CLOSED, language))
     # Everything else is marked handled before it acts, so a retry does not act twice.
     if not await state.mark_inbound(person, message):
@@ -90,7 +90,7 @@ async def _handle(
         log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
         if not first:
             return (), None
-        return (replies.reply(replies.OPTED_OUT, language, program=program),), None
+        return (replies.opted_out(language, rt.interface(msg.channel), program),), None
     if opted_out:
         if word == "start":
             await state.opt_in(person, scope)

@@ -58,6 +58,7 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
     await rt.state.pump_due(rt.clock().timestamp())
     stalled_ms = int(rt.settings.stalled_after * 1000)
     entries = await rt.state.take_sends(rt.consumer, count=limit, stalled_ms=stalled_ms)
+    rt.sending.read(rt.clock())
     slots = asyncio.Semaphore(rt.settings.send_concurrency)
     handled = 0
 
@@ -68,6 +69,7 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
                 return
             await deliver(rt, ref)
             await rt.state.done_send(ref, entry_id)
+            rt.sending.read(rt.clock())  # a long batch is progress, not a stall
             handled += 1
 
     async with asyncio.TaskGroup() as group:
@@ -141,6 +143,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             language=record["language"],
             ttl=service.expiry,
             offered_drivers=service.drivers,
+            interface=rt.interface(channel),
         )
         text = "\n".join(step.messages)
         prompt = engine.prompt(flow, step.session)

@@ -16,8 +16,10 @@ from bot.core.pseudonym import pseudonym
 from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
+from bot.core.wording import Interface
 from bot.service.library import Live
 from bot.settings import Settings
+from bot.store.consumers import Health
 from bot.store.keys import DAY
 from bot.store.outbox import Outbox
 from bot.store.state import State
@@ -52,9 +54,11 @@ class Runtime:
     library: Live | None = None  # flows and catalog changed at run time (None: the files')
     versions: dict[tuple[str, str], Flow] = field(default_factory=dict)
     work: WorkQueue = field(init=False)
+    sending: Health = field(init=False)  # the sender's (the worker's reads of fb:send)
 
     def __post_init__(self) -> None:
         self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
+        self.sending = Health(f"{self.state.p}:send")
         if self.reader is None:
             self.reader = self.store
         if self.library is not None:
@@ -81,6 +85,11 @@ class Runtime:
             flow = self.versions.get((flow_id, version))
         return flow or self.flows.get(flow_id)
 
+    def consumers(self) -> list[Health]:
+        """The health of every consumer of a stream this runtime has (running here or not)."""
+        own = [self.sending, self.work.health]
+        return [*own, self.outbox.health] if self.outbox is not None else own
+
     def sender(self, channel: str) -> str:
         """Who sends on a channel, for consent scopes (``ChannelKind.sender``)."""
         kind = self.kinds.get(channel)
@@ -91,6 +100,12 @@ class Runtime:
         time zone)."""
         kind = self.kinds.get(channel)
         return bool(kind and kind.texting)
+
+    def interface(self, channel: str) -> Interface:
+        """The kind of interface a person has on a channel, which words how to answer
+        (``ChannelKind.interface``; a text message for a channel not known)."""
+        kind = self.kinds.get(channel)
+        return kind.interface if kind else "text"
 
     def by_link(self, channel: str) -> bool:
         """Whether people take surveys on a channel by a link (``survey_url``), with no
@@ -120,8 +135,10 @@ class Runtime:
         )
 
     def session(self, record: SurveyRecord) -> Session:
-        """A stored survey's session with its service's rendering context."""
-        return session_of(record, self.services.get(record["service"]))
+        """A stored survey's session with its service's rendering context and its channel's
+        interface."""
+        return session_of(record, self.services.get(record["service"]),
+                          self.interface(record["channel"]))  # fmt: skip
 
     def person(self, address: str) -> str:
         """The pseudonym of an address (phone number or chat id)."""

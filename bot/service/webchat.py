@@ -40,7 +40,9 @@ async def answer(
     reply = await conversation.handle(rt, msg, prompt=True)
     after = await rt.state.survey(ref)
     if after is not None and after["status"] == "active":
-        return _open(rt, after, note=reply.refusal)
+        # A typed answer not understood: the hint is said above the same question.
+        hint = "\n".join(reply.messages) if _reprompted(record, after) else None
+        return _open(rt, after, note=reply.refusal or hint)
     said = "\n".join(m for m in reply.messages if m)
     if not said:  # nothing to say (a copy of an answer already taken): as it now is
         return await _closed(rt, ref)
@@ -57,6 +59,13 @@ async def _started(rt: Runtime, ref: str) -> SurveyRecord | None:
         await delivery.deliver(rt, ref)
         record = await rt.state.survey(ref)
     return record if record is not None and record["status"] == "active" else None
+
+
+def _reprompted(before: SurveyRecord, after: SurveyRecord) -> bool:
+    """Whether an answer was not understood: the same question, one more attempt at it."""
+    was, now = before.get("session") or {}, after.get("session") or {}
+    return bool(now.get("question") == was.get("question")
+                and now.get("attempts", 0) > was.get("attempts", 0))  # fmt: skip
 
 
 def _title(rt: Runtime, record: SurveyRecord) -> str:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-
-from redis.exceptions import RedisError
 
 from bot.service import delivery, privacy
 from bot.service.runtime import Runtime
-from bot.store.streams import PASS_DEADLINE
+from bot.store.streams import consume
 
 log = logging.getLogger("bot.worker")
 RECOVER_EVERY = 30.0
@@ -29,27 +26,19 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
     """Invitations, timers and recovery until ``stop`` is set."""
     loop = asyncio.get_running_loop()
     next_recover = next_housekeeping = 0.0
+
+    async def one_pass() -> int:
+        nonlocal next_recover, next_housekeeping
+        if loop.time() >= next_recover:
+            await delivery.recover(rt)
+            next_recover = loop.time() + RECOVER_EVERY
+        if loop.time() >= next_housekeeping:
+            next_housekeeping = loop.time() + HOUSEKEEPING_EVERY
+            if await privacy.retention_due(rt):
+                await privacy.retention(rt)
+        handled = await delivery.deliver_due(rt, stop=stop)
+        return handled + await delivery.run_timers(rt)
+
     log.info("worker started")
-    while not stop.is_set():
-        handled = 0
-        try:
-            async with asyncio.timeout(PASS_DEADLINE):
-                if loop.time() >= next_recover:
-                    await delivery.recover(rt)
-                    next_recover = loop.time() + RECOVER_EVERY
-                if loop.time() >= next_housekeeping:
-                    next_housekeeping = loop.time() + HOUSEKEEPING_EVERY
-                    if await privacy.retention_due(rt):
-                        await privacy.retention(rt)
-                handled = await delivery.deliver_due(rt, stop=stop)
-                handled += await delivery.run_timers(rt)
-        except (RedisError, TimeoutError) as exc:
-            log.error("worker pass failed: %s", type(exc).__name__)
-            await asyncio.sleep(1.0)
-        except Exception:
-            log.exception("worker job failed")
-            await asyncio.sleep(1.0)
-        if handled == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), idle)
+    await consume(rt.state, rt.sending, rt.clock, one_pass, stop, idle)
     log.info("worker stopped")

@@ -3,6 +3,7 @@ which each process reads twice a second to know it must reload (``bot.service.li
 
 from __future__ import annotations
 
+import time
 from typing import cast
 
 import orjson
@@ -22,8 +23,15 @@ class LibraryState(StateBase):
         return int(await self.redis.get(self.k_library) or 0)
 
     async def library_changed(self) -> int:
-        """Move the generation on: every process reloads; returns the new one."""
-        return int(await self.redis.incr(self.k_library))
+        """Move the generation on: every process reloads; returns the new one.
+
+        A counter that Redis lost (it came back empty) starts again from the clock in
+        microseconds, not from 1: counting from 1 again could land on the generation a
+        process already holds, and that process would miss the change."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.k_library, time.time_ns() // 1000, nx=True)
+        pipe.incr(self.k_library)
+        return int((await pipe.execute())[1])
 
     async def legacy_pauses(self) -> dict[str, dict[str, str]]:
         """The services ``/cx pause`` paused in Redis before pauses became settings."""

@@ -18,18 +18,19 @@ from bot.core import response
 from bot.core.library import FlowLookup
 from bot.core.response import MalformedRecord
 from bot.core.sinks import Sink, SinkError
+from bot.store.consumers import OUTBOX_GROUP
 from bot.store.state import State
 from bot.store.streams import StreamConsumer, StreamKeys
 
 log = logging.getLogger("bot.outbox")
-GROUP = "forwarders"
 
 
 class Outbox(StreamConsumer):
     """Forwards ended surveys to the sinks."""
 
-    group = GROUP
+    group = OUTBOX_GROUP
     name = "outbox"
+    kind = "ended"
 
     def __init__(
         self,

@@ -3,12 +3,9 @@ with a consumer group), and the surveys' timers (claimed, finished, recovered)."
 
 from __future__ import annotations
 
-from redis.exceptions import ResponseError
-
 from bot.store.base import StateBase
+from bot.store.consumers import SEND_GROUP
 from bot.store.keys import timer_members
-
-SEND_GROUP = "senders"
 
 
 class Queues(StateBase):
@@ -30,14 +27,6 @@ class Queues(StateBase):
         values = [int(v) for v in await pipe.execute()]
         names = ("scheduled", "sending", "timers", "unforwarded")
         return {name: sum(values[i::4]) for i, name in enumerate(names)}
-
-    async def ensure_group(self, stream: str, group: str) -> None:
-        """Create a consumer group (and its stream) unless it exists."""
-        try:
-            await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
 
     async def pump_due(self, now: float, limit: int = 500) -> int:
         """Move invitations whose time has come from the schedules to the send streams."""

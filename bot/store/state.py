@@ -8,6 +8,7 @@ workers visit every shard. The scripts are ``bot/store/lua/*.lua``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -16,6 +17,7 @@ from redis.asyncio import Redis
 
 from bot.store.cases import Cases
 from bot.store.consent import Consent
+from bot.store.consumers import Consumers
 from bot.store.dedup import Dedup
 from bot.store.intake import Intake
 from bot.store.keys import DAY, survey_ref, timer_members
@@ -36,7 +38,7 @@ def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
     return bool({payload.get("to"), payload.get("user")} & set(addresses))
 
 
-class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, LibraryState, Links):
+class State(Surveys, Intake, Queues, Consumers, Limits, Consent, Dedup, Cases, LibraryState, Links):
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
     def __init__(
@@ -57,6 +59,8 @@ class State(Surveys, Intake, Queues, Limits, Consent, Dedup, Cases, LibraryState
         self.invited_ttl = invited_ttl
         self.responded_ttl = responded_ttl
         self.send: Send = lane.execute if lane is not None else redis.execute_command
+        self.regrouped = 0
+        self.regrouping = asyncio.Lock()
         super().__init__(prefix, shards)
         self.lua = Scripts(redis, self.send)
 

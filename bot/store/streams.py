@@ -8,6 +8,10 @@ default: long enough to outlast an outage); a permanent failure, or one still fa
 that, moves the entry to a dead-letter stream with its reason, from which ``replay``
 re-drives it. A handler may record its progress (what it already did) so that a retry does
 not repeat it. Entries a dead consumer held are taken over after ``claim_idle_ms``.
+
+``consume`` is the loop every consumer runs (these and the worker's sender): a pass that fails
+is tried again after a growing wait, a group found gone is made again (``bot.store.consumers``),
+and the consumer's health is kept for ``/readyz`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -28,18 +32,69 @@ from redis.exceptions import RedisError
 
 from bot.core import retry
 from bot.core.errors import BotError
+from bot.store.consumers import Health, lost_group
 from bot.store.state import State
 
 log = logging.getLogger("bot.streams")
 CLAIM_IDLE_MS = 60_000
 PASS_DEADLINE = 300.0  # a pass that hangs this long (a dead Redis peer) is abandoned, unacked
 RETRY_FOR = 24 * 3600.0  # seconds a transient failure is retried before it is dead-lettered
+FAILED_WAIT = 5.0  # the longest wait before a pass that keeps failing is tried again
 
 
 def consumer_id() -> str:
     """A name for this process among a group's consumers: its host, its pid, and a random
     part (a restarted container may reuse both)."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+async def consume(
+    state: State,
+    health: Health,
+    clock: Callable[[], datetime],
+    one_pass: Callable[[], Awaitable[int]],
+    stop: asyncio.Event,
+    idle: float,
+) -> None:
+    """Run ``one_pass`` (which returns how many entries it handled; it may mark its
+    progress in ``health`` as it goes) until ``stop`` is set, waiting ``idle`` after a pass
+    that found nothing. A pass that fails is logged and tried again after a wait that grows
+    to ``FAILED_WAIT`` while it keeps failing (an outage costs a line every few seconds, not
+    a busy loop); one that found a consumer group gone has every group made again
+    (``Consumers.regroup``) and goes straight on."""
+    health.start(clock())
+    failures = 0
+    while not stop.is_set():
+        seen, handled = state.regrouped, 0
+        try:
+            async with asyncio.timeout(PASS_DEADLINE):
+                handled = await one_pass()
+            health.read(clock())
+            if failures:
+                log.info("%s read again after %d failed passes", health.stream, failures)
+            failures = 0
+        except (RedisError, TimeoutError) as exc:
+            health.failed(exc)
+            if not (lost_group(exc) and await _regrouped(state, seen, health)):
+                failures += 1
+                log.error("%s pass failed: %s", health.stream, type(exc).__name__)
+        except Exception as exc:  # a bug: say where, and keep the loop alive
+            health.failed(exc)
+            failures += 1
+            log.exception("%s pass failed", health.stream)
+        await state.report(health)
+        if handled == 0:
+            wait = retry.backoff(failures, idle, FAILED_WAIT) if failures else idle
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+
+
+async def _regrouped(state: State, seen: int, health: Health) -> bool:
+    try:
+        await state.regroup(seen, health.stream)
+    except RedisError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -56,6 +111,7 @@ class StreamConsumer:
 
     group = ""
     name = "stream"
+    kind = ""  # the stream's name after the prefix: fb:<kind> (its health is reported under it)
 
     def __init__(
         self,
@@ -76,6 +132,7 @@ class StreamConsumer:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.claim_idle_ms = claim_idle_ms
+        self.health = Health(f"{state.p}:{self.kind}")
 
     def keys(self, shard: str) -> StreamKeys:
         raise NotImplementedError
@@ -100,16 +157,7 @@ class StreamConsumer:
     async def run(self, stop: asyncio.Event, idle: float = 0.05) -> None:
         """Handle entries until ``stop`` is set; the entry in hand is finished first."""
         await self.ensure_group()
-        while not stop.is_set():
-            try:
-                async with asyncio.timeout(PASS_DEADLINE):
-                    handled = await self.step()
-            except (RedisError, TimeoutError) as exc:
-                log.error("%s redis error: %s", self.name, type(exc).__name__)
-                handled = 0
-            if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+        await consume(self.state, self.health, self.clock, self.step, stop, idle)
 
     async def step(self) -> int:
         """One pass over every shard: due retries, entries abandoned by dead consumers, then
@@ -140,6 +188,7 @@ class StreamConsumer:
             work += [(entry_id, fields, {}) for entry_id, fields in _entries(fresh)]
             for entry_id, fields, info in work:
                 await self.process(shard, entry_id, fields, info)
+                self.health.read(self.clock())  # a long pass is progress, not a stall
                 handled += 1
         return handled
 

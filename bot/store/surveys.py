@@ -117,11 +117,11 @@ class Surveys(StateBase):
     async def ended_records(self) -> list[SurveyRecord]:
         """Every record in the ended-surveys stream, oldest first."""
         shards = await self.each_shard(lambda pipe, s: pipe.xrange(self.k_ended(s)))
-        entries = sorted(
-            (tuple(map(int, entry_id.split("-"))), fields)
-            for shard in shards
-            for entry_id, fields in shard
-        )
+        entries = sorted(  # by id alone: two shards' entries may share one
+            ((tuple(map(int, entry_id.split("-"))), fields) for shard in shards
+             for entry_id, fields in shard),
+            key=lambda entry: entry[0],
+        )  # fmt: skip
         return [cast(SurveyRecord, orjson.loads(fields["record"])) for _, fields in entries]
 
     async def hand_off(self, person: str, record: str) -> None:

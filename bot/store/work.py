@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.core.errors import PermanentError
+from bot.store.consumers import WORK_GROUP
 from bot.store.streams import StreamConsumer, StreamKeys
 
 log = logging.getLogger("bot.work")
-GROUP = "workers"
 
 # A job takes its payload: a TypedDict where it is declared, a plain dict on the queue (JSON).
 Handler = Callable[[Any], Awaitable[None]]
@@ -32,8 +32,9 @@ class UnknownJob(PermanentError):
 class WorkQueue(StreamConsumer):
     """Jobs by kind, spread over the shards."""
 
-    group = GROUP
+    group = WORK_GROUP
     name = "work"
+    kind = "work"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,9 +1,11 @@
 // The web chat page, made live: answers go over a WebSocket and the conversation is redrawn
-// in place, focus moved to the new question and the bot's words announced. Without script (or
+// in place (the header and title too, when the language changes), focus moved to the new
+// question and the bot's words announced. Without script (or
 // without a socket) the page's plain forms post and the server answers with the next page.
 (function () {
   "use strict";
   var main = document.getElementById("survey");
+  var top = document.getElementById("top");
   var said = document.getElementById("said");
   if (!main || !window.WebSocket) { return; }
   var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -19,6 +21,12 @@
 
   function show(reply) {
     if (reply.html === undefined) { return; }
+    if (reply.language && reply.language !== document.documentElement.lang) {
+      // A change of language: the header and title follow, and a screen reader's voice.
+      document.documentElement.lang = reply.language;
+      document.title = reply.title;
+      top.innerHTML = reply.top;
+    }
     main.innerHTML = reply.html;
     said.textContent = reply.said || "";
     var target = document.getElementById("question");

@@ -13,8 +13,10 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from bot.core.channels import by_interface
 from bot.core.library import diff, lines_of
 from bot.core.preview import preview_rows
+from bot.core.wording import DESCRIPTIONS, INTERFACES
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
@@ -143,10 +145,12 @@ class LibraryPages:
         service = next((s for s in rt.services.values() if s.flow == flow_id), None)
         rows = preview_rows(flow, service.context() if service else None) if flow else []
         languages = list(flow.languages) if flow else []
+        channels = by_interface(rt.kinds)
+        interfaces = [(i, DESCRIPTIONS[i], ", ".join(channels.get(i, ()))) for i in INTERFACES]
         return self.render(
             "version.html", staff=staff, version=version, flow=flow, languages=languages,
             rows=rows, active=rt.flows[flow_id].version if flow_id in rt.flows else None,
-            webchat="webchat" in rt.outbound,
+            webchat="webchat" in rt.outbound, interfaces=interfaces,
         )  # fmt: skip
 
     async def activate(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
