@@ -39,6 +39,8 @@ def _validator() -> jsonschema_rs.Validator:
 def problems(record: Any) -> list[str]:
     """What in ``record`` breaks the schema, one line per problem naming its path; never the
     value of a long text (a comment must not reach an error, a log or a terminal)."""
+    if _validator().is_valid(record):  # the usual case, a third quicker than listing none
+        return []
     found = [(".".join(str(p) for p in e.instance_path) or "(root)", _describe(e))
              for e in _validator().iter_errors(record)]  # fmt: skip
     return [f"{path}: {why}" for path, why in sorted(found)]
