@@ -27,26 +27,31 @@ depends_on = None
 SEARCH = "to_tsvector('english'::regconfig, text) || to_tsvector('spanish'::regconfig, text)"
 FTS5 = (
     "CREATE VIRTUAL TABLE comments_fts USING fts5(text, content='comments', "
-    "content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')",
+    "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')",
     # An external-content FTS5 table follows its table by triggers (SQLite's documented way).
     "CREATE TRIGGER comments_fts_insert AFTER INSERT ON comments BEGIN "
-    "INSERT INTO comments_fts(rowid, text) VALUES (new.rowid, new.text); END",
+    "INSERT INTO comments_fts(rowid, text) VALUES (new.id, new.text); END",
     "CREATE TRIGGER comments_fts_delete AFTER DELETE ON comments BEGIN "
     "INSERT INTO comments_fts(comments_fts, rowid, text) "
-    "VALUES ('delete', old.rowid, old.text); END",
+    "VALUES ('delete', old.id, old.text); END",
     "CREATE TRIGGER comments_fts_update AFTER UPDATE ON comments BEGIN "
     "INSERT INTO comments_fts(comments_fts, rowid, text) "
-    "VALUES ('delete', old.rowid, old.text); "
-    "INSERT INTO comments_fts(rowid, text) VALUES (new.rowid, new.text); END",
+    "VALUES ('delete', old.id, old.text); "
+    "INSERT INTO comments_fts(rowid, text) VALUES (new.id, new.text); END",
 )
 
 
 def upgrade() -> None:
     postgresql = op.get_context().dialect.name == "postgresql"
     search = [sa.Column("search", TSVECTOR, sa.Computed(SEARCH, persisted=True))]
+    # On SQLite the FTS5 table finds its rows by an INTEGER PRIMARY KEY: a table's implicit
+    # rowid may be renumbered by VACUUM, which would leave the search pointing elsewhere.
+    key = [sa.Column("response_id", sa.String(64), primary_key=True)] if postgresql else [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("response_id", sa.String(64), nullable=False, unique=True)]  # fmt: skip
     op.create_table(
         "comments",
-        sa.Column("response_id", sa.String(64), primary_key=True),
+        *key,
         sa.Column("service_id", sa.String(64), nullable=False),
         sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
