@@ -6,7 +6,7 @@ Two services (``benefits-application``, thumbs; ``permit-renewal``, 1–5), eigh
 English and Spanish (about a third), spread evenly over fiscal 2027's first quarter. Each
 record is a copy, with its own ids, person and times, of one of a few hundred built through
 the real engine, redaction and sentiment scorer; their comments are the 250 hand-written ones
-of ``bench/data`` (English and Spanish), so words such as "wait" and "esperé" are common.
+of ``bench/data/original`` (English and Spanish), so words such as "wait" and "esperé" are common.
 Written in constant memory; a million records are about 1.5 GB.
 """
 
@@ -46,7 +46,7 @@ def templates(seed: int) -> list[ResponseRecord]:
     """Records built through the engine: a trust answer that fits the comment's sentiment,
     drivers on its branch, the comment (some skipped, some surveys left unanswered)."""
     rng = random.Random(seed)
-    english, spanish = comments("gov_comments.tsv"), comments("gov_comments_es.tsv")
+    english, spanish = comments("original/sentiment_en.tsv"), comments("original/sentiment_es.tsv")
     out = []
     for n in range(TEMPLATES):
         service, flow = SERVICES[n % 2]

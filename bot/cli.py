@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -509,15 +510,38 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
+    """Comments from stdin, one per line: each redacted, scored and tagged with themes as a
+    response record's free text is (the default themes, or a service's from the catalog)."""
     from bot.core.redact import redact
     from bot.core.sentiment import score
+    from bot.core.themes import tag
+    from bot.core.themes_default import DEFAULT
 
+    taxonomy = DEFAULT
+    if args.service:
+        from bot import registry
+        from bot.core.catalog import load_catalog
+
+        settings = _settings()
+        services = load_catalog(settings.services_file, load_flows(settings.flows_dir),
+                                registry.kinds())  # fmt: skip
+        if args.service not in services:
+            print(f"unknown service {args.service!r}", file=sys.stderr)
+            return 2
+        taxonomy = services[args.service].themes
     for line in sys.stdin:  # one line out per line in, blank lines included
         text = redact(line.rstrip("\n"))
         result = score(text, args.lang)
         polarity = "" if result.polarity is None else f"{result.polarity:.3f}"
-        print(f"{result.label}\t{polarity}\t{text}")
+        themes = ",".join(tag(text, args.lang, taxonomy))
+        print(f"{result.label}\t{polarity}\t{text}\t{themes}")
     return 0
+
+
+def _language(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", value):
+        raise argparse.ArgumentTypeError("a language code such as en or es")
+    return value
 
 
 def _fiscal_year(value: str) -> int:
@@ -675,9 +699,16 @@ def build_parser() -> argparse.ArgumentParser:
     fake.set_defaults(func=cmd_twilio_fake)
 
     sentiment = sub.add_parser(
-        "sentiment", help="score comments from stdin: label<TAB>polarity<TAB>redacted text"
+        "sentiment",
+        help="score comments from stdin: label<TAB>polarity<TAB>redacted text<TAB>themes",
     )
-    sentiment.add_argument("--lang", default="en", help="language of the comments")
+    sentiment.add_argument(
+        "--lang", type=_language, default="en",
+        help="the survey's language (en, es): used when a comment's words do not say which",
+    )  # fmt: skip
+    sentiment.add_argument(
+        "--service", help="tag with this catalog service's themes (default: the default themes)"
+    )
     sentiment.set_defaults(func=cmd_sentiment)
     return parser
 

@@ -347,7 +347,8 @@ async def open_runtime(
             alert_sinks: list[Sink] = [alerts.AlertSink(rt)] if rt.notifier is not None else []
             rt.outbox = Outbox(state, [store, *extra, *alert_sinks], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
-                               reported=registry.reported(known))  # fmt: skip
+                               reported=registry.reported(known),
+                               themes_for=rt.themes_of)  # fmt: skip
             register_jobs(rt, chosen)
             async with watching(live):
                 yield rt

@@ -43,6 +43,31 @@ CRISIS = [
     ("Great service, thank you", ()),
     ("The shooting range permit took weeks", ()),
     ("", ()),
+    # typed as people type: shorthand, no accents, no apostrophes
+    ("i wanna die", ("self_harm",)),
+    ("gonna kms tonight", ("self_harm",)),
+    ("i dont want to live anymore", ("self_harm",)),
+    ("m quiero morir", ("self_harm",)),
+    ("me voy a matar", ("self_harm",)),  # myself: not a threat to others
+    ("ya no quiero vivir, nadie me ayuda", ("self_harm",)),
+    ("im going to shoot u", ("violence",)),
+    ("NO PUEDO RESPIRAR", ("emergency",)),
+    # negation takes the phrase back, in its own clause only
+    ("I'm not going to kill myself, just venting", ()),
+    ("im not suicidal, just tired of waiting", ()),
+    ("i would never hurt myself", ()),
+    ("this is not an emergency", ()),
+    ("no es una emergencia, solo una pregunta", ()),
+    ("i dont want to die waiting in this line lol", ()),
+    ("no, I want to end it all", ("self_harm",)),
+    ("nobody cares, I want to die", ("self_harm",)),
+    # a hotline or a service named for emergencies is quoted, not a crisis
+    ("the letter says call the suicide hotline 988 if needed", ()),
+    ("if this is an emergency dial 911, the recording said", ()),
+    ("el numero de emergencias es el 911", ()),
+    ("got my emergency passport the same day", ()),
+    ("necesito una cita de emergencia", ()),
+    ("I called 988 because I want to kill myself", ("self_harm",)),
 ]
 
 

@@ -239,4 +239,4 @@ def test_sentiment_prints_one_line_per_input_line_blank_lines_included() -> None
     lines = result.stdout.split("\n")[:-1]
     assert len(lines) == 3
     assert lines[0].startswith("positive\t") and lines[2].startswith("negative\t")
-    assert lines[1] == "unscored\t\t"
+    assert lines[1] == "unscored\t\t\t"  # label, polarity, text, themes

@@ -37,10 +37,11 @@ async def test_ended_surveys_reach_the_store_redacted_scored_and_valid(bot: Bot)
     await survey(bot, "+12025550125", "c", ["sí", "1", "Muy amables"], language="es")
     bot.fake.failures["+12025550126"] = (400, 21211)
     await survey(bot, "+12025550126", "d", [])
+    await survey(bot, "+12025550127", "e", ["no", "2", "on hold 2 hrs about my rent"])
     await forward(bot)
     assert bot.rt.store is not None
     records = {r["transaction_id"]: r for r in await bot.rt.store.responses()}
-    assert set(records) == {"a", "b", "c", "d"}
+    assert set(records) == {"a", "b", "c", "d", "e"}
     for record in records.values():
         validate(record)
         assert "+1202555" not in json.dumps(record)
@@ -48,7 +49,10 @@ async def test_ended_surveys_reach_the_store_redacted_scored_and_valid(bot: Bot)
     assert a["disposition"] == "completed" and a["reported_channel"] == "sms_text_messages"
     assert a["free_text"] == "Very helpful, my SSN is [SSN]"
     assert a["a11"]["question_4"] == "Very helpful, my SSN is [SSN]"
-    assert a["sentiment"]["label"] == "positive"
+    assert a["sentiment"]["label"] == "positive" and a["themes"] == ["staff"]
+    # tagged with the service's own taxonomy: the default themes and its "housing"
+    assert records["e"]["themes"] == ["housing", "phone", "wait_time"]
+    assert records["b"]["themes"] == [] and records["d"]["themes"] == []
     assert a["timestamps"]["invited"] and a["timestamps"]["first_reply"]
     assert records["b"]["disposition"] == "opted_out"
     assert records["b"]["a11"]["negative_ease"] == 1  # partial answers kept

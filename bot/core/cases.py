@@ -15,6 +15,7 @@ from bot.core.a11 import trust_question
 from bot.core.errors import PermanentError
 from bot.core.flow import Flow
 from bot.core.redact import redact
+from bot.core.shorthand import fold, plain
 from bot.core.sinks import ResponseRecord
 
 CaseStatus = Literal["received", "claimed", "resolved", "dismissed"]
@@ -92,22 +93,30 @@ class CaseError(PermanentError):
 
 
 # The safety screen favours recall: a false alarm costs a look, a miss can cost a life.
-# Phrases in English and Spanish, matched on folded words.
+# Phrases in English and Spanish, matched on the text made plain as the scorers see it
+# (``bot.core.shorthand``: case, accents, contractions, shorthand such as "kms", "wanna", "q").
 _CRISIS = {
     "self_harm": [
         r"kill(ing)? my ?self",
         r"suicid\w*",
-        r"end(ing)? (it all|my life)",
+        r"end(ing)? (it all|my life|it (tonight|today|now))",
         r"take my (own )?life",
         r"(hurt(ing)?|harm(ing)?|cut(ting)?) my ?self",
-        r"self[- ]?harm",
-        r"(want|wanna|going) to die",
+        r"self ?- ?harm\w*",
+        r"(want|going) to die",
+        r"(do not|no longer) want to (live|be alive|be here)( anymore)?",
         r"no reason to live",
         r"better off dead",
         r"matarme",
+        r"me (voy|quiero) (a )?matar",
         r"quitarme la vida",
-        r"no quiero vivir",
+        r"acabar con (mi vida|todo)",
+        r"no quiero (vivir|seguir viviendo)",
+        r"(me )?quiero morir(me)?",
+        r"no vale la pena vivir",
+        r"mejor (estaria )?muert[oa]",
         r"hacerme dano",
+        r"cortarme",
     ],
     "violence": [
         r"(kill|shoot|stab|hurt|attack) (you|him|her|them|someone|somebody|everyone|everybody|"
@@ -115,35 +124,79 @@ _CRISIS = {
         r"(bring|get|have) a (gun|weapon|knife)",
         r"(blow|burn) (up|down) (the|your)",
         r"bomb",
-        r"voy a matar",
+        r"(?<!me )voy a matar",
         r"los voy a matar",
         r"(una )?bomba",
     ],
     "emergency": [
         r"emergency",
         r"heart attack",
-        r"can'?t breathe",
+        r"can ?not breathe",
         r"overdos\w*",
         r"(being|getting) (abused|beaten)",
-        r"i'?m in danger|i am in danger",
+        r"i am in danger",
         r"emergencia",
         r"no puedo respirar",
         r"me (estan|esta) (golpeando|pegando)",
     ],
 }
 _CRISIS_RE = {
-    category: re.compile(r"\b(" + "|".join(patterns) + r")\b")
+    category: re.compile(r"(?<![a-z0-9])(" + "|".join(patterns) + r")(?![a-z0-9])")
     for category, patterns in _CRISIS.items()
 }
-_FOLD = str.maketrans("áéíóúüñ’", "aeiouun'")
+# Not a person in crisis, taken out before the screen reads the rest: a hotline quoted ("the
+# letter lists the suicide hotline, 988", "if this is an emergency, dial 911"), a service
+# named for emergencies ("an emergency passport", "cita de emergencia").
+_NOT_CRISIS = re.compile(
+    r"(?<![a-z0-9])("
+    r"(the )?(national )?suicide (and|&) crisis life ?line|suicide (prevention )?(hot ?line|"
+    r"life ?line|line|number)|(veterans )?crisis (hot ?line|life ?line|line|text line)|"
+    r"988|911|741741|1 ?800 ?273 ?8255|\[phone\]|"
+    r"emergency (number|line|hot ?line|contact|services)|"
+    r"if (this is|it is|you have|you are having) (a |an )?(medical |mental health )?"
+    r"(emergency|crisis)|in (case|an event) of (an )?emergency|"
+    r"linea (nacional )?(de )?(prevencion del suicidio|crisis|ayuda)|"
+    r"(numero|telefono) de emergencias?|si (es|tiene|tienes) una emergencia|"
+    r"en caso de emergencia|"
+    r"emergency (passport|appointment|fund|funds|assistance|housing|contact|visa|travel|card|"
+    r"snap|benefits?|loan|repair|leave|request|processing|preparedness|alert|kit|medicaid)|"
+    r"(pasaporte|cita|fondos|ayuda|asistencia|vivienda|contacto|tarjeta|visa|viaje) "
+    r"de emergencias?)(?![a-z0-9])"
+)
+# Words that take back what follows them in the same clause ("i am not going to hurt myself",
+# "no es una emergencia"); a phrase that holds its own negation ("no quiero vivir") is itself.
+# Every crisis phrase holds one of these (after folding, before shorthand is written out):
+# most messages are "1", "yes" or a plain comment and need no closer reading.
+_TRIGGER = re.compile(
+    r"kill|kms|kys|alive|suicid|end|life|live|die|dead|harm|hurt|cut|gun|weapon|knife|bomb|"
+    r"blow|burn|shoot|stab|attack|emergenc|heart|breath|overdos|abus|beat|danger|mata|vida|"
+    r"vivir|mori|muert|dan|cort|bomba|respir|golpe|pega"
+)
+_NEGATORS = frozenset("not never no nunca jamas ni nor dont didnt wont wouldnt".split())
+_CLAUSE = re.compile(r"[,.;:!?]| but | pero ")
 
 
 def crisis(text: str | None) -> tuple[str, ...]:
-    """The crisis categories a text's words fall in (self_harm, violence, emergency)."""
-    if not text:
+    """The crisis categories a text's words fall in (self_harm, violence, emergency): a
+    phrase counts unless "not", "never", "no" (or "nunca", "jamás") stand just before it in
+    its clause, and a hotline's name or number quoted is not a crisis."""
+    if not text or not _TRIGGER.search(fold(text[:4000])):
         return ()
-    folded = " ".join(text[:4000].lower().translate(_FOLD).split())
-    return tuple(c for c, pattern in _CRISIS_RE.items() if pattern.search(folded))
+    found: set[str] = set()
+    for language in ("en", "es"):  # each language's shorthand ("u", "q") read its own way
+        clean = " " + _NOT_CRISIS.sub(" ", plain(text[:4000], language)) + " "
+        for category, pattern in _CRISIS_RE.items():
+            if category not in found and any(
+                not _negated(clean, m.start()) for m in pattern.finditer(clean)
+            ):
+                found.add(category)
+    return tuple(c for c in _CRISIS if c in found)
+
+
+def _negated(clean: str, at: int) -> bool:
+    """Whether a negator stands among the three words before ``at``, in the same clause."""
+    clause = _CLAUSE.split(clean[:at])[-1].split()
+    return any(word in _NEGATORS for word in clause[-3:])
 
 
 def excerpt(text: str | None) -> str | None:

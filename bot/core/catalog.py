@@ -17,6 +17,8 @@ from bot.core.errors import FlowError, FlowValidationError
 from bot.core.flow import Flow
 from bot.core.flowfile import read_yaml, schema_errors
 from bot.core.goals import MEASURES, Goal
+from bot.core.themes import Taxonomy, parse_themes
+from bot.core.themes_default import DEFAULT as DEFAULT_THEMES
 from flows import FLOWS_DIR
 
 
@@ -59,6 +61,7 @@ class Service:
     reporting_dimensions: tuple[str, ...] = ()
     goals: tuple[Goal, ...] = ()
     comments_for_viewers: bool = False  # the console shows viewers its redacted comments
+    themes: Taxonomy = DEFAULT_THEMES  # what its comments are tagged with
 
     def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
         """The agency's count of customers on a reported channel in a quarter, if given."""
@@ -151,6 +154,16 @@ def parse_catalog(
         except ValueError:
             errors.append(FlowError(source, f"{path}.omb_expires", "not a valid date"))
             omb_expires = None
+        themes = DEFAULT_THEMES
+        if raw.get("themes") or raw.get("default_themes") is False:
+            themes, more = parse_themes(
+                raw.get("themes", []),
+                DEFAULT_THEMES if raw.get("default_themes", True) else None,
+                flow.languages if flow else (language,),
+                source,
+                f"{path}.themes",
+            )
+            errors += more
         if errors:
             continue  # nothing is built from a catalog with errors; checks go on
         services[raw["id"]] = Service(
@@ -186,6 +199,7 @@ def parse_catalog(
             reporting_dimensions=tuple(raw.get("reporting_dimensions", ())),
             goals=_goals(raw.get("goals", {})),
             comments_for_viewers=raw.get("comments_for_viewers", False),
+            themes=themes,
         )
     return services, errors
 

@@ -17,9 +17,18 @@ from pathlib import Path
 from typing import Any
 
 
-@cache
 def pattern_sentiment() -> Callable[[str], tuple[float, float]]:
     """TextBlob's ``PatternAnalyzer`` for English: text -> (polarity, subjectivity)."""
+    return _analyzer()[0]
+
+
+def pattern_words() -> frozenset[str]:
+    """The words TextBlob's English lexicon scores: a text with none of them scores (0, 0)."""
+    return _analyzer()[1]
+
+
+@cache
+def _analyzer() -> tuple[Callable[[str], tuple[float, float]], frozenset[str]]:
     package = importlib.util.find_spec("textblob")  # found, not run
     if package is None or not package.submodule_search_locations:
         raise ImportError("textblob is not installed")
@@ -68,4 +77,4 @@ def pattern_sentiment() -> Callable[[str], tuple[float, float]]:
         polarity, subjectivity = analyzer(sentence)
         return float(polarity), float(subjectivity)
 
-    return score
+    return score, frozenset(analyzer)

@@ -18,6 +18,8 @@ from bot.core.records import SurveyRecord, received_at, stored_session
 from bot.core.redact import redact
 from bot.core.sentiment import score
 from bot.core.sinks import ResponseRecord
+from bot.core.themes import Taxonomy, tag
+from bot.core.themes_default import DEFAULT as DEFAULT_THEMES
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "response-record.v1.json"
 SCHEMA_VERSION = 1
@@ -83,9 +85,15 @@ def _describe(error: jsonschema_rs.ValidationError) -> str:
     return error.message
 
 
-def build(survey: SurveyRecord, flow: Flow | None, reported_channel: str) -> ResponseRecord:
-    """The response record of an ended survey (free text redacted and scored), its channel
-    reported under ``reported_channel`` (its kind's federal channel name)."""
+def build(
+    survey: SurveyRecord,
+    flow: Flow | None,
+    reported_channel: str,
+    themes: Taxonomy = DEFAULT_THEMES,
+) -> ResponseRecord:
+    """The response record of an ended survey (free text redacted, then scored and tagged
+    with the service's ``themes``), its channel reported under ``reported_channel`` (its
+    kind's federal channel name)."""
     session = stored_session(survey) if survey.get("session") else None
     answers = {k: a.to_dict() for k, a in session.answers.items()} if session else {}
     a11 = a11_fields(flow, session) if flow is not None and session is not None else {}
@@ -126,6 +134,7 @@ def build(survey: SurveyRecord, flow: Flow | None, reported_channel: str) -> Res
         "a11": a11,
         "free_text": free_text,
         "sentiment": score(free_text, language).to_dict() if free_text else None,
+        "themes": list(tag(free_text, language, themes)),
         "attributes": survey.get("attributes", {}),
         "last_question": (engine.pending_question(flow, session) if session and flow else None),
     }

@@ -1,22 +1,37 @@
-"""Sentiment of redacted free text: TextBlob's pattern analyzer, normalised and calibrated
-for short comments about government services.
+"""Sentiment of redacted free text: how the person felt about the experience, for short comments
+about government services in English and Spanish (pure).
 
 Method (documented because agencies compare it with other tools):
 
-1. Normalise: curly apostrophes, contractions ("didn't" -> "did not", so TextBlob sees the
-   negation), SMS shorthand ("thx", "gr8"), emoji and emoticons to words (👍 -> "good"),
-   letters repeated three times or more cut to two ("sooo goood" -> "soo good").
-2. Score with TextBlob (no NLTK data needed), bounded to the first 1,000 characters.
-3. Add a small service lexicon TextBlob lacks ("helpful", "took forever", "on hold",
-   "nobody called back"), each word flipped when "not", "no", "never" and the like stand in the
-   three words before it.
-4. Label: positive at or above +0.1, negative at or below -0.1, neutral between.
-5. ``unscored`` instead of a guess: empty text, fewer than three words without a strongly
-   polar or service word ("ok" alone is not positive), or a language other than English and
-   Spanish.
-6. Spanish (by its function words, or the survey's language when the words do not say) is
-   scored by the stem lexicon of ``bot.core.sentiment_es`` after the same normalisation,
-   not machine-translated.
+1. Make the text plain (``bot.core.shorthand``): case, accents, emoji and emoticons as words,
+   contractions with or without their apostrophe, SMS shorthand in the comment's language,
+   letters typed over and over. Each language's cues are in ``bot.core.sentiment_en`` and
+   ``bot.core.sentiment_es`` (shaped by ``bot.core.cues``).
+2. A comment that only says there is nothing to say ("no", "n/a", "nothing else", "nada q
+   agregar", "sin comentarios") is neutral; a rating ("10/10", "5 stars", "cero estrellas")
+   counts as praise or a complaint.
+3. Split it where a contrast turns it ("but", "still,", "overall", "pero", "al final"): the part
+   after the last turn decides when it says anything, what came before counts a quarter. A
+   concession ("although ...", "aunque ...", "a pesar de ...") counts a quarter too.
+4. In each part, two kinds of evidence:
+   - words: English through TextBlob (its pattern lexicon, which handles "not", "very" and the
+     like) plus a service lexicon it lacks ("helpful", "rude", slang such as "goated", "mid");
+     Spanish through the stem lexicon of ``bot.core.sentiment_es`` (regional words included:
+     "chido", "chévere", "malcriado"). A question or a suggestion ("can someone call me",
+     "it would be nice to have more chairs") is not praise: its words count for little.
+   - facts: events plainly bad or good with no sentiment word, by pattern — waiting counted in
+     hours or months, "still" and "since march", "never arrived", "nobody answers", a third
+     visit, a locked account, two times of day far apart ("got there at 8, called at 11:40");
+     "in 10 minutes", "same day", "got my card", "walked me through it". A good fact after
+     "not", "never", "no" is a bad one; a relative's help is not the service's ("my son
+     helped me fill it out").
+5. Praise beside a plainly bad fact, with no contrast between them, is sarcasm or a concession
+   and reads as a complaint ("wonderful, a 5 hour line again", "thanks for losing my papers").
+6. Label: positive at or above +0.1, negative at or below -0.1, neutral between; the polarity
+   is the sum, bounded to -1..1.
+7. ``unscored`` instead of a guess: empty text, two words or fewer that carry nothing ("ok"),
+   or a language other than English and Spanish. Spanish is chosen by the comment's function
+   words, or the survey's language when the words do not say; it is not machine-translated.
 """
 
 from __future__ import annotations
@@ -25,83 +40,15 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.core import sentiment_es
-from bot.core.pattern import pattern_sentiment
+from bot.core import sentiment_en, sentiment_es
+from bot.core.cues import Cues
+from bot.core.shorthand import WORD, language_of, plain
 
 Label = Literal["negative", "neutral", "positive", "unscored"]
 MAX_CHARS = 1000
 POSITIVE_AT = 0.1
 NEGATIVE_AT = -0.1
-
-_EMOJI = {
-    "👍": " good ", "👎": " bad ", "🙂": " happy ", "😊": " happy ", "😀": " great ",
-    "😃": " great ", "😄": " great ", "😁": " great ", "🥰": " love ", "😍": " love ",
-    "❤": " love ", "💯": " excellent ", "🙏": " thanks ", "👏": " great ", "🎉": " great ",
-    "😡": " angry ", "😠": " angry ", "🤬": " angry ", "😞": " sad ", "😢": " sad ",
-    "😭": " terrible ", "🙁": " sad ", "☹": " sad ", "😤": " frustrated ", "😒": " annoyed ",
-    "🤦": " frustrated ", "😐": " meh ", "👌": " good ",
-}  # fmt: skip
-_EMOTICONS = {
-    ":-)": " happy ", ":)": " happy ", "(:": " happy ", ":-D": " great ", ":D": " great ",
-    ";)": " happy ", ";-)": " happy ", ":-(": " sad ", ":(": " sad ", ":'(": " sad ",
-    ":/": " annoyed ", ":-/": " annoyed ", ">:(": " angry ", "<3": " love ",
-}  # fmt: skip
-_SHORTHAND = {
-    "thx": "thanks", "thnx": "thanks", "tx": "thanks", "ty": "thank you", "gr8": "great",
-    "pls": "please", "plz": "please", "u": "you", "ur": "your", "r": "are", "b4": "before",
-    "bc": "because", "cuz": "because", "idk": "i do not know", "luv": "love", "rly": "really",
-    "srsly": "seriously", "tho": "though", "govt": "government", "w/o": "without",
-    "wtf": "terrible", "smh": "disappointed", "lol": "funny", "omg": "wow",
-}  # fmt: skip
-_CONTRACTIONS = [
-    (re.compile(r"\bcan't\b", re.I), "can not"),
-    (re.compile(r"\bwon't\b", re.I), "will not"),
-    (re.compile(r"\bain't\b", re.I), "is not"),
-    (re.compile(r"n't\b", re.I), " not"),
-    (re.compile(r"\b(did|does|do|is|was|were|are|could|would|should|has|have|had)nt\b", re.I),
-     r"\1 not"),
-]  # fmt: skip
-_NEGATORS = frozenset(
-    "not no never nothing none neither nor without hardly barely nobody cannot".split()
-)
-# Words TextBlob does not know (or weighs wrongly) in comments about a service.
-_LEXICON: dict[str, float] = {
-    "helpful": 0.6, "unhelpful": -0.6, "help": 0.3, "helped": 0.5, "thanks": 0.4,
-    "thank": 0.4, "appreciate": 0.5, "appreciated": 0.5, "quick": 0.4, "quickly": 0.4,
-    "fast": 0.4, "efficient": 0.5, "smooth": 0.5, "painless": 0.6, "seamless": 0.6,
-    "convenient": 0.5, "straightforward": 0.5, "courteous": 0.6, "professional": 0.5,
-    "respectful": 0.5, "resolved": 0.5, "solved": 0.5, "fixed": 0.4, "answered": 0.3,
-    "rude": -0.5, "slow": -0.4, "forever": -0.6, "waiting": -0.3, "waited": -0.3,
-    "wait": -0.2, "hold": -0.2, "confusing": -0.6, "confused": -0.5, "frustrating": -0.7,
-    "frustrated": -0.6, "crash": -0.5, "crashed": -0.5, "crashing": -0.5, "broken": -0.6,
-    "error": -0.4, "errors": -0.4, "glitch": -0.5, "lost": -0.4, "delay": -0.5,
-    "delayed": -0.5, "delays": -0.5, "complicated": -0.5, "impossible": -0.6,
-    "useless": -0.8, "waste": -0.6, "nobody": -0.4, "ignored": -0.6, "unanswered": -0.5,
-    "runaround": -0.6, "annoyed": -0.5, "angry": -0.6, "disappointed": -0.6, "meh": -0.1,
-    "hung": -0.3, "denied": -0.4, "rejected": -0.4, "redundant": -0.4, "outdated": -0.4,
-}  # fmt: skip
-_PHRASES: dict[str, float] = {
-    "took forever": -0.8, "on hold": -0.5, "still waiting": -0.7, "never heard back": -0.8,
-    "no response": -0.6, "no one": -0.4, "called back": 0.3, "hung up": -0.7,
-    "waste of time": -0.8, "kept crashing": -0.7, "could be better": -1.0,
-    "could have been better": -1.0, "never got": -0.6, "never received": -0.7,
-    "never came": -0.6, "nobody called": -0.6, "no one called": -0.6,
-    "went well": 0.6, "no problems": 0.5, "no issues": 0.5, "no problem": 0.4,
-}  # fmt: skip
-_STRONG = frozenset(
-    "great excellent awesome amazing wonderful fantastic perfect best love terrible horrible "
-    "awful worst hate useless rude good bad thanks thank helpful unhelpful".split()
-)
-_SPANISH = frozenset(
-    "el la los las de del que y en un una por para con muy pero es fue me mi su lo se "
-    "al como mas más ya porque cuando nada todo bien mal gracias servicio".split()
-)
-_ENGLISH = frozenset(
-    "the a an and to of is was it i my for in on with not very but they this that be "
-    "were have had you me service".split()
-)
-_WORD = re.compile(r"[a-záéíóúñü']+")
-_REPEATS = re.compile(r"(\w)\1{2,}")
+YIELDS = 0.25  # what a part before a contrast, or a concession, counts
 
 
 @dataclass(frozen=True)
@@ -122,41 +69,12 @@ class Sentiment:
         }
 
 
-def normalise(text: str) -> str:
-    """Text as the scorer should see it (step 1 of the method)."""
-    text = text[:MAX_CHARS].replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    for face, word in _EMOTICONS.items():
-        text = text.replace(face, word)
-    for emoji, word in _EMOJI.items():
-        text = text.replace(emoji, word)
-    text = re.sub("[\ufe0f\U0001f3fb-\U0001f3ff]", "", text)
-    for pattern, replacement in _CONTRACTIONS:
-        text = pattern.sub(replacement, text)
-    text = _REPEATS.sub(r"\1\1", text)
-    words = [_SHORTHAND.get(w.lower(), w) for w in text.split()]
-    return " ".join(words)
+ENGLISH, SPANISH = sentiment_en.CUES, sentiment_es.CUES
 
 
-def _service_lexicon(words: list[str], text: str) -> float:
-    total = sum(weight for phrase, weight in _PHRASES.items() if phrase in text)
-    for i, word in enumerate(words):
-        weight = _LEXICON.get(word, 0.0)
-        if weight and any(w in _NEGATORS for w in words[max(0, i - 3) : i]):
-            weight = -0.8 * weight
-        total += weight
-    return total
-
-
-def is_spanish(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return spanish > english and spanish >= 2
-
-
-def is_english(words: list[str]) -> bool:
-    spanish = sum(w in _SPANISH for w in words)
-    english = sum(w in _ENGLISH for w in words)
-    return english > spanish and english >= 2
+def normalise(text: str, language: str = "en") -> str:
+    """Text as the scorer sees it (step 1 of the method)."""
+    return plain(text[:MAX_CHARS], language)
 
 
 def _label(polarity: float) -> Label:
@@ -167,32 +85,166 @@ def _label(polarity: float) -> Label:
     return "neutral"
 
 
-def _spanish(clean: str) -> Sentiment:
-    """Spanish: the stem lexicon of ``bot.core.sentiment_es`` (no subjectivity)."""
-    words = sentiment_es.words_of(clean)
-    total, hits = sentiment_es.polarity(words)
-    if len(words) < 3 and not hits:
-        return Sentiment("unscored", reason="too_short")
-    polarity = max(-1.0, min(1.0, total / 2))
-    return Sentiment(_label(polarity), round(polarity, 4), None)
-
-
 def score(text: str | None, language: str | None = None) -> Sentiment:
     """The sentiment of one (already redacted) comment, in English or Spanish: the words
     decide when they clearly are one language, else the survey's ``language``."""
     if text is None or not text.strip():
         return Sentiment("unscored", reason="empty")
-    clean = normalise(text)
-    lowered = clean.lower()
-    words = _WORD.findall(lowered)
-    stated = (language or "en").lower()[:2]
-    if is_spanish(words) or (stated == "es" and not is_english(words)):
-        return _spanish(clean)
-    if stated not in ("en", "es") and not is_english(words):
+    found = language_of(text, language)
+    if found is None:
         return Sentiment("unscored", reason="language")
-    service = _service_lexicon(words, lowered)
-    if len(words) < 3 and not service and not any(w in _STRONG for w in words):
+    cues = SPANISH if found == "es" else ENGLISH
+    clean = normalise(text, found)
+    words = WORD.findall(clean)
+    if says_nothing([t for t in clean.split() if t[0].isalnum()], cues):
+        return Sentiment("neutral", 0.0, 0.0 if found == "en" else None)
+    value, subjectivity, evidence = judge(clean, cues)
+    if len(words) < 3 and not evidence:
         return Sentiment("unscored", reason="too_short")
-    base, subjectivity = pattern_sentiment()(clean)
-    polarity = max(-1.0, min(1.0, float(base) + 0.5 * service))
-    return Sentiment(_label(polarity), round(polarity, 4), round(float(subjectivity), 4))
+    polarity = round(max(-1.0, min(1.0, value)), 4)
+    return Sentiment(
+        _label(polarity),
+        polarity,
+        None if subjectivity is None else round(subjectivity, 4),
+    )
+
+
+def says_nothing(words: list[str], cues: Cues) -> bool:
+    """True for a comment whose words (``n/a`` one of them) only say there is nothing to say
+    ("no", "nothing else", "sin comentarios")."""
+    return (
+        bool(words)
+        and all(w in cues.nothing for w in words)
+        and any(w in cues.nothing_core for w in words)
+    )
+
+
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]*")  # a sentence with its closing marks
+_CLAUSE = re.compile(r"[,.;:!?]")
+_WHY = re.compile(r"^\s*(?:why|how come|por ?que|como es posible)\b")
+
+
+def judge(clean: str, cues: Cues) -> tuple[float, float | None, bool]:
+    """A plain comment's polarity (unbounded), subjectivity, and whether anything in it
+    carried weight."""
+    parts = [p.strip() for p in cues.contrast.split(clean)]
+    parts = [p for p in parts if p and not cues.contrast.fullmatch(p)]
+    scored = [_part(part, cues, opens=i == 0) for i, part in enumerate(parts or [clean])]
+    last = scored[-1].value
+    if len(scored) > 1 and abs(last) >= 0.15:
+        # What follows the last contrast decides; a sarcastic part does not yield to it.
+        total = last + sum(p.value if p.sarcastic else YIELDS * p.value for p in scored[:-1])
+    else:
+        total = sum(p.value for p in scored)
+    subjectivities = [p.subjectivity for p in scored if p.subjectivity is not None]
+    subjectivity = max(subjectivities) if subjectivities else None
+    return total, subjectivity, any(p.carried for p in scored)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    value: float
+    subjectivity: float | None
+    carried: bool  # anything in it carried weight
+    sarcastic: bool = False
+
+
+def _part(part: str, cues: Cues, opens: bool = True) -> _Scored:
+    """One part between contrasts: its words and facts, concessions yielding. A part that
+    ``opens`` the comment may open with a question word; after a contrast ("but when i got
+    there ...") only a question mark makes a question."""
+    conceded = cues.concession.search(part)
+    if conceded:
+        head = part[: conceded.start()]
+        tail = part[conceded.start() :]
+        comma = tail.find(",")
+        yielded, rest = (tail, "") if comma < 0 else (tail[:comma], tail[comma + 1 :])
+        main = (head + " " + rest).strip()
+        if main:
+            kept, side = _part(main, cues, opens), _part(yielded, cues, opens)
+            if abs(kept.value) >= 0.15:
+                return _Scored(kept.value + YIELDS * side.value, kept.subjectivity,
+                               kept.carried or side.carried, kept.sarcastic)  # fmt: skip
+    lexical = good = bad = 0.0
+    subjectivity: float | None = None
+    hits = 0
+    for i, sentence in enumerate(_SENTENCE.findall(part)):
+        polarity, subj, n = cues.lexical(sentence)
+        pro, con = _facts(sentence, cues)
+        asked = sentence.rstrip().endswith("?")
+        if asked or ((opens or i > 0) and cues.question.search(sentence)):
+            # Asked, not said ("how long does it take?"), unless it asks why ("why does
+            # nobody answer?").
+            polarity *= 0.25
+            pro = 0.0
+            con = con if _WHY.search(sentence) else 0.15 * con
+        elif cues.suggestion.search(sentence):
+            polarity = 0.5 * polarity if polarity < 0 else 0.0  # a wish is not praise
+            pro = 0.0
+        lexical += polarity
+        good += pro
+        bad += con
+        hits += n
+        if subj is not None:
+            subjectivity = subj if subjectivity is None else max(subjectivity, subj)
+    span = _waited(part, cues)
+    good, bad = good + max(span, 0.0), bad + min(span, 0.0)
+    rating = sum(rate(m) for pattern, rate in cues.ratings for m in pattern.finditer(part))
+    praise = lexical + rating
+    sarcastic = True  # unless the last branch: what it praises, it means the other way
+    if cues.sarcasm.search(part):
+        value = min(bad, 0.0) - abs(praise) - 0.6
+    elif bad <= -0.4 and praise > 0 and good < -bad:
+        # Praise beside a plainly bad fact: sarcasm, or a courtesy that changes nothing.
+        value = bad - 0.5 * praise
+    elif cues.irony.search(part) and (bad < 0 or lexical < 0):
+        value = bad + min(lexical, 0.0) - abs(praise) - 0.3
+    else:
+        value = praise + good + bad
+        sarcastic = False
+    if cues.mixed.search(part):
+        value *= 0.2
+    return _Scored(value, subjectivity, bool(hits or good or bad or rating), sarcastic)
+
+
+def _waited(part: str, cues: Cues) -> float:
+    """From the first time of day a part names to the last ("got there at 8, seen at 11:40";
+    "a las 9 abrieron y a las 9:10 ya me atendian"): a long wait is a bad fact, a short one a
+    good one, nothing when fewer than two times are named."""
+    times: list[float] = []
+    for match in cues.clock.finditer(part):
+        hour, minutes, pm = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+        if hour > 23 or minutes > 59:
+            continue
+        at = hour + minutes / 60 + (12 if pm and hour < 12 else 0)
+        if times and at < times[-1]:
+            at += 12  # "at 9 ... at 1": the afternoon
+        times.append(at)
+    if len(times) < 2:
+        return 0.0
+    hours = times[-1] - times[0]
+    return -0.6 if hours >= 1.5 else 0.5 if hours <= 0.5 else 0.0
+
+
+def _facts(part: str, cues: Cues) -> tuple[float, float]:
+    """The weights of the good and the bad facts in a part; a good fact right after a
+    negator ("never got my card", "no me llego") is bad (a bad fact stays bad: "no entendi
+    nada de lo que ..." is no praise)."""
+    good = bad = 0.0
+    for (pattern, weight), needed in zip(cues.facts, cues.needles, strict=True):
+        if needed is not None and not needed.search(part):
+            continue
+        for match in pattern.finditer(part):
+            value = weight
+            if weight > 0:
+                before = part[max(0, match.start() - 40) : match.start()]
+                window = _CLAUSE.split(before)[-1].split()[-3:]
+                if any(w in cues.others for w in window):
+                    continue  # "my daughter helped me": not the service's doing
+                if any(w in cues.negators for w in window):
+                    value = -0.8 * weight
+            if value > 0:
+                good += value
+            else:
+                bad += value
+    return good, bad

@@ -60,6 +60,9 @@ class ResponseRecord(TypedDict):
     # The question awaiting a reply when the survey ended (None: none was); records written
     # before it was kept lack it.
     last_question: NotRequired[str | None]
+    # The themes of the free text, tagged with the service's taxonomy as it was scored
+    # (sorted ids; [] for none); records written before themes were kept lack it.
+    themes: NotRequired[list[str]]
 
 
 class Drivers(TypedDict):

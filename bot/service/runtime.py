@@ -16,6 +16,8 @@ from bot.core.pseudonym import pseudonym
 from bot.core.records import SurveyRecord, session_of
 from bot.core.session import Session
 from bot.core.sinks import ResponseStore
+from bot.core.themes import Taxonomy
+from bot.core.themes_default import DEFAULT as DEFAULT_THEMES
 from bot.core.wording import Interface
 from bot.service.library import Live
 from bot.settings import Settings
@@ -84,6 +86,12 @@ class Runtime:
         if flow is None and self.library is not None and await self.library.refresh():
             flow = self.versions.get((flow_id, version))
         return flow or self.flows.get(flow_id)
+
+    def themes_of(self, service_id: str) -> Taxonomy:
+        """The taxonomy a service's comments are tagged with (as in force now; the default
+        one for a service the catalog no longer has)."""
+        service = self.services.get(service_id)
+        return service.themes if service else DEFAULT_THEMES
 
     def consumers(self) -> list[Health]:
         """The health of every consumer of a stream this runtime has (running here or not)."""

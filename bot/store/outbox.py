@@ -18,6 +18,8 @@ from bot.core import response
 from bot.core.library import FlowLookup
 from bot.core.response import MalformedRecord
 from bot.core.sinks import Sink, SinkError
+from bot.core.themes import Taxonomy
+from bot.core.themes_default import DEFAULT as DEFAULT_THEMES
 from bot.store.consumers import OUTBOX_GROUP
 from bot.store.state import State
 from bot.store.streams import StreamConsumer, StreamKeys
@@ -40,13 +42,16 @@ class Outbox(StreamConsumer):
         clock: Callable[[], datetime],
         *,
         reported: Mapping[str, str],
+        themes_for: Callable[[str], Taxonomy] = lambda service: DEFAULT_THEMES,
         **options: Any,
     ) -> None:
-        """``reported``: the federal channel name each channel is reported under."""
+        """``reported``: the federal channel name each channel is reported under;
+        ``themes_for``: a service's taxonomy of themes (its catalog entry's, as in force)."""
         super().__init__(state, clock, **options)
         self.sinks = sinks
         self.flow_for = flow_for
         self.reported = reported
+        self.themes_for = themes_for
 
     def keys(self, shard: str) -> StreamKeys:
         s = self.state
@@ -61,7 +66,7 @@ class Outbox(StreamConsumer):
                 return  # an admin trying a flow in the console: nothing is recorded
             reported = self.reported[survey["channel"]]
             flow = await self.flow_for(survey["flow_id"], survey["flow_version"])
-            record = response.build(survey, flow, reported)
+            record = response.build(survey, flow, reported, self.themes_for(survey["service"]))
             response.validate(record)
         except (KeyError, ValueError, TypeError) as exc:
             raise MalformedRecord(f"malformed: {exc}") from None
