@@ -273,13 +273,17 @@ def rows_of(record: ResponseRecord) -> Rows:
     return {responses: [response_row(record)], comments: comment_rows(record)}
 
 
-def refusal(rows: Rows) -> str | None:
-    """Why the store could never take these rows (None: it can)."""
+def storable(record: ResponseRecord) -> Rows | str:
+    """A record's rows (``rows_of``), or why the store could never take them."""
+    try:
+        rows = rows_of(record)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # a time out of range…
+        return f"cannot be stored: {type(exc).__name__}: {exc}"
     for table, kept in rows.items():
         for row in kept:
             if why := misfit(table, row):
                 return why
-    return None
+    return rows
 
 
 def decode_all(texts: list[str]) -> list[ResponseRecord]:

@@ -25,14 +25,11 @@ from .schema import (
     forwards,
     from_db,
     record_of,
-    refusal,
     responses,
-    rows_of,
+    storable,
 )
 
-# Each table's rows of a batch go in multi-row INSERTs; the ids a derived table's old rows
-# are deleted by go in chunks of this many (a statement's parameters are limited).
-ID_CHUNK = 5000
+ID_CHUNK = 5000  # ids a statement names at most (a statement's parameters are limited)
 COPY_FROM = 100  # rows at which PostgreSQL is given them by COPY (an import's batches)
 
 
@@ -63,13 +60,9 @@ class Writes(SqlBase):
         batch: list[Rows] = []
         refused: Refused | None = None
         for index, record in enumerate(records):
-            try:
-                rows = rows_of(record)
-            except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                refused = Refused(f"cannot be stored: {type(exc).__name__}: {exc}", index)
-                break
-            if why := refusal(rows):
-                refused = Refused(why, index)
+            rows = storable(record)
+            if isinstance(rows, str):
+                refused = Refused(rows, index)
                 break
             batch.append(rows)
         new = await self._add(batch)
@@ -312,12 +305,8 @@ def _rows_or_refused(records: Sequence[ResponseRecord]) -> list[Rows]:
     could never take."""
     batch = []
     for record in records:
-        try:
-            rows = rows_of(record)
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise SinkError(f"measures store refused the record: {type(exc).__name__}",
-                            retryable=False) from None  # fmt: skip
-        if why := refusal(rows):
-            raise SinkError(f"measures store refused the record: {why}", retryable=False)
+        rows = storable(record)
+        if isinstance(rows, str):
+            raise SinkError(f"measures store refused the record: {rows}", retryable=False)
         batch.append(rows)
     return batch
