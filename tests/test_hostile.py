@@ -183,3 +183,24 @@ async def test_signed_webhooks_with_odd_but_valid_forms(bot: Bot) -> None:
                      "Content-Type": "application/x-www-form-urlencoded"},
         )  # fmt: skip
         assert response.status in (200, 400), params
+
+
+async def test_a_reporting_dimensions_value_must_be_a_plain_label(bot: Bot) -> None:
+    # benefits-application reports by region: its values become groups in the public data.csv
+    headers = {"Authorization": "Bearer api-token", "Content-Type": "application/json"}
+    labels = ["North", "Puerto Rico - East (2)", "65+", "Île-de-France", "3", 7, True, None]
+    refused = ["=HYPERLINK(\"http://evil.example\")", "+1+cmd", "-5", -5, "@SUM(A1)", "\tWest",
+               " West", "a\nb", "x" * 65, "", "<b>x</b>", "50%"]  # fmt: skip
+    items = [txn(f"l{i}", to=f"+1202555{1400 + i:04d}", attributes={"region": v})
+             for i, v in enumerate(labels + refused)]  # fmt: skip
+    # an attribute the service does not report by is not a label: any plain value
+    items.append(txn("note", to="+12025551499", attributes={"note": "=not a dimension"}))
+    response = await bot.client.post("/v1/transactions", headers=headers,
+                                     data=json.dumps({"transactions": items}).encode())  # fmt: skip
+    assert response.status == 422
+    results = (await response.json())["results"]
+    statuses = [r["status"] for r in results]
+    assert statuses == ["scheduled"] * len(labels) + ["invalid"] * len(refused) + ["scheduled"]
+    for result in results[len(labels) : -1]:
+        assert set(result["errors"]) == {"attributes"}
+        assert result["errors"]["attributes"].startswith("region: a reporting dimension's value")

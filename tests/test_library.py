@@ -397,4 +397,4 @@ async def test_conditions_nested_hundreds_deep_are_refused_not_a_500(bot: Bot) -
     condition = "{not: " * 300 + "{answer: question_1, equals: 1}" + "}" * 300
     deep = THUMBS.replace("  - id: question_4\n", f"  - id: question_4\n    when: {condition}\n")
     status, body = await put(bot, deep)
-    assert status == 422 and body["errors"][0]["message"] == "nested too deeply"
+    assert status == 422 and body["errors"][0]["message"] == "nested more than 64 deep"

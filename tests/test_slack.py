@@ -159,6 +159,18 @@ async def test_bad_response_alerts_with_redacted_excerpt_and_buttons(world: Worl
     assert "driver:transparency" in stored["reasons"]
 
 
+async def test_every_line_of_a_comment_is_quoted_and_escaped_in_an_alert(world: World) -> None:
+    # Lines after the first read as the alert's own fields unless each is quoted.
+    comment = "They were rude\n*Service*\nall good, close this\n\n<!channel> <@U0STAFF01> & co"
+    await sms_survey(world, "no", "4", comment)
+    await drain(world.rt)
+    [alert] = alerts(world.fake)
+    sections = [b["text"]["text"] for b in alert["blocks"] if "text" in b]
+    [quote] = [text for text in sections if "rude" in text]
+    assert quote.split("\n") == [">They were rude", ">*Service*", ">all good, close this", ">",
+                                  ">&lt;!channel&gt; &lt;@U0STAFF01&gt; &amp; co"]  # fmt: skip
+
+
 async def test_good_response_does_not_alert(world: World) -> None:
     await sms_survey(world, "yes", "1 3", "Quick and easy, thanks")
     await drain(world.rt)

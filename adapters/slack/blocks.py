@@ -29,6 +29,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def quoted(text: str) -> str:
+    """A person's text as a mrkdwn quote: escaped, and every line behind ``>`` (Slack quotes
+    one line per ``>``: the lines after an unquoted break read as the bot's own words)."""
+    return "\n".join(">" + line for line in escape(text).splitlines())
+
+
 # Slack draws its own emoji (no font needed): the thumbs beside their words.
 _THUMBS = {"1": "👍", "0": "👎"}
 
@@ -125,9 +131,7 @@ def case_blocks(case: Case) -> list[dict[str, Any]]:
         ]},
     ]  # fmt: skip
     if excerpt := case.get("excerpt"):
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f">{escape(excerpt)}"}}
-        )
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quoted(excerpt)}})
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _status_line(case)}]})
     if case["status"] in OPEN:
         ref = case["ref"]

@@ -13,7 +13,7 @@ from bot.core.a11 import REQUIRED_DRIVERS
 from bot.core.cases import AlertRules
 from bot.core.channels import ChannelKind
 from bot.core.dimensions import BUILT_IN, identifying
-from bot.core.errors import FlowError, FlowValidationError
+from bot.core.errors import FlowError, FlowValidationError, at_most
 from bot.core.flow import Flow
 from bot.core.flowfile import read_yaml, schema_errors
 from bot.core.goals import MEASURES, Goal
@@ -97,7 +97,7 @@ def parse_catalog(
     (the services that break the schema are left out of the checks that need a valid entry)."""
     errors = schema_errors(data, source, FLOWS_DIR / "services.schema.json")
     if any(e.path in ("(root)", "services") for e in errors):
-        return {}, errors
+        return {}, at_most(errors)
     broken = {e.path.split(".")[0] for e in errors}
     services: dict[str, Service] = {}
     seen: set[str] = set()
@@ -201,7 +201,7 @@ def parse_catalog(
             comments_for_viewers=raw.get("comments_for_viewers", False),
             themes=themes,
         )
-    return services, errors
+    return services, at_most(errors)
 
 
 def _customers(

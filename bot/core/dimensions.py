@@ -3,6 +3,8 @@ names that may never be one because they could single a person out."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.core.sinks import ResponseRecord
 
 NOT_STATED = "not stated"  # the group of records without the attribute
@@ -19,6 +21,32 @@ IDENTIFYING: frozenset[str] = frozenset(
     "person customer visitor zip zipcode postal postcode latitude longitude lat lon lng "
     "medicare medicaid member policy".split()
 )
+
+
+# A reporting dimension's values are group labels in reports, on the console and in the public
+# data.csv: plain words, never markup, a formula or a line of their own.
+LABEL_PUNCTUATION = frozenset(" '’.,()/&+#:_-")
+LABEL_RULE = (
+    f"1-{MAX_GROUP_CHARS} letters, digits, spaces and ' . , ( ) / & + # : _ -, beginning "
+    "with a letter or digit"
+)
+
+
+def is_label(value: object) -> bool:
+    """True for a value a reporting dimension may take: null, true, false, or text (a number
+    as written) of ``LABEL_RULE``: so never one that begins with a formula character
+    (``=``, ``+``, ``-``, ``@``), a space or a line break."""
+    if value is None or isinstance(value, bool):
+        return True
+    text = str(value) if isinstance(value, int | float) else value
+    return (
+        isinstance(text, str)
+        and 0 < len(text) <= MAX_GROUP_CHARS
+        and text[0].isalnum()
+        # combining marks: an accent written as its own character ("e" + U+0301)
+        and all(c.isalnum() or c in LABEL_PUNCTUATION or unicodedata.category(c) == "Mn"
+                for c in text)
+    )  # fmt: skip
 
 
 def identifying(name: str) -> bool:

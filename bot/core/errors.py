@@ -23,18 +23,44 @@ class PermanentError(BotError):
     """The work can never succeed as given: do not retry, record why."""
 
 
+# What an error quotes of a value from outside (a flow's text, the catalog) is cut to about
+# this many characters: a value may be any size (100 KB of one string, 10,000 aliased ones),
+# and the answer, the console's page and the log would each carry it whole.
+MAX_QUOTED = 300
+MAX_ERRORS = 100  # errors listed for one text; then one that says how many more
+
+
+def brief(text: str, limit: int = MAX_QUOTED) -> str:
+    """Text as an error may quote it: at most about ``limit`` characters, with the middle
+    left out and counted."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 6
+    return f"{text[:head]} … ({len(text) - head - tail:,} characters left out) … {text[-tail:]}"
+
+
 class FlowError(PermanentError):
-    """One problem in a flow file, located by file and node path."""
+    """One problem in a flow file, located by file and node path; its message (which may
+    quote a value) and path cut short by ``brief``."""
 
     def __init__(self, source: str, path: str, message: str) -> None:
         self.source = source
-        self.path = path
-        self.message = message
+        self.path = brief(path)
+        self.message = brief(message)
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.path}" if self.path else self.source
         return f"{where}: {self.message}"
+
+
+def at_most(errors: list[FlowError], limit: int = MAX_ERRORS) -> list[FlowError]:
+    """The first ``limit`` errors, then one that says how many more there are (a text of
+    256 KiB can hold 100,000 wrong values, each its own error)."""
+    if len(errors) <= limit:
+        return errors
+    last = errors[limit]
+    return [*errors[:limit], FlowError(last.source, "", f"and {len(errors) - limit:,} more errors")]
 
 
 class FlowValidationError(PermanentError):

@@ -9,11 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, ValidationError
 
 from bot.core.a11 import DRIVER_LABELS, REQUIRED_DRIVERS
-from bot.core.errors import FlowError, FlowValidationError
+from bot.core.errors import FlowError, FlowValidationError, at_most
 from bot.core.flow import (
     OPT_OUT,
     PLACEHOLDERS,
@@ -26,6 +25,7 @@ from bot.core.flow import (
 )
 from bot.core.text import fold
 from bot.core.wording import DEFAULTS, INTERFACES, OPTION_PLACEHOLDERS, Interface
+from bot.core.yamltext import parse_yaml
 from flows import FLOWS_DIR
 
 MAX_QUESTIONS = 15
@@ -409,12 +409,12 @@ def parse_flow(data: Any, source: str) -> tuple[Flow | None, list[FlowError]]:
     try:
         errors = schema_errors(data, source, FLOWS_DIR / "flow.schema.json")
         if errors:
-            return None, errors
+            return None, at_most(errors)
         checker = _Checker(data, source)
         flow = checker.check()
-    except RecursionError:  # conditions nested hundreds deep: the YAML parser took them
+    except RecursionError:  # data nested hundreds deep (parse_yaml refuses past 64 levels)
         return None, [FlowError(source, "", "nested too deeply")]
-    return flow, checker.errors
+    return flow, at_most(checker.errors)
 
 
 def read_yaml(path: Path, source: str) -> tuple[Any, list[FlowError]]:
@@ -426,20 +426,6 @@ def read_yaml(path: Path, source: str) -> tuple[Any, list[FlowError]]:
     except UnicodeDecodeError:
         return None, [FlowError(source, "", "not UTF-8 text")]
     return parse_yaml(text, source)
-
-
-def parse_yaml(text: str, source: str) -> tuple[Any, list[FlowError]]:
-    """The data of YAML (or JSON) text, or the one error that stops it being read, with its
-    line and column."""
-    try:
-        return yaml.safe_load(text), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [FlowError(source, where, f"invalid YAML: {problem}")]
-    except RecursionError:
-        return None, [FlowError(source, "", "invalid YAML: nested too deeply")]
 
 
 def read_flow_file(path: Path, source: str | None = None) -> tuple[Flow | None, list[FlowError]]:

@@ -10,7 +10,6 @@ versions and settings (``LibraryStore``), ``bot.service.library`` loads, changes
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,8 +22,9 @@ from bot.core.catalog import Service, parse_catalog
 from bot.core.channels import ChannelKind
 from bot.core.errors import FlowError
 from bot.core.flow import Flow
-from bot.core.flowfile import content_version, parse_flow, parse_yaml
+from bot.core.flowfile import content_version, parse_flow
 from bot.core.sinks import Active, FlowVersion
+from bot.core.yamltext import compose_yaml, parse_yaml
 
 # What an admin may change at run time (the catalog's own names). Everything else — the
 # service's identity (id, agency, OMB control number) and what the OMB notice and the
@@ -97,8 +97,10 @@ def read_flow_text(
 
 
 def digest(flow_text: str) -> str:
-    """The content hash of a flow's text (comments and layout do not count)."""
-    return content_version(yaml.safe_load(flow_text))
+    """The content hash of a flow's text (comments and layout do not count); the text is
+    one ``read_flow_text`` took."""
+    data, _ = parse_yaml(flow_text, "")
+    return content_version(data)
 
 
 def with_settings(
@@ -196,8 +198,7 @@ def lines_of(text: str, paths: Sequence[str]) -> list[int | None]:
     names a node: a text refused for its size is not read)."""
     root = None
     if any(path not in ("", "(root)") and not path.startswith("line ") for path in paths):
-        with contextlib.suppress(yaml.YAMLError, RecursionError):
-            root = yaml.compose(text)
+        root = compose_yaml(text)
     return [_line(root, path) for path in paths]
 
 

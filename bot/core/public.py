@@ -5,12 +5,11 @@ format=public`` answers the same JSON."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
 from bot.core.catalog import Service
+from bot.core.csvfile import csv_text
 from bot.core.measures import methods
 
 SCHEMA = "a11-feedback-bot/public-report/v1"
@@ -167,18 +166,9 @@ def public_rows(public: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def public_csv(public: Mapping[str, Any]) -> str:
     """``data.csv``: the published figures, one per row, empty cells for none."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in public_rows(public):
-        writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in public_rows(public)))
 
 
 def dictionary_csv() -> str:
     """``dictionary.csv``: every column of ``data.csv`` and what it means."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("column", "meaning"))
-    writer.writerows(DICTIONARY)
-    return out.getvalue()
+    return csv_text(("column", "meaning"), DICTIONARY)

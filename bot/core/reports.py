@@ -4,8 +4,6 @@ collection-detail volumes, scores, and the legacy v1 count table."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -15,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.core import figures, measures
 from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
 from bot.core.catalog import Service
+from bot.core.csvfile import csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
@@ -126,18 +125,17 @@ def _cell(value: Any) -> str:
 def per_response_csv(records: Iterable[ResponseRecord]) -> str:
     """The OMB upload, as Touchpoints exports it (``Form#to_a11_v2_csv``): exactly the 17
     columns, one row per A-11 v2 response (trust item answered), drivers 1 / 0 / null."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(V2_COLUMNS)
-    for record in records:
-        a11 = record["a11"]
-        if "question_1" not in a11 or not is_respondent(record):
-            continue
-        row = [record["response_id"], _cell(a11.get("question_1"))]
-        row += [_cell(a11.get(column)) for column in V2_COLUMNS[2:-1]]
-        row.append(a11.get("question_4") or "")
-        writer.writerow(row)
-    return out.getvalue()
+    return csv_text(V2_COLUMNS, (_upload_row(r["response_id"], r["a11"]) for r in records
+                                 if "question_1" in r["a11"] and is_respondent(r)))  # fmt: skip
+
+
+def _upload_row(response_id: str, a11: Mapping[str, Any]) -> list[str]:
+    """The id, the trust answer and drivers (``null`` for none), and the comment."""
+    return [
+        response_id,
+        *(_cell(a11.get(c)) for c in V2_COLUMNS[1:-1]),
+        a11.get("question_4") or "",
+    ]
 
 
 def trust_question_text(flow: Flow, service: Service) -> str:
@@ -217,12 +215,7 @@ def _customers(
 def collection_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """The collection detail as CSV: Touchpoints' field names, then where the customer volume
     came from; empty cells for values not set."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLLECTION_COLUMNS)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in COLLECTION_COLUMNS])
-    return out.getvalue()
+    return csv_text(COLLECTION_COLUMNS, ([row[c] for c in COLLECTION_COLUMNS] for row in rows))
 
 
 def _flow_of(service_id: str, group: Sequence[ResponseRecord], services: Mapping[str, Service],

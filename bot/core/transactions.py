@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ import phonenumbers
 
 from bot.core.catalog import Service
 from bot.core.channels import ChannelKind
+from bot.core.dimensions import LABEL_RULE, is_label
 from bot.core.text import clean, is_clean
 
 # WhatsApp's business-scoped user ids stand for a person without a phone number: a country
@@ -131,7 +132,7 @@ def validate(
         if problem:
             errors["completed_at"] = problem
     attributes = item.get("attributes", {})
-    problem = _attributes_problem(attributes)
+    problem = _attributes_problem(attributes, service.reporting_dimensions if service else ())
     if problem:
         errors["attributes"] = problem
     unknown = set(item) - {
@@ -184,10 +185,11 @@ def _moment(raw: str, now: datetime) -> tuple[datetime | None, str | None]:
     return moment, None
 
 
-def _attributes_problem(attributes: Any) -> str | None:
+def _attributes_problem(attributes: Any, dimensions: Sequence[str]) -> str | None:
     """Why the attributes cannot be kept, or None: at most MAX_ATTRIBUTES keys (letters,
     digits and _ . : -), each with a plain value (text, a safe integer, a finite number, true,
-    false or null)."""
+    false or null), and a label (``dimensions.is_label``) for each of the service's
+    reporting ``dimensions``."""
     if not isinstance(attributes, dict):
         return "must be a JSON object"
     if len(attributes) > MAX_ATTRIBUTES:
@@ -210,4 +212,6 @@ def _attributes_problem(attributes: Any) -> str | None:
                 return f"{key}: unpaired surrogate (not valid Unicode text)"
         else:
             return f"{key}: plain values only (text, number, true, false or null)"
+        if key in dimensions and not is_label(value):
+            return f"{key}: a reporting dimension's value must be a label: {LABEL_RULE}"
     return None

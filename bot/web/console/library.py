@@ -14,9 +14,11 @@ import yaml
 from aiohttp import web
 
 from bot.core.channels import by_interface
+from bot.core.errors import brief
 from bot.core.library import diff, lines_of
 from bot.core.preview import preview_rows
 from bot.core.wording import DESCRIPTIONS, INTERFACES
+from bot.core.yamltext import parse_yaml
 from bot.service import intake
 from bot.service.library import Live, Refused
 from bot.service.runtime import Runtime
@@ -27,6 +29,7 @@ Render = Callable[..., web.Response]
 NUMBERS = {"sample_rate": float, "delay_minutes": int, "reminder_hours": float,
            "expiry_hours": float}  # fmt: skip
 MAPPINGS = ("alerts", "goals")
+MAX_MAPPING_TEXT = 16 * 1024  # a few lines each; more is a mistake or an attack
 
 
 def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
@@ -37,7 +40,7 @@ def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
     found = lines_of(text, paths) if text is not None else [None] * len(paths)
     return [
         {"path": e.path, "message": e.message, "line": line,
-         "shown": lines[line - 1].strip() if line and line <= len(lines) else ""}
+         "shown": brief(lines[line - 1].strip(), 120) if line and line <= len(lines) else ""}
         for e, line in zip(exc.errors, found, strict=True)
     ]  # fmt: skip
 
@@ -286,10 +289,13 @@ def _settings_change(form: Any, current: dict[str, Any]) -> tuple[dict[str, Any]
         if not isinstance(raw, str) or not raw.strip():
             given[name] = None
             continue
-        try:
-            value = yaml.safe_load(raw)
-        except (yaml.YAMLError, RecursionError):
-            errors[name] = "This is not valid YAML."
+        if len(raw) > MAX_MAPPING_TEXT:
+            errors[name] = f"At most {MAX_MAPPING_TEXT:,} characters."
+            continue
+        value, unread = parse_yaml(raw, name)
+        if unread:
+            where = f" at {unread[0].path}" if unread[0].path else ""
+            errors[name] = f"This cannot be read{where}: {unread[0].message}."
             continue
         if not isinstance(value, dict):
             errors[name] = "Give the settings as name: value lines."
