@@ -14,6 +14,8 @@ from bot.core.errors import PermanentError
 from bot.core.secret import Secret
 from flows import FLOWS_DIR
 
+_POSTGRES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+
 
 class ConfigError(PermanentError):
     """The configuration cannot work; start-up stops with this message."""
@@ -80,6 +82,9 @@ class Settings:
     redis_max_connections: int = 100  # pooled connections per process; more requests wait
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
+    # A PostgreSQL streaming replica that reports, console pages, exports and comment search
+    # read from (writes, and reads that must see them, stay on DATABASE_URL).
+    database_read_url: str | None = None
     data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
     public_base_url: str = ""  # required when a channel checks signatures over it
     port: int = 8080
@@ -166,6 +171,7 @@ class Settings:
             ),
             redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
             database_url=env.get("DATABASE_URL") or None,
+            database_read_url=env.get("DATABASE_READ_URL") or None,
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             port=port,
             api_token=_secret(env, "API_TOKEN"),
@@ -301,6 +307,10 @@ class Settings:
             if not self.public_base_url:
                 problems.append("PUBLIC_BASE_URL is not set (Touchpoints checks a submission's "
                                 "referer against the form's allow-list)")  # fmt: skip
+        if self.database_read_url and not self.database_read_url.startswith(_POSTGRES):
+            problems.append("DATABASE_READ_URL must be a postgresql:// URL (a streaming replica)")
+        if self.database_read_url and not (self.database_url or "").startswith(_POSTGRES):
+            problems.append("DATABASE_READ_URL needs DATABASE_URL: the PostgreSQL it replicates")
         if self.sink_urls and not self.sink_secret:
             problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
         for url in self.sink_urls:

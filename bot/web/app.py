@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.web import api, assets, health, library, openapi
 from bot.web.context import RUNTIME
 from bot.web.core import AppCore
-from bot.web.deadlines import Deadlines
+from bot.web.deadlines import DEADLINES, Deadlines
 from bot.web.middleware import errors_middleware
 from bot.wiring import build_channels, open_runtime
 
@@ -57,6 +57,7 @@ def create_app(
     console = Console(settings)
     app = web.Application(middlewares=[errors_middleware(deadlines), console.middleware],
                           client_max_size=api.MAX_BODY)  # fmt: skip
+    app[DEADLINES] = deadlines
     chosen = channels if channels is not None else build_channels(settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
 """The admin console at ``/admin``: server-rendered pages for the CX office (overview, a
-service, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
+service, comments, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
 provider. A viewer reads; only an admin changes anything (403 otherwise), every change with
 the session's CSRF token from our own origin, and written to the audit log with the name."""
 
@@ -37,6 +37,7 @@ from bot.web.console.auth import (
     same_origin,
     token_role,
 )
+from bot.web.console.comments import CommentPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
@@ -89,6 +90,7 @@ class Console:
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
             *LibraryPages(self.render, self._admin_page, change).routes(),
+            *CommentPages(self.render, page).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
@@ -294,12 +296,13 @@ class Console:
     async def overview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
         summaries = await views.summaries(
-            rt.store, rt.services, rt.flows, quarter, rt.settings.min_cell
+            rt.reader, rt.services, rt.flows, quarter, rt.settings.min_cell
         )
         open_cases = await rt.state.open_cases(limit=500)
         return self.render(
             "overview.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             rows=views.overview_rows(rt, summaries, open_cases),
         )
@@ -315,6 +318,7 @@ class Console:
         return self.render(
             "service.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             service=service,
             row=row,
@@ -368,7 +372,8 @@ class Console:
 
     async def reports(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
-        return self.render("reports.html", staff=staff, quarter=quarter, store=rt.store is not None)
+        return self.render("reports.html", staff=staff, quarter=quarter, lag=await views.lag(rt),
+                           store=rt.store is not None)  # fmt: skip
 
     async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         name = request.match_info["name"]

@@ -36,6 +36,25 @@ COMMENTS = 20  # the latest comments a service page shows
 TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
 
 
+async def lag(rt: Runtime) -> float | None:
+    """How far behind the replica that pages read is (seconds; 0: caught up), or None when
+    pages read the store itself."""
+    if rt.reader is None or rt.reader is rt.store:
+        return None
+    return await rt.reader.replica_lag()
+
+
+def behind(seconds: float | None) -> str | None:
+    """A lag in words for the page's notice (None: nothing to say)."""
+    if not seconds:
+        return None
+    if seconds < 1.5:
+        return "a second"
+    if seconds < 90:
+        return f"{round(seconds)} seconds"
+    return f"{round(seconds / 60)} minutes" if seconds < 5400 else f"{round(seconds / 3600)} hours"
+
+
 def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
     """The quarter a page shows: ``?fiscal_year=&quarter=`` when valid, else this one."""
     try:
@@ -61,9 +80,9 @@ def as_read_by(staff: Staff, rt: Runtime, records: list[ResponseRecord]) -> list
 
 async def _records(rt: Runtime, quarter: Quarter, service: str | None) -> list[ResponseRecord]:
     """The records a quarter's report needs (none without a store)."""
-    if rt.store is None:
+    if rt.reader is None:
         return []
-    return await reports.fetch_for_report(rt.store, rt.services, *quarter, service)
+    return await reports.fetch_for_report(rt.reader, rt.services, *quarter, service)
 
 
 async def report(
@@ -257,5 +276,5 @@ def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | No
 
 HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
-    "age": alerts.age, "driver_shares": driver_shares,
+    "age": alerts.age, "driver_shares": driver_shares, "behind": behind,
 }  # fmt: skip
