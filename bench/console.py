@@ -17,7 +17,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,14 +24,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
-from aiohttp.test_utils import TestClient, TestServer
-from redis.asyncio import Redis
 
 from adapters.sql import SqlStore, database_url
-from bot.core.secret import Secret
-from bot.settings import Settings
-from bot.web.app import create_app
-from tests.conftest import Clock
+from bench.serving import fresh_database, signed_in
 from tests.records import response_record
 
 PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/console_bench")
@@ -41,14 +35,6 @@ SCRIPTS = [["yes", "1 3", "Quick and easy"], ["no", "2", "Too slow"], ["yes", "1
            ["no", "4 5", "Nobody called me back"], ["yes"], []]  # fmt: skip
 SERVICES = [("benefits-application", "a11-v2-thumbs"), ("permit-renewal", "a11-v2-scale")]
 REGIONS = ["Northeast", "South", "Midwest", "West"]
-
-
-async def fresh_database() -> None:
-    admin = await asyncpg.connect(PG.rsplit("/", 1)[0] + "/postgres")
-    name = PG.rsplit("/", 1)[1]
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
 
 
 async def fill(count: int) -> None:
@@ -100,40 +86,24 @@ STALLS = Stalls()
 
 
 async def measure(rounds: int) -> dict[str, list[float]]:
-    redis = Redis.from_url(REDIS)
-    await redis.flushdb()
-    await redis.aclose()
-    with tempfile.TemporaryDirectory() as data:
-        settings = Settings(redis_url=REDIS, database_url=PG, data_dir=Path(data),
-                            public_base_url="http://127.0.0.1", channels=(),
-                            api_token=Secret("api"), admin_token=Secret("admin"),
-                            pseudonym_key=Secret("key"))  # fmt: skip
-        app = create_app(settings, channels=[], clock=Clock())
-        async with TestClient(TestServer(app)) as client:
-            page = await (await client.get("/admin/sign-in")).text()
-            csrf = page.split('name="csrf" value="')[1].split('"')[0]
-            signed = await client.post("/admin/sign-in", data={"token": "admin", "csrf": csrf},
-                                       headers={"Origin": "http://127.0.0.1"},
-                                       allow_redirects=False)  # fmt: skip
-            assert signed.status == 303, signed.status
-            cookie = signed.headers["Set-Cookie"].split(";")[0]
-            times: dict[str, list[float]] = {}
-            ticker = asyncio.create_task(STALLS.tick())
-            for path, count in (("/admin", rounds), ("/admin/services/permit-renewal", 3)):
-                times[path] = []
-                STALLS.path = path
-                for _ in range(count + 1):
-                    t0 = time.perf_counter()
-                    response = await client.get(path, headers={"Cookie": cookie},
-                                                allow_redirects=False)  # fmt: skip
-                    await response.read()
-                    if response.status != 200:  # the request deadline (a 503) was passed
-                        print(f"GET {path}: {response.status} after "
-                              f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-                        break
-                    times[path].append(1000 * (time.perf_counter() - t0))
-            ticker.cancel()
-            return times
+    async with signed_in(PG, REDIS) as (client, cookie):
+        times: dict[str, list[float]] = {}
+        ticker = asyncio.create_task(STALLS.tick())
+        for path, count in (("/admin", rounds), ("/admin/services/permit-renewal", 3)):
+            times[path] = []
+            STALLS.path = path
+            for _ in range(count + 1):
+                t0 = time.perf_counter()
+                response = await client.get(path, headers={"Cookie": cookie},
+                                            allow_redirects=False)  # fmt: skip
+                await response.read()
+                if response.status != 200:  # the request deadline (a 503) was passed
+                    print(f"GET {path}: {response.status} after "
+                          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+                    break
+                times[path].append(1000 * (time.perf_counter() - t0))
+        ticker.cancel()
+        return times
 
 
 async def main() -> None:
@@ -141,7 +111,7 @@ async def main() -> None:
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    await fresh_database()
+    await fresh_database(PG)
     t0 = time.perf_counter()
     await fill(args.responses)
     print(f"{args.responses} response records written in {time.perf_counter() - t0:.1f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from bot.core.channels import ChannelKind
 from bot.core.errors import PermanentError
 from bot.core.secret import Secret
 from flows import FLOWS_DIR
+
+_POSTGRES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 
 
 class ConfigError(PermanentError):
@@ -42,6 +45,33 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# What TRUSTED_PROXIES=private names: loopback, the private ranges of RFC 1918 and RFC 4193,
+# and the shared address space of carrier-grade NAT (RFC 6598), where platform routers live.
+PRIVATE: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "::1/128", "fc00::/7",
+))  # fmt: skip
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    """Addresses and networks (``10.0.0.0/8``, ``2001:db8::1``), ``private`` for every
+    private network, or ``none``; ConfigError naming an entry that is none of these."""
+    found: list[Network] = []
+    for item in _list(env, name) if name in env else ("private",):
+        if item.lower() == "private":
+            found += PRIVATE
+        elif item.lower() != "none":
+            try:
+                found.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must list addresses or networks such as 10.0.0.0/8, "
+                    f"or private, or none ({item[:40]!r} is not one)"
+                ) from None
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment."""
@@ -52,6 +82,9 @@ class Settings:
     redis_max_connections: int = 100  # pooled connections per process; more requests wait
     redis_dir: Path = Path("var/redis")
     database_url: str | None = None
+    # A PostgreSQL streaming replica that reports, console pages, exports and comment search
+    # read from (writes, and reads that must see them, stay on DATABASE_URL).
+    database_read_url: str | None = None
     data_dir: Path = Path("var")  # the SQLite measures store when DATABASE_URL is unset
     public_base_url: str = ""  # required when a channel checks signatures over it
     port: int = 8080
@@ -59,6 +92,7 @@ class Settings:
     admin_token: Secret = field(default_factory=lambda: Secret(""))
     viewer_token: Secret = field(default_factory=lambda: Secret(""))  # the console, read only
     admin_session_minutes: float = 30.0  # a console session ends after this long idle
+    admin_session_max_hours: float = 12.0  # and after this long, however busy
     oidc_issuer: str = ""  # console sign-in through the agency's OpenID Connect provider
     oidc_client_id: str = ""
     oidc_client_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -91,6 +125,11 @@ class Settings:
     # Agency pages that may embed the web chat survey (its Content-Security-Policy's
     # frame-ancestors), e.g. https://www.agency.gov
     webchat_allowed_origins: tuple[str, ...] = ()
+    webchat_sockets_per_client: int = 50  # live web chat pages a client address may hold open
+    # The peers whose forwarded addresses are believed (a platform's router, a load
+    # balancer), and the header they write: the client address is read past them.
+    trusted_proxies: tuple[Network, ...] = PRIVATE
+    forwarded_header: str = "X-Forwarded-For"
     sink_urls: tuple[str, ...] = ()
     sink_secret: Secret = field(default_factory=lambda: Secret(""))
     touchpoints_url: str = ""  # GSA Touchpoints, where the catalog's touchpoints_form live
@@ -137,6 +176,7 @@ class Settings:
             ),
             redis_dir=Path(env.get("REDIS_DIR", defaults.redis_dir)),
             database_url=env.get("DATABASE_URL") or None,
+            database_read_url=env.get("DATABASE_READ_URL") or None,
             public_base_url=env.get("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             port=port,
             api_token=_secret(env, "API_TOKEN"),
@@ -144,6 +184,9 @@ class Settings:
             viewer_token=_secret(env, "VIEWER_TOKEN"),
             admin_session_minutes=_number(
                 env, "ADMIN_SESSION_MINUTES", defaults.admin_session_minutes
+            ),
+            admin_session_max_hours=_number(
+                env, "ADMIN_SESSION_MAX_HOURS", defaults.admin_session_max_hours
             ),
             oidc_issuer=env.get("OIDC_ISSUER", "").strip().rstrip("/"),
             oidc_client_id=env.get("OIDC_CLIENT_ID", "").strip(),
@@ -173,6 +216,11 @@ class Settings:
             data_dir=Path(env.get("DATA_DIR", defaults.data_dir)),
             sink_urls=_list(env, "SINK_URLS"),
             webchat_allowed_origins=_list(env, "WEBCHAT_ALLOWED_ORIGINS"),
+            webchat_sockets_per_client=_number(
+                env, "WEBCHAT_SOCKETS_PER_CLIENT", defaults.webchat_sockets_per_client, int
+            ),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+            forwarded_header=env.get("FORWARDED_HEADER", "").strip() or defaults.forwarded_header,
             sink_secret=_secret(env, "SINK_SECRET"),
             touchpoints_url=env.get("TOUCHPOINTS_URL", "").rstrip("/"),
             touchpoints_api_url=env.get("TOUCHPOINTS_API_URL", "").rstrip("/"),
@@ -237,6 +285,12 @@ class Settings:
             problems.append("RETENTION_DAYS must be positive")
         if self.admin_session_minutes <= 0:
             problems.append("ADMIN_SESSION_MINUTES must be positive")
+        if self.admin_session_max_hours * 60 < self.admin_session_minutes:
+            problems.append("ADMIN_SESSION_MAX_HOURS must be at least ADMIN_SESSION_MINUTES")
+        if self.webchat_sockets_per_client < 1:
+            problems.append("WEBCHAT_SOCKETS_PER_CLIENT must be at least 1")
+        if self.forwarded_header.lower() not in ("x-forwarded-for", "forwarded"):
+            problems.append("FORWARDED_HEADER must be X-Forwarded-For or Forwarded")
         oidc = {"OIDC_ISSUER": self.oidc_issuer, "OIDC_CLIENT_ID": self.oidc_client_id,
                 "OIDC_CLIENT_SECRET": self.oidc_client_secret}  # fmt: skip
         if any(oidc.values()) and not all(oidc.values()):
@@ -261,6 +315,10 @@ class Settings:
             if not self.public_base_url:
                 problems.append("PUBLIC_BASE_URL is not set (Touchpoints checks a submission's "
                                 "referer against the form's allow-list)")  # fmt: skip
+        if self.database_read_url and not self.database_read_url.startswith(_POSTGRES):
+            problems.append("DATABASE_READ_URL must be a postgresql:// URL (a streaming replica)")
+        if self.database_read_url and not (self.database_url or "").startswith(_POSTGRES):
+            problems.append("DATABASE_READ_URL needs DATABASE_URL: the PostgreSQL it replicates")
         if self.sink_urls and not self.sink_secret:
             problems.append("SINK_SECRET is not set (SINK_URLS need it to sign records)")
         for url in self.sink_urls:

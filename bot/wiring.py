@@ -76,6 +76,45 @@ async def open_store_ready(settings: Settings, *, migrate: bool = True) -> SqlSt
     return store
 
 
+async def open_reader(settings: Settings, store: SqlStore) -> SqlStore:
+    """Where reports, pages, exports and comment search read: the replica DATABASE_READ_URL
+    names (waited for as the store is; its tables come from the primary by replication, so
+    nothing is migrated there), else ``store`` itself."""
+    if not settings.database_read_url:
+        return store
+    from adapters.sql import SqlStore, database_url
+
+    url = database_url(settings.database_read_url, settings.data_dir)
+    try:
+        reader = SqlStore(url)
+    except Exception as exc:  # as open_store: a URL SQLAlchemy cannot use
+        raise StartupError(
+            f"cannot start: DATABASE_READ_URL {mask_url(url)}: {reason(exc)}"
+        ) from None
+    try:
+        await wait_for("DATABASE_READ_URL", mask_url(url), reader.ping, settings.startup_wait)
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
+
+
+@asynccontextmanager
+async def reading(settings: Settings) -> AsyncIterator[tuple[SqlStore, SqlStore]]:
+    """The store (ready) and where a command reads reports and exports from (its replica, or
+    the store itself); both closed on exit."""
+    store = await open_store_ready(settings)
+    try:
+        reader = await open_reader(settings, store)
+        try:
+            yield store, reader
+        finally:
+            if reader is not store:
+                await reader.close()
+    finally:
+        await store.close()
+
+
 @asynccontextmanager
 async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
     """A client for ``REDIS_URL``, or for an embedded Redis server when it is unset."""
@@ -268,12 +307,19 @@ async def open_runtime(
         started: list[Channel | StartedSink] = []
         store = await open_store_ready(settings)
         lane = Pipelined.for_client(redis)
+        reader = store
         try:
+            reader = await open_reader(settings, store)
             state = State(redis, lane=lane)
             live = Live(store, state, settings.services_file, known)
             for line in await live.open(settings.flows_dir, seed=seed):
                 log.info("library: %s", line)
             services, flows = live.library.services, live.library.flows
+            for flow in flows.values():
+                if flow.warnings:  # the earlier format: it runs as before, and says so
+                    log.warning("library: flow %s version %s has %d warning(s): `feedback-bot "
+                                "flows check` or its page in the console says each",
+                                flow.id, flow.version, len(flow.warnings))  # fmt: skip
             _ttls(settings, state, services)
             live.listeners.append(lambda library: _ttls(settings, state, library.services))
             chosen = channels if channels is not None else build_channels(settings, known)
@@ -299,7 +345,7 @@ async def open_runtime(
             await state.upgrade_layout()
             await state.ensure_groups()
             rt = Runtime(settings, state, flows, services, outbound, clock, store, kinds=known,
-                         library=live)  # fmt: skip
+                         library=live, reader=reader)  # fmt: skip
             rt.notifier = _notifier(settings, chosen)
             # Cases are opened as responses are forwarded, so none is missed or opened twice,
             # whether or not Slack is configured (the console is their inbox either way).
@@ -317,6 +363,8 @@ async def open_runtime(
         finally:
             for part in reversed(started):
                 await part.close()
+            if reader is not store:
+                await reader.close()
             await store.close()
             if lane is not None:
                 await lane.close()
@@ -338,6 +386,9 @@ def describe(rt: Runtime) -> str:
     redis = mask_url(s.redis_url) if s.redis_url else f"embedded Redis in {s.redis_dir}"
     url = getattr(rt.store, "url", None)
     store = mask_url(url) if isinstance(url, str) else "none"
+    read = getattr(rt.reader, "url", None)
+    if rt.reader is not rt.store and isinstance(read, str):
+        store += f", reads from {mask_url(read)}"
     return (
         f"public URL {s.public_base_url or '(not set)'}; channels {', '.join(sorted(rt.outbound))}"
         f"; Redis {redis}; store {store}"

@@ -16,10 +16,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
+from adapters.testing.oidc_fake import FakeOidc
 from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core.secret import Secret
@@ -213,5 +215,40 @@ async def serving(
 @pytest.fixture
 async def bot(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
     settings = make_settings(fake_twilio, tmp_path)
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        yield served
+
+
+@pytest.fixture
+async def console(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    """The app with the console's two sign-in tokens (admin and viewer)."""
+    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"))
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
+        yield served
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[FakeOidc]:
+    """The loopback OpenID Connect provider, on a port of its own."""
+    fake = FakeOidc()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.issuer = f"http://127.0.0.1:{port}"
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def oidc_console(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path, provider: FakeOidc
+) -> AsyncIterator[Bot]:
+    """The app, signing in to the console through that provider."""
+    settings = replace(
+        make_settings(fake_twilio, tmp_path), oidc_issuer=provider.issuer,
+        oidc_client_id=provider.client_id, oidc_client_secret=Secret(provider.client_secret),
+    )  # fmt: skip
     async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
         yield served

@@ -6,14 +6,17 @@ claimed from the browser, CSV downloads and dead-letter replay, each change in t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import csv
+import io
+import itertools
+import re
 from dataclasses import replace
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web as aioweb
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
@@ -76,13 +79,6 @@ class Browser:
     async def csrf(self) -> str:
         page = await (await self.get("/admin")).text()
         return page.split('name="csrf" value="')[1].split('"')[0] if 'name="csrf"' in page else ""
-
-
-@pytest.fixture
-async def console(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any) -> AsyncIterator[Bot]:
-    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"))
-    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
-        yield served
 
 
 async def test_pages_need_a_session(console: Bot) -> None:
@@ -192,13 +188,11 @@ async def test_a_viewer_reads_but_changes_nothing(console: Bot) -> None:
     listing = await (await browser.get("/admin/cases")).text()
     assert case["case_id"][:8] in listing and "Claim" not in listing
     # no action is offered, and the routes refuse a viewer even with a valid CSRF token
-    from bot.web.console.auth import Sessions
-
-    staff = Sessions(console.settings).read_value(browser.cookies["fb_console"])
-    assert staff is not None and staff.role == "viewer"
+    csrf = await browser.csrf()  # the sign-out form's
+    assert csrf
     for path, data in ((f"/admin/cases/{case['case_id']}/claim", {}),
                        ("/admin/delivery/replay", {"queue": "outbox"})):  # fmt: skip
-        refused = await browser.post(path, {**data, "csrf": staff.csrf})
+        refused = await browser.post(path, {**data, "csrf": csrf})
         assert refused.status == 403 and "Only an admin" in await refused.text()
     [still] = await console.rt.state.open_cases()
     assert still["status"] == "received"
@@ -230,6 +224,118 @@ async def test_service_page_reports_and_downloads(console: Bot) -> None:
     assert any(e["action"] == "report" and e["actor"] == "admin (token)" for e in entries)
 
 
+async def test_one_rule_keeps_comments_from_viewers_on_every_page_and_download(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any
+) -> None:
+    """With ``comments_for_viewers`` off for a service, a viewer reads none of its comments
+    anywhere in the console — every GET route the app has, every download — while an admin
+    reads them all, and a service that sets it shows its comments to viewers too."""
+    catalog = (Path("flows/services.yaml").read_text()
+               .replace("  - id: permit-renewal\n",
+                        "  - id: permit-renewal\n    comments_for_viewers: true\n"))  # fmt: skip
+    (tmp_path / "services.yaml").write_text(catalog)
+    settings = make_settings(fake_twilio, tmp_path, viewer_token=Secret("viewer-token"),
+                             services_file=tmp_path / "services.yaml")  # fmt: skip
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
+        hidden = ("Nobody answered the phone", "Clerk was rude")
+        await survey(bot, "+12025550150", "h1", ["no", "2", hidden[0]])
+        await survey(bot, "+12025550151", "h2", ["no", "4", hidden[1]])
+        await survey(bot, "+12025550152", "s1", ["5", "1", "Permit came fast"],
+                     service="permit-renewal")  # fmt: skip
+        await forward(bot)
+        case = await open_case(bot)  # benefits-application's, with its excerpt
+        hidden += (case["excerpt"],)
+        admin, viewer = Browser(bot), Browser(bot)
+        await admin.sign_in("admin-token")
+        await viewer.sign_in("viewer-token")
+        flow = bot.rt.flows["a11-v2-thumbs"]
+        values = {"service": ["benefits-application", "permit-renewal"], "name": ["a11",
+                  "collection", "console.css"], "flow_id": [flow.id], "version": [flow.version],
+                  "case_id": [case["case_id"]]}  # fmt: skip
+        paths = []
+        for route in bot.client.app.router.routes():
+            pattern = route.resource.canonical if route.resource else ""
+            if route.method != "GET" or not pattern.startswith("/admin"):
+                continue
+            names = re.findall(r"{(\w+)}", pattern)
+            assert all(n in values for n in names), f"a new console route: {pattern}"
+            for combo in itertools.product(*(values[n] for n in names)):
+                paths.append(pattern.format(**dict(zip(names, combo, strict=True))))
+        assert len(paths) > 15
+        seen = ""
+        for path in paths:
+            response = await viewer.get(path)
+            assert response.status in (200, 303, 403, 404), (path, response.status)
+            body = await response.text()
+            for words in hidden:
+                assert words not in body, (path, words)
+            seen += body
+        assert "Permit came fast" in seen  # the service that shares its comments does
+        # the OMB CSV keeps its shape for the viewer: every row and column, the comment blank
+        rows = {}
+        for who in (admin, viewer):
+            got = await who.get("/admin/reports/a11.csv")
+            rows[who] = list(csv.DictReader(io.StringIO(await got.text())))
+        assert len(rows[admin]) == len(rows[viewer]) == 3
+        assert [list(r) for r in rows[admin]] == [list(r) for r in rows[viewer]]
+        assert sorted(r["question_4"] for r in rows[admin]) == sorted(
+            [*hidden[:2], "Permit came fast"]
+        )
+        assert sorted(r["question_4"] for r in rows[viewer]) == ["", "", "Permit came fast"]
+        for r_admin, r_viewer in zip(rows[admin], rows[viewer], strict=True):
+            assert {k: v for k, v in r_admin.items() if k != "question_4"} == {
+                k: v for k, v in r_viewer.items() if k != "question_4"
+            }
+        # the admin reads them where they are shown
+        page = await (await admin.get("/admin/services/benefits-application")).text()
+        assert hidden[0] in page
+        assert case["excerpt"] in await (await admin.get("/admin/cases")).text()
+
+
+async def test_characters_no_store_keeps_are_the_consoles_own_400_on_postgresql(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any
+) -> None:
+    """A NUL (or another control character, or half a surrogate pair) in a console path,
+    parameter or form is refused before any handler reads it: 400 as the console's page.
+    PostgreSQL refuses such text, and the store's error used to come back as a JSON 503."""
+    from .test_store import PG_URL, fresh_store
+
+    await (await fresh_store("postgresql", tmp_path)).close()  # empty and migrated
+    settings = make_settings(fake_twilio, tmp_path, database_url=PG_URL)
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
+        admin = Browser(bot)
+        await admin.sign_in("admin-token")
+        csrf = await admin.csrf()
+        for path in ("/admin/cases?service=%00", "/admin/flows/%00", "/admin/cases?status=a%01b",
+                     "/admin/flows/a11-v1/versions/%00", "/admin/flows/%00/diff?from=a&to=b",
+                     "/admin/services/%00/settings", "/admin/flows/a11-v1?from=%00",
+                     "/admin/sign-in?next=%00", "/admin/%00", "/admin/cases?%00=1",
+                     "/admin/reports/a11.csv?quarter=%00", "/admin/flows/%ED%A0%80",
+                     "/admin/cases?service=%ED%A0%80"):  # fmt: skip
+            response = await admin.get(path)
+            text = await response.text()
+            # (bytes that are not UTF-8 reach no handler as text: no such page, or ignored)
+            wanted = (400,) if "%ED" not in path else (200, 404)
+            assert response.status in wanted, (path, response.status, text[:200])
+            assert response.headers["Content-Type"].startswith("text/html"), path
+            assert "· CX console</title>" in text, path
+        for path, form in (
+            ("/admin/flows", {"flow_id": "a\x00b", "text": "id: x"}),
+            ("/admin/flows/a11-v1/activate", {"version": "\x00"}),
+            ("/admin/services/benefits-application/restore", {"change": "1\x00"}),
+            ("/admin/services/benefits-application/settings", {"flow": "a11-v1\x00"}),
+            ("/admin/services/benefits-application/settings",
+             {"reporting_dimensions": "region\x00"}),
+        ):  # fmt: skip
+            response = await admin.post(path, {**form, "csrf": csrf})
+            assert response.status == 400, (path, response.status)
+            assert "<title>Not done · CX console</title>" in await response.text(), path
+        # an unknown console page is the console's page too
+        missing = await admin.get("/admin/nowhere")
+        assert missing.status == 404 and "There is no such page" in await missing.text()
+        assert (await admin.get("/admin/cases")).status == 200  # the session is unharmed
+
+
 async def test_dead_letters_are_shown_without_payload_and_replayed_by_an_admin(
     console: Bot,
 ) -> None:
@@ -249,31 +355,6 @@ async def test_dead_letters_are_shown_without_payload_and_replayed_by_an_admin(
 
 
 # OpenID Connect ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[FakeOidc]:
-    fake = FakeOidc()
-    runner = aioweb.AppRunner(fake.app())
-    await runner.setup()
-    site = aioweb.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.issuer = f"http://127.0.0.1:{port}"
-    yield fake
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def oidc_console(
-    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Any, provider: FakeOidc
-) -> AsyncIterator[Bot]:
-    settings = replace(
-        make_settings(fake_twilio, tmp_path), oidc_issuer=provider.issuer,
-        oidc_client_id=provider.client_id, oidc_client_secret=Secret(provider.client_secret),
-    )  # fmt: skip
-    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as served:
-        yield served
 
 
 async def through_provider(browser: Browser) -> aiohttp.ClientResponse:

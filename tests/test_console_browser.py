@@ -128,3 +128,48 @@ async def test_the_console_at_320_px_by_keyboard(site: Bot, browser: Browser) ->
                  "/admin/reports", "/admin/delivery"):  # fmt: skip
         await page.goto(base + path)
         await check(page, f"{path} at 320 px")
+
+
+async def test_comments_found_paged_and_downloaded_by_keyboard(
+    site: Bot, browser: Browser, tmp_path: Path
+) -> None:
+    store = site.rt.store
+    assert store is not None
+    await store.write_many([
+        response_record(100 + n, ["no", "2", "Esperé mucho, nadie contestó"], language="es")
+        for n in range(60)
+    ])  # fmt: skip
+    base = site.settings.public_base_url
+    for width in (1280, 320):
+        context = await browser.new_context(accept_downloads=True,
+                                            viewport={"width": width, "height": 800})  # fmt: skip
+        page = await context.new_page()
+        await page.goto(base + "/admin/sign-in")
+        await page.get_by_label("Console token").fill("admin-token")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Overview")
+        await page.get_by_role("link", name="Comments").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Comments")
+        await check(page, f"comments at {width} px")
+        await page.get_by_label("Words").focus()
+        await page.keyboard.type("espere")  # no accent: Spanish stems fold them
+        await page.get_by_label("Language").select_option("es")
+        await page.get_by_label("Words").press("Enter")
+        await expect(page.get_by_role("table", name="50 comments (redacted), newest first"))\
+            .to_be_visible()  # fmt: skip
+        assert await page.get_by_text("Quick and easy").count() == 0
+        await check(page, f"comments found at {width} px")
+        older = page.get_by_role("link", name="Older comments")
+        await older.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("table", name="10 comments (redacted), newest first"))\
+            .to_be_visible()  # fmt: skip
+        await check(page, f"older comments at {width} px")
+        async with page.expect_download() as info:
+            await page.get_by_role("link", name="Download every comment").click()
+        download = await info.value
+        saved = tmp_path / f"{width}-{download.suggested_filename}"
+        await download.save_as(saved)
+        lines = saved.read_text(encoding="utf-8").splitlines()
+        assert download.suggested_filename == "comments-fy2027-q1.csv" and len(lines) == 61
+        await context.close()

@@ -19,7 +19,7 @@ from bot.service.publish import render
 
 from .conftest import Bot
 from .records import FLOWS, response_record
-from .test_console import Browser, console  # noqa: F401  (the fixture)
+from .test_console import Browser
 from .test_measures_api import forward, survey
 from .test_reports import SERVICES, touchpoints_upload_problems
 
@@ -111,7 +111,7 @@ def test_the_public_data_csv_neutralises_a_group_and_keeps_its_figures() -> None
 
 
 async def test_a_comment_that_becomes_a_formula_at_intake_is_neutralised_in_every_download(
-    console: Bot,  # noqa: F811
+    console: Bot,
 ) -> None:
     # A tab before "=" is removed as the reply is read, leaving a formula: the CSV's writer,
     # not the intake, neutralises it, whatever way the download is made.

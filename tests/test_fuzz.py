@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 import requests
@@ -49,6 +49,30 @@ COUNTS: Counter[str] = Counter()  # what the run sent, for the summary at its en
 schema = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
+
+# Characters no store keeps (PostgreSQL refuses NUL in text), which generated text almost
+# never holds: a path or query parameter, at times, carries one. Without this the fuzzing
+# never sent a NUL to the console, whose answer to one was a 503 on PostgreSQL.
+UNKEPT = st.tuples(st.text(max_size=4), st.sampled_from(["\x00", "\x01", "\x1b", "\x7f", "\x9f"]),
+                   st.text(max_size=4)).map("".join)  # fmt: skip
+
+
+def _with_unkept(values: dict[str, Any] | None) -> Any:
+    """``values`` as generated, or with one of them holding a character no store keeps."""
+    if not values:
+        return st.just(values)
+    one = st.tuples(st.sampled_from(sorted(values)), UNKEPT)
+    return st.just(values) | one.map(lambda pair: {**values, pair[0]: pair[1]})
+
+
+@schema.hook
+def flatmap_query(context: Any, query: dict[str, Any] | None) -> Any:
+    return _with_unkept(query)
+
+
+@schema.hook
+def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+    return _with_unkept(path_parameters)
 
 
 def _free_port() -> int:
@@ -142,7 +166,8 @@ def test_every_operation_answers_as_documented(
             )  # fmt: skip
             COUNTS[f"console {response.status_code}"] += 1
             if cookie != console_session:  # no session: to the sign-in page, whatever else
-                assert response.status_code in (303, 405), response.status_code
+                # (but a path or parameter no store keeps: refused before anything is read)
+                assert response.status_code in (303, 400, 405), response.status_code
         return
     credentials = [TOKENS[s] for s in schemes] + ["wrong-token"] if schemes else [None]
     for token in credentials:
@@ -151,7 +176,13 @@ def test_every_operation_answers_as_documented(
                                           allow_redirects=False)  # fmt: skip
         COUNTS[f"api {response.status_code}"] += 1
         if token == "wrong-token":  # refused, whatever else is wrong (405: another method)
-            assert response.status_code in (401, 405), response.status_code
+            # (404 only from the router: no route takes a path parameter with a brace or a
+            # slash, so there is nothing yet to authorise)
+            unroutable = any(c in unquote(str(v)) for v in (case.path_parameters or {}).values()
+                             for c in "{}/")  # fmt: skip
+            assert response.status_code in (401, 405) or (
+                response.status_code == 404 and unroutable
+            ), response.status_code
 
 
 # The webhooks, signed. Field names Twilio sends, and any others; values of any text.

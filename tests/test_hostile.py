@@ -141,7 +141,8 @@ async def test_admin_queries_with_hostile_parameters_are_400(bot: Bot) -> None:
 async def test_admin_queries_while_the_store_is_down_are_503(bot: Bot) -> None:
     rt = bot.rt
     working = rt.store
-    rt.store = SqlStore("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # refuses connections
+    # refuses connections; the store is where pages read too (no replica is set)
+    rt.store = rt.reader = SqlStore("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     try:
         admin = {"Authorization": "Bearer admin-token"}
         response = await bot.client.get("/v1/responses", headers=admin)
@@ -152,7 +153,7 @@ async def test_admin_queries_while_the_store_is_down_are_503(bot: Bot) -> None:
     finally:
         assert isinstance(rt.store, SqlStore)
         await rt.store.close()
-        rt.store = working
+        rt.store = rt.reader = working
 
 
 async def test_a_hanging_twilio_costs_one_timeout_per_batch(bot: Bot) -> None:

@@ -106,7 +106,8 @@ async def test_a_new_version_activates_and_an_open_survey_finishes_on_its_own(
     new = body["version"]
     assert new != old and bot.rt.flows["a11-v2-thumbs"].version == old  # kept, not active
     status, again = await put(bot, CHANGED + "\n# a comment changes no content\n")
-    assert status == 200 and again == {"flow_id": "a11-v2-thumbs", "version": new, "created": False}
+    assert status == 200 and again == {"flow_id": "a11-v2-thumbs", "version": new,
+                                       "created": False, "warnings": []}  # fmt: skip
 
     status, body = await activate(bot, new)
     assert status == 200 and body == {"flow_id": "a11-v2-thumbs", "active": new, "before": old}
@@ -398,3 +399,11 @@ async def test_conditions_nested_hundreds_deep_are_refused_not_a_500(bot: Bot) -
     deep = THUMBS.replace("  - id: question_4\n", f"  - id: question_4\n    when: {condition}\n")
     status, body = await put(bot, deep)
     assert status == 422 and body["errors"][0]["message"] == "nested more than 64 deep"
+
+
+async def test_an_intro_that_is_no_template_is_refused_not_a_500(bot: Bot) -> None:
+    broken = THUMBS.replace('en: "{agency}: 3 quick', 'en: "{agency: 3 quick')
+    status, body = await put(bot, broken)
+    assert status == 422 and body["errors"] == [
+        {"path": "messages.intro.en", "message": "invalid template: unmatched '{' in format spec"}
+    ]

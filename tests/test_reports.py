@@ -164,8 +164,8 @@ def test_malformed_record_is_refused_with_a_clear_error() -> None:
     with pytest.raises(MalformedRecord) as caught:
         validate(record)
     message = str(caught.value)
-    assert "'respondent' is a required property" in message
-    assert "disposition: 'vanished' is not one of" in message
+    assert '"respondent" is a required property' in message
+    assert 'disposition: "vanished" is not one of' in message
 
 
 @pytest.mark.parametrize(

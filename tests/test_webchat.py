@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
-from adapters.webchat.channel import PER_LINK, WebChatChannel
+from adapters.webchat.channel import PER_LINK, SOCKETS_PER_LINK, WebChatChannel
 from bot.core import response
 from bot.service import delivery
 from bot.store.state import State
@@ -248,6 +248,64 @@ async def test_the_socket_answers_live_and_checks_its_origin(web: Bot) -> None:
     assert reply["title"] == "Example Benefits Agency: Benefits application – Encuesta de opinión"
     assert "Ir a la pregunta" in reply["top"] and "Encuesta de opinión" in reply["top"]
     await ws.close()
+
+
+async def sockets(web: Bot, path: str, count: int, client: str | None = None,
+                  ) -> tuple[list[aiohttp.ClientWebSocketResponse], int]:  # fmt: skip
+    """Try to open ``count`` sockets on a link (from ``client``, as a proxy reports it):
+    those opened, and how many were refused (429)."""
+    headers = {"Origin": PUBLIC, **({"X-Forwarded-For": client} if client else {})}
+    opened, refused = [], 0
+    for _ in range(count):
+        try:
+            opened.append(await web.client.ws_connect(f"{path}/ws", headers=headers))
+        except aiohttp.WSServerHandshakeError as exc:
+            assert exc.status == 429
+            refused += 1
+    return opened, refused
+
+
+async def test_a_link_holds_a_few_sockets_at_most(web: Bot) -> None:
+    path = await link(web)
+    # one client opens many sockets on one link: a few stay open, the rest are refused
+    kept, refused = await sockets(web, path, 40)
+    assert len(kept) == SOCKETS_PER_LINK and refused == 40 - SOCKETS_PER_LINK
+    fields = form_of(await (await web.client.get(path)).text())
+    await kept[0].send_json({**fields, "answer": "1"})  # the ones kept still answer
+    assert (await kept[0].receive_json())["state"] == "open"
+    # a socket closed frees its place
+    await kept.pop().close()
+    for _ in range(50):
+        again, _ = await sockets(web, path, 1)
+        if again:
+            break
+        await asyncio.sleep(0.02)
+    assert len(again) == 1
+    for ws in [*kept, *again]:
+        await ws.close()
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_a_client_holds_so_many_sockets_at_most(
+    redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path, trusted: bool
+) -> None:
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "webchat"),
+                             webchat_sockets_per_client=8,
+                             **({} if trusted else {"trusted_proxies": ()}))  # fmt: skip
+    channels = [TwilioChannel(settings), WebChatChannel(settings)]
+    async with serving(settings, channels, fake_twilio) as web:
+        paths = [await link(web, f"w{n}", to=f"visitor-{n}") for n in range(6)]
+        # one client, as the router reports it: five on one link, then one on each other
+        # link, up to WEBCHAT_SOCKETS_PER_CLIENT in all
+        held = [await sockets(web, paths[0], 6, "198.51.100.1")]
+        held += [await sockets(web, p, 1, "198.51.100.1") for p in paths[1:]]
+        assert [len(o) for o, _ in held] == [5, 1, 1, 1, 0, 0]
+        # another client behind the same router is not held back by the first, when the
+        # router is trusted; from a peer that is not, "another client" is only a claim
+        other, _ = await sockets(web, paths[5], 1, "203.0.113.8")
+        assert len(other) == (1 if trusted else 0)
+        for ws in [*other, *(w for o, _ in held for w in o)]:
+            await ws.close()
 
 
 async def test_a_conversation_outlives_the_request_deadline(

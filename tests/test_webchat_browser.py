@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
-from adapters.webchat.channel import WebChatChannel
+from adapters.webchat.channel import SOCKETS_PER_LINK, WebChatChannel
 from bot.store.state import State
 
 from .browsing import accessible
@@ -153,6 +153,33 @@ async def test_switching_to_spanish_live_changes_the_whole_page(
                         "Don't ask me again", "Yes"):  # fmt: skip
             assert english not in text, english
         await page.close()
+
+
+async def test_a_page_refused_its_socket_answers_with_its_forms(
+    site: Bot, browser: Browser, redis: Redis
+) -> None:
+    """Past its limits the server refuses a socket (429): the page, script and all, answers
+    by posting its forms, as without script, rather than waiting for a socket for ever."""
+    url = await survey_url(site, "f1")
+    origin = site.settings.public_base_url
+    held = [await site.client.ws_connect(url.removeprefix(origin) + "/ws",
+                                         headers={"Origin": origin})
+            for _ in range(SOCKETS_PER_LINK)]  # fmt: skip
+    page = await browser.new_page()
+    await page.goto(url)
+    await page.evaluate("window.stayed = true")
+    await page.get_by_role("button", name="Yes", exact=True).click()
+    await expect(page.get_by_role("checkbox", name="Ease")).to_be_visible()
+    assert await page.evaluate("window.stayed === undefined")  # a form posted: a new page
+    await page.get_by_role("checkbox", name="Ease").check()
+    await page.get_by_role("button", name="Submit").click()
+    await page.get_by_label("Your answer").fill("Quick.")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.locator("main")).to_contain_text("Thank you!")
+    [record] = await State(redis).ended_records()
+    assert record["disposition"] == "completed" and record["channel"] == "webchat"
+    for ws in held:
+        await ws.close()
 
 
 async def test_the_thumbs_are_drawn_without_an_emoji_font(site: Bot, browser: Browser) -> None:

@@ -163,6 +163,22 @@ async def test_deadlines_cancel_only_the_late() -> None:
     assert late == (True, 0)  # cancelled by the deadline, the cancellation withdrawn
 
 
+async def test_a_released_deadline_lets_a_stream_run_on() -> None:
+    deadlines = Deadlines(0.1, tick=0.02)
+    sweep = asyncio.create_task(deadlines.sweep())
+
+    async def download() -> bool:
+        task = deadlines.start()
+        deadlines.release()  # its first bytes are out
+        await asyncio.sleep(0.3)  # three deadlines long
+        return deadlines.finish(task)
+
+    try:
+        assert await download() is False  # never cancelled
+    finally:
+        sweep.cancel()
+
+
 async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
     await invite(bot)
     body = urlencode(params("yes", "SMpieces")).encode()

@@ -22,7 +22,7 @@ from flows import FLOWS_DIR
 from .conftest import Bot
 from .records import FLOWS
 from .test_cli import env_with, run_cli
-from .test_console import Browser, console  # noqa: F401  (the fixture)
+from .test_console import Browser
 from .test_library import CHANGED, THUMBS, put
 
 
@@ -113,7 +113,7 @@ async def test_an_answer_lists_at_most_a_hundred_errors(bot: Bot) -> None:
     assert errors[-1]["message"].endswith(" more errors")
 
 
-async def test_the_console_refuses_bombs_in_a_flow_and_in_a_setting(console: Bot) -> None:  # noqa: F811
+async def test_the_console_refuses_bombs_in_a_flow_and_in_a_setting(console: Bot) -> None:
     browser = Browser(console)
     await browser.sign_in("admin-token")
     csrf = await browser.csrf()

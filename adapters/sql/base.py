@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,6 +26,13 @@ from bot.core.errors import RetryableError
 from bot.core.sinks import SinkError
 
 
+def to_json(value: Any) -> str:
+    """A JSON column's text: orjson's, five to ten times quicker than the standard library's
+    (an import writes thousands of records a second); keys that are not text become text, as
+    they did."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class SqlBase:
     """The engine and the few ways the rooms read and write through it."""
 
@@ -32,7 +40,9 @@ class SqlBase:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=True, json_serializer=to_json, json_deserializer=orjson.loads
+        )
         self.dialect = self.engine.dialect.name
 
     def __repr__(self) -> str:
@@ -45,6 +55,25 @@ class SqlBase:
         """Raises the driver's own error (start-up names it) when the store cannot answer."""
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    async def replica_lag(self) -> float | None:
+        """How far behind its primary this store is, in seconds, when it is a PostgreSQL
+        replica that has not replayed all it received (0: caught up); None on a primary or
+        SQLite, or when it cannot answer (a page still shows what it can)."""
+        if self.dialect != "postgresql":
+            return None
+        query = text(
+            "SELECT pg_is_in_recovery(), pg_last_wal_receive_lsn() IS DISTINCT FROM "
+            "pg_last_wal_replay_lsn(), EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+        )
+        try:
+            async with self.engine.connect() as conn:
+                replica, behind, age = (await conn.execute(query)).one()
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return None
+        if not replica:
+            return None
+        return max(0.0, float(age or 0.0)) if behind else 0.0
 
     async def _records(self, query: Executable) -> list[Any]:
         """The first column of every row a query gives; StoreUnavailable when the store
@@ -71,12 +100,7 @@ class SqlBase:
             async with self.engine.begin() as conn:
                 await conn.execute(statement)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            if permanent(exc):
-                raise SinkError(f"measures store refused the record: {describe(exc)}",
-                                retryable=False) from None  # fmt: skip
-            raise SinkError(
-                f"measures store unavailable: {describe(exc)}", retryable=True
-            ) from None
+            raise sink_error(exc) from None
 
     async def _put(self, table: Table, key: str, row: dict[str, Any]) -> None:
         insert = self._insert()
@@ -116,6 +140,13 @@ def permanent(exc: BaseException) -> bool:
         return True  # a value SQLAlchemy could not bind: it will not bind next time either
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith(_PERMANENT_SQLSTATE)
+
+
+def sink_error(exc: BaseException) -> SinkError:
+    """A store failure as a sink reports it: permanent (never retried) or retryable."""
+    if permanent(exc):
+        return SinkError(f"measures store refused the record: {describe(exc)}", retryable=False)
+    return SinkError(f"measures store unavailable: {describe(exc)}", retryable=True)
 
 
 def describe(exc: BaseException) -> str:

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import and_, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core.measures import tally_fields
 
 from .base import SqlBase
-from .schema import as_utc, record_of, responses
+from .schema import as_utc, comment_rows, comments, record_of, responses
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -106,6 +106,7 @@ class Migrations(SqlBase):
                 )
             applied: list[str] = await conn.run_sync(_upgrade)
         await self.backfill_tallies()
+        await self.backfill_comments()
         return applied
 
     async def backfill_tallies(self, batch: int = 1000) -> int:
@@ -125,6 +126,27 @@ class Migrations(SqlBase):
                     await conn.execute(
                         responses.update().where(c.response_id == response_id).values(**fields)
                     )
+            done += len(rows)
+
+    async def backfill_comments(self, batch: int = 1000) -> int:
+        """Give rows stored before migration 0008 their comment in the comments table, from
+        their own record; idempotent, and quick when none is left."""
+        done = 0
+        c = responses.c
+        pending = and_(c.free_text.is_not(None), c.comment_kept.is_(None))
+        while True:
+            rows = await self._rows(select(c.response_id, c.record).where(pending).limit(batch))
+            if not rows:
+                return done
+            ids = [row[0] for row in rows]
+            kept = [found for row in rows for found in comment_rows(record_of(row[1]))]
+            async with self.engine.begin() as conn:
+                await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
+                if kept:
+                    await conn.execute(comments.insert(), kept)
+                await conn.execute(
+                    responses.update().where(c.response_id.in_(ids)).values(comment_kept=True)
+                )
             done += len(rows)
 
     @contextlib.asynccontextmanager

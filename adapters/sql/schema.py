@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     Integer,
@@ -18,10 +21,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    or_,
 )
 
+from bot.core.comments import comment_of
 from bot.core.measures import tally_fields
-from bot.core.sinks import ResponseRecord
+from bot.core.sinks import ResponseRecord, Window
 
 metadata = MetaData()
 responses = Table(
@@ -59,6 +65,25 @@ responses = Table(
     Column("first_reply_minutes", Float),
     Column("completion_minutes", Float),
     Column("reprompts", Integer),
+    # Whether the comments table has this row's comment (or it has none): migration 0008.
+    Column("comment_kept", Boolean),
+)
+
+# Each response's comment and what it is found by (bot.core.comments.Comment; migration 0008):
+# on PostgreSQL ``search`` is its words' tsvector (English and Spanish), on SQLite the FTS5
+# table ``comments_fts`` follows it.
+comments = Table(
+    "comments",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("sentiment", String(16)),
+    Column("branch", String(8)),
+    Column("drivers", String(255), nullable=False),
+    Column("text", Text, nullable=False),
 )
 
 cases = Table(
@@ -133,6 +158,23 @@ service_settings = Table(
 )
 
 
+def reported_within(table: Table, windows: Sequence[Window]) -> ColumnElement[bool]:
+    """A query's condition: a row's ``service_id`` and ``reported_at`` fall in one of the
+    windows (``bot.core.reports.quarter_windows``; a window of None ids takes the services
+    no other window names)."""
+    named = [i for ids, _, _ in windows if ids for i in ids]
+    c = table.c
+    # The span of all windows first, a plain range an index on reported_at serves (newest
+    # first, a page stops early); which window a row falls in is then checked row by row.
+    span = and_(c.reported_at >= as_utc(min(start for _, start, _ in windows)),
+                c.reported_at < as_utc(max(end for _, _, end in windows)))  # fmt: skip
+    return and_(span, or_(*(
+        and_(c.service_id.in_(ids) if ids is not None else c.service_id.not_in(named),
+             c.reported_at >= as_utc(start), c.reported_at < as_utc(end))
+        for ids, start, end in windows
+    )))  # fmt: skip
+
+
 def as_utc(value: str | datetime) -> datetime:
     """A moment as stored: in UTC (SQLite keeps no offset, so mixed offsets would misorder)."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -172,7 +214,76 @@ def response_row(record: ResponseRecord) -> dict[str, Any]:
         "stored_at": datetime.now(UTC),
         **tallied,
         "reported_at": as_utc(tallied["reported_at"]),
+        "comment_kept": True,
     }
+
+
+def comment_rows(record: ResponseRecord) -> list[dict[str, Any]]:
+    """The comments table's row of a record (none without free text)."""
+    found = comment_of(record)
+    if found is None:
+        return []
+    drivers = found["drivers"]
+    return [{
+        "response_id": found["response_id"], "service_id": found["service"],
+        "reported_at": as_utc(found["date"]), "language": found["language"],
+        "channel": found["channel"], "sentiment": found["sentiment"],
+        "branch": drivers["branch"], "drivers": ",".join(drivers["chosen"]),
+        "text": found["text"],
+    }]  # fmt: skip
+
+
+INT32 = 2**31 - 1  # the store's INTEGER columns (PostgreSQL's are 32-bit)
+
+
+def misfit(table: Table, row: dict[str, Any]) -> str | None:
+    """Why ``row`` cannot go into ``table`` as it is declared (a text longer than its column,
+    a number beyond an INTEGER, a NUL character), or None: what PostgreSQL would refuse, said
+    before it is sent (SQLite would take it, and a store moved to PostgreSQL later would not)."""
+    texts, whole = _limits(table)
+    for name, length in texts:
+        value = row.get(name)
+        if isinstance(value, str):
+            if length is not None and len(value) > length:
+                return f"{name}: {len(value)} characters, more than the store's {length}"
+            if "\x00" in value:
+                return f"{name}: a NUL character"
+    for name in whole:
+        value = row.get(name)
+        if isinstance(value, int) and abs(value) > INT32:
+            return f"{name}: {value} is beyond the store's whole numbers"
+    return None
+
+
+@cache
+def _limits(table: Table) -> tuple[tuple[tuple[str, int | None], ...], tuple[str, ...]]:
+    """A table's text columns with their length (None: any), and its INTEGER columns: what
+    ``misfit`` looks at (checked for every record of an import, so worked out once)."""
+    texts = tuple((c.name, c.type.length) for c in table.c if isinstance(c.type, String))
+    return texts, tuple(c.name for c in table.c if isinstance(c.type, Integer))
+
+
+Rows = dict[Table, list[dict[str, Any]]]
+
+
+def rows_of(record: ResponseRecord) -> Rows:
+    """Every row a response record is kept as: its ``responses`` row, and the rows of each
+    table derived from it (keyed on ``response_id``). The one place that says so: the
+    outbox's writes, imports and backfills all keep a record through it."""
+    return {responses: [response_row(record)], comments: comment_rows(record)}
+
+
+def storable(record: ResponseRecord) -> Rows | str:
+    """A record's rows (``rows_of``), or why the store could never take them."""
+    try:
+        rows = rows_of(record)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # a time out of range…
+        return f"cannot be stored: {type(exc).__name__}: {exc}"
+    for table, kept in rows.items():
+        for row in kept:
+            if why := misfit(table, row):
+                return why
+    return rows
 
 
 def decode_all(texts: list[str]) -> list[ResponseRecord]:

@@ -1,21 +1,24 @@
 """The measures store in SQL: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
-forwards, audit), ``figures`` (what reports read) and ``library`` (flow versions and services'
-settings); ``schema`` holds the tables and ``base`` the engine they share.
+forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
+``comments`` (finding comments) and ``library`` (flow versions and services' settings);
+``schema`` holds the tables and ``base`` the engine they share.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .comments import Comments
 from .figures import Figures
 from .library import LibraryRows
 from .migrate import Migrations
+from .transfer import Transfer
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Figures, LibraryRows):
+class SqlStore(Migrations, Writes, Figures, LibraryRows, Transfer, Comments):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

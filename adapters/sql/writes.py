@@ -3,46 +3,114 @@ the audit log, forgetting a person and the retention pass's reads."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import JSON, Table, and_, any_, bindparam, column, func, select, text
+from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from bot.core.sinks import Forward, ResponseRecord, SinkError
+from bot.core.sinks import Forward, Refused, ResponseRecord, SinkError
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import SqlBase, StoreUnavailable, describe, permanent, sink_error, to_json
 from .schema import (
+    Rows,
     as_utc,
     audit,
     cases,
+    comments,
     forwards,
     from_db,
     record_of,
-    response_row,
     responses,
+    storable,
 )
+
+ID_CHUNK = 5000  # ids a statement names at most (a statement's parameters are limited)
+COPY_FROM = 100  # rows at which PostgreSQL is given them by COPY (an import's batches)
 
 
 class Writes(SqlBase):
     """Response records, cases, forwards and the audit log."""
 
     async def write(self, record: ResponseRecord) -> None:
-        await self._upsert(responses, "response_id", response_row(record))
+        """Keep a record (the outbox's sink); one stored before under its ``response_id`` is
+        replaced. SinkError says whether to retry."""
+        await self.write_many([record])
 
-    async def write_many(self, records: list[ResponseRecord]) -> None:
-        """Write records in one statement (a backfill, the benchmarks); a record already
-        stored is replaced, as by ``write``."""
-        if not records:
-            return
-        insert = self._insert()
-        statement = insert(responses)
-        statement = statement.on_conflict_do_update(
-            index_elements=[responses.c.response_id],
-            set_={k: statement.excluded[k] for k in response_row(records[0]) if k != "response_id"},
-        )
-        async with self.engine.begin() as conn:
-            await conn.execute(statement, [response_row(r) for r in records])
+    async def write_many(self, records: Sequence[ResponseRecord]) -> None:
+        """Keep records in one transaction, as ``write`` keeps each (a benchmark's load);
+        SinkError says whether to retry."""
+        batch = _rows_or_refused(records)
+        try:
+            async with self.engine.begin() as conn:
+                await self._keep(conn, batch, replace=True)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise sink_error(exc) from None
+
+    async def add(self, records: Sequence[ResponseRecord]) -> int:
+        """Keep the records not stored yet (an import) and return how many were new; one
+        whose ``response_id`` is stored already is left as it is, so adding the same records
+        twice changes nothing. Refused (with the index of the record, and the records before
+        it stored) when one can never be stored; StoreUnavailable when the store cannot
+        answer (nothing of the batch is stored)."""
+        batch: list[Rows] = []
+        refused: Refused | None = None
+        for index, record in enumerate(records):
+            rows = storable(record)
+            if isinstance(rows, str):
+                refused = Refused(rows, index)
+                break
+            batch.append(rows)
+        new = await self._add(batch)
+        if refused is not None:
+            refused.stored = new
+            raise refused
+        return new
+
+    async def _add(self, batch: list[Rows]) -> int:
+        try:
+            async with self.engine.begin() as conn:
+                return await self._keep(conn, batch, replace=False)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            if not permanent(exc):
+                raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+            if len(batch) == 1:
+                raise Refused(f"the store refused it: {describe(exc)}", 0) from None
+        # A value no check foresaw: one record at a time, to name it (and keep those before).
+        new = 0
+        for index, rows in enumerate(batch):
+            try:
+                new += await self._add([rows])
+            except Refused as exc:
+                raise Refused(str(exc), index, stored=new) from None
+        return new
+
+    async def _keep(self, conn: Any, batch: list[Rows], *, replace: bool) -> int:
+        """Write a batch's rows on ``conn``: each record's ``responses`` row (replacing one of
+        the same ``response_id``, or leaving it), then, for the records written, the rows of
+        the tables derived from them. Returns how many records were written."""
+        latest = {rows[responses][0]["response_id"]: rows for rows in batch}
+        if not replace:  # the first of two alike is the one kept, as a second import would
+            latest = {}
+            for rows in batch:
+                latest.setdefault(rows[responses][0]["response_id"], rows)
+        if not latest:
+            return 0
+        heads = [rows[responses][0] for rows in latest.values()]
+        written = await self._insert_rows(conn, responses, heads, replace=replace)
+        for table in {t for rows in latest.values() for t in rows if t is not responses}:
+            if replace:  # what a record was derived into before goes with its old version
+                for start in range(0, len(written), ID_CHUNK):
+                    chunk = written[start : start + ID_CHUNK]
+                    await conn.execute(table.delete().where(table.c.response_id.in_(chunk)))
+            derived = [row for i in written for row in latest[i].get(table, [])]
+            if derived:
+                await self._insert_rows(conn, table, derived, replace=None)
+        return len(written)
 
     async def write_case(self, case: dict[str, Any]) -> None:
         def moment(name: str) -> datetime | None:
@@ -135,6 +203,7 @@ class Writes(SqlBase):
         async with self._writing() as conn:
             removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
             await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
+            await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )
@@ -173,3 +242,83 @@ class Writes(SqlBase):
              "action": row["action"], "target": row["target"], "details": record_of(row["details"])}
             for row in rows
         ]  # fmt: skip
+
+    async def _insert_rows(
+        self, conn: Any, table: Table, rows: list[dict[str, Any]], *, replace: bool | None
+    ) -> list[str]:
+        """Insert rows into ``table``: on a conflict of ``response_id`` replace the row
+        (``replace``) or leave it (False), or expect none (None); the ids written. Many rows
+        on PostgreSQL go by COPY (several times quicker than a multi-row INSERT): straight
+        into the table when none conflicts, else into a temporary table and on by one
+        INSERT … SELECT that settles the conflicts."""
+        many = self.dialect == "postgresql" and len(rows) >= COPY_FROM
+        if many and replace is not True:
+            fresh = rows
+            if replace is False:
+                ids = [row["response_id"] for row in rows]
+                # one array parameter: an IN of 2,000 would be 2,000 parameters to bind
+                wanted = bindparam("ids", ids, type_=ARRAY(table.c.response_id.type))
+                held = set((await conn.execute(
+                    select(table.c.response_id).where(table.c.response_id == any_(wanted))
+                )).scalars())  # fmt: skip
+                fresh = [row for row in rows if row["response_id"] not in held]
+            if not fresh:
+                return []
+            try:
+                async with conn.begin_nested():
+                    await _copy(conn, table, table.name, fresh)
+                return [row["response_id"] for row in fresh]
+            except IntegrityError:
+                if replace is None:
+                    raise
+                # another writer stored one of them meanwhile: the way that settles conflicts
+        columns = list(rows[0])
+        if many:
+            staging = f"incoming_{table.name}"
+            await conn.execute(text(f"CREATE TEMP TABLE {staging} (LIKE {table.name}) "
+                                    "ON COMMIT DROP"))  # fmt: skip
+            await _copy(conn, table, staging, rows)
+            source: Any = select(*(column(c) for c in columns)).select_from(sql_table(staging))
+            statement: Any = pg_insert(table).from_select(columns, source)
+        else:
+            statement = self._insert()(table)
+        if replace:
+            statement = statement.on_conflict_do_update(
+                index_elements=[table.c.response_id],
+                set_={c: statement.excluded[c] for c in columns if c != "response_id"},
+            )
+        elif replace is False:
+            statement = statement.on_conflict_do_nothing(index_elements=[table.c.response_id])
+        statement = statement.returning(table.c.response_id)
+        result = await (conn.execute(statement) if many else conn.execute(statement, rows))
+        return [row[0] for row in result]
+
+
+async def _copy(conn: Any, table: Table, into: str, rows: list[dict[str, Any]]) -> None:
+    """COPY rows (shaped for ``table``) into the table ``into``, on the connection's
+    transaction (which a statement through SQLAlchemy must have begun); the driver's errors
+    as SQLAlchemy's, so they are told apart as every other store error is."""
+    import asyncpg
+
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    records = [tuple(to_json(row[c]) if c in json_columns else row[c] for c in columns)
+               for row in rows]  # fmt: skip
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        await driver.copy_records_to_table(into, columns=columns, records=records)
+    except asyncpg.PostgresError as exc:
+        kind = IntegrityError if str(exc.sqlstate).startswith("23") else DBAPIError
+        raise kind(f"COPY {into}", None, exc) from None
+
+
+def _rows_or_refused(records: Sequence[ResponseRecord]) -> list[Rows]:
+    """The rows of records the outbox hands over; SinkError (never retried) for one the store
+    could never take."""
+    batch = []
+    for record in records:
+        rows = storable(record)
+        if isinstance(rows, str):
+            raise SinkError(f"measures store refused the record: {rows}", retryable=False)
+        batch.append(rows)
+    return batch

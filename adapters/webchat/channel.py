@@ -5,7 +5,9 @@ agency page embeds.
 It only converts: a page's post or a socket's message becomes ``Core.answer``, and the
 ``ChatView`` the core answers is rendered (Jinja2, one template for the page and the socket).
 Every answer is checked: a token of the right shape, a CSRF token bound to the survey's link,
-the request's ``Origin`` (posts and the socket), and a rate limit per link and per client.
+the request's ``Origin`` (posts and the socket), and a rate limit per link and per client
+(its address past the proxies ``TRUSTED_PROXIES`` names). A link and a client may hold only
+so many sockets open at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import re
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core.channels import ChatView, Core, Job, Prompt, Sent
 from bot.settings import Settings
+from bot.web.headers import client_address
 
 log = logging.getLogger("bot.webchat")
 HERE = Path(__file__).parent
@@ -35,6 +39,11 @@ MAX_FORM = 16 * 1024
 # answers a handful of questions; a script trying links is stopped.
 PER_LINK = (60, 600)  # (count, seconds)
 PER_CLIENT = (300, 600)
+# Sockets open at once on one link (a person's page, a second tab, a reload whose old socket
+# is still closing); per client address it is WEBCHAT_SOCKETS_PER_CLIENT (an office or a
+# carrier's NAT puts many people behind one address). Counted in each process: a socket
+# lives in one, and a process that stops takes its sockets and its counts with it.
+SOCKETS_PER_LINK = 5
 
 WORDS = {
     "en": {
@@ -88,6 +97,7 @@ class WebChatChannel:
             b"webchat-csrf|" + settings.pseudonym_key.reveal().encode()
         ).digest()
         self.assets: dict[str, bytes] = {}
+        self.sockets: Counter[tuple[str, str]] = Counter()  # open now, by link and by client
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -202,20 +212,18 @@ class WebChatChannel:
                 return web.Response(status=404)
             if not self._same_origin(request, required=True):
                 return web.Response(status=403, text="cross-site socket refused")
-            # No compression: the answers are small, and deflate costs CPU on every message.
-            ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM, compress=False)
-            await ws.prepare(request)
-            async for message in ws:
-                if message.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    async with asyncio.timeout(self.settings.request_deadline):
-                        reply = await self._socket_reply(core, request, token, message.data)
-                except Exception as exc:  # a dependency down: this answer fails, the socket lives
-                    log.warning("webchat answer failed: %s", type(exc).__name__)
-                    reply = {"error": "temporarily unavailable, try again"}
-                await ws.send_json(reply)
-            return ws
+            held = (("link", token), ("client", self._client(request)))
+            caps = (SOCKETS_PER_LINK, self.settings.webchat_sockets_per_client)
+            if any(self.sockets[k] >= cap for k, cap in zip(held, caps, strict=True)):
+                return _too_many(self.headers)  # the page goes on with plain forms
+            self.sockets.update(held)
+            try:
+                return await self._converse(core, request, token)
+            finally:
+                self.sockets.subtract(held)
+                for key in held:
+                    if self.sockets[key] <= 0:
+                        del self.sockets[key]
 
         async def asset(request: web.Request) -> web.StreamResponse:
             name = request.match_info["name"]
@@ -233,6 +241,25 @@ class WebChatChannel:
             web.get("/static/{name}", asset),
             web.get("/webchat.js", widget),
         ]
+
+    async def _converse(
+        self, core: Core, request: web.Request, token: str
+    ) -> web.WebSocketResponse:
+        """A socket's life: each message answered, until the page closes it."""
+        # No compression: the answers are small, and deflate costs CPU on every message.
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM, compress=False)
+        await ws.prepare(request)
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                async with asyncio.timeout(self.settings.request_deadline):
+                    reply = await self._socket_reply(core, request, token, message.data)
+            except Exception as exc:  # a dependency down: this answer fails, the socket lives
+                log.warning("webchat answer failed: %s", type(exc).__name__)
+                reply = {"error": "temporarily unavailable, try again"}
+            await ws.send_json(reply)
+        return ws
 
     async def _socket_reply(
         self, core: Core, request: web.Request, token: str, raw: str
@@ -263,8 +290,13 @@ class WebChatChannel:
         """Over the rate limit for this link or this client."""
         return not (
             await core.allow("webchat-link", token, *PER_LINK)
-            and await core.allow("webchat-client", _client(request), *PER_CLIENT)
+            and await core.allow("webchat-client", self._client(request), *PER_CLIENT)
         )
+
+    def _client(self, request: web.Request) -> str:
+        """The client's address, past the proxies the deployment trusts."""
+        settings = self.settings
+        return client_address(request, settings.trusted_proxies, settings.forwarded_header)
 
     async def _answer(
         self, core: Core, token: str, fields: dict[str, str], choices: list[str]
@@ -291,13 +323,6 @@ class WebChatChannel:
 def title(view: ChatView) -> str:
     """The page's title: the service's, then what the page is, in the survey's language."""
     return f"{view.title} – {WORDS.get(view.language, WORDS['en'])['survey']}"
-
-
-def _client(request: web.Request) -> str:
-    """The client's address: the last hop a platform's router added, else the peer."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-    return hops[-1] if hops else (request.remote or "unknown")
 
 
 def _too_many(headers: dict[str, str]) -> web.Response:

@@ -37,8 +37,13 @@ def cell(value: Cell) -> Cell:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:
     """A CSV file: the header, then each row, every cell through ``cell``; RFC 4180 quoting
     and ``\\n`` between rows (as Touchpoints' Ruby CSV writes them)."""
+    return csv_lines([header]) + csv_lines(rows)
+
+
+def csv_lines(rows: Iterable[Sequence[Cell]]) -> str:
+    """Rows as CSV lines, every cell through ``cell`` (a file streamed a part at a time
+    writes its header, then its rows, through this)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
     writer.writerows([cell(value) for value in row] for row in rows)
     return out.getvalue()

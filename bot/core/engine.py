@@ -234,6 +234,8 @@ def question_prompt(flow: Flow, session: Session, question: Question) -> str:
         prompt = question.negative_prompt or prompt
     context = _render_context(flow, session)
     words = render(prompt[session.language], context)
+    if session.language in question.as_written:  # the earlier format, in words of its own
+        return words
     how = flow.instructions[session.interface][question.answer][session.language]
     return f"{words} {render(how, context)}" if how else words
 

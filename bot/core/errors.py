@@ -54,13 +54,16 @@ class FlowError(PermanentError):
         return f"{where}: {self.message}"
 
 
-def at_most(errors: list[FlowError], limit: int = MAX_ERRORS) -> list[FlowError]:
-    """The first ``limit`` errors, then one that says how many more there are (a text of
-    256 KiB can hold 100,000 wrong values, each its own error)."""
+def at_most(
+    errors: list[FlowError], limit: int = MAX_ERRORS, what: str = "errors"
+) -> list[FlowError]:
+    """The first ``limit`` errors (or warnings: ``what``), then one that says how many more
+    there are (a text of 256 KiB can hold 100,000 wrong values, each its own error)."""
     if len(errors) <= limit:
         return errors
     last = errors[limit]
-    return [*errors[:limit], FlowError(last.source, "", f"and {len(errors) - limit:,} more errors")]
+    more = f"and {len(errors) - limit:,} more {what}"
+    return [*errors[:limit], FlowError(last.source, "", more)]
 
 
 class FlowValidationError(PermanentError):

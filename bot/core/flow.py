@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.core.errors import FlowError
 from bot.core.wording import DEFAULTS, Wording
 
 QuestionType = Literal["rating", "drivers", "choice", "text"]
@@ -69,6 +70,10 @@ class Question:
     reprompt: Text = dataclasses.field(default_factory=dict)
     max_attempts: int = 2
     max_length: int = 1000
+    # Languages in which the prompt is said as written, nothing added on any interface: a flow
+    # in the earlier format whose prompt says how to answer in words of its own
+    # (``bot.core.flowfile``; README "How to answer, in each channel's words").
+    as_written: frozenset[str] = frozenset()
 
     @property
     def answer(self) -> str:
@@ -96,6 +101,9 @@ class Flow:
     # How to answer, per interface, instruction and language: the built-in wording with the
     # flow's own laid over it (``bot.core.wording``).
     instructions: Wording = dataclasses.field(default_factory=lambda: DEFAULTS)
+    # What the checks found that runs but should change, each at its node path: a flow in the
+    # earlier format and how to move it to the new form.
+    warnings: tuple[FlowError, ...] = dataclasses.field(default=(), compare=False)
 
     def question(self, question_id: str) -> Question:
         """The question with this id (KeyError when there is none)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -33,6 +34,34 @@ MAX_QUESTIONS = 15
 CATALOG_FILE_NAMES = frozenset({"services.yaml", "services.yml"})
 
 _COMPARISONS = ("equals", "in", "at_least", "at_most", "answered", "positive")
+# A flow written before each interface worded how to answer (README "How to answer, in each
+# channel's words"): what its warnings begin with, and how it listed options in any language.
+EARLIER = "earlier format (runs as before)"
+EARLIER_OPTION = "{number} {label}"
+
+
+def _unworded(name: str, lang: str, how: str) -> str:
+    """What a warning adds about an instruction: its words by text, or that the flow must
+    word it (a language with no built-in wording)."""
+    if how:
+        return f" (by text {how!r})"
+    return f" (word it in instructions.<interface>.{name}: none is built in for {lang!r})"
+
+
+def _prompts(question: Question) -> dict[str, Text]:
+    """A question's prompts by where they are in its file: ``prompt``, or a drivers
+    question's ``prompt.positive`` and ``prompt.negative``."""
+    if question.negative_prompt is None:
+        return {"prompt": question.prompt}
+    return {"prompt.positive": question.prompt, "prompt.negative": question.negative_prompt}
+
+
+def _names(template: str) -> set[str] | None:
+    """The placeholders of a template (None when it is not one: ``text`` reports that)."""
+    try:
+        return set(placeholders(template))
+    except ValueError:
+        return None
 
 
 def node_path(parts: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
@@ -112,8 +141,11 @@ class _Checker:
         self.data = data
         self.source = source
         self.errors: list[FlowError] = []
+        self.warnings: list[FlowError] = []
         self.languages: tuple[str, ...] = tuple(data["languages"])
         self.wording: dict[Interface, dict[str, Text]] = {i: dict(DEFAULTS[i]) for i in INTERFACES}
+        # Written before each interface worded how to answer: no intro says {opt_out}.
+        self.earlier_format = False
         self.broken = broken  # the paths the schema refused: their nodes are not checked again
 
     def refused(self, path: str) -> bool:
@@ -122,6 +154,10 @@ class _Checker:
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(FlowError(self.source, path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        """Something that runs but should change (a flow in the earlier format)."""
+        self.warnings.append(FlowError(self.source, path, message))
 
     def text(
         self, value: Mapping[str, str], path: str, *, defaults: Text | None = None,
@@ -169,12 +205,17 @@ class _Checker:
         questions = [q for q in asked if q is not None]
         used: dict[str, set[str]] = {}  # instruction -> the languages it must be in
         every = set(self.languages)
-        if any("{" + OPT_OUT + "}" in t for text in messages.values() for t in text.values()):
-            used[OPT_OUT] = every
+        used[OPT_OUT] = {lang for text in messages.values() for lang, t in text.items()
+                         if "{" + OPT_OUT + "}" in t}  # fmt: skip
         if any(q.options for q in questions):
             used["option"] = every
+            if self.earlier_format:  # which listed options as "1 Label", in any language
+                for interface in INTERFACES:
+                    wording = self.wording[interface]
+                    wording["option"] = {**dict.fromkeys(every, EARLIER_OPTION),
+                                         **wording["option"]}  # fmt: skip
         for q in questions:
-            used[q.answer] = every
+            used.setdefault(q.answer, set()).update(every - q.as_written)
             used.setdefault(q.answer + "_reprompt", set()).update(every - set(q.reprompt))
         for interface in INTERFACES:
             missing: dict[str, list[str]] = {}
@@ -184,12 +225,12 @@ class _Checker:
             for lang, names in missing.items():
                 self.error(f"instructions.{interface}", f"no wording in {lang!r} (none is "
                            f"built in) for: {', '.join(names)}")  # fmt: skip
+        if self.earlier_format:  # its prompts were taken care of (``as_before``)
+            return
         for i, one in enumerate(asked):
             if one is None:
                 continue
-            prompts = {"prompt": one.prompt} if one.negative_prompt is None else {
-                "prompt.positive": one.prompt, "prompt.negative": one.negative_prompt}  # fmt: skip
-            for where, text in prompts.items():
+            for where, text in _prompts(one).items():
                 for lang, template in text.items():
                     how = self.wording["text"][one.answer].get(lang, "")
                     if how and how in template:
@@ -254,16 +295,8 @@ class _Checker:
         }
         if not self.refused("instructions"):
             self.instructions(d.get("instructions", {}))
-        for lang, intro in messages.get("intro", {}).items():
-            where = f"messages.intro.{lang}"
-            names = set(placeholders(intro)) if "{" in intro else set()
-            if OPT_OUT not in names:
-                self.error(where, "the intro must say how to opt out: {opt_out} (by text, "
-                           '"Reply STOP to opt out.")')  # fmt: skip
-            if "agency" not in names:
-                self.error(where, "the intro must name the agency ({agency})")
-            if not names & {"omb_notice", "omb_control_number"}:
-                self.error(where, "the intro must carry the OMB control number ({omb_notice})")
+        if "intro" in messages:
+            messages["intro"] = self.intro(messages["intro"])
 
         raw_questions: list[dict[str, Any]] = d["questions"]
         if len(raw_questions) > MAX_QUESTIONS:
@@ -280,6 +313,8 @@ class _Checker:
                     earlier.setdefault(raw["id"], raw)  # later questions may name it
                 continue
             question = self.question(raw, f"questions[{i}]", earlier)
+            if question is not None and self.earlier_format:
+                question = self.as_before(question, f"questions[{i}]")
             if raw["id"] in earlier:
                 self.error(f"questions[{i}].id", f"duplicate question id {raw['id']!r}")
             if question is not None and question.field:
@@ -307,7 +342,77 @@ class _Checker:
             skip_words=frozenset(map(fold, d.get("skip_words", ()))),
             source=self.source,
             instructions=self.wording,
+            warnings=tuple(at_most(self.warnings, what="warnings")),
         )
+
+    def intro(self, intros: Text) -> Text:
+        """The intro checked: it names the agency, carries the OMB notice and says how to opt
+        out, with ``{opt_out}`` (each interface's words). A flow written before that (the
+        earlier format: no intro has ``{opt_out}``) said it in its own words, with STOP: it
+        still runs, with a warning, and where those words are the text interface's own
+        ("Reply STOP to opt out.") they become ``{opt_out}``, the same words by text."""
+        names = {lang: _names(intro) for lang, intro in intros.items()}
+        self.earlier_format = not any(OPT_OUT in n for n in names.values() if n is not None)
+        kept = dict(intros)
+        for lang, intro in intros.items():
+            where, used = f"messages.intro.{lang}", names[lang]
+            if used is None:  # not a template: said once (``text``)
+                continue
+            if "agency" not in used:
+                self.error(where, "the intro must name the agency ({agency})")
+            if not used & {"omb_notice", "omb_control_number"}:
+                self.error(where, "the intro must carry the OMB control number ({omb_notice})")
+            if OPT_OUT in used:
+                continue
+            if not self.earlier_format or "STOP" not in intro:
+                self.error(where, "the intro must say how to opt out: {opt_out} (by text, "
+                           '"Reply STOP to opt out.")')  # fmt: skip
+                continue
+            how = self.wording["text"]["opt_out"].get(lang, "")
+            if how and how in intro:
+                kept[lang] = intro.replace(how, "{" + OPT_OUT + "}", 1)
+                self.warn(where, f"{EARLIER}: write {{opt_out}} for {how!r}, and each "
+                          "channel says how to opt out in its own words")  # fmt: skip
+            else:
+                self.warn(where, f"{EARLIER}: how to opt out is said as written on every "
+                          "channel; write {opt_out} for it, and each channel says it in its "
+                          f"own words{_unworded('opt_out', lang, how)}")  # fmt: skip
+        return kept
+
+    def as_before(self, question: Question, path: str) -> Question:
+        """A question of a flow in the earlier format, whose prompts said how to answer by text
+        themselves. In a language where each of its prompts ends with the text interface's
+        instruction for it, that is taken out and every interface adds its own (by text, the
+        same words); in any other, its prompts are said as written on every interface, with
+        nothing added. Either way a text message says exactly what it said before."""
+        prompts = _prompts(question)
+        kept = [dict(text) for text in prompts.values()]
+        as_written = set()
+        for lang in self.languages:
+            how = self.wording["text"][question.answer].get(lang, "")
+            ending = " " + how
+            moved = bool(how) and all(
+                text.get(lang, "").endswith(ending) and text[lang][: -len(ending)].strip()
+                for text in prompts.values()
+            )  # fmt: skip
+            if not moved:
+                as_written.add(lang)
+            for (where, text), keep in zip(prompts.items(), kept, strict=True):
+                if lang not in text:  # a missing translation: its error is reported
+                    continue
+                at = f"{path}.{where}.{lang}"
+                if moved:
+                    keep[lang] = text[lang][: -len(ending)]
+                    self.warn(at, f"{EARLIER}: leave {how!r} out, and each channel adds how "
+                              "to answer in its own words")  # fmt: skip
+                else:
+                    self.warn(at, f"{EARLIER}: said as written on every channel; write the "
+                              "question alone, and each channel adds how to answer"
+                              f"{_unworded(question.answer, lang, how)}")  # fmt: skip
+        return dataclasses.replace(
+            question, prompt=kept[0], negative_prompt=kept[1] if len(kept) > 1 else None,
+            as_written=frozenset(as_written),
+        )  # fmt: skip
 
     def question(
         self, raw: dict[str, Any], path: str, earlier: dict[str, dict[str, Any]]

@@ -17,7 +17,7 @@ from bot.core.csvfile import csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import ResponseRecord, ResponseStore
+from bot.core.sinks import ResponseRecord, ResponseStore, Window
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
@@ -86,6 +86,22 @@ def zone_of(services: Mapping[str, Service], service_id: str) -> str:
     return service.timezone if service else DEFAULT_ZONE
 
 
+def quarter_windows(
+    services: Mapping[str, Service], fiscal_year: int, quarter: int
+) -> list[Window]:
+    """Where a quarter lies for a store's query: the catalog's services grouped by time zone,
+    each group with the quarter's [start, end) in its zone, then (None: any other service, one
+    a catalog no longer names) in the default zone. ValueError for a quarter out of range."""
+    zones: dict[str, list[str]] = {}
+    for service in services.values():
+        zones.setdefault(service.timezone, []).append(service.id)
+    windows: list[Window] = [
+        (tuple(sorted(ids)), *quarter_bounds(fiscal_year, quarter, zone))
+        for zone, ids in sorted(zones.items())
+    ]
+    return [*windows, (None, *quarter_bounds(fiscal_year, quarter, DEFAULT_ZONE))]
+
+
 def in_quarter(records: Iterable[ResponseRecord], services: Mapping[str, Service],
                fiscal_year: int, quarter: int) -> list[ResponseRecord]:  # fmt: skip
     """Records that fall in the quarter, in order: a response by when it was received, any
@@ -129,7 +145,11 @@ def trust_question_text(flow: Flow, service: Service) -> str:
     if question is None:
         return ""
     template = question.prompt[flow.default_language]
-    return render(template, {**service.context(), "provider": service.provider})
+    context = {**service.context(), "provider": service.provider}
+    if flow.default_language not in question.as_written:
+        return render(template, context)
+    # A flow in the earlier format says how to answer after its words: its first sentence.
+    return render(template.split(". ")[0].rstrip("."), context) + "."
 
 
 def survey_type(flow: Flow | None) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NotRequired, Protocol, TypedDict
 
 from bot.core.errors import BotError
+
+# Where in time a store's query looks: services (None: any service no other window names) and
+# the [start, end) their records are reported in (``reports.quarter_windows``).
+Window = tuple[tuple[str, ...] | None, datetime, datetime]
 
 
 class Decided(TypedDict):
@@ -61,6 +65,39 @@ class ResponseRecord(TypedDict):
     themes: NotRequired[list[str]]
 
 
+class Drivers(TypedDict):
+    """The drivers a person chose, on the branch they were shown (None: no driver question
+    was reached, as in an A-11 v1 survey)."""
+
+    branch: str | None
+    chosen: list[str]
+
+
+class Comment(TypedDict):
+    """A comment as the API, the console and their CSV show it."""
+
+    response_id: str
+    date: str  # when the response is reported (ISO 8601, UTC): what places it in a quarter
+    service: str
+    language: str
+    channel: str
+    sentiment: str | None
+    drivers: Drivers
+    text: str  # redacted when it was received
+
+
+@dataclass(frozen=True)
+class CommentFilter:
+    """Which comments a request asks for; each field narrows (empty or None: any)."""
+
+    windows: tuple[Window, ...] = ()  # reported in these (a quarter, per service zone)
+    services: tuple[str, ...] | None = None  # of these services only
+    words: tuple[str, ...] = ()  # holding every one of these words (in English or Spanish)
+    sentiment: str | None = None
+    language: str | None = None
+    channel: str | None = None
+
+
 @dataclass(frozen=True)
 class TallyGroup:
     """One row of the store's sums: records alike in everything a summary counts by."""
@@ -82,6 +119,16 @@ class SinkError(BotError):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class Refused(SinkError):
+    """The store can never take the record at ``index`` of a batch: the records before it are
+    stored (``stored`` of them were new), none after it."""
+
+    def __init__(self, message: str, index: int, stored: int = 0) -> None:
+        super().__init__(message, retryable=False)
+        self.index = index
+        self.stored = stored
 
 
 class Sink(Protocol):
@@ -201,6 +248,29 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         ``windows`` pairs services with the windows they are cut by."""
         ...
 
+    async def add(self, records: Sequence[ResponseRecord]) -> int:
+        """Keep the records whose ``response_id`` is not stored yet, as ``write`` keeps one;
+        how many were new. Refused when one can never be stored (those before it are)."""
+        ...
+
+    def record_texts(
+        self, windows: Sequence[Window] = (), service: str | None = None
+    ) -> AsyncIterator[list[str]]:
+        """Every stored record (reported within ``windows``, of ``service``) as its JSON text,
+        one line each, a few thousand at a time, in no particular order."""
+        ...
+
+    async def comments(
+        self, where: CommentFilter, *, after: tuple[str, str] | None = None, limit: int = 50
+    ) -> list[Comment]:
+        """The comments ``where`` selects, newest first; ``after``: the (date, response id)
+        of the last one of the page before."""
+        ...
+
+    def comment_batches(self, where: CommentFilter) -> AsyncIterator[list[Comment]]:
+        """Every comment ``where`` selects, newest first, a batch at a time (a download)."""
+        ...
+
     async def write_case(self, case: dict[str, Any]) -> None:
         """Keep a staff case's outcome (upsert on its id); raises SinkError when it cannot."""
         ...
@@ -238,3 +308,7 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         ...
 
     async def ping(self) -> None: ...
+
+    async def replica_lag(self) -> float | None:
+        """Seconds a replica is behind its primary (0: caught up); None on a primary."""
+        ...

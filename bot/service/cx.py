@@ -159,11 +159,11 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     """Job ``cx.scores``: compute a quarter's scores and post them to the response URL."""
     fiscal_year, quarter = payload["quarter"]
     service = payload.get("service")
-    if rt.store is None:
+    if rt.reader is None:
         text = "No measures store is configured."
     else:
         report = await reports.build(
-            rt.store, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+            rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
         )
         text = scores_text(report)
     await alerts.notifier(rt).tell("", payload["response_url"], text)

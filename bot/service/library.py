@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,12 @@ class Refused(Exception):
 
     def problems(self) -> list[dict[str, str]]:
         """The errors as an API answers them: each with its path."""
-        return [{"path": e.path, "message": e.message} for e in self.errors]
+        return located(self.errors)
+
+
+def located(problems: Iterable[FlowError]) -> list[dict[str, str]]:
+    """Errors or warnings as an API answers them: each with its path and message."""
+    return [{"path": e.path, "message": e.message} for e in problems]
 
 
 def _now() -> str:
@@ -206,9 +211,10 @@ class Live:
         await self.reload()
 
     # --- flows ------------------------------------------------------------------------
-    async def put_flow(self, flow_id: str, text: str, actor: str) -> tuple[FlowVersion, bool]:
-        """Keep a flow's text as a new version (not yet active); the version and whether it
-        is new (the same content again is the version kept). Refused 422 with every error."""
+    async def put_flow(self, flow_id: str, text: str, actor: str) -> tuple[FlowVersion, bool, Flow]:
+        """Keep a flow's text as a new version (not yet active); the version, whether it is
+        new (the same content again is the version kept) and the flow, with its warnings.
+        Refused 422 with every error."""
         source = f"flow {flow_id}"
         if len(text.encode("utf-8", "surrogatepass")) > MAX_FLOW_TEXT:
             raise Refused(413, [FlowError(source, "", f"over {MAX_FLOW_TEXT} bytes")])
@@ -220,7 +226,7 @@ class Live:
         kept = {v.version: v for v in await self.store.flow_versions(flow_id)}
         same = next((v for v in kept.values() if v.digest == hashed), None)
         if same is not None:
-            return same, False
+            return same, False, flow
         if flow.version in kept:
             why = f"version {flow.version!r} is kept with other content: give another or none"
             raise Refused(422, [FlowError(source, "version", why)])
@@ -228,7 +234,7 @@ class Live:
         await self.store.add_flow_version(version)
         await self.store.audit(actor, "flow.upload", flow_id, {"version": flow.version})
         await self._changed()
-        return version, True
+        return version, True, flow
 
     async def versions(self, flow_id: str) -> list[FlowVersion]:
         """A flow's versions, oldest first (Refused 404 for a flow with none)."""

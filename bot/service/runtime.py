@@ -46,6 +46,9 @@ class Runtime:
     outbound: dict[str, Outbound] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     store: ResponseStore | None = None
+    # Where reports, console pages and comment search read: a replica (DATABASE_READ_URL),
+    # else the store itself. Writes, and reads that must see them, use ``store``.
+    reader: ResponseStore | None = None
     outbox: Outbox | None = None
     consumer: str = field(default_factory=consumer_id)
     notifier: StaffNotifier | None = None
@@ -59,6 +62,8 @@ class Runtime:
     def __post_init__(self) -> None:
         self.work = WorkQueue(self.state, self.clock, consumer=self.consumer)
         self.sending = Health(f"{self.state.p}:send")
+        if self.reader is None:
+            self.reader = self.store
         if self.library is not None:
             self.adopt(self.library.library)
             self.library.listeners.append(self.adopt)

@@ -134,6 +134,10 @@ class Keys:
     def k_paused(self) -> str:
         return f"{self.p}:paused"
 
+    def k_console_session(self, key: str) -> str:
+        """A console session, by the hash of its id."""
+        return f"{self.p}:console:session:{key}"
+
     def k_seen(self, kind: str, key: str) -> str:
         return f"{self.p}:seen:{kind}:{{{key}}}"
 

@@ -27,8 +27,15 @@ class Limits(StateBase):
     async def count(self, kind: str, key: str, window: int) -> int:
         """Add one to a counter that lives ``window`` seconds from its first count (a fixed
         window); the count so far."""
-        name = f"{self.p}:count:{kind}:{{{key}}}"
+        name = self._k_count(kind, key)
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(name, 0, ex=window, nx=True)  # EXPIRE NX needs Redis 7; the embedded is 6.2
         pipe.incr(name)
         return int((await pipe.execute())[1])
+
+    async def counted(self, kind: str, key: str) -> int:
+        """A counter's count so far in its window, without adding to it."""
+        return int(await self.redis.get(self._k_count(kind, key)) or 0)
+
+    def _k_count(self, kind: str, key: str) -> str:
+        return f"{self.p}:count:{kind}:{{{key}}}"

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from bot.store.cases import Cases
 from bot.store.consent import Consent
+from bot.store.console import ConsoleSessions
 from bot.store.consumers import Consumers
 from bot.store.dedup import Dedup
 from bot.store.intake import Intake
@@ -38,7 +39,19 @@ def _for_one_of(fields: dict[str, str], addresses: Iterable[str]) -> bool:
     return bool({payload.get("to"), payload.get("user")} & set(addresses))
 
 
-class State(Surveys, Intake, Queues, Consumers, Limits, Consent, Dedup, Cases, LibraryState, Links):
+class State(
+    Surveys,
+    Intake,
+    Queues,
+    Consumers,
+    Limits,
+    Consent,
+    Dedup,
+    Cases,
+    LibraryState,
+    Links,
+    ConsoleSessions,
+):
     """Typed access to the Redis keys; all the bot's shared state goes through here."""
 
     def __init__(

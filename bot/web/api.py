@@ -8,12 +8,14 @@ import binascii
 import hmac
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.core import reports
+from bot.core.comments import comment_filter
 from bot.core.public import public_report
 from bot.core.secret import Secret
 from bot.core.sinks import ResponseStore
@@ -50,6 +52,14 @@ def _store(rt: Runtime) -> ResponseStore:
     if rt.store is None:
         raise _error(web.HTTPServiceUnavailable, "no measures store")
     return rt.store
+
+
+def reader(rt: Runtime) -> ResponseStore:
+    """Where reports and lists read: the replica (DATABASE_READ_URL), else the store (503
+    when there is none)."""
+    _store(rt)
+    assert rt.reader is not None  # the store itself when no replica is set
+    return rt.reader
 
 
 def _error(kind: type[web.HTTPException], message: str) -> web.HTTPException:
@@ -133,7 +143,7 @@ async def get_report(request: web.Request) -> web.Response:
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
     report = await reports.build(
-        store, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
     )
     await store.audit(
         ADMIN_ACTOR,
@@ -187,7 +197,7 @@ async def get_audit(request: web.Request) -> web.Response:
 
 
 async def get_responses(request: web.Request) -> web.Response:
-    store = _store(admin(request))
+    store = reader(admin(request))
     query = request.query
     try:
         limit = min(int(query.get("limit", "100")), 1000)
@@ -215,6 +225,37 @@ async def get_responses(request: web.Request) -> web.Response:
         last = records[-1]
         body["next_cursor"] = encode_cursor(last["timestamps"]["ended"], last["response_id"])
     return web.json_response(body)
+
+
+MAX_COMMENTS = 500  # a page of comments at most
+
+
+def comment_page(query: Mapping[str, str]) -> tuple[tuple[str, str] | None, int]:
+    """The paging of a comments request: its ``cursor`` and ``limit`` (default 50); ValueError
+    when either is not one."""
+    try:
+        after = decode_cursor(query["cursor"]) if "cursor" in query else None
+        limit = int(query.get("limit", "50"))
+    except (ValueError, binascii.Error):
+        raise ValueError("limit (1-500) and cursor (the next_cursor given)") from None
+    if not 1 <= limit <= MAX_COMMENTS:
+        raise ValueError("limit (1-500) and cursor (the next_cursor given)")
+    return after, limit
+
+
+async def get_comments(request: web.Request) -> web.Response:
+    """Redacted comments, newest first, narrowed by ``comment_filter``'s parameters."""
+    rt = admin(request)
+    store = reader(rt)
+    try:
+        where = comment_filter(request.query, rt.services)
+        after, limit = comment_page(request.query)
+    except ValueError as exc:
+        return json_error(400, str(exc))
+    found = await store.comments(where, after=after, limit=limit)
+    following = encode_cursor(found[-1]["date"], found[-1]["response_id"]) if (
+        len(found) == limit) else None  # fmt: skip
+    return web.json_response({"comments": found, "next_cursor": following})
 
 
 def encode_cursor(ended: str, response_id: str) -> str:
@@ -247,4 +288,5 @@ ROUTES = [
     web.get("/v1/responses", get_responses),
     web.delete("/v1/people/{address}", delete_person),
     web.get("/v1/audit", get_audit),
+    web.get("/v1/comments", get_comments),
 ]

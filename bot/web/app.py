@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.web import api, assets, health, library, openapi
 from bot.web.context import RUNTIME
 from bot.web.core import AppCore
-from bot.web.deadlines import Deadlines
+from bot.web.deadlines import DEADLINES, Deadlines
 from bot.web.middleware import errors_middleware
 from bot.wiring import build_channels, open_runtime
 
@@ -52,7 +52,12 @@ def create_app(
     """
     settings.check()
     deadlines = Deadlines(settings.request_deadline)
-    app = web.Application(middlewares=[errors_middleware(deadlines)], client_max_size=api.MAX_BODY)
+    from bot.web.console import Console  # its templates are loaded with the app, not on import
+
+    console = Console(settings)
+    app = web.Application(middlewares=[errors_middleware(deadlines), console.middleware],
+                          client_max_size=api.MAX_BODY)  # fmt: skip
+    app[DEADLINES] = deadlines
     chosen = channels if channels is not None else build_channels(settings)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -78,7 +83,5 @@ def create_app(
     app.router.add_routes(
         api.ROUTES + library.ROUTES + health.ROUTES + openapi.ROUTES + assets.ROUTES
     )
-    from bot.web.console import Console  # its templates are loaded with the app, not on import
-
-    app.router.add_routes(Console(settings).routes())
+    app.router.add_routes(console.routes())
     return app

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aiohttp import web
+
 
 class Deadlines:
     """The deadlines of the requests in flight; ``sweep`` must run for them to fire."""
@@ -39,6 +41,14 @@ class Deadlines:
         task.uncancel()
         return True
 
+    def release(self) -> None:
+        """End the current task's deadline without cancelling it: a streamed download whose
+        first bytes are out runs as long as its rows take (a quarter's CSV is minutes); the
+        deadline is there so that a caller hears something in time."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._cancelled:
+            self._due.pop(task, None)
+
     async def sweep(self) -> None:
         """Cancel the tasks past their deadline, every tick, until cancelled."""
         loop = asyncio.get_running_loop()
@@ -49,3 +59,12 @@ class Deadlines:
                 if due <= now and task not in self._cancelled:
                     self._cancelled.add(task)
                     task.cancel()
+
+
+DEADLINES = web.AppKey("deadlines", Deadlines)
+
+
+async def stream(request: web.Request, response: web.StreamResponse) -> None:
+    """Send a streamed response's headers, and free it of the request's deadline."""
+    await response.prepare(request)
+    request.app[DEADLINES].release()

@@ -15,7 +15,7 @@ from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.preview import preview_rows
 from bot.core.sinks import FlowVersion
-from bot.service.library import MAX_FLOW_TEXT, Live, Refused
+from bot.service.library import MAX_FLOW_TEXT, Live, Refused, located
 from bot.service.runtime import Runtime
 from bot.web.api import ADMIN_ACTOR, SERVICE_ID, admin, parse_json
 from bot.web.context import json_error
@@ -117,8 +117,9 @@ async def put_flow(request: web.Request) -> web.Response:
         return json_error(400, "body is not UTF-8")
     if request.content_type == "application/json":
         await json_body(request)  # strict JSON (as YAML, NaN and repeated keys would pass)
-    version, created = await live.put_flow(flow_id, text, ADMIN_ACTOR)
-    body = {"flow_id": flow_id, "version": version.version, "created": created}
+    version, created, flow = await live.put_flow(flow_id, text, ADMIN_ACTOR)
+    body = {"flow_id": flow_id, "version": version.version, "created": created,
+            "warnings": located(flow.warnings)}  # fmt: skip
     return web.json_response(body, status=201 if created else 200)
 
 
@@ -139,6 +140,7 @@ async def get_version(request: web.Request) -> web.Response:
     flow = rt.versions.get((flow_id, version.version))
     return web.json_response({
         "flow_id": flow_id, **version_json(version, _active(rt, flow_id)), "text": version.text,
+        "warnings": located(flow.warnings) if flow else [],
         "preview": preview_for(rt, flow) if flow else [],
     })  # fmt: skip
 

@@ -53,7 +53,13 @@ def errors_middleware(deadlines: Deadlines) -> Middleware:
                 return await handler(request)
             finally:
                 timed_out = deadlines.finish(task) if task is not None else False
-        except web.HTTPException:
+        except web.HTTPException as exc:
+            if request.path.startswith("/v1/") and request.match_info.http_exception is exc:
+                # No route took the path (a brace in an id, say): the API answers in JSON.
+                answer = json_error(exc.status, exc.reason.lower())
+                if "Allow" in exc.headers:
+                    answer.headers["Allow"] = exc.headers["Allow"]
+                return answer
             raise
         except (asyncio.CancelledError, TimeoutError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not timed_out:

@@ -1,5 +1,5 @@
 """The admin console at ``/admin``: server-rendered pages for the CX office (overview, a
-service, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
+service, comments, cases, reports, delivery), signed in with a token or the agency's OpenID Connect
 provider. A viewer reads; only an admin changes anything (403 otherwise), every change with
 the session's CSRF token from our own origin, and written to the audit log with the name."""
 
@@ -13,17 +13,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Handler as RequestHandler
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core import cases, reports
 from bot.core.public import public_report
 from bot.core.records import is_ref
+from bot.core.text import is_clean
 from bot.service import alerts
 from bot.service.publish import render as render_site
 from bot.service.runtime import Runtime
 from bot.settings import Settings
 from bot.web.console import views
 from bot.web.console.auth import (
+    OIDC_COOKIE,
+    OIDC_LEG_SECONDS,
     PATH,
     Oidc,
     OidcError,
@@ -31,14 +35,15 @@ from bot.web.console.auth import (
     Sessions,
     Staff,
     csrf_ok,
-    new_staff,
     same_origin,
     token_role,
 )
 from bot.web.console.builder import BuilderPages
+from bot.web.console.comments import CommentPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
 from bot.web.context import RUNTIME
+from bot.web.headers import client_address
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -47,7 +52,14 @@ STATIC = {"console.css": "text/css", "builder.js": "text/javascript",
 LOGO_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg"}
 CLOSED = ("resolved", "dismissed")
 RECENT = 50  # closed cases the cases page lists
-SIGN_IN_LIMIT = (10, 600)  # token sign-ins per client per 10 minutes
+REFUSALS = {  # what the console's page says of a refusal raised on the way to a handler
+    400: "This request could not be read: a form or an address with characters the console "
+    "cannot keep.",
+    404: "There is no such page.",
+    405: "This page does not take that kind of request.",
+    413: "This form is too large.",
+}
+SIGN_IN_LIMIT = (10, 600)  # wrong tokens a client may give in 10 minutes
 
 
 class Console:
@@ -55,8 +67,8 @@ class Console:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sessions = Sessions(settings)
         self.oidc = Oidc(settings) if settings.oidc_issuer else None
+        self.sessions = Sessions(settings, self.oidc)
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])
         )
@@ -92,9 +104,31 @@ class Console:
             web.get(PATH + "/static/{name}", self.static),
             *LibraryPages(self.render, self._admin_page, change).routes(),
             *BuilderPages(self.render, self._admin_page, change).routes(),
+            *CommentPages(self.render, page).routes(),
         ]
 
     # --- plumbing -----------------------------------------------------------------------
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: RequestHandler) -> web.StreamResponse:
+        """Every request under ``/admin`` passes here first. A path or parameter that no store
+        can keep (NUL and the other control characters, unpaired surrogates: PostgreSQL
+        refuses them) is a 400 before any handler reads it; a refusal a handler raises (a
+        form that is not one, no such route) is the console's own page, not a bare text."""
+        if not request.path.startswith(PATH):
+            return await handler(request)
+        if not is_clean(request.path) or not all(
+            is_clean(k) and is_clean(v) for k, v in request.query.items()
+        ):
+            return self.render("error.html", 400, message=REFUSALS[400])
+        try:
+            return await handler(request)
+        except web.HTTPClientError as exc:
+            message = REFUSALS.get(exc.status, exc.reason)
+            page = self.render("error.html", exc.status, message=message)
+            page.headers.update({k: v for k, v in exc.headers.items()
+                                 if k in ("Allow", "Retry-After")})  # fmt: skip
+            return page
+
     def render(
         self, name: str, status: int = 200, staff: Staff | None = None, **context: Any
     ) -> web.Response:
@@ -107,16 +141,24 @@ class Console:
         """A page for anyone signed in; the session is renewed (its idle clock restarts)."""
 
         async def run(request: web.Request) -> web.StreamResponse:
-            staff = self.sessions.read(request)
-            if staff is None:
-                raise web.HTTPSeeOther(PATH + "/sign-in")
             rt = request.app[RUNTIME]
+            try:
+                staff = await self.sessions.read(request, rt)
+            except OidcUnavailable:
+                log.warning("console: the OpenID Connect provider could not be reached")
+                return self.render("error.html", 503, message="The sign-in service is not "
+                                   "answering, so your access could not be checked. Try "
+                                   "again in a minute.")  # fmt: skip
+            if staff is None:
+                away = see_other(PATH + "/sign-in")
+                await self.sessions.end(rt, away, None)  # the cookie names no session
+                return away
             self._know(rt)
             self.templates.globals["this_quarter"] = reports.fiscal_quarter(
                 rt.clock(), reports.DEFAULT_ZONE
             )
             response = await handler(request, rt, staff)
-            self.sessions.write(response, staff)
+            self.sessions.renew_cookie(request, response)
             return response
 
         return run
@@ -199,11 +241,12 @@ class Console:
         rt: Runtime = request.app[RUNTIME]
         if not same_origin(request, self.settings.public_base_url):
             return self._sign_in_form(request, 403, error="Sign in from this console's own page.")
-        client = request.remote or "unknown"
-        if (
-            await rt.state.count("console-sign-in", rt.person(client), SIGN_IN_LIMIT[1])
-            > SIGN_IN_LIMIT[0]
-        ):
+        # Wrong tokens are counted per client (its address as the trusted proxies report
+        # it), and only wrong ones: people signing in behind one router lock no one out.
+        settings = self.settings
+        client = rt.person(client_address(request, settings.trusted_proxies,
+                                          settings.forwarded_header))  # fmt: skip
+        if await rt.state.counted("console-sign-in", client) >= SIGN_IN_LIMIT[0]:
             return self._sign_in_form(request, 429, error="Too many tries: wait ten minutes.")
         form = await form_of(request)
         if not self.sessions.sign_in_ok(request, form.get("csrf")):
@@ -211,23 +254,25 @@ class Console:
         token = form.get("token")
         role = token_role(self.settings, token) if token else None
         if role is None:
+            await rt.state.count("console-sign-in", client, SIGN_IN_LIMIT[1])
             return self._sign_in_form(request, 401, error="That token is not right.")
-        return await self._signed_in(rt, new_staff(f"{role} (token)", role))
-
-    async def _signed_in(self, rt: Runtime, staff: Staff) -> web.StreamResponse:
-        if rt.store is not None:
-            await rt.store.audit(staff.name, "console.sign-in", None, {"role": staff.role})
         response = see_other(PATH)
-        self.sessions.write(response, staff)
+        staff = await self.sessions.start(rt, response, f"{role} (token)", role, token=token)
+        await self._audit_sign_in(rt, staff)
         return response
 
+    async def _audit_sign_in(self, rt: Runtime, staff: Staff) -> None:
+        if rt.store is not None:
+            await rt.store.audit(staff.name, "console.sign-in", None, {"role": staff.role})
+
     async def sign_out(self, request: web.Request) -> web.StreamResponse:
-        staff = self.sessions.read(request)
+        rt: Runtime = request.app[RUNTIME]
+        staff = await self.sessions.read(request, rt, recheck=False)
         form = await form_of(request)
         if staff is not None and not csrf_ok(staff, form.get("csrf")):
             return self.render("error.html", 403, staff, message="This form has expired.")
         response = see_other(PATH + "/sign-in")
-        self.sessions.clear(response)
+        await self.sessions.end(rt, response, staff)
         return response
 
     async def oidc_start(self, request: web.Request) -> web.StreamResponse:
@@ -247,6 +292,7 @@ class Console:
     async def oidc_callback(self, request: web.Request) -> web.StreamResponse:
         if self.oidc is None:
             raise web.HTTPNotFound()
+        rt: Runtime = request.app[RUNTIME]
         leg = self.sessions.oidc_leg(request)
         code, state = request.query.get("code"), request.query.get("state")
         if (
@@ -256,12 +302,15 @@ class Console:
             or not secrets.compare_digest(
                 state.encode("utf-8", "surrogateescape"), leg["state"].encode()
             )
+            # each sign-in's state is used once: a callback replayed is refused here
+            or not await rt.state.first_time("console-oidc-state", leg["state"], OIDC_LEG_SECONDS)
         ):
             return self._sign_in_form(
-                request, 400, error="That sign-in did not start here, or took too long."
-            )
+                request, 400, error="That sign-in did not start here, was used already, "
+                "or took too long.",
+            )  # fmt: skip
         try:
-            name, role = await self.oidc.finish(code, leg)
+            grant = await self.oidc.finish(code, leg)
         except OidcUnavailable:
             log.warning("console: the OpenID Connect provider did not answer as expected")
             return self._sign_in_form(
@@ -269,20 +318,23 @@ class Console:
             )
         except OidcError as exc:
             return self._sign_in_form(request, 403, error=str(exc))
-        response = await self._signed_in(request.app[RUNTIME], new_staff(name, role))
-        response.del_cookie("fb_console_oidc", path=PATH)
+        response = see_other(PATH)
+        staff = await self.sessions.start(rt, response, grant.name, grant.role, grant=grant)
+        await self._audit_sign_in(rt, staff)
+        response.del_cookie(OIDC_COOKIE, path=PATH)
         return response
 
     # --- pages --------------------------------------------------------------------------
     async def overview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
         summaries = await views.summaries(
-            rt.store, rt.services, rt.flows, quarter, rt.settings.min_cell
+            rt.reader, rt.services, rt.flows, quarter, rt.settings.min_cell
         )
         open_cases = await rt.state.open_cases(limit=500)
         return self.render(
             "overview.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             rows=views.overview_rows(rt, summaries, open_cases),
         )
@@ -293,12 +345,12 @@ class Console:
             return self.render("error.html", 404, staff, message="There is no such service.")
         quarter = views.quarter_of(request, rt)
         service = rt.services[service_id]
-        shown = staff.admin or service.comments_for_viewers
-        report, comments = await views.service_page(rt, quarter, service_id, shown)
+        report, comments = await views.service_page(rt, quarter, service_id, staff)
         row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
         return self.render(
             "service.html",
             staff=staff,
+            lag=await views.lag(rt),
             quarter=quarter,
             service=service,
             row=row,
@@ -332,9 +384,9 @@ class Console:
         closed.sort(key=lambda c: c.get("closed_at") or "", reverse=True)
         return self.render(
             "cases.html",
-            closed=closed[:RECENT],
+            closed=views.cases_as_read_by(staff, rt, closed[:RECENT]),
             staff=staff,
-            cases=chosen,
+            cases=views.cases_as_read_by(staff, rt, chosen),
             wanted=status,
             service=service,
             rule=rule,
@@ -371,14 +423,15 @@ class Console:
 
     async def reports(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         quarter = views.quarter_of(request, rt)
-        return self.render("reports.html", staff=staff, quarter=quarter, store=rt.store is not None)
+        return self.render("reports.html", staff=staff, quarter=quarter, lag=await views.lag(rt),
+                           store=rt.store is not None)  # fmt: skip
 
     async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         name = request.match_info["name"]
         if name not in ("a11", "collection"):
             return self.render("error.html", 404, staff, message="There is no such report.")
         fiscal_year, quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, (fiscal_year, quarter))
+        report = await views.report(rt, (fiscal_year, quarter), staff)
         if rt.store is not None:
             await rt.store.audit(
                 staff.name,
@@ -404,7 +457,7 @@ class Console:
         )
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
-        report = await views.report(rt, views.quarter_of(request, rt))
+        report = await views.report(rt, views.quarter_of(request, rt), staff)
         html = render_site(public_report(report, rt.services))["index.html"]
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers.update(views.HEADERS)

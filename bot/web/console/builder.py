@@ -201,7 +201,7 @@ class BuilderPages:
             errors.append(FlowError("builder", "id", why))
         if do == "save" and not errors:
             try:
-                version, _ = await live.put_flow(flow_id, text, staff.name)
+                version, *_ = await live.put_flow(flow_id, text, staff.name)
             except Refused as exc:
                 errors = exc.errors
             else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +16,8 @@ from aiohttp import web
 from bot.core.a11 import DRIVER_LABELS, DRIVERS, drivers_on_form
 from bot.core.builder import DRIVER_CHOICES
 from bot.core.channels import by_interface
-from bot.core.errors import brief
+from bot.core.errors import FlowError, brief
+from bot.core.flow import Flow
 from bot.core.goals import MEASURES
 from bot.core.library import diff, lines_of
 from bot.core.wording import DESCRIPTIONS, INTERFACES
@@ -33,17 +34,24 @@ NUMBERS = {"sample_rate": float, "delay_minutes": int, "reminder_hours": float,
            "expiry_hours": float}  # fmt: skip
 
 
-def problems(exc: Refused, text: str | None = None) -> list[dict[str, Any]]:
-    """A refusal's errors for a page: each with its path, its message and, in a flow's
-    text, its line and what that line says."""
-    paths = [e.path for e in exc.errors]
+def problems(found: Sequence[FlowError], text: str | None = None) -> list[dict[str, Any]]:
+    """A refusal's errors, or a flow's warnings, for a page: each with its path, its message
+    and, in a flow's text, its line and what that line says."""
+    paths = [e.path for e in found]
     lines = text.splitlines() if text is not None else []
-    found = lines_of(text, paths) if text is not None else [None] * len(paths)
+    at = lines_of(text, paths) if text is not None else [None] * len(paths)
     return [
         {"path": e.path, "message": e.message, "line": line,
          "shown": brief(lines[line - 1].strip(), 120) if line and line <= len(lines) else ""}
-        for e, line in zip(exc.errors, found, strict=True)
+        for e, line in zip(found, at, strict=True)
     ]  # fmt: skip
+
+
+async def warnings_of(flow: Flow | None, text: str) -> list[dict[str, Any]]:
+    """A kept flow's warnings at their lines of its text (composed again, in a thread)."""
+    if flow is None or not flow.warnings:
+        return []
+    return await asyncio.to_thread(problems, flow.warnings, text)
 
 
 class LibraryPages:
@@ -80,7 +88,7 @@ class LibraryPages:
 
     def _refused(self, staff: Staff, exc: Refused) -> web.Response:
         return self.render("error.html", exc.status, staff, message=exc.errors[0].message,
-                           errors=problems(exc) if exc.status == 422 else [])  # fmt: skip
+                           errors=problems(exc.errors) if exc.status == 422 else [])  # fmt: skip
 
     # --- flows ----------------------------------------------------------------------------
     async def flows(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -115,12 +123,14 @@ class LibraryPages:
         except Refused as exc:
             return self._refused(staff, exc)
         active = rt.flows[flow_id].version if flow_id in rt.flows else None
-        if text is None:
+        warnings: list[dict[str, Any]] = []
+        if text is None:  # a kept version's text, with its warnings
             chosen = next((v for v in versions if v.version == (start or active)), versions[-1])
             text = chosen.text
+            warnings = await warnings_of(rt.versions.get((flow_id, chosen.version)), text)
         return self.render(
             "flow.html", status, staff, flow_id=flow_id, versions=list(reversed(versions)),
-            active=active, text=text, errors=errors or [],
+            active=active, text=text, errors=errors or [], warnings=warnings,
             order=[v.version for v in versions],
         )  # fmt: skip
 
@@ -131,9 +141,9 @@ class LibraryPages:
         new = "flow_id" not in request.match_info
         flow_id = form.get("flow_id", "").strip() if new else request.match_info["flow_id"]
         try:
-            version, _ = await live.put_flow(flow_id, text, staff.name)
+            version, _, _ = await live.put_flow(flow_id, text, staff.name)
         except Refused as exc:
-            errors = await asyncio.to_thread(problems, exc, text)  # parses the text again
+            errors = await asyncio.to_thread(problems, exc.errors, text)  # parses it again
             if new:
                 return await self._flows(rt, staff, status=exc.status, flow_id=flow_id,
                                          text=text, errors=errors)  # fmt: skip
@@ -164,6 +174,7 @@ class LibraryPages:
             offered=[DRIVER_LABELS["en"].get(o.value, o.value)
                      for o in drivers_on_form(drivers, service.drivers if service else None)]
             if drivers else [], interfaces=interfaces,
+            warnings=await warnings_of(flow, version.text),
         )  # fmt: skip
 
     async def confirm_activate(

@@ -20,9 +20,11 @@ from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
-from bot.core.sinks import ResponseStore
+from bot.core.sinks import ResponseRecord, ResponseStore
 from bot.service import alerts
+from bot.service.privacy import without_free_text
 from bot.service.runtime import Runtime
+from bot.web.console.auth import Staff
 from bot.wiring import sink_names
 
 HEADERS = {
@@ -108,6 +110,25 @@ def opened(case: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(case["created_at"])
 
 
+async def lag(rt: Runtime) -> float | None:
+    """How far behind the replica that pages read is (seconds; 0: caught up), or None when
+    pages read the store itself."""
+    if rt.reader is None or rt.reader is rt.store:
+        return None
+    return await rt.reader.replica_lag()
+
+
+def behind(seconds: float | None) -> str | None:
+    """A lag in words for the page's notice (None: nothing to say)."""
+    if not seconds:
+        return None
+    if seconds < 1.5:
+        return "a second"
+    if seconds < 90:
+        return f"{round(seconds)} seconds"
+    return f"{round(seconds / 60)} minutes" if seconds < 5400 else f"{round(seconds / 3600)} hours"
+
+
 def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
     """The quarter a page shows: ``?fiscal_year=&quarter=`` when valid, else this one."""
     try:
@@ -119,17 +140,39 @@ def quarter_of(request: web.Request, rt: Runtime) -> Quarter:
         return reports.fiscal_quarter(rt.clock(), reports.DEFAULT_ZONE)
 
 
-async def report(rt: Runtime, quarter: Quarter, service: str | None = None) -> dict[str, Any]:
-    """The quarter's report, read from its records (empty without a store); the overview's
-    trend comes from ``summaries`` instead, so no page here reads earlier quarters' records
-    but for goals."""
-    if rt.store is None:
-        return reports.quarterly_report(
-            [], rt.services, rt.flows, *quarter, service, rt.settings.min_cell
-        )
-    return await reports.build(
-        rt.store, rt.services, rt.flows, *quarter, service, rt.settings.min_cell
-    )
+def as_read_by(staff: Staff, rt: Runtime, records: list[ResponseRecord]) -> list[ResponseRecord]:
+    """Records as ``staff`` may read them (``Staff.reads_comments``): those of a service whose
+    comments are not theirs to read without the person's words (as retention removes them),
+    so no page or download made from them can show any."""
+    services, versions, flows = rt.services, rt.versions, rt.flows
+    return [
+        r if staff.reads_comments(services.get(r["service_id"])) else without_free_text(
+            r, versions.get((r["flow_id"], r["flow_version"])) or flows.get(r["flow_id"]))
+        for r in records
+    ]  # fmt: skip
+
+
+async def _records(rt: Runtime, quarter: Quarter, service: str | None) -> list[ResponseRecord]:
+    """The records a quarter's report needs (none without a store)."""
+    if rt.reader is None:
+        return []
+    return await reports.fetch_for_report(rt.reader, rt.services, *quarter, service)
+
+
+async def report(
+    rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None
+) -> dict[str, Any]:
+    """The quarter's report as ``staff`` may read it, from its records, worked out in a
+    thread (a large quarter is seconds of CPU); the overview's trend comes from
+    ``summaries`` instead, so no page here reads earlier quarters' records but for goals."""
+    records = await _records(rt, quarter, service)
+    services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+
+    def work() -> dict[str, Any]:
+        return reports.quarterly_report(as_read_by(staff, rt, records), services, flows,
+                                        *quarter, service, min_cell)  # fmt: skip
+
+    return await asyncio.to_thread(work)
 
 
 async def summaries(
@@ -206,19 +249,17 @@ def overview_rows(
 
 
 async def service_page(
-    rt: Runtime, quarter: Quarter, service: str, comments: bool
+    rt: Runtime, quarter: Quarter, service: str, staff: Staff
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """A service's report for the quarter and (``comments``) its latest redacted comments,
-    newest first, with their sentiment — both from one read of the records, worked out in a
-    thread (a large quarter is seconds of CPU: the event loop keeps answering meanwhile)."""
-    records = (
-        await reports.fetch_for_report(rt.store, rt.services, *quarter, service)
-        if rt.store is not None
-        else []
-    )
+    """A service's report for the quarter and, when ``staff`` reads its comments, its latest
+    redacted comments, newest first, with their sentiment — both from one read of the
+    records, worked out in a thread (the event loop keeps answering meanwhile)."""
+    fetched = await _records(rt, quarter, service)
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+    comments = staff.reads_comments(services.get(service))
 
     def work() -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+        records = as_read_by(staff, rt, fetched)
         report = reports.quarterly_report(records, services, flows, *quarter, service, min_cell)
         if not comments:
             return report, None
@@ -235,6 +276,18 @@ async def service_page(
         ]
 
     return await asyncio.to_thread(work)
+
+
+def cases_as_read_by(
+    staff: Staff, rt: Runtime, found: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Cases as ``staff`` may read them: the excerpt of a case of a service whose comments
+    are not theirs to read removed (``Staff.reads_comments``)."""
+    return [
+        dict(c) if staff.reads_comments(rt.services.get(c.get("service") or ""))
+        else {**c, "excerpt": None, "themes": []}  # themes say what the words were about
+        for c in found
+    ]  # fmt: skip
 
 
 async def queues(rt: Runtime) -> list[dict[str, Any]]:
@@ -364,5 +417,5 @@ HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
     "audit_link": audit_link, "audit_words": audit_words, "count": count, "done": DONE,
-    "goal_words": GOAL_WORDS,
+    "goal_words": GOAL_WORDS, "behind": behind,
 }  # fmt: skip
