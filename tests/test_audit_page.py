@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 from .conftest import Bot
-from .test_console import Browser, console  # noqa: F401 (the console with a viewer token)
+from .test_console import Browser
 
 
-async def test_the_audit_page_filters_pages_and_links(console: Bot) -> None:  # noqa: F811
+async def test_the_audit_page_filters_pages_and_links(console: Bot) -> None:
     store = console.rt.store
     assert store is not None
     for n in range(60):
@@ -42,6 +42,7 @@ async def test_the_audit_page_filters_pages_and_links(console: Bot) -> None:  # 
     assert "1 entry, newest first" in by and "flow version activated" in by
     none = await (await admin.get("/admin/audit?actor=nobody")).text()
     assert "No entries match." in none
-    for hostile in ("?before=99999999999", "?before=-1", "?target=" + "x" * 5000,
-                    "?actor=%00", "?action=%C2%81%00"):  # fmt: skip
+    for hostile in ("?before=99999999999", "?before=-1", "?target=" + "x" * 5000):
         assert (await admin.get("/admin/audit" + hostile)).status == 200
+    for hostile in ("?actor=%00", "?action=%C2%81%00"):  # PostgreSQL refuses a NUL: 400 first
+        assert (await admin.get("/admin/audit" + hostile)).status == 400
