@@ -13,7 +13,6 @@ its field. Pure: text in, text out.
 from __future__ import annotations
 
 import io
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot.core.a11 import DRIVER_LABELS, DRIVERS, REQUIRED_DRIVERS
 from bot.core.errors import FlowError
-from bot.core.flow import OPT_OUT, PLACEHOLDERS, render
+from bot.core.flow import OPT_OUT, PLACEHOLDERS, formatted, render
 from bot.core.segments import non_gsm_characters, segment_info
 from bot.core.wording import DEFAULTS
 from bot.core.yamltext import parse_yaml
@@ -401,11 +400,9 @@ def sms(template: str, context: Mapping[str, str]) -> dict[str, Any]:
     """A template's SMS cost with its placeholders filled: encoding, segments, characters,
     and the characters that force UCS-2."""
     try:
-        plain = all(not spec and not conversion
-                    for _, _, spec, conversion in string.Formatter().parse(template))  # fmt: skip
         # A format spec ({agency:>99999}) could make any length: such a text is counted as
-        # written, and the flow's checks say what is wrong with it.
-        text = render(template, context) if plain else template
+        # written, and the flow's checks refuse it.
+        text = template if formatted(template) else render(template, context)
     except (ValueError, IndexError, KeyError, AttributeError):  # broken: counted as written
         text = template
     info = segment_info(text)

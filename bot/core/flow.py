@@ -126,6 +126,16 @@ def placeholders(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
 
 
+def formatted(template: str) -> list[str]:
+    """The fields of a template that carry a format spec or a conversion, as written
+    (``{agency:>9}``, ``{agency!r}``): a flow's placeholders are plain names."""
+    return [
+        "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None and (spec or conversion)
+    ]
+
+
 _SPACES = re.compile(" {2,}")
 
 

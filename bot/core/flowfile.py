@@ -23,6 +23,7 @@ from bot.core.flow import (
     Option,
     Question,
     Text,
+    formatted,
     placeholders,
 )
 from bot.core.text import fold
@@ -177,6 +178,11 @@ class _Checker:
             except ValueError as exc:
                 self.error(f"{path}.{lang}", f"invalid template: {exc}")
                 continue
+            for field in formatted(template):
+                # A format spec or conversion is the engine's to apply: "{agency:>999999999}"
+                # would render a message of any length, "{agency!r}" quotes it.
+                self.error(f"{path}.{lang}",
+                           f"a placeholder takes no format or conversion: {field}")  # fmt: skip
             for name in names:
                 if name not in allowed:
                     where = " (only a message may say how to opt out)" if name == OPT_OUT else ""
