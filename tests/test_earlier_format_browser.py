@@ -4,6 +4,7 @@ either, at desktop width and at 320 px."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -55,7 +56,8 @@ async def test_an_earlier_flow_is_kept_with_its_warnings_at_their_lines(
     await check(page, "a version with warnings")
 
     await page.get_by_role("link", name="All versions").click()
-    await page.get_by_role("link", name="Edit from").first.click()  # the newest: this one
+    # the newest version (this one) is the first row
+    await page.get_by_role("link", name=re.compile(r"^Edit \w+ as YAML$")).first.click()
     editor = page.get_by_label("Flow a11-v2-thumbs (YAML or JSON)")
     await expect(editor).to_have_value(text)
     await expect(editor).to_have_attribute("aria-describedby", "flow-warnings text-hint")

@@ -47,6 +47,19 @@ def test_every_route_is_documented_and_every_documented_route_exists(
     assert documented - routes == set(), "documented operations the app does not have"
 
 
+def test_every_console_operation_documents_the_refusal_its_middleware_gives() -> None:
+    """The console answers 400 to a NUL or other control character anywhere in the path or
+    query, before any handler: every operation under /admin can give it, so each says so."""
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in openapi_document()["paths"].items()
+        if path.startswith("/admin")
+        for method, operation in operations.items()
+        if method != "parameters" and "400" not in operation["responses"]
+    ]
+    assert undocumented == []
+
+
 async def test_the_document_is_served(bot: Bot) -> None:
     response = await bot.client.get("/v1/openapi.json")
     assert response.status == 200
