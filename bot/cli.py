@@ -230,7 +230,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         async with reading(settings) as (_, reader):
             return await reports.build(
                 reader, services, flows, args.fiscal_year, args.quarter, args.service,
-                settings.min_cell,
+                settings.min_cell, csv=args.format in ("csv", "json", "table"),
             )  # fmt: skip
 
     report = asyncio.run(main())

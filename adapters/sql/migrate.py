@@ -15,10 +15,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, inspect, select, text
 from sqlalchemy.engine import Connection
 
-from bot.core.measures import tally_fields
+from bot.core.measures import DRIVER_FIELDS, V1_ITEMS, tally_fields
 
 from .base import SqlBase
-from .schema import as_utc, comment_rows, comments, record_of, responses
+from .schema import (
+    as_utc,
+    comment_rows,
+    comments,
+    dimension_rows,
+    record_of,
+    response_dimensions,
+    response_row,
+    responses,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -107,6 +116,7 @@ class Migrations(SqlBase):
             applied: list[str] = await conn.run_sync(_upgrade)
         await self.backfill_tallies()
         await self.backfill_comments()
+        await self.backfill_figures()
         return applied
 
     async def backfill_tallies(self, batch: int = 1000) -> int:
@@ -147,6 +157,33 @@ class Migrations(SqlBase):
                 await conn.execute(
                     responses.update().where(c.response_id.in_(ids)).values(comment_kept=True)
                 )
+            done += len(rows)
+
+    async def backfill_figures(self, batch: int = 1000) -> int:
+        """Give rows stored before migration 0010 what the report's figures count (driver
+        cells, v1 answers, progress) and their ``response_dimensions`` rows, from their own
+        record, a batch at a time; idempotent, and quick when none is left."""
+        done = 0
+        c = responses.c
+        while True:
+            query = select(c.response_id, c.record).where(c.figures_kept.is_(None)).limit(batch)
+            rows = await self._rows(query)
+            if not rows:
+                return done
+            ids = [row[0] for row in rows]
+            dimensions = response_dimensions
+            async with self.engine.begin() as conn:
+                await conn.execute(dimensions.delete().where(dimensions.c.response_id.in_(ids)))
+                kept = []
+                for response_id, value in rows:
+                    record = record_of(value)
+                    head = response_row(record)
+                    kept += dimension_rows(record, head)
+                    fields = {k: head[k] for k in (*DRIVER_FIELDS, *V1_ITEMS, "progress")}
+                    await conn.execute(responses.update().where(c.response_id == response_id)
+                                       .values(**fields, figures_kept=True))  # fmt: skip
+                if kept:
+                    await conn.execute(dimensions.insert(), kept)
             done += len(rows)
 
     @contextlib.asynccontextmanager

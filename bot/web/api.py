@@ -143,8 +143,9 @@ async def get_report(request: web.Request) -> web.Response:
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
     report = await reports.build(
-        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
-    )
+        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
+        csv=form in ("json", "csv"),
+    )  # fmt: skip
     await store.audit(
         ADMIN_ACTOR,
         "report",

@@ -431,7 +431,7 @@ class Console:
         if name not in ("a11", "collection"):
             return self.render("error.html", 404, staff, message="There is no such report.")
         fiscal_year, quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, (fiscal_year, quarter), staff)
+        report = await views.report(rt, (fiscal_year, quarter), staff, csv=name == "a11")
         if rt.store is not None:
             await rt.store.audit(
                 staff.name,
