@@ -1,4 +1,5 @@
-"""Reading for reports: the sums summaries count, records of a period, listing records."""
+"""Reading for reports: the grouped counts every figure is worked out from, the sums the
+overview counts, and listing records a page at a time."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS
 from bot.core.sinks import (
@@ -22,10 +22,9 @@ from bot.core.sinks import (
     Window,
 )
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import SqlBase
 from .schema import (
     as_utc,
-    decode_all,
     record_of,
     reported_within,
     response_dimensions,
@@ -33,7 +32,6 @@ from .schema import (
 )
 
 QUANTILES = (50, 90)
-STREAM_ROWS = 5000  # records read at a time for a report: the event loop runs between them
 
 
 class Figures(SqlBase):
@@ -82,7 +80,7 @@ class Figures(SqlBase):
         (``bot.core.sinks.TallyGroup``) and their time percentiles; ``windows`` gives services
         and the windows they are cut by (services in one time zone share them); percentiles
         only for the ``timed`` services (sorting is most of the cost). One query for the sums;
-        the percentiles by PostgreSQL, or from the minutes themselves on SQLite."""
+        the percentiles by the database (``_percentiles``)."""
         c = responses.c
         within = [
             (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
@@ -260,31 +258,6 @@ class Figures(SqlBase):
                 flow_id,
             )
         return out
-
-    async def records_between(
-        self, since: datetime, until: datetime, service: str | None = None
-    ) -> list[ResponseRecord]:
-        start, end = as_utc(since), as_utc(until)
-        c = responses.c
-        # The records' text, decoded in a thread by orjson: a quarter can be 100,000 records,
-        # and the driver's json.loads on the event loop would hold every webhook up meanwhile.
-        query = select(cast(c.record, Text)).where(
-            or_(
-                and_(c.transaction_at >= start, c.transaction_at < end),
-                and_(c.ended_at >= start, c.ended_at < end),
-            )
-        )
-        if service:
-            query = query.where(responses.c.service_id == service)
-        records: list[ResponseRecord] = []
-        try:
-            async with self.engine.connect() as conn:
-                result = await conn.stream(query.execution_options(yield_per=STREAM_ROWS))
-                async for rows in result.partitions():
-                    records += await asyncio.to_thread(decode_all, [row[0] for row in rows])
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
-        return records
 
 
 def _interpolated(n: int, at: Mapping[int, float], q: int) -> float | None:

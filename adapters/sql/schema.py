@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -328,10 +327,6 @@ def storable(record: ResponseRecord) -> Rows | str:
             if why := misfit(table, row):
                 return why
     return rows
-
-
-def decode_all(texts: list[str]) -> list[ResponseRecord]:
-    return [orjson.loads(text) for text in texts]
 
 
 def record_of(value: Any) -> ResponseRecord:

@@ -281,12 +281,6 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         """Records ordered by (ended time, response id); ``after`` is a paging cursor."""
         ...
 
-    async def records_between(
-        self, since: datetime, until: datetime, service: str | None = None
-    ) -> list[ResponseRecord]:
-        """Every record whose transaction or end time falls in [since, until)."""
-        ...
-
     async def tallies(
         self,
         windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]],
