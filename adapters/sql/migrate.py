@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, inspect, select, text
+from sqlalchemy import and_, bindparam, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS, tally_fields
@@ -37,6 +37,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # each one equals: a store made then is stamped at it and upgraded from there, its data kept.
 LEGACY_STEPS = {1: "0001", 2: "0002"}
 _PG_MIGRATION_LOCK = 280280  # pg_advisory_xact_lock key: one migrator at a time
+FIGURED = (*DRIVER_FIELDS, *V1_ITEMS, "progress")  # what migration 0010 gave each row
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -172,16 +173,19 @@ class Migrations(SqlBase):
                 return done
             ids = [row[0] for row in rows]
             dimensions = response_dimensions
+            kept, changes = [], []
+            for response_id, value in rows:
+                record = record_of(value)
+                head = response_row(record)
+                kept += dimension_rows(record, head)
+                changes.append({"id": response_id, **{f"new_{k}": head[k] for k in FIGURED}})
+            # One statement for the batch (executemany): a round trip per row made a
+            # backfill of 200,000 rows take twenty minutes on a loaded machine.
+            change = responses.update().where(c.response_id == bindparam("id")).values(
+                {**{k: bindparam(f"new_{k}") for k in FIGURED}, "figures_kept": True})  # fmt: skip
             async with self.engine.begin() as conn:
                 await conn.execute(dimensions.delete().where(dimensions.c.response_id.in_(ids)))
-                kept = []
-                for response_id, value in rows:
-                    record = record_of(value)
-                    head = response_row(record)
-                    kept += dimension_rows(record, head)
-                    fields = {k: head[k] for k in (*DRIVER_FIELDS, *V1_ITEMS, "progress")}
-                    await conn.execute(responses.update().where(c.response_id == response_id)
-                                       .values(**fields, figures_kept=True))  # fmt: skip
+                await conn.execute(change, changes)
                 if kept:
                     await conn.execute(dimensions.insert(), kept)
             done += len(rows)
