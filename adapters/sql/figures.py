@@ -177,8 +177,8 @@ class Figures(SqlBase):
         dimensions: Sequence[str] = (),
     ) -> dict[str, QuarterCounts]:  # fmt: skip
         """Per service, the grouped counts of its records reported within ``windows`` (one
-        quarter): a handful of GROUP BY queries over the quarter's index, run at once on
-        their own connections; no record is read."""
+        quarter): four GROUP BY queries (and the percentiles), run at once on their own
+        connections; no record is read."""
         c = responses.c
         where = reported_within(responses, windows)
         d = response_dimensions.c
@@ -191,7 +191,9 @@ class Figures(SqlBase):
                 c.reported_channel)  # fmt: skip
         dimension_keys = (d.service_id, d.dimension, d.value, d.flow_id, d.trust_value,
                           d.offered, d.responded)  # fmt: skip
-        driver_keys = (c.service_id, c.flow_id, c.trust_value)
+        # Drivers, how far surveys went and v1 answers: columns the quarter's index does not
+        # carry, so one pass over the rows for the three (few groups: progress keys are few).
+        cell_keys = (c.service_id, c.flow_id, c.trust_value, c.offered, c.responded, c.progress)
         cells = [aggregate(c[f]) for f in DRIVER_FIELDS for aggregate in (func.count, func.sum)]
         answers = [func.sum(case((c[item] == value, 1), else_=0))
                    for item in V1_ITEMS for value in range(1, 6)]  # fmt: skip
@@ -200,18 +202,14 @@ class Figures(SqlBase):
             partition_by=c.service_id, order_by=(c.reported_at, c.response_id)).label("at"),
         ).where(where, c.service_id.not_in(named)).subquery()  # fmt: skip
 
-        groups, by_dimension, drivers, progress, v1, firsts, percentiles = await asyncio.gather(
+        groups, by_dimension, by_cells, firsts, percentiles = await asyncio.gather(
             self._rows(select(*keys, func.count(), func.coalesce(func.sum(c.reprompts), 0))
                        .where(where).group_by(*keys)),
             self._rows(select(*dimension_keys, func.count()).where(
                 dimension_where, d.dimension.in_(list(dimensions))).group_by(*dimension_keys))
             if dimensions else _nothing(),
-            self._rows(select(*driver_keys, func.count(), *cells)
-                       .where(where, c.responded.is_(True)).group_by(*driver_keys)),
-            self._rows(select(c.service_id, c.progress, func.count())
-                       .where(where, c.offered.is_(True)).group_by(c.service_id, c.progress)),
-            self._rows(select(c.service_id, *answers)
-                       .where(where, c.q1.is_not(None)).group_by(c.service_id)),
+            self._rows(select(*cell_keys, func.count(), func.count(c.q1), *cells, *answers)
+                       .where(where).group_by(*cell_keys)),
             self._rows(select(first.c.service_id, first.c.flow_id).where(first.c.at == 1)),
             self._percentiles((c.service_id,), where),
         )  # fmt: skip
@@ -230,20 +228,30 @@ class Figures(SqlBase):
                     row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), int(row[7])
                 )
             )
-        for row in drivers:
-            sums = {f: (int(row[4 + 2 * i]), int(row[5 + 2 * i] or 0))
-                    for i, f in enumerate(DRIVER_FIELDS)}  # fmt: skip
-            of(row[0]).drivers.append(DriverSums(row[1], row[2], int(row[3]), sums))
-        for row in progress:
-            of(row[0]).progress[row[1] or "{}"] = int(row[2])
-        for row in v1:
-            of(row[0]).v1.update(
-                {
-                    f"{item}_{value}": int(row[1 + 5 * i + value - 1])
-                    for i, item in enumerate(V1_ITEMS)
-                    for value in range(1, 6)
-                }
-            )
+        drivers: dict[tuple[str, str, int | None], list[Any]] = {}
+        width = len(cell_keys) + 2
+        for row in by_cells:
+            service_id, flow_id, trust_value, offered, responded, went, count, v1 = row[:width]
+            found = of(service_id)
+            if responded:
+                sums = drivers.setdefault((service_id, flow_id, trust_value),
+                                          [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip
+                sums[0] += count
+                for i in range(len(DRIVER_FIELDS)):
+                    sums[1][i][0] += int(row[width + 2 * i])
+                    sums[1][i][1] += int(row[width + 2 * i + 1] or 0)
+            if offered:
+                key = went or "{}"
+                found.progress[key] = found.progress.get(key, 0) + int(count)
+            if v1:
+                at = width + 2 * len(DRIVER_FIELDS)
+                for i, item in enumerate(V1_ITEMS):
+                    for value in range(1, 6):
+                        name = f"{item}_{value}"
+                        found.v1[name] = found.v1.get(name, 0) + int(row[at + 5 * i + value - 1])
+        for (service_id, flow_id, trust_value), (count, per) in drivers.items():
+            cells_of = {f: (n, total) for f, (n, total) in zip(DRIVER_FIELDS, per, strict=True)}
+            of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
         for (service_id,), cut in typing.cast(dict[tuple[str], Any], percentiles).items():
             of(service_id).percentiles.update(cut)
         for service_id, flow_id in firsts:
