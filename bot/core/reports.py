@@ -4,17 +4,18 @@ collection-detail volumes, scores, and the legacy v1 count table."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from bot.core import figures, measures
 from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
 from bot.core.catalog import Service
-from bot.core.csvfile import csv_text
+from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
@@ -609,23 +610,24 @@ async def per_response_text(
 ) -> str:  # fmt: skip
     """``per_response_csv`` of the quarter's records, read a batch at a time: only the rows
     are kept, never the records."""
-    rows: list[tuple[datetime, str, list[str]]] = []
+    rows: list[tuple[datetime, str, str]] = []
 
-    def upload_rows(texts: list[str]) -> list[tuple[datetime, str, list[str]]]:
+    def upload_rows(texts: list[str]) -> list[tuple[datetime, str, str]]:
         out = []
         for text in texts:
-            record: ResponseRecord = json.loads(text)
+            record: ResponseRecord = orjson.loads(text)
             if "question_1" in record["a11"] and is_respondent(record):
                 record = shown(record) if shown else record
+                line = csv_lines([_upload_row(record["response_id"], record["a11"])])
                 out.append((datetime.fromisoformat(reported_at(record)), record["response_id"],
-                            _upload_row(record["response_id"], record["a11"])))  # fmt: skip
+                            line))  # fmt: skip
         return out
 
     windows = quarter_windows(services, fiscal_year, quarter)
     async for texts in store.record_texts(windows, service):
         rows += await asyncio.to_thread(upload_rows, texts)
     rows.sort(key=lambda row: (row[0], row[1]))
-    return csv_text(V2_COLUMNS, (row for _, _, row in rows))
+    return csv_lines([V2_COLUMNS]) + "".join(line for _, _, line in rows)
 
 
 def _pct(value: float | None) -> str:
