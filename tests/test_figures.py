@@ -100,11 +100,12 @@ async def stored(kind: str, tmp_path: Path, records: list[ResponseRecord]) -> Sq
     one by one and in a batch, an import, and rows stored before migration 0010 given what
     it added by the backfill."""
     store = await fresh_store(kind, tmp_path)
-    third = len(records) // 3
+    third, one_by_one = len(records) // 3, min(20, len(records) // 3)
     await store.write_many(records[:third])
-    for record in records[third : third + 20]:
+    for record in records[third : third + one_by_one]:
         await store.write(record)
-    assert await store.add(records[third + 20 :]) == len(records) - third - 20
+    rest = records[third + one_by_one :]
+    assert await store.add(rest) == len(rest)
     # the first third as rows stored before 0010: nothing of it, then the backfill
     ids = [r["response_id"] for r in records[:third]]
     async with store.engine.begin() as conn:
@@ -194,3 +195,27 @@ async def test_a_report_reads_no_record_for_its_figures(tmp_path: Path) -> None:
         await store.close()
     assert differences({**report, "per_response_csv": ""},
                        {**expected, "per_response_csv": ""}) == []  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_percentiles_of_one_two_and_three_times(kind: str, tmp_path: Path) -> None:
+    """The database's percentiles of the fewest times (one: itself; two and three:
+    interpolated between ranks) are the reference's, to the tenth of a minute."""
+    services = catalog()
+    records = [
+        response_record(n, ["5" if flow == "a11-v2-scale" else "yes", "1", "Fine"],
+                        service=service, flow_id=flow,
+                        first_reply_after=timedelta(minutes=1 + n, seconds=7 * n),
+                        ended_after=timedelta(minutes=5 + 3 * n, seconds=11 * n))
+        for n, (service, flow) in enumerate(
+            [PLANS[0]] + [PLANS[1]] * 2 + [PLANS[3]] * 3)
+    ]  # fmt: skip
+    store = await stored(kind, tmp_path, records)
+    try:
+        fast = await reports.build(store, services, FLOWS, 2027, 1, min_cell=1)
+    finally:
+        await store.close()
+    slow = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=1)
+    assert differences(fast, slow) == []
+    times = [row["effort"]["completion_minutes_p90"] for row in fast["scores"]]
+    assert len(times) == 3 and None not in times
