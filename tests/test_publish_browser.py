@@ -6,6 +6,7 @@ contact, period, date and the .gov banner are there."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .browsing import accessible
 from .records import FLOWS, response_record
 from .test_measures import SERVICES, regional
 
+SCREENSHOTS = Path(__file__).parent / "screenshots"
 LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#005ea2"/></svg>'  # noqa: E501
 
 
@@ -49,6 +51,9 @@ async def test_the_published_site_is_accessible_at_desktop_and_phone_widths(
         await page.goto((out / "index.html").as_uri())
         await accessible(page, f"published site at {width} px")
         assert await page.evaluate("document.documentElement.scrollWidth") <= width
+        if os.environ.get("WRITE_SCREENSHOTS"):  # the README's pictures, made on purpose
+            await page.set_viewport_size({"width": width, "height": 1200 if width < 400 else 1000})
+            await page.screenshot(path=str(SCREENSHOTS / f"public-{width}.png"))
         await page.keyboard.press("Tab")
         assert await page.evaluate("document.activeElement.className") == "skip"
         # every bar is labelled with its value, in the same cell
