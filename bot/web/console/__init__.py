@@ -5,6 +5,7 @@ the session's CSRF token from our own origin, and written to the audit log with 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -457,8 +458,9 @@ class Console:
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         report = await views.report(rt, views.quarter_of(request, rt), staff)
-        site = Site.of(self.settings, rt.services, rt.clock().date(),
-                       logo_href="/admin/static/logo")  # fmt: skip
+        # (in a thread: it looks at the logo's file)
+        site = await asyncio.to_thread(Site.of, self.settings, rt.services, rt.clock().date(),
+                                       "/admin/static/logo")  # fmt: skip
         html = render_site(public_report(report, rt.services), site)["index.html"]
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers.update(views.HEADERS)
