@@ -10,10 +10,18 @@ import pytest
 
 from bot.core import reports
 from bot.core.public import headline, public_report, third_person
-from bot.service.publish import Site, all_hidden, contact_html, group_name, period, render
+from bot.service.publish import (
+    Site,
+    all_hidden,
+    contact_html,
+    driver_tables,
+    group_name,
+    period,
+    render,
+)
 from bot.settings import Settings
 
-from .records import FLOWS
+from .records import FLOWS, response_record
 from .test_measures import SERVICES, regional
 
 
@@ -118,3 +126,21 @@ def test_published_date_and_contact_reach_the_page_and_the_data(tmp_path: Path) 
     with_contact = render(public, Site(contact="cx@example.gov", official=True))["index.html"]
     assert "Questions? Call 1-800-555-0100" not in with_contact
     assert 'href="mailto:cx@example.gov"' in with_contact and "Official website" in with_contact
+
+
+def test_a_driver_not_offered_has_no_row_and_a_flow_without_drivers_no_table() -> None:
+    tables = driver_tables({"positive": {"ease": 0.2, "employee": None, "effectiveness": 0.5},
+                            "negative": None})  # fmt: skip
+    assert [(branch, rows) for branch, _, _, rows in tables] == [
+        ("positive", [("effectiveness", 0.5), ("ease", 0.2)]), ("negative", None)
+    ]  # fmt: skip
+    # the A-11 v1 help desk survey asks ratings, not drivers: no sides, no tables
+    records = [response_record(500 + i, ["5", "5", "4", "4", "4", "4", "Fine"],
+                               service="helpdesk-call", flow_id="a11-v1")
+               for i in range(12)]  # fmt: skip
+    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1, "helpdesk-call")
+    [service] = public_report(report, SERVICES)["services"]
+    assert service["respondents"] == 12 and service["drivers"] == {}
+    page = render(public_report(report, SERVICES))["index.html"]
+    assert "What went well" not in page
+    assert "100% agreed that this interaction increased their trust in Example Tax Service." in page

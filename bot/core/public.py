@@ -130,10 +130,13 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                 "trust_positive_ci": _shown(row["trust_positive_ci"], enough),
                 "response_rate": _shown(row["response_rate"], enough),
                 "response_rate_ci": _shown(row["response_rate_ci"], enough),
+                # A flow that asks no drivers (A-11 v1) has none on either side: no sides.
                 "drivers": {
                     branch: shares if enough and branches[branch] >= min_cell else None
                     for branch, shares in row["drivers"].items()
-                },
+                }
+                if any(v is not None for sh in row["drivers"].values() if sh for v in sh.values())
+                else {},
                 # A hidden group stays as a row that says so (its figures null): a reader
                 # sees the group exists and why its figures are not there. A service
                 # hidden as a whole lists no groups.

@@ -135,6 +135,30 @@ def all_hidden(rows: list[Mapping[str, Any]], min_cell: int) -> str | None:
             "so that the small group's figures cannot be worked out from the total.")  # fmt: skip
 
 
+BRANCHES = (
+    ("positive", "What went well", "of those whose trust answer was positive"),
+    ("negative", "What did not go well", "of those whose trust answer was not"),
+)
+
+
+def driver_tables(drivers: Mapping[str, Mapping[str, float | None] | None]) -> list[Any]:
+    """The drivers' tables a service shows: per side of the trust answer its title, column
+    and the offered drivers largest first (None: too few people on that side to show). A
+    driver the service does not offer (null) has no row; a flow that asks none (A-11 v1: no
+    sides), no table."""
+    tables = []
+    for branch, title, column in BRANCHES:
+        if branch not in drivers:
+            continue
+        shares = drivers[branch]
+        rows = None
+        if shares is not None:
+            offered = [(d, v) for d, v in shares.items() if v is not None]
+            rows = sorted(offered, key=lambda item: (-item[1], item[0]))
+        tables.append((branch, title, column, rows))
+    return tables
+
+
 def hidden_note(row: Mapping[str, Any], min_cell: int) -> str:
     """What a hidden group's row says instead of its figures."""
     if row["hidden"] == "complement":
@@ -157,7 +181,7 @@ def render(public: Mapping[str, Any], site: Site | None = None) -> dict[str, str
         minutes=lambda key, v: "not shown" if v is None else f"{v:g}",
         driver=lambda d: DRIVER_LABELS["en"].get(d, d.replace("_", " ").capitalize()),
         group_name=group_name, breakdowns=breakdowns, all_hidden=all_hidden,
-        hidden_note=hidden_note, contact=contact_html,
+        hidden_note=hidden_note, contact=contact_html, driver_tables=driver_tables,
     )  # fmt: skip
     data = {**public, "published": site.published.isoformat() if site.published else None}
     return {
