@@ -137,7 +137,7 @@ def all_hidden(rows: list[Mapping[str, Any]], min_cell: int) -> str | None:
 
 BRANCHES = (
     ("positive", "What went well", "of those whose trust answer was positive"),
-    ("negative", "What did not go well", "of those whose trust answer was not"),
+    ("negative", "What did not go well", "of those whose trust answer was not positive"),
 )
 
 
