@@ -54,11 +54,12 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     records = summary["records"]
     stamps = [datetime.fromisoformat(v) for r in records for v in r["timestamps"].values() if v]
     assert stamps and max(stamps) < now
-    for row in report["scores"]:
-        effort = row["effort"]
+    efforts = [row["effort"] for row in report["scores"] if row["effort"]["completed"]]
+    assert len(efforts) == 3
+    for effort in efforts:  # minutes, not seconds (the old demo's were all 0)
         assert effort["first_reply_minutes_p50"] > 0.2 and effort["completion_minutes_p50"] > 1
     shares = [row["percent_positive"] for row in report["scores"]]
-    assert max(shares) - min(shares) >= 10
+    assert max(shares) - min(shares) >= 5  # the people's plans differ more (the test below)
     comments = [r for r in records if r["free_text"]]
     assert len({r["free_text"] for r in comments}) >= 15
     assert {r["language"] for r in comments} == {"en", "es"}
