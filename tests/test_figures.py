@@ -213,9 +213,14 @@ async def test_percentiles_of_one_two_and_three_times(kind: str, tmp_path: Path)
     store = await stored(kind, tmp_path, records)
     try:
         fast = await reports.build(store, services, FLOWS, 2027, 1, min_cell=1)
+        hidden = await reports.build(store, services, FLOWS, 2027, 1, min_cell=3)
     finally:
         await store.close()
     slow = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=1)
     assert differences(fast, slow) == []
+    # a service too small to show at all: its whole row is suppressed, as the reference's
+    slow = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=3)
+    assert differences(hidden, slow) == []
+    assert hidden["scores"][0]["participation"][0]["hidden"] == "small"
     times = [row["effort"]["completion_minutes_p90"] for row in fast["scores"]]
     assert len(times) == 3 and None not in times

@@ -420,7 +420,7 @@ def participation_of(
     total = _row("all", "all", overall, None)
     total_shown = overall.respondents >= min_cell
     if not total_shown:
-        total.update(dict.fromkeys(_HIDDEN), suppressed=True)
+        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
     out = [total]
     for dimension in (*BUILT_IN, *dimensions):
         groups: dict[str, list[_Part]] = defaultdict(list)
