@@ -1,4 +1,5 @@
-"""A loopback stand-in for Twilio's Messages API, for the demo, tests and benchmarks.
+"""A loopback stand-in for Twilio's Messages API (and a simulated caller for Voice), for the
+demo, tests and benchmarks.
 
 A real HTTP server on 127.0.0.1 that the real ``twilio`` client talks to. It records every
 message, can be told to fail the way Twilio fails, and can send genuinely signed status
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import aiohttp
 from aiohttp import web
@@ -185,3 +187,90 @@ class FakeTwilio:
             headers={"X-Twilio-Signature": signature},
         ) as response:
             return response.status
+
+
+# What a simulated caller does at a <Gather>: press keys ({"Digits": "1"}), speak
+# ({"SpeechResult": "sí"}), say nothing ({}), or hang up (None).
+Answer = dict[str, str] | None
+
+
+@dataclass
+class FakeCall:
+    """A call the fake connects: the TwiML it was given, what the bot said (language, words)
+    and each gather's attributes."""
+
+    sid: str
+    to: str
+    from_: str
+    url: str
+    status_callback: str | None = None
+    machine_detection: str | None = None
+    answered_by: str | None = None
+    status: str = "queued"
+    said: list[tuple[str, str]] = field(default_factory=list)
+    gathers: list[dict[str, str]] = field(default_factory=list)
+    ended_by: str = ""  # "bot" (a <Hangup/>) or "caller" (the script ran out)
+
+    def words(self) -> str:
+        return " ".join(text for _, text in self.said)
+
+
+def signed_post(
+    session: aiohttp.ClientSession, auth_token: str, url: str, params: dict[str, str],
+    post_to: Callable[[str], str],
+) -> Any:  # fmt: skip
+    """POST a form as Twilio does: signed over the public ``url`` (its query too), sent to
+    ``post_to(url)`` (the app under test behind its public address)."""
+    signature = RequestValidator(auth_token).compute_signature(url, params)
+    return session.post(post_to(url), data=params, headers={"X-Twilio-Signature": signature})
+
+
+async def converse(
+    session: aiohttp.ClientSession, auth_token: str, call: FakeCall, script: list[Answer],
+    post_to: Callable[[str], str], account_sid: str = "AC" + "0" * 32,
+) -> FakeCall:  # fmt: skip
+    """Follow a call's TwiML as Twilio does, from its URL: each <Say> is kept (and printed by
+    the demo), each <Gather> answered from ``script`` and its action requested, signed; ends
+    at a <Hangup/> or when the script runs out (the caller hangs up)."""
+    url, params = call.url, _call_params(call, account_sid)
+    if call.answered_by:
+        params["AnsweredBy"] = call.answered_by
+    answers = list(script)
+    call.status = "in-progress"
+    while True:
+        async with signed_post(session, auth_token, url, params, post_to) as response:
+            if response.status != 200:
+                raise AssertionError(f"the bot answered {response.status}: {await response.text()}")
+            twiml = await response.text()
+        root = ElementTree.fromstring(twiml)
+        gather = None
+        for verb in root:
+            if verb.tag == "Say":
+                call.said.append((verb.get("language", ""), verb.text or ""))
+            elif verb.tag == "Gather":
+                gather = verb
+                call.gathers.append(dict(verb.attrib))
+                for say in verb.iter("Say"):
+                    call.said.append((say.get("language", ""), say.text or ""))
+            elif verb.tag == "Hangup":
+                call.ended_by = "bot"
+                return call
+        if gather is None or not answers:
+            call.ended_by = "caller"
+            return call
+        answer = answers.pop(0)
+        if answer is None:
+            call.ended_by = "caller"
+            return call
+        url = gather.get("action", "")
+        params = {**_call_params(call, account_sid), **answer}
+
+
+def _call_params(call: FakeCall, account_sid: str) -> dict[str, str]:
+    return {"CallSid": call.sid, "AccountSid": account_sid, "From": call.from_, "To": call.to,
+            "CallStatus": call.status, "Direction": "inbound"}  # fmt: skip
+
+
+def new_call(to: str, from_: str, url: str) -> FakeCall:
+    """A call (its sid Twilio's shape) to the survey at ``url``, as a transfer makes one."""
+    return FakeCall(sid="CA" + secrets.token_hex(16), to=to, from_=from_, url=url)

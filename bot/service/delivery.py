@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -89,11 +90,14 @@ async def throttle(rt: Runtime, channel: str, text: str) -> None:
         await asyncio.sleep(wait)
 
 
-async def deliver(rt: Runtime, ref: str) -> None:
-    """Send one invitation, at most once."""
+async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
+    """Send one invitation, at most once; or, ``opened``, start a survey whose link the person
+    has just opened (nothing to send, whatever the hour: the person is there)."""
     state = rt.state
     record = await state.survey(ref)
     if record is None or record["status"] not in ("scheduled", "sending"):
+        return
+    if opened and record["status"] != "scheduled":
         return
     now = rt.clock()
     channel, address = record["channel"], record["address"]
@@ -109,7 +113,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
         return
-    if record["status"] == "scheduled" and rt.texting(channel):
+    if record["status"] == "scheduled" and rt.texting(channel) and not opened:
         # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
         allowed = next_allowed(now, _zones(record), _window(record, service))
         if allowed > now:
@@ -149,7 +153,8 @@ async def deliver(rt: Runtime, ref: str) -> None:
         prompt = engine.prompt(flow, step.session)
         # Capacity first: the survey is marked sending only just before the call, so another
         # worker that takes the entry over meanwhile finds it still scheduled.
-        await throttle(rt, channel, text)
+        if not opened:
+            await throttle(rt, channel, text)
 
         def sending(current: SurveyRecord) -> SurveyRecord | None:
             if current["status"] != "scheduled":
@@ -164,6 +169,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
         if updated is None or updated["status"] != "sending":
             return
 
+    if opened:  # the person is there: nothing goes out
+        await _activated(rt, ref, f"{channel}-opened-{secrets.token_hex(8)}", "delivered")
+        return
     try:
         sent = await outbound.send(channel, address, text, prompt, tag=ref)
     except SendError as exc:
