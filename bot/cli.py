@@ -52,6 +52,8 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
                 why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
                 cost = (f" {row['encoding']:<5} {row['segments']} {plural:<8} "
                         f"{row['units']:>4} units{why}")  # fmt: skip
+            elif row["seconds"] is not None:  # said aloud: about how long it takes
+                cost = f" about {row['seconds']} s to say"
             print(f"    {row['language']}  {row['name']:<36}{cost}".rstrip())
             for line in row["text"].splitlines() or [""]:
                 print(f"          {line}")
@@ -577,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate a flow folder and show each message on each kind of interface "
         "(text message, chat with buttons, web page, voice call), with its SMS encoding and "
-        "segments",
+        "segments, and the seconds a call takes to say it",
     )
     check.add_argument(
         "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
