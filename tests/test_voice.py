@@ -6,6 +6,7 @@ Records are channel ``voice``, reported as ``automated_phone``."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -17,7 +18,9 @@ from adapters.testing.twilio_fake import Answer, FakeCall, FakeTwilio, converse,
 from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
 from bot.core import response
+from bot.service import delivery
 from bot.store.state import State
+from flows import FLOWS_DIR
 
 from .conftest import PUBLIC, Bot, make_settings, serving
 from .records import REPORTED
@@ -238,3 +241,85 @@ def _again(first: FakeCall) -> FakeCall:
     answer is not taken twice, the question now asked (drivers) is said again."""
     return FakeCall(sid=first.sid, to=first.to, from_=first.from_,
                     url=f"{PUBLIC}/webhooks/twilio/voice?n=1")  # fmt: skip
+
+
+# Call-back: the service's catalog allows the bot to call the person itself.
+@pytest.fixture
+async def calling(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    catalog = (FLOWS_DIR / "services.yaml").read_text()
+    catalog = catalog.replace("flow: a11-v2-thumbs\n", "flow: a11-v2-thumbs\n    call_back: true\n")
+    (tmp_path / "services.yaml").write_text(catalog)
+    settings = make_settings(fake_twilio, tmp_path, channels=("sms", "voice"),
+                             services_file=tmp_path / "services.yaml")  # fmt: skip
+    async with serving(settings, [TwilioChannel(settings), VoiceChannel(settings)],
+                       fake_twilio) as served:  # fmt: skip
+        fake_twilio.post_to = public_to_local(served)
+        yield served
+
+
+async def test_a_call_back_surveys_the_person_who_answers(calling: Bot, redis: Redis) -> None:
+    calling.fake.callers[CALLER] = [{"Digits": "1"}, {"Digits": "2#"}, {"SpeechResult": "Good."}]
+    await voice_url(calling)
+    assert await delivery.deliver_due(calling.rt) == 1
+    await calling.fake.settle()
+    [placed] = calling.fake.calls
+    assert (placed.to, placed.from_, placed.machine_detection) == (CALLER, LINE, "Enable")
+    assert placed.url.startswith(f"{PUBLIC}/webhooks/twilio/voice?s=")
+    assert "3 quick questions" in placed.words() and placed.ended_by == "bot"
+    built = await only_record(redis, calling)
+    assert (built["disposition"], built["reported_channel"]) == ("completed", "automated_phone")
+    assert built["a11"]["question_1"] == 1 and built["a11"]["positive_ease"] == 1
+
+
+async def test_an_answering_machine_is_not_surveyed(calling: Bot, redis: Redis) -> None:
+    calling.fake.answered_by[CALLER] = "machine_end_beep"
+    calling.fake.callers[CALLER] = [{"Digits": "1"}]
+    await voice_url(calling)
+    await delivery.deliver_due(calling.rt)
+    await calling.fake.settle()
+    [placed] = calling.fake.calls
+    assert placed.said == [] and placed.ended_by == "bot"  # hung up at once, nothing said
+    built = await only_record(redis, calling)
+    assert built["disposition"] == "answering_machine" and built["reason"] == "answering_machine"
+    assert not response.is_offered(built)  # no survey opportunity for the A-11 counts
+
+
+async def test_a_call_never_connected_is_undeliverable(calling: Bot, redis: Redis) -> None:
+    calling.fake.unreached[CALLER] = "no-answer"
+    await voice_url(calling)
+    await delivery.deliver_due(calling.rt)
+    await calling.fake.settle()
+    built = await only_record(redis, calling)
+    assert (built["disposition"], built["reason"]) == ("undeliverable", "no_answer")
+
+
+async def test_call_backs_keep_quiet_hours_and_the_transfer_comes_first(
+    calling: Bot, redis: Redis
+) -> None:
+    calling.clock.now = datetime(2026, 11, 3, 6, 0, tzinfo=UTC)  # 1 a.m. in Washington, DC
+    calling.fake.callers[CALLER] = [{"Digits": "1"}, {"Digits": "#"}, {"Digits": "#"}]
+    await voice_url(calling)
+    await delivery.deliver_due(calling.rt)
+    assert calling.fake.calls == []  # deferred to the morning
+    calling.clock.now = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # 9 a.m.
+    await delivery.deliver_due(calling.rt)
+    await calling.fake.settle()
+    assert len(calling.fake.calls) == 1
+    assert (await only_record(redis, calling))["disposition"] == "completed"
+    # A caller transferred at the end of the call takes the survey there: no call-back.
+    url = await voice_url(calling, "v2", to="+12025550124")
+    done = await call(calling, url, [{"Digits": "1"}, {"Digits": "#"}, {"Digits": "#"}])
+    assert done.ended_by == "bot"
+    await delivery.deliver_due(calling.rt)
+    assert len(calling.fake.calls) == 1
+
+
+async def test_call_backs_respect_the_opt_out(calling: Bot, redis: Redis) -> None:
+    rt = calling.rt
+    await rt.state.opt_out(rt.person(CALLER), rt.scope("voice"))  # pressed 9 on an earlier call
+    result = await (await calling.transactions({"transaction_id": "v9", "channel": "voice",
+                                                "service": "benefits-application",
+                                                "to": CALLER})).json()  # fmt: skip
+    assert (result["status"], result["reason"]) == ("suppressed", "opted_out")
+    await delivery.deliver_due(calling.rt)
+    assert calling.fake.calls == []

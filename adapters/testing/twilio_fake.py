@@ -72,6 +72,17 @@ class FakeTwilio:
     requests: int = 0
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    # Voice: the calls placed; per number, what its caller answers (a script), who answers
+    # when machine detection is asked (AMD: "human" unless told), or the status of a call
+    # never connected ("busy", "no-answer"). With ``post_to`` set (how the app under test is
+    # reached from its public URL), each call is driven at once, its webhooks signed.
+    calls: list[FakeCall] = field(default_factory=list)
+    callers: dict[str, list[Answer]] = field(default_factory=dict)
+    answered_by: dict[str, str] = field(default_factory=dict)
+    unreached: dict[str, str] = field(default_factory=dict)
+    post_to: Callable[[str], str] | None = None
+    _driving: set[asyncio.Task[None]] = field(default_factory=set)
+    _session: aiohttp.ClientSession | None = None
 
     async def start(self, port: int = 0) -> str:
         app = web.Application()
@@ -79,6 +90,9 @@ class FakeTwilio:
         app.router.add_post(prefix + ".json", self._create)
         app.router.add_get(prefix + ".json", self._list)
         app.router.add_get(prefix + "/{sid}.json", self._fetch)
+        calls = "/2010-04-01/Accounts/{account}/Calls.json"
+        app.router.add_post(calls, self._create_call)
+        app.router.add_get(calls, self._list_calls)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -88,8 +102,84 @@ class FakeTwilio:
         return self.base_url
 
     async def stop(self) -> None:
+        await self.settle()
+        if self._session is not None:
+            await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def settle(self) -> None:
+        """Wait for the calls being driven to end."""
+        while self._driving:
+            await asyncio.gather(*self._driving, return_exceptions=True)
+
+    async def _create_call(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        form = await request.post()
+        to, sender, url = (str(form.get(k, "")) for k in ("To", "From", "Url"))
+        if not to or not sender or not url:
+            return self._error(400, 21205, "To, From and Url are required")
+        if self.fail_next:
+            status, code = self.fail_next.pop(0)
+            return self._error(status, code, "scripted failure")
+        callback = form.get("StatusCallback")
+        detection = form.get("MachineDetection")
+        placed = FakeCall(sid="CA" + secrets.token_hex(16), to=to, from_=sender, url=url,
+                          status_callback=str(callback) if callback else None,
+                          machine_detection=str(detection) if detection else None)  # fmt: skip
+        self.calls.append(placed)
+        if self.post_to is not None:
+            task = asyncio.create_task(self._drive(placed, self.post_to))
+            self._driving.add(task)
+            task.add_done_callback(self._driving.discard)
+        return web.json_response(self._call_resource(placed), status=201)
+
+    async def _list_calls(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self._error(401, 20003, "Authenticate")
+        to = request.query.get("To")
+        found = [self._call_resource(c) for c in self.calls if not to or c.to == to]
+        return web.json_response(
+            {"calls": found, "page": 0, "page_size": 50, "next_page_uri": None, "uri": ""}
+        )
+
+    def _call_resource(self, placed: FakeCall) -> dict[str, Any]:
+        return {"sid": placed.sid, "account_sid": self.account_sid, "to": placed.to,
+                "from": placed.from_, "status": placed.status, "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{placed.sid}.json",
+                }  # fmt: skip
+
+    async def _drive(self, placed: FakeCall, post_to: Callable[[str], str]) -> None:
+        """Twilio's side of a placed call: it rings; a person (or a machine) answers and the
+        call follows the bot's TwiML; then the status callback says how it ended."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        unreached = self.unreached.get(placed.to)
+        if unreached is None:
+            if placed.machine_detection:
+                placed.answered_by = self.answered_by.get(placed.to, "human")
+            script = self.callers.get(placed.to, [])
+            await converse(self._session, self.auth_token, placed, script, post_to,
+                           self.account_sid)  # fmt: skip
+        placed.status = unreached or "completed"
+        await self.call_status(placed, placed.status, post_to)
+
+    async def call_status(
+        self, placed: FakeCall, status: str, post_to: Callable[[str], str]
+    ) -> int:
+        """POST a call's signed status callback, as Twilio does when it ends."""
+        if not placed.status_callback:
+            return 0
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        params = {"CallSid": placed.sid, "CallStatus": status, "AccountSid": self.account_sid,
+                  "To": placed.to, "From": placed.from_}  # fmt: skip
+        async with signed_post(self._session, self.auth_token, placed.status_callback, params,
+                               post_to) as response:  # fmt: skip
+            return int(response.status)
 
     def sent_to(self, number: str) -> list[FakeMessage]:
         return [m for m in self.messages if m.to.removeprefix("whatsapp:") == number]

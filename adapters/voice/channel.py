@@ -7,19 +7,30 @@ input="dtmf speech">`` in the survey's language and the agency's voice, ``<Hangu
 survey has ended. Keys: an option's number (1 yes, 2 no on a thumbs question), several then
 ``#`` for drivers, ``*`` repeats, ``9`` opts out, ``#`` alone skips; speech is the words said
 ("yes", "sí", "five", "uno y tres", "repeat").
+
+A call-back (a service whose catalog sets ``call_back``) is placed through Twilio's Calls API
+with answering-machine detection: its webhooks name the survey (``s``); a machine that answers
+ends the survey as ``answering_machine``, unsurveyed; a call never connected (busy, no answer)
+is undeliverable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from datetime import datetime
 from urllib.parse import quote, unquote
 
+import aiohttp
 from aiohttp import web
+from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.voice_response import VoiceResponse
 
 from adapters.twilio.channel import TwilioChannel
+from adapters.twilio.errors import classify
 from bot.core.channels import Core, Job, Live, Prompt, Sent
+from bot.core.errors import SendError
 from bot.core.text import fold
 from bot.settings import Settings
 
@@ -30,6 +41,8 @@ CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 LANGUAGES = {"en": "en-US", "es": "es-US"}
 REPEAT = frozenset({"repeat", "repeat that", "again", "repetir", "repita", "otra vez"})
 OPT_OUT_KEY = "9"
+# Twilio's AMD: machine_start, machine_end_beep, machine_end_silence, machine_end_other; fax.
+MACHINE = ("machine_", "fax")
 # A call Twilio never connected: the person was not reached.
 NOT_REACHED = frozenset({"busy", "no-answer", "failed", "canceled"})
 GONE = {
@@ -61,10 +74,36 @@ class VoiceChannel(TwilioChannel):
         self, channel: str, to: str, text: str, prompt: Prompt | None = None,
         *, tag: str | None = None,
     ) -> Sent:  # fmt: skip
-        # Nothing goes out: the caller comes to the survey by its link.
-        return Sent(f"voice-link-{tag or 'none'}", "delivered")
+        """A call-back: the bot calls the person (Twilio's Calls API, answering machines
+        detected); the call's webhooks name the survey by ``tag``, its reference. ``text`` is
+        said when the call is answered, from the survey itself."""
+        if not tag or not self.settings.twilio_from_number:
+            raise SendError("a call-back needs its survey and TWILIO_FROM_NUMBER", kind="rejected")
+        survey = quote(tag, safe="/")
+        base = self.settings.public_base_url
+        placing = self.client.calls.create_async(
+            to=to, from_=self.settings.twilio_from_number,
+            url=f"{base}/webhooks/twilio/voice?s={survey}", method="POST",
+            status_callback=f"{base}/webhooks/twilio/voice/status?s={survey}",
+            status_callback_method="POST", machine_detection="Enable",
+        )  # fmt: skip
+        try:
+            placed = await asyncio.wait_for(placing, timeout=self.settings.twilio_send_timeout)
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError) as exc:
+            raise classify(exc) from None
+        return Sent(str(placed.sid), str(placed.status or "queued"))
 
-    async def find_sent(self, channel: str, to: str, text: str, since: object) -> Sent | None:
+    async def find_sent(self, channel: str, to: str, text: str, since: datetime) -> Sent | None:
+        """A call already placed to ``to`` since ``since`` (a worker died after placing it)."""
+        try:
+            calls = await asyncio.wait_for(
+                self.client.calls.list_async(to=to, start_time_after=since, limit=20),
+                timeout=self.settings.twilio_send_timeout,
+            )
+        except (TwilioRestException, TimeoutError, aiohttp.ClientError) as exc:
+            raise classify(exc) from None
+        for placed in calls:
+            return Sent(str(placed.sid), str(placed.status or "queued"))
         return None
 
     def jobs(self) -> dict[str, Job]:
@@ -79,7 +118,12 @@ class VoiceChannel(TwilioChannel):
             if not CALL_SID.match(sid):
                 raise _bad_request("CallSid is required")
             query = request.query
-            turn = query.get("n")
+            turn, survey = query.get("n"), query.get("s")
+            if turn is None and survey is not None:  # a call-back answered
+                if (form.get("AnsweredBy") or "").startswith(MACHINE):
+                    await core.leave(sid, survey, "answering_machine", "answering_machine")
+                    return _xml(_hang_up())
+                return self._twiml(await core.take(sid, ref=survey), 0)
             if turn is None:  # the call opens its link
                 token = query.get("t")
                 live = await core.take(sid, token=token) if token and TOKEN.match(token) else None
@@ -169,6 +213,12 @@ def _keys(prompt: Prompt) -> dict[str, object]:
     if prompt.multiple:
         return {"finish_on_key": "#"}
     return {"num_digits": 1, "finish_on_key": ""}
+
+
+def _hang_up() -> VoiceResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return response
 
 
 def _xml(response: VoiceResponse) -> web.Response:

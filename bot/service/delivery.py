@@ -79,15 +79,27 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
     return handled
 
 
-async def throttle(rt: Runtime, channel: str, text: str) -> None:
+async def throttle(rt: Runtime, channel: str, text: str, *, call: bool = False) -> None:
     """Wait for the sender's capacity: a token bucket in segments per second, in Redis, shared
-    by every worker (none on a channel taken by link: nothing is sent)."""
+    by every worker (none on a channel taken by link: nothing is sent), or, for a ``call``
+    (a call-back), in calls per second (``VOICE_CALL_RATE``), a bucket of its own."""
+    if call:
+        rate = rt.settings.voice_call_rate
+        while wait := await rt.state.take_capacity(f"call:{rt.sender(channel)}", 1, rate, 1.0):
+            await asyncio.sleep(wait)
+        return
     if rt.by_link(channel):
         return
     segments = segment_info(text).segments
     rate, burst = rt.settings.send_rate, rt.settings.send_burst
     while wait := await rt.state.take_capacity(rt.sender(channel), segments, rate, burst):
         await asyncio.sleep(wait)
+
+
+def calls_back(rt: Runtime, channel: str, service: Service) -> bool:
+    """Whether the bot reaches the person itself on a channel taken by link (a call-back):
+    only where the service's catalog entry allows it."""
+    return rt.by_link(channel) and service.call_back
 
 
 async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
@@ -113,7 +125,12 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
     if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
         return
-    if record["status"] == "scheduled" and rt.texting(channel) and not opened:
+    # The person waits for nothing on a link not yet opened: the link is there when they
+    # come, and the bot reaches them itself only where the service allows it (a call-back).
+    call = calls_back(rt, channel, service) and not opened
+    if rt.by_link(channel) and not call and not opened:
+        opened = True
+    if record["status"] == "scheduled" and (rt.texting(channel) or call) and not opened:
         # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
         allowed = next_allowed(now, _zones(record), _window(record, service))
         if allowed > now:
@@ -137,7 +154,7 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
             return
         text = record["pending"]
         prompt = engine.prompt(rt.flow_of(record), rt.session(record))
-        await throttle(rt, channel, text)
+        await throttle(rt, channel, text, call=call)
     else:
         flow = rt.flow_of(record)
         step = engine.start(
@@ -154,7 +171,7 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
         # Capacity first: the survey is marked sending only just before the call, so another
         # worker that takes the entry over meanwhile finds it still scheduled.
         if not opened:
-            await throttle(rt, channel, text)
+            await throttle(rt, channel, text, call=call)
 
         def sending(current: SurveyRecord) -> SurveyRecord | None:
             if current["status"] != "scheduled":

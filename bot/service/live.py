@@ -28,6 +28,7 @@ async def take(
 ) -> Live | None:
     """A live session takes the survey of a link's token (or of ``ref``, a session the bot
     started); what to say: the intro and the question the first time, the question after."""
+    placed = ref is not None  # a session the bot started (a call-back)
     if ref is None:
         # A token opens its survey; without one, the session asks again for what it holds.
         ref = await (rt.state.linked(token) if token else rt.state.held(holder))
@@ -40,7 +41,10 @@ async def take(
             return None
         await delivery.deliver(rt, ref, opened=True)
         record = await rt.state.survey(ref)
-    if record is None or record["status"] != "active":
+    # A call the bot placed may be answered before the provider's answer to placing it has
+    # been noted (the survey still "sending", its session already started).
+    started = bool(placed and record and record["status"] == "sending" and record.get("session"))
+    if record is None or not (record["status"] == "active" or started):
         return None
     flow, session = rt.flow_of(record), rt.session(record)
     ttl = max(1, int((session.expires_at - rt.clock()).total_seconds()))
@@ -60,7 +64,7 @@ async def say(rt: Runtime, holder: str, text: str, message_id: str) -> Live | No
     """An answer in the survey a session holds, and what to say next."""
     ref = await rt.state.held(holder)
     record = await rt.state.survey(ref) if ref else None
-    if ref is None or record is None or record["status"] != "active":
+    if ref is None or record is None or record["status"] not in ("active", "sending"):
         return None
     msg = Inbound(record["channel"], record["address"], text, message_id)
     reply = await conversation.handle(rt, msg)
@@ -87,13 +91,16 @@ async def leave(
     def end(current: SurveyRecord) -> SurveyRecord | None:
         if disposition is not None:
             return end_unless_ended(current, now, disposition, reason)
-        if current["status"] != "active":
+        if current["status"] not in ("active", "sending") or not current.get("session"):
             return None
         step = _hung_up(rt, current, now)
         return ended(current, now, disposition_of(step.session), reason=reason,
                      session=step.session)  # fmt: skip
 
     updated = await rt.state.update_survey(ref, end)
+    if disposition is not None and updated is not None and updated["status"] == "ended":
+        log.info("live session ended survey=%s disposition=%s", updated["survey_id"], disposition)
+        return
     if updated is not None and updated["status"] == "ended":
         log.info("live session ended survey=%s reason=%s", updated["survey_id"], reason)
 

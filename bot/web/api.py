@@ -25,7 +25,8 @@ from bot.web.context import RUNTIME, json_error
 from bot.web.headers import header_bytes
 
 ADMIN_ACTOR = "admin token"  # who the audit log names for a request with $ADMIN_TOKEN
-DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
+DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed",
+                "answering_machine")  # fmt: skip
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 1000
