@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from adapters.testing.twilio_fake import Answer, FakeCall, FakeTwilio, converse, new_call
 from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
-from bot.core import response
+from bot.core import reports, response, touchpoints
 from bot.service import delivery
 from bot.store.state import State
 from flows import FLOWS_DIR
@@ -113,6 +113,21 @@ async def test_a_survey_by_speech_in_spanish(phone: Bot, redis: Redis) -> None:
     assert built["a11"]["negative_effectiveness"] == 1
     assert built["a11"]["negative_efficiency"] == 1
     assert built["free_text"] == "Esperé mucho tiempo."
+
+
+async def test_omb_and_touchpoints_get_the_call_as_automated_phone(
+    phone: Bot, redis: Redis
+) -> None:
+    await call(phone, await voice_url(phone, "v1"), [{"Digits": "1"}, {"Digits": "2"}, {}, {}])
+    records = [response.build(r, phone.rt.flows[r["flow_id"]], REPORTED["voice"])
+               for r in await State(redis).ended_records()]  # fmt: skip
+    assert [r["disposition"] for r in records] == ["completed"]
+    rows = reports.collection_detail(records, phone.rt.services, phone.rt.flows, 2026, 1)
+    assert [(row["channel"], row["volume_of_respondents"]) for row in rows] == [
+        ("automated_phone", 1)]  # fmt: skip
+    form = touchpoints.FormMap("f00d1234", "answer_01", "answer_02", "answer_03", "answer_04")
+    sent = touchpoints.submission(records[0], form, PUBLIC)
+    assert sent["answer_01"] == "1" and sent["page"] == "/voice/benefits-application"
 
 
 async def test_the_agencys_voice_says_each_language(phone: Bot) -> None:
