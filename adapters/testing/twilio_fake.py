@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import secrets
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -321,20 +323,26 @@ def signed_post(
 async def converse(
     session: aiohttp.ClientSession, auth_token: str, call: FakeCall, script: list[Answer],
     post_to: Callable[[str], str], account_sid: str = "AC" + "0" * 32,
+    timings: list[float] | None = None, pause: float = 0.0,
 ) -> FakeCall:  # fmt: skip
     """Follow a call's TwiML as Twilio does, from its URL: each <Say> is kept (and printed by
     the demo), each <Gather> answered from ``script`` and its action requested, signed; ends
-    at a <Hangup/> or when the script runs out (the caller hangs up)."""
+    at a <Hangup/> or when the script runs out (the caller hangs up). Each request's seconds
+    go to ``timings`` (the benchmark's); ``pause``: about how long the caller listens before
+    answering (0.5 to 1.5 times it, at random)."""
     url, params = call.url, _call_params(call, account_sid)
     if call.answered_by:
         params["AnsweredBy"] = call.answered_by
     answers = list(script)
     call.status = "in-progress"
     while True:
+        started = time.perf_counter()
         async with signed_post(session, auth_token, url, params, post_to) as response:
             if response.status != 200:
                 raise AssertionError(f"the bot answered {response.status}: {await response.text()}")
             twiml = await response.text()
+        if timings is not None:
+            timings.append(time.perf_counter() - started)
         root = ElementTree.fromstring(twiml)
         gather = None
         for verb in root:
@@ -352,6 +360,8 @@ async def converse(
             call.ended_by = "caller"
             return call
         answer = answers.pop(0)
+        if pause:
+            await asyncio.sleep(random.uniform(0.5 * pause, 1.5 * pause))
         if answer is None:
             call.ended_by = "caller"
             return call
