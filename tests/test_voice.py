@@ -82,6 +82,8 @@ async def test_a_whole_survey_by_keypad(phone: Bot, redis: Redis) -> None:
     assert "Press 1 for yes, 2 for no, or say yes or no." in words
     assert "For Ease, press 2." in words and "then the pound key" in words  # a numbered list
     assert "Thank you! Your feedback helps Example Benefits Agency improve." in words
+    # A gather plays no tone: the comment is asked for now, not "after the tone".
+    assert "Please say your comment now." in words and "tone" not in words
     assert {g["language"] for g in done.gathers} == {"en-US"}
     assert all(g["input"] == "dtmf speech" for g in done.gathers)
     assert done.gathers[0]["numDigits"] == "1" and done.gathers[1]["finishOnKey"] == "#"
