@@ -18,6 +18,7 @@ from adapters.testing.twilio_fake import Answer, FakeCall, FakeTwilio, converse,
 from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
 from bot.core import reports, response, touchpoints
+from bot.core.secret import Secret
 from bot.service import delivery
 from bot.store.state import State
 from flows import FLOWS_DIR
@@ -340,3 +341,20 @@ async def test_call_backs_respect_the_opt_out(calling: Bot, redis: Redis) -> Non
     assert (result["status"], result["reason"]) == ("suppressed", "opted_out")
     await delivery.deliver_due(calling.rt)
     assert calling.fake.calls == []
+
+
+def test_the_settings_check_names_what_the_voice_channel_lacks(
+    fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    from bot.settings import ConfigError
+
+    good = make_settings(fake_twilio, tmp_path, channels=("voice",))
+    good.check()
+    bad = make_settings(fake_twilio, tmp_path, channels=("voice",), voice_en="Polly Joanna<x>",
+                        voice_call_rate=0.0, twilio_auth_token=Secret(""))  # fmt: skip
+    with pytest.raises(ConfigError) as refused:
+        bad.check()
+    said = str(refused.value)
+    assert "VOICE_EN must be a Twilio voice name" in said and "VOICE_ES" not in said
+    assert "VOICE_CALL_RATE must be more than 0" in said
+    assert "TWILIO_AUTH_TOKEN is not set (the voice channel needs it)" in said
