@@ -236,7 +236,8 @@ def voice_token(server: str) -> str:
 
 
 VOICE_FIELDS = ["CallSid", "From", "To", "CallStatus", "Digits", "SpeechResult", "AnsweredBy",
-                "AccountSid"]  # fmt: skip
+                "AccountSid", "RecordingUrl", "RecordingDuration", "TranscriptionStatus",
+                "TranscriptionText"]  # fmt: skip
 call_sids = st.sampled_from(["CA" + "b" * 32, "CA" + "c" * 32, "CA" + "d" * 32])
 voice_values = text | st.sampled_from(
     ["1", "2", "13", "9", "*", "#", "13#", "yes", "sí", "repeat", "completed", "busy",
@@ -247,7 +248,7 @@ voice_forms = st.tuples(
     st.lists(st.tuples(st.sampled_from(VOICE_FIELDS) | text, voice_values), max_size=6),
 ).map(lambda parts: parts[0] + parts[1])  # fmt: skip
 voice_queries = st.dictionaries(
-    st.sampled_from(["t", "n", "o", "s"]) | text,
+    st.sampled_from(["t", "n", "o", "s", "r"]) | text,
     st.sampled_from(["TOKEN", "0", "1", "3", "201", "x", "1,0", "%ZZ", ",,,", "a" * 22]) | text,
     max_size=3,
 )
@@ -256,7 +257,13 @@ voice_queries = st.dictionaries(
 @given(
     pairs=voice_forms,
     query=voice_queries,
-    path=st.sampled_from(["/webhooks/twilio/voice", "/webhooks/twilio/voice/status"]),
+    path=st.sampled_from(
+        [
+            "/webhooks/twilio/voice",
+            "/webhooks/twilio/voice/status",
+            "/webhooks/twilio/voice/transcription",
+        ]
+    ),
 )
 @settings(max_examples=EXAMPLES * 8, deadline=None, suppress_health_check=list(HealthCheck))
 def test_signed_voice_webhooks_never_fail(server: str, voice_token: str,

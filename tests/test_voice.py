@@ -14,7 +14,14 @@ from xml.etree import ElementTree
 import pytest
 from redis.asyncio import Redis
 
-from adapters.testing.twilio_fake import Answer, FakeCall, FakeTwilio, converse, new_call
+from adapters.testing.twilio_fake import (
+    Answer,
+    FakeCall,
+    FakeTwilio,
+    converse,
+    new_call,
+    transcribe,
+)
 from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
 from bot.core import reports, response, touchpoints
@@ -358,3 +365,47 @@ def test_the_settings_check_names_what_the_voice_channel_lacks(
     assert "VOICE_EN must be a Twilio voice name" in said and "VOICE_ES" not in said
     assert "VOICE_CALL_RATE must be more than 0" in said
     assert "TWILIO_AUTH_TOKEN is not set (the voice channel needs it)" in said
+
+
+# The agency's option: comments recorded, transcribed by Twilio after the call.
+@pytest.fixture
+async def recording(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> AsyncIterator[Bot]:
+    settings = make_settings(fake_twilio, tmp_path, channels=("voice",), voice_comments="record")
+    async with serving(settings, [VoiceChannel(settings)], fake_twilio) as served:
+        yield served
+
+
+async def test_a_recorded_comment_arrives_transcribed_after_the_call(
+    recording: Bot, redis: Redis
+) -> None:
+    url = await voice_url(recording)
+    recorded = {"RecordingDuration": "7",
+                "TranscriptionText": "The agent was kind. Call me at 202-555-0188."}  # fmt: skip
+    done = await call(recording, url, [{"Digits": "1"}, {"Digits": "2"}, recorded])
+    [record_verb] = [g for g in done.gathers if "transcribe" in g]
+    assert record_verb["transcribe"] == "true" and record_verb["playBeep"] == "true"
+    assert record_verb["transcribeCallback"] == f"{PUBLIC}/webhooks/twilio/voice/transcription"
+    assert done.ended_by == "bot" and "Thank you!" in done.words()  # the closing, said at once
+    # The call ends before its words arrive: the survey waits for them.
+    assert await status(recording, done.sid, "completed") == 204
+    assert await State(redis).ended_records() == []
+    assert await transcribe(recording.client.session, recording.fake.auth_token, done,
+                            public_to_local(recording)) == [204]  # fmt: skip
+    built = await only_record(redis, recording)
+    assert built["disposition"] == "completed" and built["a11"]["question_1"] == 1
+    assert built["free_text"] == "The agent was kind. Call me at [PHONE]."
+
+
+async def test_a_recording_left_empty_skips_the_comment(recording: Bot, redis: Redis) -> None:
+    url = await voice_url(recording)
+    done = await call(recording, url, [{"Digits": "1"}, {"Digits": "2"},
+                                       {"RecordingDuration": "0"}])  # fmt: skip
+    assert done.ended_by == "bot" and "Thank you!" in done.words()
+    built = await only_record(redis, recording)
+    assert built["disposition"] == "completed" and not built["free_text"]
+
+
+async def test_spanish_comments_are_heard_by_gather_when_recording(recording: Bot) -> None:
+    url = await voice_url(recording, language="es")
+    done = await call(recording, url, [{"Digits": "1"}, {"Digits": "2"}, None])
+    assert done.gathers[-1]["input"] == "dtmf speech"  # Twilio transcribes English only

@@ -305,6 +305,8 @@ class FakeCall:
     said: list[tuple[str, str]] = field(default_factory=list)
     gathers: list[dict[str, str]] = field(default_factory=list)
     ended_by: str = ""  # "bot" (a <Hangup/>) or "caller" (the script ran out)
+    # Transcriptions of its recordings, still to be posted: (callback URL, form).
+    transcriptions: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def words(self) -> str:
         return " ".join(text for _, text in self.said)
@@ -344,7 +346,7 @@ async def converse(
         if timings is not None:
             timings.append(time.perf_counter() - started)
         root = ElementTree.fromstring(twiml)
-        gather = None
+        gather = record = None
         for verb in root:
             if verb.tag == "Say":
                 call.said.append((verb.get("language", ""), verb.text or ""))
@@ -353,9 +355,27 @@ async def converse(
                 call.gathers.append(dict(verb.attrib))
                 for say in verb.iter("Say"):
                     call.said.append((say.get("language", ""), say.text or ""))
+            elif verb.tag == "Record":
+                record = verb
+                call.gathers.append(dict(verb.attrib))
             elif verb.tag == "Hangup":
                 call.ended_by = "bot"
                 return call
+        if record is not None and answers and answers[0] is not None:
+            # A recording: its length and the key that ended it now, its words later.
+            said = dict(answers.pop(0) or {})
+            words = said.pop("TranscriptionText", None)
+            sid = "RE" + secrets.token_hex(16)
+            if words is not None and record.get("transcribeCallback"):
+                call.transcriptions.append((record.get("transcribeCallback", ""), {
+                    "CallSid": call.sid, "RecordingSid": sid, "AccountSid": account_sid,
+                    "TranscriptionStatus": said.pop("TranscriptionStatus", "completed"),
+                    "TranscriptionText": words}))  # fmt: skip
+            url = record.get("action", "")
+            params = {**_call_params(call, account_sid), "RecordingSid": sid,
+                      "RecordingUrl": f"https://api.twilio.com/recordings/{sid}",
+                      "RecordingDuration": "0", "Digits": "#", **said}  # fmt: skip
+            continue
         if gather is None or not answers:
             call.ended_by = "caller"
             return call
@@ -367,6 +387,20 @@ async def converse(
             return call
         url = gather.get("action", "")
         params = {**_call_params(call, account_sid), **answer}
+
+
+async def transcribe(
+    session: aiohttp.ClientSession, auth_token: str, call: FakeCall,
+    post_to: Callable[[str], str],
+) -> list[int]:  # fmt: skip
+    """POST each of a call's transcriptions, signed, as Twilio does once it has them (after
+    the call); returns the HTTP statuses."""
+    statuses = []
+    while call.transcriptions:
+        url, params = call.transcriptions.pop(0)
+        async with signed_post(session, auth_token, url, params, post_to) as response:
+            statuses.append(int(response.status))
+    return statuses
 
 
 def _call_params(call: FakeCall, account_sid: str) -> dict[str, str]:

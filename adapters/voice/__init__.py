@@ -33,6 +33,8 @@ def _problems(settings: Any) -> list[str]:
     for name, value in (("VOICE_EN", settings.voice_en), ("VOICE_ES", settings.voice_es)):
         if not VOICE_NAME.match(value):
             problems.append(f"{name} must be a Twilio voice name such as Polly.Joanna")
+    if settings.voice_comments not in ("speech", "record"):
+        problems.append("VOICE_COMMENTS must be speech or record")
     if not settings.voice_call_rate > 0:
         problems.append("VOICE_CALL_RATE must be more than 0 (calls a second)")
     return problems

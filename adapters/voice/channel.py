@@ -8,6 +8,10 @@ survey has ended. Keys: an option's number (1 yes, 2 no on a thumbs question), s
 ``#`` for drivers, ``*`` repeats, ``9`` opts out, ``#`` alone skips; speech is the words said
 ("yes", "sí", "five", "uno y tres", "repeat").
 
+With ``VOICE_COMMENTS=record`` an English comment is a ``<Record>`` instead, transcribed by
+Twilio after the call (``/webhooks/twilio/voice/transcription``): the closing is said at once,
+and the survey ends when the transcription arrives.
+
 A call-back (a service whose catalog sets ``call_back``) is placed through Twilio's Calls API
 with answering-machine detection: its webhooks name the survey (``s``); a machine that answers
 ends the survey as ``answering_machine``, unsurveyed; a call never connected (busy, no answer)
@@ -66,6 +70,7 @@ class VoiceChannel(TwilioChannel):
         super().__init__(settings)
         self.voices = {"en": settings.voice_en, "es": settings.voice_es}
         self.action = f"{settings.public_base_url}/webhooks/twilio/voice"
+        self.record = settings.voice_comments == "record"
 
     def __repr__(self) -> str:
         return f"VoiceChannel(account={self.settings.twilio_account_sid!r})"
@@ -131,6 +136,11 @@ class VoiceChannel(TwilioChannel):
             if not turn.isdigit() or int(turn) > MAX_TURNS:
                 raise _bad_request("n is not a turn of this call")
             number = int(turn)
+            if query.get("r") == "1":  # a recorded comment: its words come later, transcribed
+                duration = form.get("RecordingDuration") or "0"
+                if form.get("RecordingUrl") and duration.isdigit() and int(duration) > 0:
+                    return self._twiml(await core.later(sid), number)
+                return self._twiml(await core.say(sid, SKIP, f"{sid}:{number}"), number)
             digits = re.sub(r"[^0-9*#]", "", form.get("Digits") or "")[:40]
             speech = (form.get("SpeechResult") or "")[:2000]
             if "*" in digits or (not digits and fold(speech) in REPEAT):
@@ -151,9 +161,20 @@ class VoiceChannel(TwilioChannel):
                 await core.leave(sid, ref, value.replace("-", "_"), "undeliverable")
             return web.Response(status=204)
 
+        async def transcription(request: web.Request) -> web.Response:
+            form = await self.verified_form(request)
+            sid = form.get("CallSid") or ""
+            if not CALL_SID.match(sid):
+                raise _bad_request("CallSid is required")
+            words = (form.get("TranscriptionText") or "").strip()[:4000]
+            done = form.get("TranscriptionStatus") == "completed" and words
+            await core.late(sid, words if done else SKIP, f"{sid}:transcription")
+            return web.Response(status=204)
+
         return [
             web.post("/webhooks/twilio/voice", call),
             web.post("/webhooks/twilio/voice/status", status),
+            web.post("/webhooks/twilio/voice/transcription", transcription),
         ]
 
     def _twiml(self, live: Live | None, turn: int) -> web.Response:
@@ -174,6 +195,17 @@ class VoiceChannel(TwilioChannel):
             response.hangup()
             return _xml(response)
         action = f"{self.action}?n={turn + 1}"
+        if prompt.kind == "text" and self.record and language == "en":
+            # The agency's choice: a comment recorded after a beep, its words transcribed by
+            # Twilio after the call (English only: Spanish comments are heard by <Gather>).
+            for words in said:
+                response.say(words, voice=voice, language=spoken)
+            response.record(
+                action=f"{action}&r=1", method="POST", max_length=120, timeout=5,
+                finish_on_key="#", play_beep=True, trim="trim-silence", transcribe=True,
+                transcribe_callback=f"{self.action}/transcription",
+            )  # fmt: skip
+            return _xml(response)
         single = not prompt.multiple and prompt.options
         if single:  # a key is an option's number: the value it stands for goes with the turn
             action += "&o=" + ",".join(quote(value, safe="") for value, _ in prompt.options)

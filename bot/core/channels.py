@@ -262,6 +262,16 @@ class Core(Protocol):
         next (None: the session holds no open survey)."""
         ...
 
+    async def later(self, holder: str) -> Live | None:
+        """The answer to the question now asked will come after the session ends (a
+        recording's transcription): what to say meanwhile (the closing), the session's end
+        leaving the survey open for it (None: the session holds no open survey)."""
+        ...
+
+    async def late(self, holder: str, text: str, message_id: str) -> None:
+        """The late answer ``later`` announced: taken, then the survey ends with it."""
+        ...
+
     async def leave(
         self, holder: str, ref: str | None, reason: str, disposition: str | None = None
     ) -> None:

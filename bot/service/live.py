@@ -79,10 +79,38 @@ async def say(rt: Runtime, holder: str, text: str, message_id: str) -> Live | No
     return Live(tuple(m for m in reply.messages if m), language, None)
 
 
+LATE_SECONDS = 3600  # how long a transcription may take to come (Twilio's: minutes)
+
+
+async def later(rt: Runtime, holder: str) -> Live | None:
+    """The answer now asked for comes after the session (a transcription): the closing is said
+    now, and the session's end leaves the survey open for the answer (or for its expiry)."""
+    ref = await rt.state.held(holder)
+    record = await rt.state.survey(ref) if ref else None
+    if record is None or record["status"] != "active":
+        return None
+    await rt.state.expect_late(holder, LATE_SECONDS)
+    flow, session = rt.flow_of(record), rt.session(record)
+    return Live((engine.message(flow, session, "closing"),), session.language, None)
+
+
+async def late(rt: Runtime, holder: str, text: str, message_id: str) -> None:
+    """The late answer: taken as the session's answer, then the survey ends (the session
+    has): completed, or partial when questions were left."""
+    if not await rt.state.late_expected(holder):
+        return
+    await say(rt, holder, text, message_id)
+    await rt.state.late_arrived(holder)
+    await leave(rt, holder, None, "hung_up")
+
+
 async def leave(
     rt: Runtime, holder: str, ref: str | None, reason: str, disposition: str | None = None
 ) -> None:
-    """A session ended: its survey ends with what was answered, or with ``disposition``."""
+    """A session ended: its survey ends with what was answered, or with ``disposition``; not
+    while an answer is still to come (``later``)."""
+    if disposition is None and await rt.state.late_expected(holder):
+        return
     ref = ref or await rt.state.held(holder)
     if ref is None:
         return

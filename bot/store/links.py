@@ -47,6 +47,19 @@ class Links(StateBase):
         current = await self.redis.get(self.k_holder(ref))
         return "same" if current is not None and str(current) == holder else None
 
+    def k_late(self, holder: str) -> str:
+        return f"{self.p}:late:{{{holder}}}"
+
+    async def expect_late(self, holder: str, ttl: int) -> None:
+        """A session's answer will come after it ends (a recording's transcription)."""
+        await self.redis.set(self.k_late(holder), "1", ex=ttl)
+
+    async def late_expected(self, holder: str) -> bool:
+        return bool(await self.redis.exists(self.k_late(holder)))
+
+    async def late_arrived(self, holder: str) -> None:
+        await self.redis.delete(self.k_late(holder))
+
     async def held(self, holder: str) -> str | None:
         """The reference of the survey a live session holds, if any."""
         ref = await self.redis.get(self.k_held(holder))

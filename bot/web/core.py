@@ -86,6 +86,12 @@ class AppCore:
     async def say(self, holder: str, text: str, message_id: str) -> Live | None:
         return await live.say(self._rt, holder, text, message_id)
 
+    async def later(self, holder: str) -> Live | None:
+        return await live.later(self._rt, holder)
+
+    async def late(self, holder: str, text: str, message_id: str) -> None:
+        await live.late(self._rt, holder, text, message_id)
+
     async def leave(
         self, holder: str, ref: str | None, reason: str, disposition: str | None = None
     ) -> None:
