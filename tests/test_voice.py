@@ -18,6 +18,7 @@ from adapters.testing.twilio_fake import (
     Answer,
     FakeCall,
     FakeTwilio,
+    caller_script,
     converse,
     new_call,
     transcribe,
@@ -283,7 +284,9 @@ async def calling(redis: Redis, fake_twilio: FakeTwilio, tmp_path: Path) -> Asyn
 
 
 async def test_a_call_back_surveys_the_person_who_answers(calling: Bot, redis: Redis) -> None:
-    calling.fake.callers[CALLER] = [{"Digits": "1"}, {"Digits": "2#"}, {"SpeechResult": "Good."}]
+    calling.fake.callers[CALLER] = caller_script("1, 2#, say:Good.")
+    heard: list[str] = []
+    calling.fake.on_say = heard.append  # what twilio-fake prints
     await voice_url(calling)
     assert await delivery.deliver_due(calling.rt) == 1
     await calling.fake.settle()
@@ -291,6 +294,7 @@ async def test_a_call_back_surveys_the_person_who_answers(calling: Bot, redis: R
     assert (placed.to, placed.from_, placed.machine_detection) == (CALLER, LINE, "Enable")
     assert placed.url.startswith(f"{PUBLIC}/webhooks/twilio/voice?s=")
     assert "3 quick questions" in placed.words() and placed.ended_by == "bot"
+    assert " ".join(heard) == placed.words()
     built = await only_record(redis, calling)
     assert (built["disposition"], built["reported_channel"]) == ("completed", "automated_phone")
     assert built["a11"]["question_1"] == 1 and built["a11"]["positive_ease"] == 1
@@ -409,3 +413,20 @@ async def test_spanish_comments_are_heard_by_gather_when_recording(recording: Bo
     url = await voice_url(recording, language="es")
     done = await call(recording, url, [{"Digits": "1"}, {"Digits": "2"}, None])
     assert done.gathers[-1]["input"] == "dtmf speech"  # Twilio transcribes English only
+
+
+def test_a_simulated_callers_script_in_one_line() -> None:
+    assert caller_script("1, 13#, #, *, say:uno y tres, -, hangup") == [
+        {"Digits": "1"}, {"Digits": "13"}, {"Digits": "#"}, {"Digits": "*"},
+        {"SpeechResult": "uno y tres"}, {}, None]  # fmt: skip
+    with pytest.raises(ValueError, match="not a key"):
+        caller_script("1, yes")
+
+
+def test_twilio_fake_takes_a_callers_script_or_says_what_is_wrong(capsys: Any) -> None:
+    from bot.cli import build_parser, main
+
+    default = build_parser().parse_args(["twilio-fake"]).caller
+    assert caller_script(default)[0] == {"Digits": "1"}  # the default parses
+    assert main(["twilio-fake", "--caller", "1,yes"]) == 2
+    assert "--caller: not a key, say:words, - or hangup: 'yes'" in capsys.readouterr().err

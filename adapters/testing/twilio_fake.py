@@ -84,6 +84,7 @@ class FakeTwilio:
     answered_by: dict[str, str] = field(default_factory=dict)
     unreached: dict[str, str] = field(default_factory=dict)
     post_to: Callable[[str], str] | None = None
+    on_say: Callable[[str], None] | None = None
     _driving: set[asyncio.Task[None]] = field(default_factory=set)
     _session: aiohttp.ClientSession | None = None
 
@@ -166,7 +167,7 @@ class FakeTwilio:
                 placed.answered_by = self.answered_by.get(placed.to, "human")
             script = self.callers.get(placed.to, [])
             await converse(self._session, self.auth_token, placed, script, post_to,
-                           self.account_sid)  # fmt: skip
+                           self.account_sid, on_say=self.on_say)  # fmt: skip
         placed.status = unreached or "completed"
         await self.call_status(placed, placed.status, post_to)
 
@@ -326,12 +327,14 @@ async def converse(
     session: aiohttp.ClientSession, auth_token: str, call: FakeCall, script: list[Answer],
     post_to: Callable[[str], str], account_sid: str = "AC" + "0" * 32,
     timings: list[float] | None = None, pause: float = 0.0,
+    on_say: Callable[[str], None] | None = None,
 ) -> FakeCall:  # fmt: skip
     """Follow a call's TwiML as Twilio does, from its URL: each <Say> is kept (and printed by
     the demo), each <Gather> answered from ``script`` and its action requested, signed; ends
     at a <Hangup/> or when the script runs out (the caller hangs up). Each request's seconds
     go to ``timings`` (the benchmark's); ``pause``: about how long the caller listens before
-    answering (0.5 to 1.5 times it, at random)."""
+    answering (0.5 to 1.5 times it, at random); ``on_say`` hears each <Say> (``twilio-fake``
+    prints them)."""
     url, params = call.url, _call_params(call, account_sid)
     if call.answered_by:
         params["AnsweredBy"] = call.answered_by
@@ -348,13 +351,13 @@ async def converse(
         root = ElementTree.fromstring(twiml)
         gather = record = None
         for verb in root:
-            if verb.tag == "Say":
-                call.said.append((verb.get("language", ""), verb.text or ""))
-            elif verb.tag == "Gather":
+            for say in verb.iter("Say"):  # said alone, or inside a <Gather>
+                call.said.append((say.get("language", ""), say.text or ""))
+                if on_say is not None:
+                    on_say(say.text or "")
+            if verb.tag == "Gather":
                 gather = verb
                 call.gathers.append(dict(verb.attrib))
-                for say in verb.iter("Say"):
-                    call.said.append((say.get("language", ""), say.text or ""))
             elif verb.tag == "Record":
                 record = verb
                 call.gathers.append(dict(verb.attrib))
@@ -406,6 +409,25 @@ async def transcribe(
 def _call_params(call: FakeCall, account_sid: str) -> dict[str, str]:
     return {"CallSid": call.sid, "AccountSid": account_sid, "From": call.from_, "To": call.to,
             "CallStatus": call.status, "Direction": "inbound"}  # fmt: skip
+
+
+def caller_script(text: str) -> list[Answer]:
+    """A simulated caller's answers from one line (``twilio-fake --caller``), comma-separated:
+    keys (``1``, ``13``, ``#``, ``*``, ``9``), ``say:`` and words spoken, ``-`` silence,
+    ``hangup``."""
+    script: list[Answer] = []
+    for part in (p.strip() for p in text.split(",")):
+        if part == "hangup":
+            script.append(None)
+        elif part == "-":
+            script.append({})
+        elif part.startswith("say:"):
+            script.append({"SpeechResult": part.removeprefix("say:").strip()})
+        elif part and all(c in "0123456789*#" for c in part):
+            script.append({"Digits": part.removesuffix("#") if len(part) > 1 else part})
+        else:
+            raise ValueError(f"not a key, say:words, - or hangup: {part!r}")
+    return script
 
 
 def new_call(to: str, from_: str, url: str) -> FakeCall:
