@@ -25,12 +25,30 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     assert summary["decisions"] == {"scheduled": 60, "repeat": 1, "duplicate": 1}
     assert summary["surveys"] == sum(d.values()) == 60 + 1  # every survey ended and recorded
     assert d["completed"] > 20 and d.get("opted_out", 0) > 0 and d.get("expired", 0) > 0
-    assert d.get("undeliverable", 0) >= 1  # the scripted landline
-    # the lines add up
+    # the lines add up, and the endings are the lines above them: the undeliverable are the
+    # landlines Twilio refused and the invitations whose status callback said undelivered
     assert summary["landlines"] + summary["invited"] == summary["decisions"]["scheduled"]
     assert summary["delivered"] + summary["undelivered"] == summary["invited"]
     assert summary["invited"] + summary["reminders"] == summary["sms_sent"]
+    assert summary["landlines"] == 2 and summary["undelivered"] == 1
+    assert d["undeliverable"] == summary["landlines"] + summary["undelivered"]
+    assert d["suppressed"] == summary["decisions"]["duplicate"]
     text = out.getvalue()
+    lines = {line[2:40].strip(): (len(line) - len(line.lstrip()), int(line[40:48]))
+             for line in text.splitlines()[2:] if line.startswith("  ") and line[40:48].strip()
+             .isdigit()}  # fmt: skip
+    labels = list(lines)
+    for i, label in enumerate(labels):  # each line's children add up to it
+        depth, value = lines[label]
+        children = []
+        for below in labels[i + 1 :]:
+            if lines[below][0] <= depth:
+                break
+            if lines[below][0] == depth + 2:
+                children.append(lines[below][1])
+        assert not children or sum(children) == value, (label, children, value)
+    assert lines["undeliverable"][1] == 3 and "the 2 refused and the 1 not delivered" in text
+    assert "how the surveys ended" in lines and "undelivered" not in lines
     assert "Demo summary" in text and "completed" in text and "opted out" in text
     assert "not in the v2 CSV" in text  # why the v1 responses are not CSV rows
     assert "61/61" in err.getvalue()
