@@ -267,7 +267,7 @@ CONSOLE_PORT = 8080
 
 def _store_has_records(store: Path) -> bool:
     """Whether a SQLite measures store holds any response (a table it lacks holds none)."""
-    with closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(store.resolve().as_uri() + "?mode=ro", uri=True)) as db:
         try:
             return db.execute("SELECT 1 FROM responses LIMIT 1").fetchone() is not None
         except sqlite3.OperationalError:  # no responses table yet
@@ -307,8 +307,8 @@ def _prepare(data: Path, fresh: bool) -> tuple[int, dict[str, str]]:
                 path.unlink(missing_ok=True)
     data.mkdir(parents=True, exist_ok=True)
     if not marker.is_file():
+        marker.touch(mode=0o600)  # it holds the console's tokens: readable by its owner only
         marker.write_text(_env_file(data))
-        marker.chmod(0o600)  # it holds the console's tokens
     env = dict(line.split("=", 1) for line in marker.read_text().splitlines() if "=" in line)
     runs_file = data / "runs"
     runs = int(runs_file.read_text()) if runs_file.exists() else 0

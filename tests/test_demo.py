@@ -8,10 +8,22 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.sentiment import score
 from bot.core.themes import tag
 from bot.core.themes_default import DEFAULT
-from bot.demo import COMMENTS, SPEED, TRUST_REPLIES, _answers, _business_hours_clock, run_demo
+from bot.demo import (
+    COMMENTS,
+    SPEED,
+    TRUST_REPLIES,
+    _answers,
+    _business_hours_clock,
+    _prepare,
+    demo_folder,
+    run_demo,
+)  # fmt: skip
+from bot.settings import ConfigError, Settings
 
 
 async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> None:
@@ -130,3 +142,22 @@ def test_the_demo_s_day_is_a_past_business_day_on_a_fast_clock() -> None:
     time.sleep(0.05)
     assert (clock() - first).total_seconds() >= 0.05 * SPEED
     assert first < datetime.now(UTC)
+
+
+def test_the_demo_s_folder_is_its_own(tmp_path: Path) -> None:
+    # the data folder every command reads by default, unless DATA_DIR names another
+    assert demo_folder({}) == Settings().data_dir == Path("var")
+    assert demo_folder({"DATA_DIR": str(tmp_path)}) == tmp_path
+    for name in ("DATABASE_URL", "REDIS_URL"):  # a deployment's stores: never the demo's
+        with pytest.raises(ConfigError, match=f"unset {name}"):
+            demo_folder({name: "postgresql://db.example/feedback"})
+    # its settings file: the console's tokens, readable by its owner only, kept across runs
+    runs, env = _prepare(tmp_path, fresh=False)
+    marker = tmp_path / "demo.env"
+    assert runs == 0 and marker.stat().st_mode & 0o777 == 0o600
+    assert {"ADMIN_TOKEN", "API_TOKEN", "PSEUDONYM_KEY", "DATA_DIR"} <= set(env)
+    (tmp_path / "site").mkdir()  # not the demo's: --fresh leaves it
+    assert _prepare(tmp_path, fresh=False) == (1, env)
+    runs, fresh = _prepare(tmp_path, fresh=True)
+    assert runs == 0 and fresh["ADMIN_TOKEN"] != env["ADMIN_TOKEN"]
+    assert (tmp_path / "site").is_dir()
