@@ -260,6 +260,13 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         one line each, a few thousand at a time, in no particular order."""
         ...
 
+    def respondent_pages(
+        self, windows: Sequence[Window], service: str | None = None, page: int = 2000
+    ) -> AsyncIterator[list[ResponseRecord]]:
+        """The responses (trust item answered) reported within ``windows`` (of ``service``),
+        ordered by (reported time, response id), ``page`` at a time (keyset paging)."""
+        ...
+
     async def comments(
         self, where: CommentFilter, *, after: tuple[str, str] | None = None, limit: int = 50
     ) -> list[Comment]:
