@@ -24,8 +24,10 @@ from adapters.sql import SqlStore
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core import reports
+from bot.core.public import public_report
 from bot.core.sinks import ResponseRecord
 from bot.service import exports
+from bot.service.publish import render, write_site
 
 from .conftest import make_settings, serving
 from .records import FLOWS, T0, response_record
@@ -163,3 +165,19 @@ def test_the_cli_writes_the_csv_as_it_reads(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode("utf-8") == today(quarter_of_records())
+
+
+def test_publish_writes_each_file_as_it_is_made_the_same_bytes(tmp_path: Path) -> None:
+    records = [
+        response_record(
+            n, ["yes" if n % 3 else "no", "1 3", "ok"], attributes={"region": f"=r{n % 2}"}
+        )
+        for n in range(700)
+    ]
+    public = public_report(reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1), SERVICES)
+    files = render(public)
+    assert len(list(csv.reader(io.StringIO(files["data.csv"])))) > 1
+    written = write_site(public, tmp_path / "site")
+    assert {p.name: p.read_bytes() for p in written} == {
+        name: text.encode("utf-8") for name, text in files.items()}  # fmt: skip
+    assert "'=r0" in files["data.csv"]  # through the core's writer

@@ -5,11 +5,11 @@ format=public`` answers the same JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bot.core.catalog import Service
-from bot.core.csvfile import csv_text
+from bot.core.csvfile import csv_lines, csv_text
 from bot.core.measures import methods
 
 SCHEMA = "a11-feedback-bot/public-report/v1"
@@ -167,6 +167,18 @@ def public_rows(public: Mapping[str, Any]) -> list[dict[str, Any]]:
 def public_csv(public: Mapping[str, Any]) -> str:
     """``data.csv``: the published figures, one per row, empty cells for none."""
     return csv_text(CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in public_rows(public)))
+
+
+CSV_PART = 500  # rows of data.csv written at a time
+
+
+def public_csv_parts(public: Mapping[str, Any]) -> Iterator[str]:
+    """``data.csv`` (``public_csv``'s text) as parts of ``CSV_PART`` rows, for a file written
+    as it is made."""
+    yield csv_lines([CSV_COLUMNS])
+    rows = [[row[c] for c in CSV_COLUMNS] for row in public_rows(public)]
+    for start in range(0, len(rows), CSV_PART):
+        yield csv_lines(rows[start : start + CSV_PART])
 
 
 def dictionary_csv() -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core import figures
-from bot.core.public import DICTIONARY, dictionary_csv, public_csv
+from bot.core.public import DICTIONARY, dictionary_csv, public_csv_parts
 
 TEMPLATES = Path(__file__).parent / "templates"
 LABELS = {
@@ -29,9 +29,7 @@ FLAGS = {"lower_response": "answers less often than others",
          "higher_response": "answers more often than others"}  # fmt: skip
 
 
-def render(public: Mapping[str, Any]) -> dict[str, str]:
-    """The site's files by name: ``index.html``, ``data.csv``, ``data.json``,
-    ``dictionary.csv``."""
+def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.globals.update(
         pct=lambda v: figures.pct(v, "not shown"), ci=lambda c: figures.interval(c) or "-",
@@ -41,20 +39,35 @@ def render(public: Mapping[str, Any]) -> dict[str, str]:
         width=lambda v: 0 if v is None else round(100 * v, 1),
         minutes=lambda key, v: "not shown" if v is None else f"{v:g}",
     )  # fmt: skip
+    return env
+
+
+def _parts(public: Mapping[str, Any]) -> dict[str, Callable[[], Iterable[str]]]:
+    """Each file of the site by name, as the parts of its text, made as they are written."""
+    env = _environment()
     return {
-        "index.html": env.get_template("public.html").render(p=public),
-        "data.csv": public_csv(public),
-        "data.json": json.dumps(public, indent=2, ensure_ascii=False) + "\n",
-        "dictionary.csv": dictionary_csv(),
+        "index.html": lambda: env.get_template("public.html").generate(p=public),
+        "data.csv": lambda: public_csv_parts(public),
+        "data.json": lambda: (json.dumps(public, indent=2, ensure_ascii=False), "\n"),
+        "dictionary.csv": lambda: (dictionary_csv(),),
     }
 
 
+def render(public: Mapping[str, Any]) -> dict[str, str]:
+    """The site's files by name: ``index.html``, ``data.csv``, ``data.json``,
+    ``dictionary.csv``."""
+    return {name: "".join(parts()) for name, parts in _parts(public).items()}
+
+
 def write_site(public: Mapping[str, Any], out: Path) -> list[Path]:
-    """Write the site into ``out`` (created if missing); the paths written."""
+    """Write the site into ``out`` (created if missing); the paths written. Each file is
+    written as its parts are made (the page as its template renders, ``data.csv`` a few
+    hundred rows at a time): no file is held whole (the files are ``render``'s)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in render(public).items():
+    for name, parts in _parts(public).items():
         path = out / name
-        path.write_text(text, encoding="utf-8")
+        with path.open("w", encoding="utf-8") as f:
+            f.writelines(parts())
         written.append(path)
     return written
