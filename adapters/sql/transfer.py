@@ -71,7 +71,10 @@ class Transfer(SqlBase):
             step = list(where)
             if after is not None:
                 moment, last = after
-                step.append(or_(c.ended_at > moment, and_(c.ended_at == moment, rid > last)))
+                # The plain range first: the index is walked from it (the OR alone is a
+                # filter, and each page would scan the quarter from its start again).
+                later = or_(c.ended_at > moment, and_(c.ended_at == moment, rid > last))
+                step += [c.ended_at >= moment, later]
             try:
                 async with self.engine.connect() as conn:
                     rows = (await conn.execute(query.where(*step).limit(page))).all()
