@@ -17,7 +17,7 @@ from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import ResponseRecord, ResponseStore, Window
+from bot.core.sinks import ResponseRecord, ResponseStore, Upload, Window
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
@@ -130,7 +130,7 @@ def per_response_csv(records: Iterable[ResponseRecord]) -> str:
 
 def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
     """The OMB upload's rows of these records (the A-11 v2 responses among them), in their
-    order: ``per_response_csv`` without its header, for a file written a page at a time."""
+    order: ``per_response_csv`` without its header."""
     return (_upload_row(r["response_id"], r["a11"]) for r in records
             if "question_1" in r["a11"] and is_respondent(r))  # fmt: skip
 
@@ -140,10 +140,13 @@ def upload_header() -> str:
     return csv_lines([V2_COLUMNS])
 
 
-def upload_lines(records: Iterable[ResponseRecord]) -> str:
-    """The OMB upload's lines of these records (``upload_rows``), every cell through the
-    core's CSV writer; header and pages of lines together are ``per_response_csv``."""
-    return csv_lines(upload_rows(records))
+def upload_lines(responses: Iterable[Upload]) -> str:
+    """The OMB upload's lines of these responses (each a respondent: the store's
+    ``upload_pages``), every cell through the core's CSV writer: the header and these lines,
+    a page at a time, are ``per_response_csv`` of the quarter's records. Of a respondent's
+    record, ``is_respondent`` is true, so the A-11 v2 ones are those with ``question_1``."""
+    return csv_lines(_upload_row(u.response_id, u.a11) for u in responses
+                     if "question_1" in u.a11)  # fmt: skip
 
 
 def _upload_row(response_id: str, a11: Mapping[str, Any]) -> list[str]:

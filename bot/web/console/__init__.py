@@ -450,7 +450,7 @@ class Console:
             # Streamed a page at a time, each page as this person may read it.
             parts = exports.per_response_csv(
                 rt.reader, rt.services, fiscal_year, quarter,
-                shape=lambda records: views.as_read_by(staff, rt, records),
+                shape=lambda found: views.uploads_as_read_by(staff, rt, found),
             )  # fmt: skip
             return await csv_download(request, filename, parts)
         report = await views.report(rt, (fiscal_year, quarter), staff)
