@@ -24,7 +24,7 @@ from bot.core.flowfile import check_directory, load_flows
 from bot.core.library import by_id
 from bot.core.preview import SAMPLE_CONTEXT, preview_rows
 from bot.core.wording import DESCRIPTIONS
-from bot.settings import ConfigError, Settings
+from bot.settings import DEMO_MARKER, ConfigError, Settings
 from flows import FLOWS_DIR
 
 
@@ -130,12 +130,15 @@ def _serve(worker: bool) -> int:
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
+    # Said, so that a service started on the demo's folder knows its records join the demo's.
+    demo = not settings.database_url and (settings.data_dir / DEMO_MARKER).is_file()
+    demo_note = f" (the demo's data, {settings.data_dir}/{DEMO_MARKER})" if demo else ""
 
     async def announce(app: web.Application) -> None:
         logging.getLogger("bot").info(
-            "feedback-bot %s %s listening on 0.0.0.0:%d; %s",
+            "feedback-bot %s %s listening on 0.0.0.0:%d; %s%s",
             _version(), "web and worker" if worker else "web", settings.port,
-            describe(app[RUNTIME]),
+            describe(app[RUNTIME]), demo_note,
         )  # fmt: skip
 
     app.on_startup.append(announce)
@@ -229,6 +232,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"unknown service {args.service!r}", file=sys.stderr)
         return 2
 
+    if args.format == "csv":  # written as the store reads it: no report is built
+        from bot.service import exports
+
+        async def write() -> None:
+            async with reading(settings) as (_, reader):
+                async for part in exports.per_response_csv(
+                    reader, services, args.fiscal_year, args.quarter, args.service
+                ):
+                    sys.stdout.write(part)
+
+        asyncio.run(write())
+        return 0
+
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
             return await reports.build(
@@ -248,8 +264,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         site = Site.of(settings, services, datetime.now(UTC).date())
         for path in write_site(public, args.out, site):
             print(f"wrote {path}")
-    elif args.format == "csv":
-        sys.stdout.write(str(report["per_response_csv"]))
     elif args.format == "collection-csv":
         sys.stdout.write(reports.collection_csv(report["collection_detail"]))
     elif args.format == "json":
@@ -653,7 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
-    demo.add_argument("--fresh", action="store_true", help="start over: empty var/demo/ first")
+    demo.add_argument(
+        "--fresh", action="store_true", help="start over: remove the demo's data first"
+    )
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="bring the measures store's tables up to date")

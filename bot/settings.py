@@ -16,6 +16,10 @@ from bot.core.secret import Secret
 from flows import FLOWS_DIR
 
 _POSTGRES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+# The file ``feedback-bot demo`` keeps its settings in, in its data folder: a folder holding
+# it is the demo's (the demo writes only into such a folder or an empty one; the service says
+# at start-up when its store is the demo's).
+DEMO_MARKER = "demo.env"
 
 
 class ConfigError(PermanentError):
