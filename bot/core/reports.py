@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import orjson
 
 from bot.core import figures, measures
 from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
@@ -19,7 +17,7 @@ from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import QuarterCounts, ResponseRecord, ResponseStore, Window
+from bot.core.sinks import QuarterCounts, ResponseRecord, ResponseStore, Upload, Window
 
 DEFAULT_ZONE = "America/New_York"
 QUARTER_CUT = (
@@ -114,8 +112,28 @@ def _cell(value: Any) -> str:
 def per_response_csv(records: Iterable[ResponseRecord]) -> str:
     """The OMB upload, as Touchpoints exports it (``Form#to_a11_v2_csv``): exactly the 17
     columns, one row per A-11 v2 response (trust item answered), drivers 1 / 0 / null."""
-    return csv_text(V2_COLUMNS, (_upload_row(r["response_id"], r["a11"]) for r in records
-                                 if "question_1" in r["a11"] and is_respondent(r)))  # fmt: skip
+    return csv_text(V2_COLUMNS, upload_rows(records))
+
+
+def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
+    """The OMB upload's rows of these records (the A-11 v2 responses among them), in their
+    order: ``per_response_csv`` without its header."""
+    return (_upload_row(r["response_id"], r["a11"]) for r in records
+            if "question_1" in r["a11"] and is_respondent(r))  # fmt: skip
+
+
+def upload_header() -> str:
+    """The OMB upload's first line: its 17 column names."""
+    return csv_lines([V2_COLUMNS])
+
+
+def upload_lines(responses: Iterable[Upload]) -> str:
+    """The OMB upload's lines of these responses (each a respondent: the store's
+    ``upload_pages``), every cell through the core's CSV writer: the header and these lines,
+    a page at a time, are ``per_response_csv`` of the quarter's records. Of a respondent's
+    record, ``is_respondent`` is true, so the A-11 v2 ones are those with ``question_1``."""
+    return csv_lines(_upload_row(u.response_id, u.a11) for u in responses
+                     if "question_1" in u.a11)  # fmt: skip
 
 
 def _upload_row(response_id: str, a11: Mapping[str, Any]) -> list[str]:
@@ -541,7 +559,7 @@ def report_of(
             counts, services, flows, (fiscal_year, quarter), past, service, min_cell
         ),
         "v1_counts": v1_of(counts),
-        "per_response_csv": "",
+        "per_response_csv": upload_header(),  # its lines are the store's (``build``)
     }
 
 
@@ -584,11 +602,11 @@ async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
     min_cell: int = measures.MIN_CELL, *, csv: bool = True,
-    shown: Callable[[ResponseRecord], ResponseRecord] | None = None,
+    shape: Callable[[list[Upload]], list[Upload]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A quarter's report (``quarterly_report``) from the store's counts; the goals' four
-    quarters before from its sums; with ``csv`` the per-response CSV too (``shown``: each
-    record as the reader may see it)."""
+    quarters before from its sums; with ``csv`` the per-response CSV too, from the store's
+    upload pages (``shape``: each page as the reader may see it)."""
     counts = await quarter_counts(store, services, fiscal_year, quarter, service)
     past: dict[Quarter, dict[str, dict[str, Value]]] = {}
     if any(s.goals for s in services.values()):
@@ -598,36 +616,13 @@ async def build(
         past = await quarter_values(store, services, flows, earlier, with_goals, min_cell)
     report = report_of(counts, services, flows, fiscal_year, quarter, service, min_cell, past)
     if csv:
-        report["per_response_csv"] = await per_response_text(
-            store, services, fiscal_year, quarter, service, shown
-        )
+        parts = [report["per_response_csv"]]
+        windows = quarter_windows(services, fiscal_year, quarter)
+        async for found in store.upload_pages(windows, service):
+            page = shape(found) if shape is not None else found
+            parts.append(await asyncio.to_thread(upload_lines, page))
+        report["per_response_csv"] = "".join(parts)
     return report
-
-
-async def per_response_text(
-    store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
-    service: str | None = None, shown: Callable[[ResponseRecord], ResponseRecord] | None = None,
-) -> str:  # fmt: skip
-    """``per_response_csv`` of the quarter's records, read a batch at a time: only the rows
-    are kept, never the records."""
-    rows: list[tuple[datetime, str, str]] = []
-
-    def upload_rows(texts: list[str]) -> list[tuple[datetime, str, str]]:
-        out = []
-        for text in texts:
-            record: ResponseRecord = orjson.loads(text)
-            if "question_1" in record["a11"] and is_respondent(record):
-                record = shown(record) if shown else record
-                line = csv_lines([_upload_row(record["response_id"], record["a11"])])
-                out.append((datetime.fromisoformat(reported_at(record)), record["response_id"],
-                            line))  # fmt: skip
-        return out
-
-    windows = quarter_windows(services, fiscal_year, quarter)
-    async for texts in store.record_texts(windows, service):
-        rows += await asyncio.to_thread(upload_rows, texts)
-    rows.sort(key=lambda row: (row[0], row[1]))
-    return csv_lines([V2_COLUMNS]) + "".join(line for _, _, line in rows)
 
 
 def _pct(value: float | None) -> str:

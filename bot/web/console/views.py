@@ -19,9 +19,9 @@ from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
-from bot.core.sinks import Comment, CommentFilter, ResponseRecord, ResponseStore
+from bot.core.sinks import Comment, CommentFilter, ResponseRecord, ResponseStore, Upload
 from bot.service import alerts
-from bot.service.privacy import without_free_text
+from bot.service.privacy import a11_without_text, without_free_text
 from bot.service.runtime import Runtime
 from bot.web.console.auth import Staff
 from bot.wiring import sink_names
@@ -151,9 +151,16 @@ def as_read_by(staff: Staff, rt: Runtime, records: list[ResponseRecord]) -> list
     ]  # fmt: skip
 
 
-def _read_by(staff: Staff, rt: Runtime) -> Any:
-    """One record as ``staff`` may read it (``as_read_by``)."""
-    return lambda record: as_read_by(staff, rt, [record])[0]
+def uploads_as_read_by(staff: Staff, rt: Runtime, found: list[Upload]) -> list[Upload]:
+    """The OMB upload's responses as ``staff`` may read them: ``as_read_by``'s rule, on the
+    A-11 fields (the comment's cell empty where the service's comments are not theirs)."""
+    services, versions, flows = rt.services, rt.versions, rt.flows
+    return [
+        u if staff.reads_comments(services.get(u.service_id)) else u._replace(
+            a11=a11_without_text(u.a11, versions.get((u.flow_id, u.flow_version))
+                                 or flows.get(u.flow_id)))
+        for u in found
+    ]  # fmt: skip
 
 
 async def report(
@@ -168,8 +175,10 @@ async def report(
         if looks_back:
             past = {q: {} for q in reports.history(*quarter)}
         return reports.report_of({}, services, flows, *quarter, service, min_cell, past)
-    return await reports.build(rt.reader, services, flows, *quarter, service, min_cell,
-                               csv=csv, shown=_read_by(staff, rt))  # fmt: skip
+    return await reports.build(
+        rt.reader, services, flows, *quarter, service, min_cell, csv=csv,
+        shape=lambda found: uploads_as_read_by(staff, rt, found),
+    )  # fmt: skip
 
 
 async def summaries(
