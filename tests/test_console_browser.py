@@ -80,6 +80,8 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
     await page.get_by_role("link", name="Benefits application").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Benefits application")
     await expect(page.get_by_role("table", name="Participation by group")).to_be_visible()
+    themes = page.get_by_role("table", name=re.compile("^Themes of the quarter's comments"))
+    await expect(themes.get_by_role("row", name=re.compile("^Wait time 28 "))).to_be_visible()
     await check(page, "service")
     assert await page.get_by_text("Quick and easy").count() >= 1  # an admin sees comments
     if os.environ.get("WRITE_SCREENSHOTS"):
@@ -165,6 +167,20 @@ async def test_comments_found_paged_and_downloaded_by_keyboard(
         await expect(page.get_by_role("table", name="10 comments (redacted), newest first"))\
             .to_be_visible()  # fmt: skip
         await check(page, f"older comments at {width} px")
+        await page.get_by_label("Words").fill("")
+        await page.get_by_label("Language").select_option("")
+        await page.get_by_label("Theme").focus()
+        await page.keyboard.type("Phone")  # a select takes the label typed
+        await page.get_by_label("Words").press("Enter")
+        phone = page.get_by_role("table", name="50 comments (redacted), newest first")
+        await expect(phone).to_be_visible()
+        await expect(phone.get_by_role("cell", name="Phone line, Wait time")).to_have_count(50)
+        await check(page, f"comments by theme at {width} px")
+        await page.get_by_role("link", name="Older comments").click()
+        await expect(page.get_by_role("table", name="10 comments (redacted), newest first"))\
+            .to_be_visible()  # fmt: skip
+        await page.get_by_role("link", name="Newest comments").click()
+        await expect(page.get_by_label("Theme")).to_have_value("phone")
         async with page.expect_download() as info:
             await page.get_by_role("link", name="Download every comment").click()
         download = await info.value

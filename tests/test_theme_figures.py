@@ -13,6 +13,7 @@ from bot.core.themes_default import DEFAULT
 from .conftest import Bot
 from .records import T0
 from .test_comments import commented
+from .test_console import Browser
 
 ADMIN = {"Authorization": "Bearer admin-token"}
 ON_HOLD = "I was waiting on hold for an hour"  # negative: phone, wait_time
@@ -74,3 +75,32 @@ async def test_the_json_report_carries_themes_and_the_public_one_does_not(bot: B
     assert all(r["comments"] is None for r in one["themes"]["permit-renewal"])
     public = await (await bot.client.get(url + "&format=public", headers=ADMIN)).text()
     assert "themes" not in public and "wait_time" not in public
+
+
+async def test_the_service_page_shows_its_themes_to_every_staff_member(console: Bot) -> None:
+    assert console.rt.store is not None
+    await console.rt.store.write_many(quarters())
+    admin = Browser(console)
+    await admin.sign_in("admin-token")
+    page = await (await admin.get("/admin/services/benefits-application")).text()
+    themes = page.split('id="t-themes"')[1].split("</table>")[0]
+    assert themes.index("Wait time") < themes.index("Phone line")  # the most frequent first
+    assert "<td>18</td><td>66.7%</td>\n    <td>+8</td>\n    <td>-33.3 points</td>" in themes
+    assert "<td>12</td><td>100.0%</td>\n    <td>+2</td>\n    <td>+0.0 points</td>" in themes
+    hidden = page.split("(not shown): ")[1].split(".</p>")[0].split(", ")
+    assert "Staff" not in themes and "Staff" in hidden  # 6 < MIN_CELL
+    assert "Wait time" not in hidden and hidden[-1] == "Housing"  # the service's own, last
+    assert len(hidden) == len(console.rt.services["benefits-application"].themes.themes) - 2
+    # an admin reads the comments: each theme lists its comments
+    link = "/admin/comments?service=benefits-application&amp;theme=phone&amp;fiscal_year=2027"
+    assert link in themes
+    listed = await (await admin.get(link.replace("&amp;", "&") + "&quarter=1")).text()
+    assert listed.count('<td lang="en">') == 12
+    # a viewer (who does not read this service's comments) sees the counts, not the links
+    viewer = Browser(console)
+    await viewer.sign_in("viewer-token")
+    seen = await (await viewer.get("/admin/services/benefits-application")).text()
+    assert "<td>18</td><td>66.7%</td>" in seen and "theme=phone" not in seen
+    assert "shown to admins only" in seen
+    empty = await (await admin.get("/admin/services/permit-renewal")).text()
+    assert "No theme was found in 10 comments or more this quarter." in empty

@@ -347,6 +347,7 @@ class Console:
         service = rt.services[service_id]
         report, comments = await views.service_page(rt, quarter, service_id, staff)
         row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
+        themes = await views.service_themes(rt, quarter, service_id)
         return self.render(
             "service.html",
             staff=staff,
@@ -355,6 +356,8 @@ class Console:
             service=service,
             row=row,
             comments=comments,
+            themes=themes,
+            link=comments is not None,
             min_cell=report["min_cell"],
             questions=views.question_words(rt.flows.get(service.flow), service),
         )
