@@ -42,6 +42,7 @@ from bot.web.console.builder import BuilderPages
 from bot.web.console.comments import CommentPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
+from bot.web.console.themes import ThemePages
 from bot.web.context import RUNTIME
 from bot.web.headers import client_address
 
@@ -102,6 +103,8 @@ class Console:
             web.get(PATH + "/oidc/start", self.oidc_start),
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
+            # before the library's /services/{service}/{verb}, which would take /themes
+            *ThemePages(self.render, self._admin_page, change).routes(),
             *LibraryPages(self.render, self._admin_page, change).routes(),
             *BuilderPages(self.render, self._admin_page, change).routes(),
             *CommentPages(self.render, page).routes(),
