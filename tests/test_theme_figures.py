@@ -104,3 +104,21 @@ async def test_the_service_page_shows_its_themes_to_every_staff_member(console: 
     assert "shown to admins only" in seen
     empty = await (await admin.get("/admin/services/permit-renewal")).text()
     assert "No theme was found in 10 comments or more this quarter." in empty
+
+
+def test_counts_read_only_the_windows_of_the_services_asked_for() -> None:
+    from bot.core import reports
+    from bot.core.catalog import load_catalog
+    from bot.registry import kinds
+    from bot.service.themes import _windows
+    from flows import FLOWS_DIR
+
+    from .records import FLOWS
+
+    services = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
+    every = reports.quarter_windows(services, 2027, 1)
+    [own] = _windows(services, (2027, 1), ["benefits-application"])
+    assert own in every and own[0] is not None and "benefits-application" in own[0]
+    gone = _windows(services, (2027, 1), ["benefits-application", "a-service-since-removed"])
+    assert gone == [own, every[-1]] and every[-1][0] is None  # the default zone's, for it
+    assert len(_windows(services, (2027, 1), sorted(services))) == len(every) - 1

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.core import reports
 from bot.core.catalog import Service
-from bot.core.sinks import ResponseStore
+from bot.core.sinks import ResponseStore, Window
 from bot.core.theme_figures import ThemeRow, by_service, theme_rows
 from bot.core.themes_default import DEFAULT
 
@@ -25,11 +25,11 @@ async def quarter_themes(
     if not chosen:
         return {}
     now = by_service(
-        await store.theme_counts(reports.quarter_windows(services, fiscal_year, quarter), chosen)
+        await store.theme_counts(_windows(services, (fiscal_year, quarter), chosen), chosen)
     )
     earlier = reports.history(fiscal_year, quarter)[-1:]
     before = by_service(
-        await store.theme_counts(reports.quarter_windows(services, *earlier[0]), chosen)
+        await store.theme_counts(_windows(services, earlier[0], chosen), chosen)
         if earlier else []
     )  # fmt: skip
     return {
@@ -41,3 +41,18 @@ async def quarter_themes(
         )
         for service in chosen
     }
+
+
+def _windows(
+    services: Mapping[str, Service], quarter: tuple[int, int], chosen: Sequence[str]
+) -> list[Window]:
+    """The quarter's windows that can hold a chosen service's rows (a service's own zone; the
+    default one only for a service the catalog no longer names): each window left out is a
+    condition less on every row the count reads."""
+    wanted = set(chosen)
+    return [
+        (ids, start, end)
+        for ids, start, end in reports.quarter_windows(services, *quarter)
+        if (ids is not None and wanted.intersection(ids))
+        or (ids is None and not wanted <= set(services))
+    ]
