@@ -153,6 +153,7 @@ async def test_bad_response_alerts_with_redacted_excerpt_and_buttons(world: Worl
     assert "negative" in shown and "transparency" in shown  # trust, driver 4 offered
     assert "jane@example.com" not in shown and "555-0199" not in shown
     assert "Nobody called back" in shown
+    assert '"*Themes*\\nphone' in shown  # its comment's themes ("called back"), as JSON
     assert [b["text"]["text"] for b in buttons(alert)] == ["Claim", "Resolve", "Not actionable"]
     assert alert["metadata"]["event_payload"]["case_id"] == survey_id
     stored = await world.rt.store.case(survey_id)
