@@ -83,6 +83,7 @@ class Comment(TypedDict):
     channel: str
     sentiment: str | None
     drivers: Drivers
+    themes: list[str]  # its themes' ids, sorted ([] for none)
     text: str  # redacted when it was received
 
 
@@ -96,6 +97,18 @@ class CommentFilter:
     sentiment: str | None = None
     language: str | None = None
     channel: str | None = None
+    theme: str | None = None  # tagged with this theme (an id of its service's taxonomy)
+
+
+@dataclass(frozen=True, order=True)
+class ThemeCount:
+    """How many of a service's comments in a quarter were tagged with a theme, and how many
+    of those were negative (the store's grouped count)."""
+
+    service: str
+    theme: str
+    comments: int
+    negative: int
 
 
 @dataclass(frozen=True)
@@ -288,6 +301,13 @@ class ResponseStore(Sink, LibraryStore, Protocol):
 
     def comment_batches(self, where: CommentFilter) -> AsyncIterator[list[Comment]]:
         """Every comment ``where`` selects, newest first, a batch at a time (a download)."""
+        ...
+
+    async def theme_counts(
+        self, windows: Sequence[Window], services: Sequence[str] | None = None
+    ) -> list[ThemeCount]:
+        """Per service and theme, the comments reported within ``windows`` (of ``services``;
+        None: all) tagged with it and how many were negative: one grouped query."""
         ...
 
     async def write_case(self, case: dict[str, Any]) -> None:
