@@ -20,7 +20,7 @@ from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
 from bot.core.flow import Flow
 from bot.core.flowfile import load_flows
 from bot.core.sinks import ForwardLog, StartedSink
-from bot.service import alerts, conversation, cx
+from bot.service import alerts, consent, conversation, cx
 from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
 from bot.settings import Settings
@@ -356,8 +356,10 @@ async def open_runtime(
             rt.outbox = Outbox(state, [store, *extra, alerts.AlertSink(rt)], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known),
-                               themes_for=rt.themes_of)  # fmt: skip
+                               themes_for=rt.themes_of, ledger=store)  # fmt: skip
             register_jobs(rt, chosen)
+            if seed:  # a process of the bot's: the opt-outs Redis lacks, from the store
+                await consent.restore(rt)
             async with watching(live):
                 yield rt
         finally:
