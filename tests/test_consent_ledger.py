@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from adapters.sql import SqlStore
-from adapters.testing.twilio_fake import FakeTwilio
+from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core.sinks import ConsentChange
 from bot.service import consent
@@ -165,6 +166,32 @@ async def test_the_store_answers_while_redis_is_restored_and_start_lifts_it(web:
     assert await ledger(bot).opted_out_of([person]) == {}
     await lose_memory(state)  # lost again: the store's lifting holds
     assert (await decide(bot, "after-start"))["status"] == "scheduled"
+
+
+async def test_a_carrier_opt_out_reaches_the_store_with_how_it_came(web: Bot) -> None:
+    """Twilio's 21610 for a message the bot does not know: recorded as a STOP is, ``carrier``."""
+    callback = web.settings.public_base_url + "/webhooks/twilio/status"
+    stranger = FakeMessage(sid="SM" + "f" * 32, to=OTHER, from_="+12025550100", body="",
+                           status_callback=callback, created=datetime.now(UTC))  # fmt: skip
+    assert await web.status(stranger, "failed", code=21610) == 204
+    await forward(web)
+    person = web.rt.person(OTHER)
+    async with ledger(web).engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT person, scope, opted_out, how, channel "
+                                        "FROM consent"))).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [(person, SCOPE, True, "carrier", "sms")]
+
+
+async def test_forgetting_a_person_keeps_their_opt_out_in_the_store(web: Bot) -> None:
+    person = web.rt.person(PHONE)
+    assert "unsubscribed" in await web.text(PHONE, "STOP")
+    await forward(web)
+    admin = {"Authorization": "Bearer admin-token"}
+    assert (await web.client.delete(f"/v1/people/{person}", headers=admin)).status == 200
+    assert await ledger(web).opted_out_of([person]) == {person: frozenset({SCOPE})}
+    await lose_memory(web.rt.state)
+    decided = await decide(web, "after-forget-and-loss")
+    assert (decided["status"], decided["reason"]) == ("suppressed", "opted_out")
 
 
 async def test_an_opt_out_said_while_the_store_is_down_reaches_it_once_it_is_back(

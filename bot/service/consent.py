@@ -61,8 +61,12 @@ async def opted_out(rt: Runtime, person: str, scopes: frozenset[str]) -> bool:
     """Whether the person opted out under any of these scopes: Redis's answer, or the
     store's while Redis cannot tell. StoreUnavailable when neither can."""
     found = await rt.state.opted_out(person, scopes)
-    if found is not None:
-        return found
+    return found if found is not None else await in_store(rt, person, scopes)
+
+
+async def in_store(rt: Runtime, person: str, scopes: frozenset[str]) -> bool:
+    """Whether the store has the person opted out under any of these scopes (what is asked
+    while Redis cannot tell). StoreUnavailable when it cannot answer."""
     return bool((await from_store(rt, [person])).get(person, frozenset()) & scopes)
 
 
@@ -132,11 +136,13 @@ async def keep_restored(rt: Runtime, stop: asyncio.Event, every: float = RESTORE
         try:
             await restore(rt)
             failing = False
-        except (RedisError, BotError, OSError) as exc:
+        except Exception as exc:  # Redis or the store away, or a bug: the loop goes on
             if not failing:
-                log.warning("consent: restoring Redis's opt-outs failed (%s); tried again "
-                            "every %.0f s, the store answering for them meanwhile",
-                            type(exc).__name__, every)  # fmt: skip
+                expected = isinstance(exc, RedisError | BotError | OSError)
+                (log.warning if expected else log.exception)(
+                    "consent: restoring Redis's opt-outs failed (%s); tried again every "
+                    "%.0f s, the store answering for them meanwhile", type(exc).__name__, every
+                )  # fmt: skip
             failing = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)

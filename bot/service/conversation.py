@@ -59,7 +59,7 @@ async def _handle(
     if not new:
         raise _Duplicate
     if opted_out is None:  # Redis's opt-outs are being restored: the store answers
-        opted_out = bool((await consent.from_store(rt, [person])).get(person, frozenset()) & scopes)
+        opted_out = await consent.in_store(rt, person, scopes)
     now = rt.clock()
     word = keyword(msg.text)
     language = _language(msg.text, record, None)
