@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -236,13 +237,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = asyncio.run(main())
     if args.format in ("public", "site"):
         from bot.core.public import public_report
-        from bot.service.publish import write_site
+        from bot.service.publish import Site, write_site
 
         public = public_report(report, services)
         if args.format == "public":
             print(json.dumps(public, indent=2, ensure_ascii=False))
             return 0
-        for path in write_site(public, args.out):
+        site = Site.of(settings, services, datetime.now(UTC).date())
+        for path in write_site(public, args.out, site):
             print(f"wrote {path}")
     elif args.format == "csv":
         sys.stdout.write(str(report["per_response_csv"]))

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,20 +36,117 @@ from bot.settings import Settings
 from bot.web.app import RUNTIME, create_app
 
 FROM_NUMBER = "+12025550100"
-SCRIPTS: dict[tuple[str, str], list[list[str]]] = {
-    ("a11-v2-thumbs", "en"): [
-        ["yes", "1 3", "Quick and easy, thank you"],
-        ["👎", "2 3", "The website kept logging me out"],
-        ["maybe", "yes", "fast", "skip"],
-    ],
-    ("a11-v2-thumbs", "es"): [["sí", "1 y 2", "Muy amables"], ["no", "tiempo", "omitir"]],
-    ("a11-v2-scale", "en"): [["5/5", "all", "skip"], ["2", "staff", "Nobody called me back"]],
-    ("a11-v2-scale", "es"): [["de acuerdo", "2", "omitir"], ["en desacuerdo", "3", "Muy lento"]],
-    ("a11-v1", "en"): [["5", "4", "4", "3", "5", "agree", "Great help"]],
-    ("a11-v1", "es"): [["5", "4", "de acuerdo", "3", "5", "4", "Muy bien"]],
+# What the demo's people write: positive, negative and neutral comments in English and
+# Spanish touching every default theme (bot/core/themes_default.py), so that the comments
+# page, the themes and the sentiment figures have something believable to show.
+COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "positive": (
+            "Short wait, I was done in 10 minutes",
+            "The website was easy to use and the upload worked the first time",
+            "Verifying my identity with Login.gov took two minutes",
+            "The call center called back the same day, very helpful",
+            "The caseworker was patient and kind",
+            "The form was short and the letter explained everything",
+            "They kept me updated on my status the whole time",
+            "My payment arrived by direct deposit right on time",
+            "Easy to book an appointment online for the next morning",
+            "They had an interpreter for my mother, thank you",
+            "Quick and easy, thank you",
+            "Great help from the agent on the phone",
+        ),
+        "negative": (
+            "I waited 3 hours in line and nobody helped",
+            "The website kept logging me out",
+            "ID.me could not verify my face after five tries",
+            "Nobody called me back and the call dropped twice",
+            "The clerk was rude and did not listen",
+            "They lost my documents and I had to mail them again",
+            "Nobody can tell me the status of my application",
+            "My refund is still missing after two months",
+            "They cancelled my appointment without telling me",
+            "No interpreter was available and the forms are English only",
+            "Too slow, I gave up",
+            "Confusing instructions, I had to ask three times",
+        ),
+        "neutral": (
+            "I applied online and got a confirmation number",
+            "I came in for my appointment at 9",
+            "I called about my benefits",
+            "I needed to update my mailing address",
+            "It was fine",
+            "First time using this service",
+            "I uploaded a pay stub for my renewal",
+            "The office moved to a new building",
+            "My case worker changed this month",
+            "I asked for the form in Spanish",
+            "Average experience",
+            "Renewed my permit",
+        ),
+    },
+    "es": {
+        "positive": (
+            "Muy amables, gracias",
+            "La página web fue fácil y subí mis documentos sin problema",
+            "Verificar mi identidad con Login.gov fue rápido",
+            "Me llamaron el mismo día, excelente servicio",
+            "La trabajadora social me explicó todo con paciencia",
+            "Me avisaron de cada paso, muy claro",
+            "El depósito llegó a tiempo, gracias",
+            "Conseguí cita para el día siguiente",
+            "Había intérprete y todo fue en español",
+            "Esperé solo 10 minutos",
+            "Todo muy bien, rápido y fácil",
+        ),
+        "negative": (
+            "Esperé 3 horas en la fila",
+            "La página se cae cada vez que entro a mi cuenta",
+            "No pude verificar mi identidad, la app no reconoce la cara",
+            "Nadie contesta el teléfono",
+            "La señora de la ventanilla fue muy grosera",
+            "Perdieron mis papeles otra vez",
+            "Nadie me dice el estatus de mi solicitud",
+            "Todavía no llega mi reembolso",
+            "Cancelaron mi cita sin avisar",
+            "No había nadie que hablara español",
+            "Muy lento",
+            "Muy confuso, no entendí nada",
+        ),
+        "neutral": (
+            "Fui a la oficina para renovar mi permiso",
+            "Llamé para preguntar por mis beneficios",
+            "Subí el comprobante de domicilio",
+            "Necesitaba actualizar mi dirección",
+            "Es la primera vez que uso este servicio",
+            "Ni bien ni mal",
+            "Hice el trámite en línea",
+            "Pedí la forma en español",
+        ),
+    },
+}
+# How each answers the trust question, positively or not, by kind of flow and language.
+TRUST_REPLIES: dict[tuple[str, str], dict[bool, tuple[str, ...]]] = {
+    ("thumbs", "en"): {True: ("yes", "👍", "Yes"), False: ("no", "👎", "No")},
+    ("thumbs", "es"): {True: ("sí", "👍", "si"), False: ("no", "👎")},
+    ("scale", "en"): {True: ("5", "4", "5/5"), False: ("1", "2", "3")},
+    ("scale", "es"): {True: ("5", "4", "de acuerdo"), False: ("en desacuerdo", "2", "1")},
+}
+SKIP = {"en": "skip", "es": "omitir"}
+UNREADABLE = {"en": "maybe", "es": "mmm"}  # asked again: the effort figures count reprompts
+# Believable differences: the share of people whose trust answer is positive, by service,
+# moved by language, channel and region (the demo catalog's reporting dimension).
+TRUST = {"benefits-application": 0.78, "permit-renewal": 0.5, "helpdesk-call": 0.66}
+SHIFT = {"es": -0.14, "whatsapp": 0.08, "South": -0.16, "West": 0.08, "Northeast": 0.04}
+# The drivers people choose (by option number), by service and side of the trust answer.
+DRIVERS = {
+    ("benefits-application", True): (1, 2, 2, 5, 3),
+    ("benefits-application", False): (3, 3, 4, 4, 1),
+    ("permit-renewal", True): (5, 5, 1, 3),
+    ("permit-renewal", False): (3, 3, 2, 4, 4),
 }
 REGIONS = ("Northeast", "South", "Midwest", "West")
 BEHAVIOURS = ["complete"] * 12 + ["stop", "help", "silent", "partial", "spanish_stop"]
+SPEED = 120  # the demo's clock: a real second is two minutes, so surveys take minutes
 
 
 @dataclass
@@ -66,8 +163,30 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-def _plan(rng: random.Random, flow: str, language: str) -> list[str]:
-    script = list(rng.choice(SCRIPTS[(flow, language)]))
+def _answers(rng: random.Random, service: str, flow: str, language: str,
+             groups: tuple[str, ...]) -> list[str]:  # fmt: skip
+    """One person's answers to a whole survey: a trust answer that leans as their service and
+    groups do, drivers on its side, and a comment in its tone (or none)."""
+    chance = TRUST[service] + sum(SHIFT.get(g, 0.0) for g in groups)
+    positive = rng.random() < chance
+    tone = rng.choice(["positive"] * 4 + ["neutral"]) if positive else rng.choice(
+        ["negative"] * 4 + ["neutral"]
+    )  # fmt: skip
+    comment = rng.choice(COMMENTS[language][tone]) if rng.random() < 0.85 else SKIP[language]
+    if flow == "a11-v1":  # seven five-point ratings (trust is the second), then a comment
+        low, high = (3, 5) if positive else (1, 3)
+        ratings = [str(rng.randint(low, high)) for _ in range(7)]
+        ratings[1] = str(rng.randint(4, 5) if positive else rng.randint(1, 3))
+        return [*ratings, comment]
+    kind = "thumbs" if flow == "a11-v2-thumbs" else "scale"
+    trust = [rng.choice(TRUST_REPLIES[(kind, language)][positive])]
+    if kind == "thumbs" and rng.random() < 0.15:
+        trust.insert(0, UNREADABLE[language])
+    chosen = sorted({rng.choice(DRIVERS[(service, positive)]) for _ in range(rng.randint(1, 2))})
+    return [*trust, " ".join(map(str, chosen)), comment]
+
+
+def _plan(rng: random.Random, script: list[str]) -> list[str]:
     behaviour = rng.choice(BEHAVIOURS)
     if behaviour == "stop":
         return [script[0], "STOP"]
@@ -82,15 +201,18 @@ def _plan(rng: random.Random, flow: str, language: str) -> list[str]:
     return script
 
 
-def _business_hours_clock() -> Callable[[], datetime]:
-    """Now, moved to the next weekday at 11:00 Eastern that is not a federal holiday, so the
-    demo's texts fall inside every quiet-hours window whenever it is run."""
-    day = datetime.now(UTC).date() + timedelta(days=1)
+def _business_hours_clock(today: date | None = None) -> Callable[[], datetime]:
+    """The demo's day: the last weekday before ``today`` (UTC) that is not a federal
+    holiday, from 11:00 Eastern, running ``SPEED`` times as fast as real time. Its texts
+    fall inside every quiet-hours window whenever it is run, a survey's minutes pass in
+    seconds, and no record is dated after the real now (the demo stops within 90 seconds,
+    three hours of its day, long before today)."""
+    day = (today or datetime.now(UTC).date()) - timedelta(days=1)
     while day.weekday() >= 5 or is_federal_holiday(day):
-        day += timedelta(days=1)
+        day -= timedelta(days=1)
     base = datetime(day.year, day.month, day.day, 11, tzinfo=ZoneInfo("America/New_York"))
     started = time.monotonic()
-    return lambda: base + timedelta(seconds=time.monotonic() - started)
+    return lambda: base + timedelta(seconds=SPEED * (time.monotonic() - started))
 
 
 class Progress(logging.Handler):
@@ -217,11 +339,12 @@ async def _run(
     await web.SockSite(runner, sock).start()
     rt: Runtime = app[RUNTIME]
     ended_before = await rt.state.ended_count()
-    # Minutes of a real survey's life pass in seconds here.
+    # Days of a real survey's life pass in minutes of the demo's clock (seconds of real time):
+    # a reminder after 5 minutes, the end after 16.
     for sid, service in list(rt.services.items()):
         rt.services[sid] = replace(
-            service, delay=timedelta(0), reminder=timedelta(seconds=3),
-            expiry=timedelta(seconds=6),
+            service, delay=timedelta(0), reminder=timedelta(minutes=5),
+            expiry=timedelta(minutes=16),
         )  # fmt: skip
 
     people: dict[str, Person] = {}
@@ -246,11 +369,17 @@ async def _run(
             for text in re.findall(r"<Message>(.*?)</Message>", twiml, re.S):
                 person.inbox.put_nowait(unescape(text))
 
+        pace = random.Random(rng.random())  # the delays: apart from the people's plans
+
         async def live(person: Person) -> None:
             while True:
                 await person.inbox.get()
                 if person.replies_sent < len(person.script):
-                    await asyncio.sleep(rng.uniform(0.05, 0.5))
+                    # the first answer within a couple of the clock's minutes (before the
+                    # reminder), the next ones in under one
+                    first = person.replies_sent == 0
+                    minutes = pace.uniform(0.3, 2.4) if first else pace.uniform(0.15, 0.8)
+                    await asyncio.sleep(minutes * 60 / SPEED)
                     person.replies_sent += 1
                     await reply(person, person.script[person.replies_sent - 1])
 
@@ -279,8 +408,12 @@ async def _run(
             number = f"+1{area}555{1000 + i:04d}"
             service_id, flow, channel = rng.choice(services)
             language = "es" if rng.random() < 0.3 else "en"
+            region = rng.choice(REGIONS)
+            groups = (language, channel) + ((region,) if service_id == "benefits-application"
+                                            else ())  # fmt: skip
             to = f"whatsapp:{number}" if channel == "whatsapp" else number
-            people[number] = Person(to, _plan(rng, flow, language))
+            script = _answers(rng, service_id, flow, language, groups)
+            people[number] = Person(to, _plan(rng, script))
             tasks.append(asyncio.create_task(live(people[number])))
             if i % 50 == 7:
                 fake.failures[number] = (400, 21211)  # a landline: never deliverable
@@ -290,7 +423,9 @@ async def _run(
                 "to": to, "language": language,
             }  # fmt: skip
             if service_id == "benefits-application":  # its catalog reports by region
-                transaction["attributes"] = {"region": rng.choice(REGIONS)}
+                transaction["attributes"] = {"region": region}
+            elif service_id == "helpdesk-call":  # a call is helped by staff: q7 is asked
+                transaction["attributes"] = {"staff_assisted": True}
             transactions.append(transaction)
         # a few repeats: idempotent, and a second survey for the same person is suppressed
         transactions += [dict(transactions[0]),
@@ -341,6 +476,7 @@ async def _run(
     if runs:
         out.write(f"(the report holds this quarter's surveys of all {runs + 1} demo runs)\n")
     summary["report"] = report
+    summary["records"] = records  # this run's, for a look at what the demo's people said
     return summary
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -186,12 +187,20 @@ def test_publish_writes_the_site_from_the_store(tmp_path: Path) -> None:
     asyncio.run(fill())
     site = tmp_path / "site"
     args = ["publish", "--fiscal-year", "2027", "--quarter", "1", "--out", str(site)]
-    result = run_cli(args, env)
+    logo = tmp_path / "seal.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    result = run_cli(args, {**env, "AGENCY_NAME": "Department of Examples",
+                            "AGENCY_LOGO": str(logo), "PUBLIC_CONTACT": "cx@example.gov",
+                            "PUBLIC_BASE_URL": "https://feedback.example.gov"})  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in site.iterdir()) == [
-        "data.csv", "data.json", "dictionary.csv", "index.html"
+        "data.csv", "data.json", "dictionary.csv", "index.html", "logo.svg"
     ]  # fmt: skip
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert "Department of Examples" in page and 'src="logo.svg"' in page
+    assert 'href="mailto:cx@example.gov"' in page and "Official website" in page
     data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    assert data.pop("published") == datetime.now(UTC).date().isoformat()
     [service] = data["services"]
     assert service["respondents"] == 12 and service["trust_positive"] == 1.0
     assert ("region", "West") in {(p["dimension"], p["group"]) for p in service["participation"]}

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import io
+import random
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.demo import run_demo
+from bot.core.sentiment import score
+from bot.core.themes import tag
+from bot.core.themes_default import DEFAULT
+from bot.demo import COMMENTS, SPEED, TRUST_REPLIES, _answers, _business_hours_clock, run_demo
 
 
 async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> None:
@@ -42,6 +48,23 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
         "trust_positive", "response_rate", "completion_minutes_p50"
     ]  # fmt: skip
     assert "Participation, benefits-application" in text and "Goals, benefits-application" in text
+    # a believable quarter: nothing dated after now, minutes of effort, services that differ,
+    # comments in both languages and tones
+    now = datetime.now(UTC)
+    records = summary["records"]
+    stamps = [datetime.fromisoformat(v) for r in records for v in r["timestamps"].values() if v]
+    assert stamps and max(stamps) < now
+    efforts = [row["effort"] for row in report["scores"] if row["effort"]["completed"]]
+    assert len(efforts) == 3
+    for effort in efforts:  # minutes, not seconds (the old demo's were all 0)
+        assert effort["first_reply_minutes_p50"] > 0.2 and effort["completion_minutes_p50"] > 1
+    shares = [row["percent_positive"] for row in report["scores"]]
+    assert max(shares) - min(shares) >= 5  # the people's plans differ more (the test below)
+    comments = [r for r in records if r["free_text"]]
+    assert len({r["free_text"] for r in comments}) >= 15
+    assert {r["language"] for r in comments} == {"en", "es"}
+    assert {"positive", "negative"} <= {r["sentiment"]["label"] for r in comments}
+    assert len({t for r in comments for t in r["themes"]}) >= 6
     # The data stays: a second run adds its own people to the same store.
     again = await run_demo(count=20, seed=8, out=io.StringIO(), err=io.StringIO(), data=data)
     assert sum(row["transactions"] for row in again["report"]["scores"]) == 61 + 21
@@ -49,3 +72,43 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     fresh = await run_demo(count=20, seed=8, out=io.StringIO(), err=io.StringIO(), data=data,
                            fresh=True)  # fmt: skip
     assert sum(row["transactions"] for row in fresh["report"]["scores"]) == 21
+
+
+def test_the_demo_s_comments_are_varied_in_language_tone_and_theme() -> None:
+    texts = [(lang, tone, t) for lang, tones in COMMENTS.items() for tone, ts in tones.items()
+             for t in ts]  # fmt: skip
+    assert len({t for _, _, t in texts}) == len(texts) >= 60
+    for lang, tone, text in texts:  # the bot's own scorer reads each as written
+        assert score(text, lang).label == tone, (lang, text)
+    themes = {theme for lang, _, text in texts for theme in tag(text, lang, DEFAULT)}
+    assert themes == set(DEFAULT.ids())
+
+
+def test_the_demo_s_answers_differ_by_service_and_group() -> None:
+    def positive(service: str, flow: str, language: str, *groups: str) -> float:
+        rng = random.Random(1)
+        kind = "thumbs" if flow == "a11-v2-thumbs" else "scale"
+        yes = TRUST_REPLIES[(kind, language)][True]
+        runs = [_answers(rng, service, flow, language, (language, *groups)) for _ in range(2000)]
+        return sum(any(a in yes for a in run[:2]) for run in runs) / len(runs)
+
+    benefits = positive("benefits-application", "a11-v2-thumbs", "en", "sms", "Midwest")
+    assert benefits - positive("permit-renewal", "a11-v2-scale", "en", "sms") > 0.15
+    assert benefits - positive("benefits-application", "a11-v2-thumbs", "es", "sms",
+                               "Midwest") > 0.08  # fmt: skip
+    assert benefits - positive("benefits-application", "a11-v2-thumbs", "en", "sms",
+                               "South") > 0.08  # fmt: skip
+    # the v1 help desk call: seven ratings (staff helped) and a comment
+    assert len(_answers(random.Random(2), "helpdesk-call", "a11-v1", "en", ("en",))) == 8
+
+
+def test_the_demo_s_day_is_a_past_business_day_on_a_fast_clock() -> None:
+    monday = _business_hours_clock(date(2026, 12, 7))()
+    assert (monday.date(), monday.hour) == (date(2026, 12, 4), 11)  # the Friday before
+    after_thanksgiving = _business_hours_clock(date(2026, 11, 27))()
+    assert after_thanksgiving.date() == date(2026, 11, 25)  # Thursday the 26th is a holiday
+    clock = _business_hours_clock()
+    first = clock()
+    time.sleep(0.05)
+    assert (clock() - first).total_seconds() >= 0.05 * SPEED
+    assert first < datetime.now(UTC)
