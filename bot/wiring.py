@@ -5,6 +5,7 @@ wires them into a ``Runtime`` for the web app, the worker and the CLI."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -358,10 +359,18 @@ async def open_runtime(
                                reported=registry.reported(known),
                                themes_for=rt.themes_of, ledger=store)  # fmt: skip
             register_jobs(rt, chosen)
-            if seed:  # a process of the bot's: the opt-outs Redis lacks, from the store
-                await consent.restore(rt)
-            async with watching(live):
-                yield rt
+            # A process of the bot's restores the opt-outs Redis lacks from the store, in the
+            # background: a ledger of millions takes a minute, and the store answers for the
+            # people meanwhile (``bot.service.consent``).
+            restoring = asyncio.create_task(consent.restore_once(rt)) if seed else None
+            try:
+                async with watching(live):
+                    yield rt
+            finally:
+                if restoring is not None:
+                    restoring.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await restoring
         finally:
             for part in reversed(started):
                 await part.close()

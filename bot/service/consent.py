@@ -8,8 +8,9 @@ holds the member that a finished restore adds (``bot.store.consent.RESTORED``). 
 every check that Redis cannot answer — the intake's, the sender's and the reminder's, the
 inbound reply's — asks the store for that person (one indexed read), so nothing is sent or
 scheduled for someone who opted out, at any moment. Every process restores the sets at
-start-up; the worker checks every ``RESTORE_EVERY`` seconds and restores any set found
-missing, a page of ``RESTORE_PAGE`` opt-outs at a time, one process per shard at a time.
+start-up, in the background (it serves at once); the worker checks every ``RESTORE_EVERY``
+seconds and restores any set found missing, a page of ``RESTORE_PAGE`` opt-outs at a time,
+one process per shard at a time.
 """
 
 from __future__ import annotations
@@ -80,14 +81,17 @@ async def from_store(rt: Runtime, people: Sequence[str]) -> dict[str, frozenset[
 async def complete(
     rt: Runtime, people: list[tuple[str, frozenset[str]]], known: list[tuple[Person, bool]]
 ) -> list[Person]:
-    """The people as the intake decides on them: each with the opt-outs Redis holds, or the
-    store's (of ``scopes``) where Redis cannot tell (one read for all of them)."""
+    """The people as the intake decides on them: each with the opt-outs Redis holds, and,
+    where Redis's are not whole, the store's too (of ``scopes``; one read for all of them):
+    an opt-out said meanwhile may be in Redis and not yet in the store."""
     unknown = [pid for (pid, _), (_, whole) in zip(people, known, strict=True) if not whole]
     found = await from_store(rt, unknown)
     return [
-        person if whole else replace(person, opted_out=found.get(pid, frozenset()) & scopes)
+        person if whole else replace(
+            person, opted_out=person.opted_out | (found.get(pid, frozenset()) & scopes)
+        )
         for (pid, scopes), (person, whole) in zip(people, known, strict=True)
-    ]
+    ]  # fmt: skip
 
 
 async def restore(rt: Runtime, page: int = RESTORE_PAGE) -> int | None:
@@ -128,21 +132,28 @@ async def restore(rt: Runtime, page: int = RESTORE_PAGE) -> int | None:
     return read
 
 
+async def restore_once(rt: Runtime, *, quiet: bool = False) -> bool:
+    """``restore``, a failure logged (unless ``quiet``: it was already) rather than raised;
+    whether it succeeded (a process's start-up, and each of the worker's checks)."""
+    try:
+        await restore(rt)
+    except Exception as exc:  # Redis or the store away, or a bug: the caller goes on
+        if not quiet:
+            expected = isinstance(exc, RedisError | BotError | OSError)
+            (log.warning if expected else log.exception)(
+                "consent: restoring Redis's opt-outs failed (%s); the worker tries again every "
+                "%.0f s, the store answering for them meanwhile", type(exc).__name__,
+                RESTORE_EVERY,
+            )  # fmt: skip
+        return False
+    return True
+
+
 async def keep_restored(rt: Runtime, stop: asyncio.Event, every: float = RESTORE_EVERY) -> None:
     """Until ``stop`` is set: restore Redis's opt-outs whenever some are found missing. A
     failure (Redis or the store away) is logged once until a restore succeeds again."""
     failing = False
     while not stop.is_set():
-        try:
-            await restore(rt)
-            failing = False
-        except Exception as exc:  # Redis or the store away, or a bug: the loop goes on
-            if not failing:
-                expected = isinstance(exc, RedisError | BotError | OSError)
-                (log.warning if expected else log.exception)(
-                    "consent: restoring Redis's opt-outs failed (%s); tried again every "
-                    "%.0f s, the store answering for them meanwhile", type(exc).__name__, every
-                )  # fmt: skip
-            failing = True
+        failing = not await restore_once(rt, quiet=failing)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
