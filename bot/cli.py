@@ -24,7 +24,7 @@ from bot.core.flowfile import check_directory, load_flows
 from bot.core.library import by_id
 from bot.core.preview import SAMPLE_CONTEXT, preview_rows
 from bot.core.wording import DESCRIPTIONS
-from bot.settings import ConfigError, Settings
+from bot.settings import DEMO_MARKER, ConfigError, Settings
 from flows import FLOWS_DIR
 
 
@@ -53,6 +53,8 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
                 why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
                 cost = (f" {row['encoding']:<5} {row['segments']} {plural:<8} "
                         f"{row['units']:>4} units{why}")  # fmt: skip
+            elif row["seconds"] is not None:  # said aloud: about how long it takes
+                cost = f" about {row['seconds']} s to say"
             print(f"    {row['language']}  {row['name']:<36}{cost}".rstrip())
             for line in row["text"].splitlines() or [""]:
                 print(f"          {line}")
@@ -128,12 +130,15 @@ def _serve(worker: bool) -> int:
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
+    # Said, so that a service started on the demo's folder knows its records join the demo's.
+    demo = not settings.database_url and (settings.data_dir / DEMO_MARKER).is_file()
+    demo_note = f" (the demo's data, {settings.data_dir}/{DEMO_MARKER})" if demo else ""
 
     async def announce(app: web.Application) -> None:
         logging.getLogger("bot").info(
-            "feedback-bot %s %s listening on 0.0.0.0:%d; %s",
+            "feedback-bot %s %s listening on 0.0.0.0:%d; %s%s",
             _version(), "web and worker" if worker else "web", settings.port,
-            describe(app[RUNTIME]),
+            describe(app[RUNTIME]), demo_note,
         )  # fmt: skip
 
     app.on_startup.append(announce)
@@ -227,6 +232,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"unknown service {args.service!r}", file=sys.stderr)
         return 2
 
+    if args.format == "csv":  # written as the store reads it: no report is built
+        from bot.service import exports
+
+        async def write() -> None:
+            async with reading(settings) as (_, reader):
+                async for part in exports.per_response_csv(
+                    reader, services, args.fiscal_year, args.quarter, args.service
+                ):
+                    sys.stdout.write(part)
+
+        asyncio.run(write())
+        return 0
+
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
             return await reports.build(
@@ -246,8 +264,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         site = Site.of(settings, services, datetime.now(UTC).date())
         for path in write_site(public, args.out, site):
             print(f"wrote {path}")
-    elif args.format == "csv":
-        sys.stdout.write(str(report["per_response_csv"]))
     elif args.format == "collection-csv":
         sys.stdout.write(reports.collection_csv(report["collection_detail"]))
     elif args.format == "json":
@@ -486,16 +502,28 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
     """The bundled loopback Twilio API, for trying the bot on one machine."""
     import aiohttp
 
-    from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
+    from adapters.testing.twilio_fake import FakeMessage, FakeTwilio, caller_script
+
+    try:
+        script = caller_script(args.caller)
+    except ValueError as exc:
+        print(f"--caller: {exc}", file=sys.stderr)
+        return 2
 
     async def main() -> None:
         fake = FakeTwilio(auth_token=args.auth_token)
+        # Each call the bot places (a call-back) is answered by a simulated caller that
+        # follows the bot's TwiML, prints what is said and answers from the script.
+        fake.post_to = lambda url: url
+        fake.on_say = lambda words: print(f"call> {words}", flush=True)
+        fake.callers = _EveryNumber(script)
         base = await fake.start(args.port)
         print(f"A loopback Twilio API on {base}. In the bot's environment:\n"
               f"  TWILIO_API_BASE_URL={base}\n  TWILIO_ACCOUNT_SID={fake.account_sid}\n"
               f"  TWILIO_AUTH_TOKEN={fake.auth_token}\n"
               "Each message the bot sends is shown here and reported delivered (a signed "
-              "status callback). Ctrl-C stops it.", flush=True)  # fmt: skip
+              "status callback); each call it places is answered from --caller, what it "
+              "says shown. Ctrl-C stops it.", flush=True)  # fmt: skip
         async with aiohttp.ClientSession() as http:
             pending: set[asyncio.Task[int]] = set()
 
@@ -514,6 +542,17 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+class _EveryNumber(dict[str, list[Any]]):
+    """The same caller's script, whatever number is called."""
+
+    def __init__(self, script: list[Any]) -> None:
+        super().__init__()
+        self.script = script
+
+    def get(self, key: str, default: Any = None) -> list[Any]:
+        return list(self.script)
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -579,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate a flow folder and show each message on each kind of interface "
         "(text message, chat with buttons, web page, voice call), with its SMS encoding and "
-        "segments",
+        "segments, and the seconds a call takes to say it",
     )
     check.add_argument(
         "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
@@ -628,7 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
-    demo.add_argument("--fresh", action="store_true", help="start over: empty var/demo/ first")
+    demo.add_argument(
+        "--fresh", action="store_true", help="start over: remove the demo's data first"
+    )
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="bring the measures store's tables up to date")
@@ -703,6 +744,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fake.add_argument("--port", type=int, default=8089)
     fake.add_argument("--auth-token", default="local-auth-token")
+    fake.add_argument(
+        "--caller", default="1,13,say:Quick and kind thank you",
+        help="how a called person answers, comma-separated: keys (1, 13, #, *, 9), "
+        "say:words, - (silence), hangup",
+    )  # fmt: skip
     fake.set_defaults(func=cmd_twilio_fake)
 
     sentiment = sub.add_parser(

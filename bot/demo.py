@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -32,7 +35,7 @@ from bot.core.response import is_respondent
 from bot.core.secret import Secret
 from bot.core.sinks import ResponseRecord
 from bot.service.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import DEMO_MARKER, ConfigError, Settings
 from bot.web.app import RUNTIME, create_app
 
 FROM_NUMBER = "+12025550100"
@@ -254,24 +257,77 @@ class Progress(logging.Handler):
             self.out.write("\n")
 
 
-DEMO_DIR = Path("var/demo")
 AREA_CODES = ("202", "301", "703", "571", "410", "240", "443", "804", "757", "540")
+# The demo's own files in its data folder; the settings file also marks the folder as the
+# demo's (DEMO_MARKER), so that the demo never writes into, or empties, a store it did not make.
+DEMO_FILES = (DEMO_MARKER, "runs", "redis", "measures.sqlite3", "measures.sqlite3-wal",
+              "measures.sqlite3-shm", "measures.sqlite3.migrate-lock")  # fmt: skip
+CONSOLE_PORT = 8080
 
 
-def _prepare(data: Path, fresh: bool, out: TextIO) -> tuple[int, Secret]:
-    """The demo's folder (emptied with ``fresh``): how many runs it has seen, and its
-    pseudonym key (kept, so that the same number is the same person in every run)."""
-    if fresh and data.exists():
-        shutil.rmtree(data)
+def _store_has_records(store: Path) -> bool:
+    """Whether a SQLite measures store holds any response (a table it lacks holds none)."""
+    with closing(sqlite3.connect(store.resolve().as_uri() + "?mode=ro", uri=True)) as db:
+        try:
+            return db.execute("SELECT 1 FROM responses LIMIT 1").fetchone() is not None
+        except sqlite3.OperationalError:  # no responses table yet
+            return False
+
+
+def demo_folder(env: Mapping[str, str]) -> Path:
+    """Where the demo keeps its data: the data folder every other command reads by default
+    (``DATA_DIR``, default ``var/``), so that ``feedback-bot report`` shows its quarter.
+    ConfigError when ``DATABASE_URL`` or ``REDIS_URL`` is set: those name a deployment's
+    stores, which the demo never writes into (and which the other commands would read)."""
+    named = [name for name in ("DATABASE_URL", "REDIS_URL") if env.get(name)]
+    if named:
+        raise ConfigError(
+            f"the demo runs on its embedded Redis and SQLite store and does not write into "
+            f"{' or '.join(named)} (a deployment's); unset {' and '.join(named)} to run it"
+        )
+    return Settings.from_env(env).data_dir
+
+
+def _prepare(data: Path, fresh: bool) -> tuple[int, dict[str, str]]:
+    """The demo's folder (its own files removed with ``fresh``): how many runs it has seen,
+    and its settings (kept, so that the same number is the same person in every run and the
+    console's tokens stay). ConfigError when the folder holds a store that is not the demo's."""
+    marker, store = data / DEMO_MARKER, data / "measures.sqlite3"
+    if not marker.is_file() and store.is_file() and _store_has_records(store):
+        raise ConfigError(
+            f"{data}/ holds a measures store that is not the demo's; the demo does not mix "
+            "its records into it: set DATA_DIR to another folder for the demo"
+        )
+    if fresh:
+        for name in DEMO_FILES:
+            path = data / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
     data.mkdir(parents=True, exist_ok=True)
-    key_file, runs_file = data / "pseudonym.key", data / "runs"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(16))
+    if not marker.is_file():
+        marker.touch(mode=0o600)  # it holds the console's tokens: readable by its owner only
+        marker.write_text(_env_file(data))
+    env = dict(line.split("=", 1) for line in marker.read_text().splitlines() if "=" in line)
+    runs_file = data / "runs"
     runs = int(runs_file.read_text()) if runs_file.exists() else 0
     runs_file.write_text(str(runs + 1))
-    out.write(f"Demo data in {data}/ (an embedded Redis and a SQLite measures store): run "
-              f"{runs + 1}; --fresh starts over.\n")  # fmt: skip
-    return runs, Secret(key_file.read_text().strip())
+    return runs, env
+
+
+def _env_file(data: Path) -> str:
+    """The demo's settings, as an env file the console can be started with (the README's
+    one-machine settings, with this folder and fresh secrets)."""
+    return "".join(f"{k}={v}\n" for k, v in {
+        "DATA_DIR": data, "REDIS_DIR": data / "redis",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{CONSOLE_PORT}", "PORT": CONSOLE_PORT,
+        "API_TOKEN": secrets.token_hex(16), "ADMIN_TOKEN": secrets.token_hex(16),
+        "PSEUDONYM_KEY": secrets.token_hex(16),
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:8089",  # feedback-bot twilio-fake
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16), "TWILIO_FROM_NUMBER": FROM_NUMBER,
+    }.items())  # fmt: skip
 
 
 async def run_demo(
@@ -280,26 +336,30 @@ async def run_demo(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
     *,
-    data: Path = DEMO_DIR,
+    data: Path | None = None,
     fresh: bool = False,
 ) -> dict[str, Any]:
     """Run the demo; print progress and a summary; return the summary. Its data stays in
-    ``data`` (``feedback-bot report`` shows it with ``DATA_DIR`` set there)."""
+    ``data`` (default: the data folder of the process's environment, ``demo_folder``), which
+    ``feedback-bot report`` and the console read."""
+    folder = demo_folder(os.environ) if data is None else data
     rng = random.Random(seed)
-    runs, pseudonym_key = _prepare(data, fresh, out)
+    runs, env = await asyncio.to_thread(_prepare, folder, fresh)
+    out.write(f"Demo data in {folder}/ (an embedded Redis and a SQLite measures store): run "
+              f"{runs + 1}; --fresh starts over.\n")  # fmt: skip
     area = AREA_CODES[runs % len(AREA_CODES)]  # each run its own people (for ten runs)
-    fake = FakeTwilio(auth_token=secrets.token_hex(16))
+    fake = FakeTwilio(account_sid=env["TWILIO_ACCOUNT_SID"], auth_token=env["TWILIO_AUTH_TOKEN"])
     await fake.start()
     sock = _free_socket()
     public = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(
         redis_url=None,
-        redis_dir=data / "redis",
-        data_dir=data,
+        redis_dir=Path(env["REDIS_DIR"]),
+        data_dir=folder,
         public_base_url=public,
-        api_token=Secret(secrets.token_hex(16)),
-        admin_token=Secret(secrets.token_hex(16)),
-        pseudonym_key=pseudonym_key,
+        api_token=Secret(env["API_TOKEN"]),
+        admin_token=Secret(env["ADMIN_TOKEN"]),
+        pseudonym_key=Secret(env["PSEUDONYM_KEY"]),
         twilio_account_sid=fake.account_sid,
         twilio_auth_token=Secret(fake.auth_token),
         twilio_from_number=FROM_NUMBER,
@@ -324,9 +384,24 @@ async def run_demo(
             logger.setLevel(level)
         await fake.stop()
     fiscal_year, quarter = summary["report"]["fiscal_year"], summary["report"]["quarter"]
-    out.write(f"\nThe demo's data stays in {data}/. Its report again: DATA_DIR={data} "
-              f"feedback-bot report --fiscal-year {fiscal_year} --quarter {quarter}\n")  # fmt: skip
+    out.write(_closing(folder, fiscal_year, quarter))
     return summary
+
+
+def _closing(data: Path, fiscal_year: int, quarter: int) -> str:
+    """Where the demo's data is, and the commands that show it again."""
+    # The other commands read the default data folder unless told otherwise.
+    prefix = "" if data == Settings().data_dir else f"DATA_DIR={data} "
+    env = data / DEMO_MARKER
+    return (
+        f"\nThe demo's data stays in {data}/ (the SQLite measures store and the embedded "
+        f"Redis; {env} holds its settings and tokens).\n"
+        f"  Its report again:  {prefix}feedback-bot report --fiscal-year {fiscal_year} "
+        f"--quarter {quarter}\n"
+        f"  Its console:       set -a; . {env}; set +a; feedback-bot web\n"
+        f"                     then http://127.0.0.1:{CONSOLE_PORT}/admin, signing in with "
+        f"the ADMIN_TOKEN in {env}\n"
+    )
 
 
 async def _run(
@@ -384,13 +459,14 @@ async def _run(
                     await reply(person, person.script[person.replies_sent - 1])
 
         undelivered: list[str] = []
+        phones_off: set[str] = set()  # the first invitation to each is reported undelivered
 
         def on_send(message: FakeMessage) -> None:
             person = people.get(message.to.removeprefix("whatsapp:"))
             if person is not None:
                 person.inbox.put_nowait(message.body)
             status = "delivered"
-            if message.to.endswith("99") and message.to not in undelivered:
+            if message.to in phones_off and message.to not in undelivered:
                 status = "undelivered"  # a phone that is off: the carrier gives up
                 undelivered.append(message.to)
             tasks.append(asyncio.create_task(_report(fake, http, message, status)))
@@ -418,6 +494,8 @@ async def _run(
             if i % 50 == 7:
                 fake.failures[number] = (400, 21211)  # a landline: never deliverable
                 landlines += 1
+            elif i % 100 == 31:
+                phones_off.add(to)
             transaction: dict[str, Any] = {
                 "transaction_id": f"demo-{runs}-{i}", "service": service_id, "channel": channel,
                 "to": to, "language": language,
@@ -515,21 +593,35 @@ def _summary(
 
 
 def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
+    """The summary's lines: each indented line counts part of the line it is under, and the
+    lines under one line add up to it. The surveys' endings are the record's dispositions,
+    each said with the lines above it that it comes from."""
     d, decisions = summary["dispositions"], summary["decisions"]
     suppressed = {k: v for k, v in decisions.items() if k not in ("scheduled", "repeat")}
-    ended = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(d.items()))
+    refused, undelivered = summary["landlines"], summary["undelivered"]
+    why = {
+        "undeliverable": f"the {refused} refused and the {undelivered} not delivered above",
+        "suppressed": f"the {sum(suppressed.values())} suppressed at once above",
+        "opted_out": "said STOP (or PARAR)",
+        "expired": "no answer, or stopped answering, before the survey's end",
+        "partial": "answered some questions, not all",
+    }
+    order = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
+    ended = sorted(d.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
     rows = [
         ("transactions reported", summary["transactions"], ""),
         ("  repeats (the first decision again)", decisions.get("repeat", 0), ""),
-        ("surveys", summary["surveys"], ""),
-        ("  suppressed at once", sum(suppressed.values()),
+        ("  surveys", summary["surveys"], ""),
+        ("    suppressed at once", sum(suppressed.values()),
          ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(suppressed.items()))),
-        ("  scheduled", decisions.get("scheduled", 0), ""),
-        ("    refused by Twilio (a landline)", summary["landlines"], "simulated error 21211"),
-        ("    invitations sent", summary["invited"], ""),
-        ("      delivered", summary["delivered"], ""),
-        ("      undelivered", summary["undelivered"], "a simulated phone that is off"),
-        ("how the surveys ended", sum(d.values()), ended),
+        ("    scheduled", decisions.get("scheduled", 0), ""),
+        ("      refused by Twilio", refused, "a landline (simulated error 21211)"),
+        ("      invitations sent", summary["invited"], ""),
+        ("        delivered", summary["delivered"], "Twilio's status callback said delivered"),
+        ("        not delivered", undelivered,
+         "its callback said undelivered (a simulated phone that is off)"),
+        ("how the surveys ended", sum(d.values()), "one ending per survey"),
+        *((f"  {k.replace('_', ' ')}", v, why.get(k, "")) for k, v in ended),
         ("responses (trust item answered)", summary["respondents"],
          f"{summary['respondents_opted_out']} of them then opted out; "
          f"{summary['respondents_v1']} on the A-11 v1 help-desk survey, not in the v2 CSV"),
@@ -537,7 +629,7 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
          f"{summary['invited']} invitations and {summary['reminders']} reminders; answers "
          "went back on the webhook"),
     ]  # fmt: skip
-    out.write("\nDemo summary\n")
+    out.write("\nDemo summary (an indented line counts part of the line above it)\n")
     for label, value, note in rows:
         out.write(f"  {label:<38} {value:>6}" + (f"   {note}" if note else "") + "\n")
     if summary["simulated_failures"]:

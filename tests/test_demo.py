@@ -8,10 +8,22 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.core.sentiment import score
 from bot.core.themes import tag
 from bot.core.themes_default import DEFAULT
-from bot.demo import COMMENTS, SPEED, TRUST_REPLIES, _answers, _business_hours_clock, run_demo
+from bot.demo import (
+    COMMENTS,
+    SPEED,
+    TRUST_REPLIES,
+    _answers,
+    _business_hours_clock,
+    _prepare,
+    demo_folder,
+    run_demo,
+)  # fmt: skip
+from bot.settings import ConfigError, Settings
 
 
 async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> None:
@@ -25,12 +37,30 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     assert summary["decisions"] == {"scheduled": 60, "repeat": 1, "duplicate": 1}
     assert summary["surveys"] == sum(d.values()) == 60 + 1  # every survey ended and recorded
     assert d["completed"] > 20 and d.get("opted_out", 0) > 0 and d.get("expired", 0) > 0
-    assert d.get("undeliverable", 0) >= 1  # the scripted landline
-    # the lines add up
+    # the lines add up, and the endings are the lines above them: the undeliverable are the
+    # landlines Twilio refused and the invitations whose status callback said undelivered
     assert summary["landlines"] + summary["invited"] == summary["decisions"]["scheduled"]
     assert summary["delivered"] + summary["undelivered"] == summary["invited"]
     assert summary["invited"] + summary["reminders"] == summary["sms_sent"]
+    assert summary["landlines"] == 2 and summary["undelivered"] == 1
+    assert d["undeliverable"] == summary["landlines"] + summary["undelivered"]
+    assert d["suppressed"] == summary["decisions"]["duplicate"]
     text = out.getvalue()
+    lines = {line[2:40].strip(): (len(line) - len(line.lstrip()), int(line[40:48]))
+             for line in text.splitlines()[2:] if line.startswith("  ") and line[40:48].strip()
+             .isdigit()}  # fmt: skip
+    labels = list(lines)
+    for i, label in enumerate(labels):  # each line's children add up to it
+        depth, value = lines[label]
+        children = []
+        for below in labels[i + 1 :]:
+            if lines[below][0] <= depth:
+                break
+            if lines[below][0] == depth + 2:
+                children.append(lines[below][1])
+        assert not children or sum(children) == value, (label, children, value)
+    assert lines["undeliverable"][1] == 3 and "the 2 refused and the 1 not delivered" in text
+    assert "how the surveys ended" in lines and "undelivered" not in lines
     assert "Demo summary" in text and "completed" in text and "opted out" in text
     assert "not in the v2 CSV" in text  # why the v1 responses are not CSV rows
     assert "61/61" in err.getvalue()
@@ -112,3 +142,22 @@ def test_the_demo_s_day_is_a_past_business_day_on_a_fast_clock() -> None:
     time.sleep(0.05)
     assert (clock() - first).total_seconds() >= 0.05 * SPEED
     assert first < datetime.now(UTC)
+
+
+def test_the_demo_s_folder_is_its_own(tmp_path: Path) -> None:
+    # the data folder every command reads by default, unless DATA_DIR names another
+    assert demo_folder({}) == Settings().data_dir == Path("var")
+    assert demo_folder({"DATA_DIR": str(tmp_path)}) == tmp_path
+    for name in ("DATABASE_URL", "REDIS_URL"):  # a deployment's stores: never the demo's
+        with pytest.raises(ConfigError, match=f"unset {name}"):
+            demo_folder({name: "postgresql://db.example/feedback"})
+    # its settings file: the console's tokens, readable by its owner only, kept across runs
+    runs, env = _prepare(tmp_path, fresh=False)
+    marker = tmp_path / "demo.env"
+    assert runs == 0 and marker.stat().st_mode & 0o777 == 0o600
+    assert {"ADMIN_TOKEN", "API_TOKEN", "PSEUDONYM_KEY", "DATA_DIR"} <= set(env)
+    (tmp_path / "site").mkdir()  # not the demo's: --fresh leaves it
+    assert _prepare(tmp_path, fresh=False) == (1, env)
+    runs, fresh = _prepare(tmp_path, fresh=True)
+    assert runs == 0 and fresh["ADMIN_TOKEN"] != env["ADMIN_TOKEN"]
+    assert (tmp_path / "site").is_dir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
 
 from bot.core.errors import BotError
 
@@ -111,6 +111,17 @@ class TallyGroup:
     completed: bool
     count: int
     reprompts: int
+
+
+class Upload(NamedTuple):
+    """What the OMB upload needs of a response (trust item answered): its id, its A-11
+    fields, and what says who may read its comment (its service, its flow's version)."""
+
+    response_id: str
+    service_id: str
+    flow_id: str
+    flow_version: str
+    a11: dict[str, Any]
 
 
 class SinkError(BotError):
@@ -299,6 +310,14 @@ class ResponseStore(Sink, LibraryStore, ConsentLedger, Protocol):
     ) -> AsyncIterator[list[str]]:
         """Every stored record (reported within ``windows``, of ``service``) as its JSON text,
         one line each, a few thousand at a time, in no particular order."""
+        ...
+
+    def upload_pages(
+        self, windows: Sequence[Window], service: str | None = None, page: int = 2000
+    ) -> AsyncIterator[list[Upload]]:
+        """The responses (trust item answered) reported within ``windows`` (of ``service``),
+        what the OMB upload needs of each, ordered by (reported time, response id), ``page``
+        at a time (keyset paging)."""
         ...
 
     async def comments(
