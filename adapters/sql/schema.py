@@ -170,6 +170,20 @@ service_settings = Table(
     Column("changed_by", String(128), nullable=False),
 )
 
+# The consent ledger's system of record (migration 0009): one row per person (a pseudonym,
+# never an address) and scope, kept for ever; ``opted_out`` false once lifted. Redis holds
+# the working copy the hot paths read (bot.store.consent).
+consent = Table(
+    "consent",
+    metadata,
+    Column("person", String(64), primary_key=True),
+    Column("scope", String(160), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("how", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+)
+
 
 def reported_within(table: Table, windows: Sequence[Window]) -> ColumnElement[bool]:
     """A query's condition: a row's ``service_id`` and ``reported_at`` fall in one of the
