@@ -101,7 +101,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         from adapters.voice.channel import heard
 
         if interactive:
-            print("(a call: type keys as pressed, 1 for yes, * to hear it again, 9 to stop; "
+            print("(a call: type keys as pressed, 1 for yes, * to hear it again, # to skip; "
                   "or type the words as said)")  # fmt: skip
     run_survey(
         flows[args.flow],
