@@ -18,7 +18,15 @@ from sqlalchemy.engine import Connection
 from bot.core.measures import tally_fields
 
 from .base import SqlBase
-from .schema import as_utc, comment_rows, comments, record_of, responses
+from .schema import (
+    as_utc,
+    comment_rows,
+    comment_themes,
+    comments,
+    record_of,
+    responses,
+    theme_rows,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -126,6 +134,15 @@ class Migrations(SqlBase):
                     await conn.execute(
                         responses.update().where(c.response_id == response_id).values(**fields)
                     )
+                # Their themes too: migration 0012 gave theme rows only to rows it could
+                # place in a quarter (those with a reported_at).
+                ids = [row[0] for row in rows]
+                themed = [found for row in rows for found in theme_rows(record_of(row[1]))]
+                await conn.execute(
+                    comment_themes.delete().where(comment_themes.c.response_id.in_(ids))
+                )
+                if themed:
+                    await conn.execute(comment_themes.insert(), themed)
             done += len(rows)
 
     async def backfill_comments(self, batch: int = 1000) -> int:

@@ -2,7 +2,8 @@
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
 forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
-``comments`` (finding comments) and ``library`` (flow versions and services' settings);
+``comments`` (finding comments), ``library`` (flow versions and services' settings) and
+``consent`` (the consent ledger's system of record);
 ``schema`` holds the tables and ``base`` the engine they share.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .comments import Comments
+from .consent import ConsentRows
 from .figures import Figures
 from .library import LibraryRows
 from .migrate import Migrations
@@ -18,7 +20,7 @@ from .transfer import Transfer
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Figures, LibraryRows, Transfer, Comments):
+class SqlStore(Migrations, Writes, Figures, LibraryRows, Transfer, Comments, ConsentRows):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

@@ -21,6 +21,7 @@ from .schema import (
     as_utc,
     audit,
     cases,
+    comment_themes,
     comments,
     forwards,
     from_db,
@@ -204,6 +205,7 @@ class Writes(SqlBase):
             removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
             await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
             await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
+            await conn.execute(comment_themes.delete().where(comment_themes.c.response_id.in_(ids)))
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )
