@@ -136,7 +136,7 @@ async def deliver(
         opted_out = await consent.opted_out(rt, record["person"], rt.scopes(service, channel))
     except RetryableError:  # Redis cannot tell (being restored) and the store is away
         await state.schedule(ref, now.timestamp() + backoff(record.get("send_attempts", 0)))
-        return
+        return None
     if opted_out:
         await _end(rt, ref, "suppressed", "opted_out")
         return None
