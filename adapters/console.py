@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from bot.core import engine
 from bot.core.a11 import a11_fields
+from bot.core.channels import Prompt
 from bot.core.flow import Flow
 from bot.core.session import Session, disposition
 from bot.core.wording import Interface
@@ -33,11 +34,14 @@ def run_survey(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     echo: bool = True,
     interface: Interface = "text",
+    heard: Callable[[Prompt | None, str], str | None] | None = None,
 ) -> Session:
     """Run one survey: print the bot's messages, feed it each reply line, print the A-11 fields.
 
     Set ``echo`` when the replies do not come from a person typing at a terminal; the
-    messages are worded for ``interface`` (a channel's kind of interface).
+    messages are worded for ``interface`` (a channel's kind of interface). ``heard`` turns a
+    line into the answer's text as its channel takes it, given the question asked (a call's
+    keys and speech); None from it says the question again.
     Returns the final session; a survey cut short by the end of input is reported as partial.
     """
     step = engine.start(flow, now=clock(), context=context, language=language,
@@ -50,6 +54,14 @@ def run_survey(
         text = line.rstrip("\n")
         if echo:  # piped replies are shown, so the transcript reads like a conversation
             out.write("you> " + text + "\n")
+        if heard is not None:
+            answer = heard(engine.prompt(flow, session), text)
+            if answer is None:  # asked to hear it again
+                if session.question is not None:
+                    question = flow.question(session.question)
+                    _show(out, [engine.question_text(flow, session, question)])
+                continue
+            text = answer
         step = engine.reply(flow, session, text, clock())
         session = step.session
         _show(out, step.messages)

@@ -5,8 +5,12 @@ links (default 200) and drives that many simulated callers at once through the b
 (``adapters.testing.twilio_fake.converse``: every request signed as Twilio signs it): the link
 opened, then three answers by keypad and speech, each after the caller has listened for
 about ``--pause`` seconds (default 4; 0 sends every request at once, a measure of capacity).
-Reported: webhook requests per second, the latency of one (p50, p99) and the server's CPU
-per request.
+Reported: webhook requests per second, the latency of one (p50, p99), the server's CPU per
+request, this process's CPU per request (the callers: signing, parsing TwiML; on the same
+CPUs); then, in a round of its own (not timed), the commands the bot sent Redis per request,
+seen by Redis's MONITOR: a script is one, its own commands not counted; commands sent
+together on the pipelined connection are one round trip but count each (the web process's
+background jobs are in it too, a few a second).
 
     python3 bench/voice.py [--calls 200] [--rounds 3] [--pause 4]
 
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
@@ -49,8 +55,11 @@ def serve_bot(port: int, ready: object) -> None:
     serve_forever(app, port, ready)  # type: ignore[arg-type]
 
 
-async def calls(base: str, first: int, count: int, pause: float = 0.0) -> tuple[list[float], float]:
-    """``count`` callers at once, each through its whole survey."""
+async def calls(
+    base: str, first: int, count: int, pause: float = 0.0, begun: asyncio.Event | None = None
+) -> tuple[list[float], float]:
+    """``count`` callers at once, each through its whole survey (``begun`` set once the
+    transactions are in, as the first call is made)."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         items = [
@@ -63,6 +72,9 @@ async def calls(base: str, first: int, count: int, pause: float = 0.0) -> tuple[
             results = (await response.json())["results"]
         links = [str(r["voice_url"]) for r in results if "voice_url" in r]
         latencies: list[float] = []
+        if begun is not None:
+            begun.set()
+            await asyncio.sleep(0.2)  # the monitor sees its first command
         t0 = time.perf_counter()
 
         async def caller(url: str) -> None:
@@ -73,6 +85,32 @@ async def calls(base: str, first: int, count: int, pause: float = 0.0) -> tuple[
 
         await asyncio.gather(*(caller(url) for url in links))
         return latencies, time.perf_counter() - t0
+
+
+async def monitored(base: str, first: int, count: int) -> tuple[Counter[str], int]:
+    """The commands the bot sends Redis while ``count`` calls take their surveys (MONITOR,
+    from the first call's request to the last's answer), by name; and how many webhooks."""
+    redis = Redis.from_url(REDIS_URL)
+    sent: Counter[str] = Counter()
+    begun, webhooks = asyncio.Event(), [0]
+
+    async def watch() -> None:
+        async with redis.monitor() as monitor:
+            while True:
+                seen = await monitor.next_command()
+                if begun.is_set() and seen["client_type"] != "lua":
+                    sent[str(seen["command"]).split()[0].upper()] += 1
+
+    watching = asyncio.create_task(watch())
+    try:
+        latencies, _ = await calls(base, first, count, 0.0, begun)
+        webhooks[0] = len(latencies)
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+        await redis.aclose()
+    return sent, webhooks[0]
 
 
 async def main(count: int, rounds: int, pause: float) -> None:
@@ -87,11 +125,12 @@ async def main(count: int, rounds: int, pause: float) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         await calls(base, 10**6, 20)  # warm up
-        rates, p50s, p99s, cpus = [], [], [], []
+        rates, p50s, p99s, cpus, clients = [], [], [], [], []
         for n in range(rounds):
-            cpu0 = cpu_seconds(server)
+            cpu0, mine0 = cpu_seconds(server), time.process_time()
             latencies, elapsed = await calls(base, n * count, count, pause)
             cpu = cpu_seconds(server) - cpu0
+            clients.append((time.process_time() - mine0) / len(latencies) * 1e6)
             latencies.sort()
             rates.append(len(latencies) / elapsed)
             p50s.append(latencies[len(latencies) // 2] * 1000)
@@ -102,7 +141,15 @@ async def main(count: int, rounds: int, pause: float) -> None:
         print(f"webhooks/s {statistics.median(rates):.0f} (rounds: "
               f"{', '.join(f'{r:.0f}' for r in rates)}); p50 {statistics.median(p50s):.1f} ms; "
               f"p99 {statistics.median(p99s):.1f} ms; server CPU "
-              f"{statistics.median(cpus):.0f} us/webhook")  # fmt: skip
+              f"{statistics.median(cpus):.0f} us/webhook; callers' CPU "
+              f"{statistics.median(clients):.0f} us/webhook")  # fmt: skip
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        sent, webhooks = await monitored(base, 2 * 10**6, 10)
+        print(
+            f"Redis commands from the bot: {sum(sent.values()) / webhooks:.1f}/webhook ("
+            + ", ".join(f"{name} {n / webhooks:.2f}" for name, n in sent.most_common())
+            + ")"
+        )
     finally:
         server.terminate()
 

@@ -96,6 +96,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
     context["attributes"] = attributes
     interactive = sys.stdin.isatty()
     replies = terminal_replies() if interactive else sys.stdin
+    voice = kinds[args.channel].interface == "voice"
+    if voice:  # typed keys are pressed, words are said
+        from adapters.voice.channel import heard
+
+        if interactive:
+            print("(a call: type keys as pressed, 1 for yes, * to hear it again, # to skip; "
+                  "or type the words as said)")  # fmt: skip
     run_survey(
         flows[args.flow],
         replies,
@@ -104,6 +111,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         context=context,
         echo=not interactive,
         interface=kinds[args.channel].interface,
+        heard=heard if voice else None,
     )
     return 0
 

@@ -1,5 +1,6 @@
 """``feedback-bot demo``: the whole bot in one process on embedded defaults, with simulated
-people replying by SMS through the real, signed webhook route to a loopback fake Twilio."""
+people replying by SMS through the real, signed webhook route to a loopback fake Twilio, and
+simulated callers taking the survey by phone (keypad and speech) through the voice webhooks."""
 
 from __future__ import annotations
 
@@ -28,7 +29,14 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
+from adapters.testing.twilio_fake import (
+    Answer,
+    FakeMessage,
+    FakeTwilio,
+    converse,
+    new_call,
+    signed_post,
+)
 from bot.core import reports
 from bot.core.quiet_hours import is_federal_holiday
 from bot.core.response import is_respondent
@@ -149,6 +157,13 @@ DRIVERS = {
 }
 REGIONS = ("Northeast", "South", "Midwest", "West")
 BEHAVIOURS = ["complete"] * 12 + ["stop", "help", "silent", "partial", "spanish_stop"]
+# A caller answers by keypad or by saying it: the words for the keys the voice wording names.
+SAID_NUMBERS = {
+    "en": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight"),
+    "es": ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho"),
+}
+SAID_AND = {"en": "and", "es": "y"}
+VOICE_EVERY = 10  # one transaction in ten is a phone call (those at index 3 of each ten)
 SPEED = 120  # the demo's clock: a real second is two minutes, so surveys take minutes
 
 
@@ -201,6 +216,35 @@ def _plan(rng: random.Random, script: list[str]) -> list[str]:
         return []
     if behaviour == "partial":
         return script[:1]
+    return script
+
+
+def _by_phone(rng: random.Random, language: str, plan: list[str]) -> list[Answer]:
+    """A person's plan (the texts they would send) as a caller's answers, each by keypad or
+    by speech at random: yes 1 and no 2 (or said), drivers' numbers then ``#`` (or said as
+    words), the comment said, 9 to stop (texts' HELP has no key: not said)."""
+    script: list[Answer] = []
+    for text in plan:
+        word = text.strip().lower()
+        keypad = rng.random() < 0.5
+        if word in ("stop", "parar"):
+            answer, keypad = {"Digits": "9"}, True
+        elif word == "help":
+            continue
+        elif word in ("yes", "sí", "si", "👍", "no", "👎"):
+            yes = word not in ("no", "👎")
+            keypad = keypad or word in ("👍", "👎")
+            said = ("sí" if language == "es" else "yes") if yes else "no"
+            answer = {"Digits": "1" if yes else "2"} if keypad else {"SpeechResult": said}
+        elif re.fullmatch(r"[1-8]( [1-8])*", word):  # drivers, by their numbers
+            numbers = [int(n) for n in word.split()]
+            spoken = f" {SAID_AND[language]} ".join(SAID_NUMBERS[language][n] for n in numbers)
+            answer = {"Digits": word.replace(" ", "")} if keypad else {"SpeechResult": spoken}
+        elif word == SKIP[language]:
+            answer = {"Digits": "#"} if keypad else {"SpeechResult": word}
+        else:  # a comment, or a word the bot asks again about: said
+            answer, keypad = {"SpeechResult": text}, False
+        script.append(answer)
     return script
 
 
@@ -366,6 +410,7 @@ async def run_demo(
         twilio_api_base_url=fake.base_url,
         send_rate=500.0,  # a short code's capacity, so the demo is quick
         send_burst=500.0,
+        channels=("sms", "whatsapp", "voice"),
     )
     progress = Progress(count + 1, err)
     root = logging.getLogger()
@@ -471,6 +516,25 @@ async def _run(
                 undelivered.append(message.to)
             tasks.append(asyncio.create_task(_report(fake, http, message, status)))
 
+        calls: dict[str, list[Answer]] = {}  # transaction id: the caller's script
+        spoken: Counter[str] = Counter()  # answers by keypad and by speech
+
+        async def phone(url: str, number: str, script: list[Answer]) -> None:
+            """A caller (a transfer at the end of a call) taking the survey by phone."""
+            await asyncio.sleep(pace.uniform(0.3, 2.4) * 60 / SPEED)
+            call = new_call(FROM_NUMBER, number, url)
+            await converse(http, fake.auth_token, call, script, lambda u: u, fake.account_sid,
+                           pause=pace.uniform(0.15, 0.8) * 60 / SPEED)  # fmt: skip
+            # every gather was answered, but the last when the caller hung up on it
+            answered = script[: len(call.gathers) - (call.ended_by == "caller")]
+            spoken.update("keypad" if a and "Digits" in a else "speech" for a in answered)
+            # Twilio's status callback when the call ends: a caller who hung up ends it.
+            params = {"CallSid": call.sid, "AccountSid": fake.account_sid,
+                      "CallStatus": "completed", "From": number, "To": FROM_NUMBER}  # fmt: skip
+            status = public + "/webhooks/twilio/voice/status"
+            async with signed_post(http, fake.auth_token, status, params, lambda u: u):
+                pass
+
         fake.on_send = on_send
         services = [
             ("benefits-application", "a11-v2-thumbs", "sms"),
@@ -482,16 +546,28 @@ async def _run(
         landlines = 0
         for i in range(count):
             number = f"+1{area}555{1000 + i:04d}"
-            service_id, flow, channel = rng.choice(services)
-            language = "es" if rng.random() < 0.3 else "en"
+            voice = i % VOICE_EVERY == 3
+            if voice:  # a caller, English or Spanish in turn, to the benefits line
+                service_id, flow, channel = "benefits-application", "a11-v2-thumbs", "voice"
+                language = "es" if i % (2 * VOICE_EVERY) == 13 else "en"
+            else:
+                service_id, flow, channel = rng.choice(services)
+                language = "es" if rng.random() < 0.3 else "en"
             region = rng.choice(REGIONS)
             groups = (language, channel) + ((region,) if service_id == "benefits-application"
                                             else ())  # fmt: skip
             to = f"whatsapp:{number}" if channel == "whatsapp" else number
             script = _answers(rng, service_id, flow, language, groups)
-            people[number] = Person(to, _plan(rng, script))
-            tasks.append(asyncio.create_task(live(people[number])))
-            if i % 50 == 7:
+            if voice:
+                plan = _plan(rng, script)
+                if plan:  # a silent one never calls: the survey expires
+                    calls[f"demo-{runs}-{i}"] = _by_phone(rng, language, plan)
+            else:
+                people[number] = Person(to, _plan(rng, script))
+                tasks.append(asyncio.create_task(live(people[number])))
+            if voice:
+                pass  # a call is no text: Twilio refuses or loses none of it here
+            elif i % 50 == 7:
                 fake.failures[number] = (400, 21211)  # a landline: never deliverable
                 landlines += 1
             elif i % 100 == 31:
@@ -515,7 +591,12 @@ async def _run(
         for start in range(0, len(transactions), 250):
             batch = {"transactions": transactions[start : start + 250]}
             async with http.post(public + "/v1/transactions", json=batch, headers=headers) as r:
-                for result in (await r.json())["results"]:
+                for sent, result in zip(batch["transactions"], (await r.json())["results"],
+                                        strict=True):  # fmt: skip
+                    caller = calls.pop(sent["transaction_id"], None)
+                    if caller is not None and "voice_url" in result:
+                        tasks.append(asyncio.create_task(
+                            phone(result["voice_url"], sent["to"], caller)))  # fmt: skip
                     if result["survey_id"] in surveys:
                         decisions["repeat"] += 1
                         continue
@@ -548,7 +629,8 @@ async def _run(
         await asyncio.gather(*tasks, return_exceptions=True)
 
     await runner.cleanup()
-    summary = _summary(records, decisions, fake, landlines, len(undelivered), progress.simulated)
+    summary = _summary(records, decisions, fake, landlines, len(undelivered), progress.simulated,
+                       spoken)  # fmt: skip
     _print_summary(summary, out)
     out.write("\n" + reports.as_table(report))
     if runs:
@@ -568,18 +650,27 @@ async def _report(
 
 def _summary(
     records: list[ResponseRecord], decisions: Counter[str], fake: FakeTwilio, landlines: int,
-    undelivered: int, simulated: int,
+    undelivered: int, simulated: int, spoken: Counter[str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     dispositions = Counter(r["disposition"] for r in records)
     respondents = [r for r in records if is_respondent(r)]
     v1 = sum(1 for r in respondents if "q2" in r["a11"])
-    invited = sum(1 for r in records if r["timestamps"]["invited"])
+    # A call's survey is started when it is due, as a link's is (its "invitation" is the
+    # caller's transfer, not a message): counted apart from the texts' invitations.
+    texted = [r for r in records if r["channel"] != "voice"]
+    calls = [r for r in records if r["channel"] == "voice" and r["timestamps"]["invited"]]
+    invited = sum(1 for r in texted if r["timestamps"]["invited"])
+    spoken = spoken or Counter()
     return {
         "transactions": sum(decisions.values()),
         "decisions": dict(decisions),
         "surveys": len(records),
         "invited": invited,
-        "delivered": sum(1 for r in records if r["timestamps"]["delivered"]),
+        "delivered": sum(1 for r in texted if r["timestamps"]["delivered"]),
+        "calls": len(calls),
+        "calls_languages": dict(Counter(r["language"] for r in calls)),
+        "keypad_answers": spoken["keypad"],
+        "spoken_answers": spoken["speech"],
         "landlines": landlines,
         "undelivered": undelivered,
         "simulated_failures": simulated,
@@ -620,6 +711,9 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
         ("        delivered", summary["delivered"], "Twilio's status callback said delivered"),
         ("        not delivered", undelivered,
          "its callback said undelivered (a simulated phone that is off)"),
+        ("      by phone", summary["calls"],
+         f"a caller's link, no text; {summary['keypad_answers']} answers by keypad, "
+         f"{summary['spoken_answers']} by speech"),
         ("how the surveys ended", sum(d.values()), "one ending per survey"),
         *((f"  {k.replace('_', ' ')}", v, why.get(k, "")) for k, v in ended),
         ("responses (trust item answered)", summary["respondents"],

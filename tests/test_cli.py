@@ -106,6 +106,34 @@ def test_chat_worded_as_a_channel_words_it() -> None:
     assert unknown.returncode == 2 and "unknown channel 'fax'; known: slack" in unknown.stderr
 
 
+def test_chat_on_a_call_hears_the_voice_wording_and_takes_keys_and_speech() -> None:
+    # keys as a caller presses them, * to hear it again, words as said (English, then Spanish)
+    result = feedback_bot("chat", "--channel", "voice",
+                          stdin="what?\n1\n13#\n*\nQuick and clear\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "To stop these calls, press 9." in out
+    assert "bot> Sorry, I didn't get that. Press 1 for yes or 2 for no, or say yes or no." in out
+    assert "For Ease, press 2." in out and "Reply" not in out
+    comment = "bot> Anything else you want us to know about your experience?"
+    assert out.count(comment) == 2  # * said it again, and nothing was answered by it
+    data = summary(out)
+    assert data["disposition"] == "completed"
+    a11 = data["a11"]
+    assert isinstance(a11, dict)
+    assert a11["question_1"] == 1  # key 1: the first option, yes
+    assert a11["positive_effectiveness"] == 1 and a11["positive_efficiency"] == 1  # keys 1 3
+    assert a11["positive_ease"] == 0 and a11["question_4"] == "Quick and clear"
+    spoken = feedback_bot("chat", "--channel", "voice", "--lang", "es",
+                          stdin="no\ndos y tres\n#\n")  # fmt: skip
+    assert spoken.returncode == 0, spoken.stderr
+    data = summary(spoken.stdout)
+    a11 = data["a11"]
+    assert isinstance(a11, dict) and data["language"] == "es"
+    assert a11["question_1"] == 0 and a11["negative_ease"] == 1 and a11["negative_efficiency"] == 1
+    assert a11.get("question_4") in (None, "")  # the pound key alone skipped the comment
+
+
 def test_chat_in_spanish_down_the_negative_branch() -> None:
     result = feedback_bot(
         "chat", "--flow", "a11-v2-thumbs", "--lang", "es", stdin="👎\n2 y 3\nMuy lento\n"

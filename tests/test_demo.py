@@ -39,12 +39,23 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
     assert d["completed"] > 20 and d.get("opted_out", 0) > 0 and d.get("expired", 0) > 0
     # the lines add up, and the endings are the lines above them: the undeliverable are the
     # landlines Twilio refused and the invitations whose status callback said undelivered
-    assert summary["landlines"] + summary["invited"] == summary["decisions"]["scheduled"]
+    # (a call's survey is no invitation sent: its caller opens its link)
+    assert (summary["landlines"] + summary["invited"] + summary["calls"]
+            == summary["decisions"]["scheduled"])  # fmt: skip
     assert summary["delivered"] + summary["undelivered"] == summary["invited"]
     assert summary["invited"] + summary["reminders"] == summary["sms_sent"]
     assert summary["landlines"] == 2 and summary["undelivered"] == 1
     assert d["undeliverable"] == summary["landlines"] + summary["undelivered"]
     assert d["suppressed"] == summary["decisions"]["duplicate"]
+    # One transaction in ten is a phone call, English and Spanish in turn: the callers took
+    # the survey through the signed voice webhooks, by keypad and by speech.
+    assert summary["calls"] == 6 and summary["calls_languages"] == {"en": 3, "es": 3}
+    assert summary["keypad_answers"] > 0 and summary["spoken_answers"] > 0
+    calls = [r for r in summary["records"] if r["channel"] == "voice"]
+    assert len(calls) == 6
+    answered = [r for r in calls if r["disposition"] == "completed"]
+    assert {r["language"] for r in answered} == {"en", "es"}
+    assert all(r["a11"].get("question_1") is not None for r in answered)
     text = out.getvalue()
     lines = {line[2:40].strip(): (len(line) - len(line.lstrip()), int(line[40:48]))
              for line in text.splitlines()[2:] if line.startswith("  ") and line[40:48].strip()
@@ -61,6 +72,7 @@ async def test_demo_runs_to_its_summary_and_keeps_its_data(tmp_path: Path) -> No
         assert not children or sum(children) == value, (label, children, value)
     assert lines["undeliverable"][1] == 3 and "the 2 refused and the 1 not delivered" in text
     assert "how the surveys ended" in lines and "undelivered" not in lines
+    assert lines["by phone"] == (8, 6) and "by keypad" in text and "by speech" in text
     assert "Demo summary" in text and "completed" in text and "opted out" in text
     assert "not in the v2 CSV" in text  # why the v1 responses are not CSV rows
     assert "61/61" in err.getvalue()

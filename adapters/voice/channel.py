@@ -235,6 +235,20 @@ def answer_text(digits: str, speech: str, options: list[str]) -> str:
     return speech
 
 
+def heard(prompt: Prompt | None, line: str) -> str | None:
+    """A line typed at a terminal as a caller's answer (``feedback-bot chat --channel
+    voice``): keys pressed when it is only keys (``0-9 * #``), else words said; the text it
+    stands for as a webhook takes it, or None when the caller asked to hear it again."""
+    entered = line.strip()
+    keys = bool(entered) and re.fullmatch(r"[0-9*#]+", entered) is not None
+    digits, speech = (entered, "") if keys else ("", entered)
+    if "*" in digits or (not digits and fold(speech) in REPEAT):
+        return None
+    single = prompt is not None and not prompt.multiple and prompt.options
+    options = [value for value, _ in prompt.options] if prompt is not None and single else []
+    return answer_text(digits, speech, options)
+
+
 def _options(raw: str | None) -> list[str]:
     return [unquote(value) for value in raw.split(",")][:20] if raw else []
 

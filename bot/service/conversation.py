@@ -22,9 +22,15 @@ from bot.store.surveys import AlreadyHandled, Closed
 log = logging.getLogger("bot.conversation")
 
 
-async def handle(rt: Runtime, msg: Inbound, *, prompt: bool = False) -> Reply:
+async def handle(
+    rt: Runtime, msg: Inbound, *, prompt: bool = False, kept: list[SurveyRecord] | None = None
+) -> Reply:
     """Everything to answer to one verified inbound message (often one text, maybe none),
     and, with ``prompt`` (chat, with buttons), the question now awaiting an answer.
+
+    ``kept``, when given, receives the survey's record as an answer to it was written (a live
+    session says what comes next from it without reading it again); it stays empty when the
+    message was not an answer that was kept.
 
     A click (``msg.question`` set) is taken only as the answer to that question of an open
     survey; otherwise nothing is recorded or sent, and the reply says why.
@@ -32,7 +38,7 @@ async def handle(rt: Runtime, msg: Inbound, *, prompt: bool = False) -> Reply:
     if not is_clean(msg.text):  # NUL and the like: no store keeps them (checked, cheaply)
         msg = dataclasses.replace(msg, text=clean(msg.text))
     try:
-        return Reply(*await _handle(rt, msg, prompt))
+        return Reply(*await _handle(rt, msg, prompt, kept))
     except _NotTaken as refused:
         return Reply(refusal=refused.args[0])
     except _Duplicate:
@@ -48,7 +54,7 @@ class _Duplicate(Exception):
 
 
 async def _handle(
-    rt: Runtime, msg: Inbound, want_prompt: bool
+    rt: Runtime, msg: Inbound, want_prompt: bool, kept: list[SurveyRecord] | None = None
 ) -> tuple[tuple[str, ...], Prompt | None]:
     state = rt.state
     person = rt.person(msg.address)
@@ -73,7 +79,9 @@ async def _handle(
     # START (and YES) is an answer for anyone who has not opted out.
     if word in (None, "start") and not opted_out and ref and record and _answerable(record):
         try:
-            return await _answer(rt, msg, person, ref, record, message, now, language, want_prompt)
+            return await _answer(
+                rt, msg, person, ref, record, message, now, language, want_prompt, kept
+            )
         except AlreadyHandled:
             raise _Duplicate from None
     if msg.question is not None and word != "stop":  # an opt-out is taken however it comes
@@ -109,6 +117,7 @@ async def _handle(
 async def _answer(
     rt: Runtime, msg: Inbound, person: str, ref: str, record: SurveyRecord,
     message: str, now: datetime, language: str, want_prompt: bool,
+    kept: list[SurveyRecord] | None = None,
 ) -> tuple[tuple[str, ...], Prompt | None]:  # fmt: skip
     """A reply to the person's open survey, kept together with its message's mark."""
     await rt.flow_for(record["flow_id"], record["flow_version"])  # loaded, if just activated
@@ -151,6 +160,8 @@ async def _answer(
             raise _Duplicate
         closed = await rt.state.closed_survey(person, msg.channel)
         return await _no_open_survey(rt, person, language, closed)
+    if kept is not None:
+        kept.append(updated)
     return ("\n".join(out),), prompt[0]
 
 

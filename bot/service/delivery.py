@@ -111,34 +111,38 @@ def calls_back(rt: Runtime, channel: str, service: Service) -> bool:
     return rt.by_link(channel) and service.call_back
 
 
-async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
+async def deliver(
+    rt: Runtime, ref: str, *, opened: bool = False, record: SurveyRecord | None = None
+) -> SurveyRecord | None:
     """Send one invitation, at most once; or, ``opened``, start a survey whose link the person
-    has just opened (nothing to send, whatever the hour: the person is there)."""
+    has just opened (nothing to send, whatever the hour: the person is there). ``record``: the
+    survey's record just read, if it was (a read saved; a stale one only costs a retry of the
+    compare-and-set). Returns the survey's record once it is active, else None."""
     state = rt.state
-    record = await state.survey(ref)
+    record = record or await state.survey(ref)
     if record is None or record["status"] not in ("scheduled", "sending"):
-        return
+        return None
     if opened and record["status"] != "scheduled":
-        return
+        return None
     now = rt.clock()
     channel, address = record["channel"], record["address"]
     outbound = rt.outbound.get(channel)
     if outbound is None:
         await _end(rt, ref, "undeliverable", "channel_unavailable")
-        return
+        return None
     service = rt.services[record["service"]]
     await rt.flow_for(record["flow_id"], record["flow_version"])  # loaded, if just activated
     try:
         opted_out = await consent.opted_out(rt, record["person"], rt.scopes(service, channel))
     except RetryableError:  # Redis cannot tell (being restored) and the store is away
         await state.schedule(ref, now.timestamp() + backoff(record.get("send_attempts", 0)))
-        return
+        return None
     if opted_out:
         await _end(rt, ref, "suppressed", "opted_out")
-        return
+        return None
     if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
-        return
+        return None
     # The person waits for nothing on a link not yet opened: the link is there when they
     # come, and the bot reaches them itself only where the service allows it (a call-back).
     call = calls_back(rt, channel, service) and not opened
@@ -153,7 +157,7 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
                 await _end(rt, ref, "suppressed", "stale")
             else:
                 await state.schedule(ref, allowed.timestamp())
-            return
+            return None
 
     if record["status"] == "sending":
         # A send was marked under way: its worker may have died, or may still be on it (a long
@@ -162,16 +166,15 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
         settled = datetime.fromisoformat(record["sending_since"]) + send_lease(rt)
         if now < settled:
             await state.schedule(ref, settled.timestamp())
-            return
+            return None
         since = datetime.fromisoformat(record["sending_since"]) - timedelta(minutes=1)
         try:
             found = await outbound.find_sent(channel, address, record["pending"], since)
         except SendError:
             await state.schedule(ref, now.timestamp() + backoff(record.get("send_attempts", 0)))
-            return
+            return None
         if found is not None:
-            await _activated(rt, ref, found.message_id, found.status)
-            return
+            return await _activated(rt, ref, found.message_id, found.status)
         text, session = record["pending"], record["session"]
         prompt = engine.prompt(rt.flow_of(record), rt.session(record))
         await throttle(rt, channel, text, call=call)
@@ -213,26 +216,31 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
         )  # fmt: skip
         return current
 
-    updated = await state.update_survey(ref, sending)
+    updated = await state.update_survey(ref, sending, record)
     if updated is None or updated.get("sending_by") != mark:
-        return
+        return None
 
     if opened:  # the person is there: nothing goes out
-        await _activated(rt, ref, f"{channel}-opened-{secrets.token_hex(8)}", "delivered")
-        return
+        return await _activated(
+            rt, ref, f"{channel}-opened-{secrets.token_hex(8)}", "delivered", updated
+        )
     try:
         async with asyncio.timeout(send_lease(rt).total_seconds() - LEASE_MARGIN):
             sent = await outbound.send(channel, address, text, prompt, tag=ref)
     except TimeoutError:
         await _send_failed(rt, ref, updated, SendError("no answer in time", kind="unknown"))
-        return
+        return None
     except SendError as exc:
         await _send_failed(rt, ref, updated, exc)
-        return
-    await _activated(rt, ref, sent.message_id, sent.status)
+        return None
+    return await _activated(rt, ref, sent.message_id, sent.status)
 
 
-async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> None:
+async def _activated(
+    rt: Runtime, ref: str, message_id: str, status: str, current: SurveyRecord | None = None
+) -> SurveyRecord | None:
+    """The invitation is out (or the link opened): the survey is active; its record, or None
+    when it was not ``sending`` any more. ``current``: the record just written, if known."""
     now = rt.clock()
 
     def active(current: SurveyRecord) -> SurveyRecord | None:
@@ -254,11 +262,12 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
             current["remind_at"] = int((now + reminder).timestamp())
         return current
 
-    record = await rt.state.update_survey(ref, active)
+    record = await rt.state.update_survey(ref, active, current)
     if record is None or record["status"] != "active":
-        return
+        return None
     await rt.state.set_timer(survey_timer(ref), _next_due(record))
     log.info("invitation sent survey=%s channel=%s", record["survey_id"], record["channel"])
+    return record
 
 
 async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendError) -> None:

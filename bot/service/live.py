@@ -39,8 +39,10 @@ async def take(
         if rt.clock() >= _link_dies(rt, record):
             await leave(rt, holder, ref, "link_expired", "expired")
             return None
-        await delivery.deliver(rt, ref, opened=True)
-        record = await rt.state.survey(ref)
+        # The record just read goes with it, and the survey started comes back (two reads
+        # fewer: each is a round trip to Redis on the call's first webhook).
+        started_now = await delivery.deliver(rt, ref, opened=True, record=record)
+        record = started_now or await rt.state.survey(ref)
     # A call the bot placed may be answered before the provider's answer to placing it has
     # been noted (the survey still "sending", its session already started).
     started = bool(placed and record and record["status"] == "sending" and record.get("session"))
@@ -67,8 +69,10 @@ async def say(rt: Runtime, holder: str, text: str, message_id: str) -> Live | No
     if ref is None or record is None or record["status"] not in ("active", "sending"):
         return None
     msg = Inbound(record["channel"], record["address"], text, message_id)
-    reply = await conversation.handle(rt, msg)
-    after = await rt.state.survey(ref)
+    kept: list[SurveyRecord] = []
+    reply = await conversation.handle(rt, msg, kept=kept)
+    # An answer kept comes back with the record it wrote: no second read (a round trip).
+    after = kept[0] if kept else await rt.state.survey(ref)
     if after is not None and after["status"] == "active":
         flow, session = rt.flow_of(after), rt.session(after)
         said = reply.messages

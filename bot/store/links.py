@@ -27,7 +27,10 @@ class Links(StateBase):
 
     async def linked(self, token: str) -> str | None:
         """The reference of the survey a token opens, if the link is alive."""
-        ref = await self.redis.get(self.k_link(token))
+        # On the shared pipelined connection, as the reply path's scripts: a call's webhook
+        # makes a few such reads, and a pooled connection's checkout and write cost more
+        # than the read.
+        ref = await self.send("GET", self.k_link(token))
         return str(ref) if ref else None
 
     def k_holder(self, ref: str) -> str:
@@ -41,10 +44,10 @@ class Links(StateBase):
         holder, ``same`` when it holds it already, None when another does (a link is used
         once). The holder's key is written after the survey's: a crash between them loses
         only the way from a status callback back to the survey (it expires as it would)."""
-        if await self.redis.set(self.k_holder(ref), holder, nx=True, ex=ttl):
-            await self.redis.set(self.k_held(holder), ref, ex=ttl)
+        if await self.send("SET", self.k_holder(ref), holder, "NX", "EX", ttl):
+            await self.send("SET", self.k_held(holder), ref, "EX", ttl)
             return "new"
-        current = await self.redis.get(self.k_holder(ref))
+        current = await self.send("GET", self.k_holder(ref))
         return "same" if current is not None and str(current) == holder else None
 
     def k_late(self, holder: str) -> str:
@@ -62,5 +65,5 @@ class Links(StateBase):
 
     async def held(self, holder: str) -> str | None:
         """The reference of the survey a live session holds, if any."""
-        ref = await self.redis.get(self.k_held(holder))
+        ref = await self.send("GET", self.k_held(holder))  # pipelined: see ``linked``
         return str(ref) if ref else None

@@ -48,7 +48,8 @@ class Surveys(StateBase):
     """Survey records: read, changed atomically, handed off when they end."""
 
     async def survey(self, ref: str) -> SurveyRecord | None:
-        raw = await self.redis.get(self.k_survey(ref))
+        # On the shared pipelined connection: read on every live webhook and many a path.
+        raw = await self.send("GET", self.k_survey(ref))
         return cast(SurveyRecord, orjson.loads(raw)) if raw else None
 
     async def open_survey(self, person: str, channel: str) -> str | None:
