@@ -215,7 +215,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from bot import registry
-    from bot.core import reports
+    from bot.core import reports, trends
     from bot.core.catalog import load_catalog
     from bot.wiring import reading
 
@@ -228,7 +228,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
-            return await reports.build(
+            return await trends.build(
                 reader, services, flows, args.fiscal_year, args.quarter, args.service,
                 settings.min_cell,
             )  # fmt: skip

@@ -32,7 +32,7 @@ DROP_ALL = (
     "DROP TABLE IF EXISTS responses, cases, audit, forwards, flow_versions, flow_active, "
     "service_settings, schema_migrations, alembic_version, comments_fts, comments"
 )
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0008"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0008", "0011"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,6 +16,7 @@ from sqlalchemy import and_, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core.measures import tally_fields
+from bot.core.trends import driver_fields
 
 from .base import SqlBase
 from .schema import as_utc, comment_rows, comments, record_of, responses
@@ -107,6 +108,7 @@ class Migrations(SqlBase):
             applied: list[str] = await conn.run_sync(_upgrade)
         await self.backfill_tallies()
         await self.backfill_comments()
+        await self.backfill_drivers()
         return applied
 
     async def backfill_tallies(self, batch: int = 1000) -> int:
@@ -147,6 +149,23 @@ class Migrations(SqlBase):
                 await conn.execute(
                     responses.update().where(c.response_id.in_(ids)).values(comment_kept=True)
                 )
+            done += len(rows)
+
+    async def backfill_drivers(self, batch: int = 1000) -> int:
+        """Give rows stored before migration 0011 the drivers their respondent was offered
+        and chose (``bot.core.trends.driver_fields``), from their own record; idempotent, and
+        quick when none is left."""
+        done = 0
+        c = responses.c
+        while True:
+            query = select(c.response_id, c.record).where(c.positive_offered.is_(None))
+            rows = await self._rows(query.limit(batch))
+            if not rows:
+                return done
+            async with self.engine.begin() as conn:
+                for response_id, record in rows:
+                    await conn.execute(responses.update().where(c.response_id == response_id)
+                                       .values(**driver_fields(record_of(record))))  # fmt: skip
             done += len(rows)
 
     @contextlib.asynccontextmanager

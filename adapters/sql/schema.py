@@ -28,6 +28,7 @@ from sqlalchemy import (
 from bot.core.comments import comment_of
 from bot.core.measures import tally_fields
 from bot.core.sinks import ResponseRecord, Window
+from bot.core.trends import driver_fields
 
 metadata = MetaData()
 responses = Table(
@@ -67,6 +68,12 @@ responses = Table(
     Column("reprompts", Integer),
     # Whether the comments table has this row's comment (or it has none): migration 0008.
     Column("comment_kept", Boolean),
+    # The drivers offered and chosen on each branch, as bit sets over bot.core.a11.DRIVERS
+    # (bot.core.trends.driver_fields), so trends sum them (migration 0011).
+    Column("positive_offered", Integer),
+    Column("positive_chosen", Integer),
+    Column("negative_offered", Integer),
+    Column("negative_chosen", Integer),
 )
 
 # Each response's comment and what it is found by (bot.core.comments.Comment; migration 0008):
@@ -215,6 +222,7 @@ def response_row(record: ResponseRecord) -> dict[str, Any]:
         **tallied,
         "reported_at": as_utc(tallied["reported_at"]),
         "comment_kept": True,
+        **driver_fields(record),
     }
 
 

@@ -2,8 +2,8 @@
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
 forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
-``comments`` (finding comments) and ``library`` (flow versions and services' settings);
-``schema`` holds the tables and ``base`` the engine they share.
+``trends`` (driver sums for trends), ``comments`` (finding comments) and ``library`` (flow
+versions and services' settings); ``schema`` holds the tables and ``base`` the engine they share.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from .figures import Figures
 from .library import LibraryRows
 from .migrate import Migrations
 from .transfer import Transfer
+from .trends import Trends
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Figures, LibraryRows, Transfer, Comments):
+class SqlStore(Migrations, Writes, Figures, Trends, LibraryRows, Transfer, Comments):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

@@ -354,20 +354,24 @@ def quarterly_report(
     service: str | None = None,
     min_cell: int = measures.MIN_CELL,
     trend: bool = False,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:
-    """Everything for one fiscal quarter (optionally one service); records of the four
-    quarters before, when given, feed the goals' history (and with ``trend`` every service's
-    ``trend``). Groups with fewer than ``min_cell`` respondents are suppressed."""
+    """Everything for one fiscal quarter (optionally one service). The goals' history (and
+    with ``trend`` every service's ``trend``) reads ``past``, the values of the four quarters
+    before per service (``bot.core.trends.past_of``, from the store's sums); without it, from
+    records of those quarters when given (the reference the sums are tested against). Groups
+    with fewer than ``min_cell`` respondents are suppressed."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
     zones = sorted({zone_of(services, r["service_id"]) for r in kept})
     looks_back = trend or any(s.goals for s in services.values())
-    past = {
-        (fy, q): service_values(
-            in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
-        )
-        for fy, q in (history(fiscal_year, quarter) if looks_back else [])
-    }
+    if past is None:
+        past = {
+            (fy, q): service_values(
+                in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
+            )
+            for fy, q in (history(fiscal_year, quarter) if looks_back else [])
+        }
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
@@ -386,24 +390,25 @@ async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
     min_cell: int = measures.MIN_CELL,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Fetch what a quarter's report needs and build it (in a thread: a large quarter is
-    seconds of CPU, and the event loop must keep answering webhooks meanwhile)."""
+    seconds of CPU, and the event loop must keep answering webhooks meanwhile); the goals'
+    history from ``past`` (``bot.core.trends.build`` gives it from the store's sums)."""
     records = await fetch_for_report(store, services, fiscal_year, quarter, service)
     return await asyncio.to_thread(
-        quarterly_report, records, services, flows, fiscal_year, quarter, service, min_cell
-    )
+        quarterly_report, records, services, flows, fiscal_year, quarter, service, min_cell,
+        False, past or {},
+    )  # fmt: skip
 
 
 async def fetch_for_report(
     store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
     service: str | None = None,
 ) -> list[ResponseRecord]:  # fmt: skip
-    """The records a quarter's report needs: the four quarters before too when a service it
-    covers has goals."""
-    covered = [services[service]] if service is not None else list(services.values())
-    back = len(history(fiscal_year, quarter)) if any(s.goals for s in covered) else 0
-    return await fetch_quarter(store, fiscal_year, quarter, service, back)
+    """The records a quarter's report needs: that quarter's only (earlier quarters' figures
+    come from the store's sums, ``bot.core.trends``)."""
+    return await fetch_quarter(store, fiscal_year, quarter, service)
 
 
 def _pct(value: float | None) -> str:

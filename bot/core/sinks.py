@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NotRequired, Protocol, TypedDict
@@ -111,6 +111,18 @@ class TallyGroup:
     completed: bool
     count: int
     reprompts: int
+
+
+@dataclass(frozen=True)
+class DriverGroup:
+    """One row of the store's driver sums: a service's respondents of one flow and trust
+    answer in a window, and per ``<branch>_<driver>`` how many were offered that driver on that
+    branch and how many chose it (``bot.core.trends.driver_fields``)."""
+
+    flow_id: str
+    trust_value: int | None
+    respondents: int
+    counts: Mapping[str, tuple[int, int]]  # "<branch>_<driver>" -> (offered, chosen)
 
 
 class SinkError(BotError):
@@ -246,6 +258,13 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         """Per (service, window index): the sums of its records reported in the window, and
         for the ``timed`` services their time percentiles (``first_reply_minutes_p50`` …);
         ``windows`` pairs services with the windows they are cut by."""
+        ...
+
+    async def driver_sums(
+        self, windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
+    ) -> dict[tuple[str, int], list[DriverGroup]]:
+        """Per (service, window index): its respondents' driver counts by flow and trust
+        answer (``DriverGroup``); ``windows`` as for ``tallies``."""
         ...
 
     async def add(self, records: Sequence[ResponseRecord]) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core import reports
+from bot.core import reports, trends
 from bot.core.comments import comment_filter
 from bot.core.public import public_report
 from bot.core.secret import Secret
@@ -142,7 +142,7 @@ async def get_report(request: web.Request) -> web.Response:
     form = query.get("format", "json")
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
-    report = await reports.build(
+    report = await trends.build(
         reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
     )
     await store.audit(

@@ -354,6 +354,7 @@ class Console:
             quarter=quarter,
             service=service,
             row=row,
+            series=report["series"],
             comments=comments,
             min_cell=report["min_cell"],
             questions=views.question_words(rt.flows.get(service.flow), service),

@@ -14,12 +14,12 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.core import figures, measures, reports
+from bot.core import charts, figures, measures, reports, trends
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
-from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
+from bot.core.goals import Quarter, progress
 from bot.core.sinks import ResponseRecord, ResponseStore
 from bot.service import alerts
 from bot.service.privacy import without_free_text
@@ -38,7 +38,13 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 COMMENTS = 20  # the latest comments a service page shows
-TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
+TREND_TITLES = {  # what each line of a trend is called
+    "trust_positive": "Trust", "response_rate": "Response rate",
+    "completion_rate": "Completion rate", "completion_minutes_p50": "Median minutes to finish",
+    "completion_minutes_p90": "Minutes within which 9 in 10 finish",
+    "first_reply_minutes_p50": "Median minutes to the first answer",
+    "reprompts_per_completed": "Questions asked again per finished survey",
+}  # fmt: skip
 
 
 GOAL_WORDS = {  # each goal's label, and how its target is written
@@ -163,14 +169,19 @@ async def report(
     rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None
 ) -> dict[str, Any]:
     """The quarter's report as ``staff`` may read it, from its records, worked out in a
-    thread (a large quarter is seconds of CPU); the overview's trend comes from
-    ``summaries`` instead, so no page here reads earlier quarters' records but for goals."""
-    records = await _records(rt, quarter, service)
+    thread (a large quarter is seconds of CPU); its goals' history and each service's
+    ``series`` from the store's sums (``bot.core.trends``), so no page here reads earlier
+    quarters' records."""
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+    found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
+    records = await _records(rt, quarter, service)
 
     def work() -> dict[str, Any]:
-        return reports.quarterly_report(as_read_by(staff, rt, records), services, flows,
-                                        *quarter, service, min_cell)  # fmt: skip
+        out = reports.quarterly_report(as_read_by(staff, rt, records), services, flows,
+                                       *quarter, service, min_cell, False,
+                                       trends.past_of(found, quarter))  # fmt: skip
+        trends.attach(out, found, min_cell)
+        return out
 
     return await asyncio.to_thread(work)
 
@@ -179,30 +190,19 @@ async def summaries(
     store: ResponseStore | None, services: Mapping[str, Service], flows: Mapping[str, Flow],
     quarter: Quarter, min_cell: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Per service, the overview's figures for the quarter and the four before, from the
-    store's sums (``SqlStore.tallies``: no record is read, so it stays fast at any volume);
-    the keys and values of the report's ``scores`` rows that the overview shows."""
-    quarters = [*reports.history(*quarter), quarter]
-    zones: dict[str, list[str]] = {}
-    for service in services.values():
-        zones.setdefault(service.timezone, []).append(service.id)
-    found: dict[tuple[str, int], Any] = {}
-    # Times only where a goal is set on one: they are the costly part (a sort per service).
-    timed = [s.id for s in services.values() if any(g.measure in TIMES for g in s.goals)]
-    if store is not None and zones:
-        found = await store.tallies([
-            (ids, [reports.quarter_bounds(*q, zone) for q in quarters])
-            for zone, ids in zones.items()
-        ], timed)  # fmt: skip
+    """Per service, the overview's figures for the quarter, its goals with their history and
+    its trend over the last eight quarters, from the store's sums (``bot.core.trends``: no
+    record is read, so it stays fast at any volume); the keys and values of the report's
+    ``scores`` rows that the overview shows, and ``series``."""
+    found = await trends.load(store, services, flows, quarter, min_cell)
+    earlier = reports.history(*quarter)
     rows = []
     for service_id, service in sorted(services.items()):
-        values: dict[Quarter, dict[str, Any]] = {}
-        for index, q in enumerate(quarters):
-            groups, cuts = found.get((service_id, index), ([], {}))
-            # the last pass is the quarter shown: its figures are the row's
-            tally, work, sentiment, values[q] = measures.summary(groups, flows, cuts, min_cell)
-        if not tally.transactions and not service.goals:
-            continue
+        series = found[service_id]
+        tally, work, sentiment, _ = series.now
+        if not tally.transactions and not service.goals and not any(series.respondents.values()):
+            continue  # nothing to show, now or in the quarters before
+        values = series.values
         rows.append({
             "service_id": service_id,
             "transactions": tally.transactions,
@@ -217,7 +217,8 @@ async def summaries(
             "goals": progress(service.goals, quarter, values),
             "trend": [{"fiscal_year": fy, "quarter": q,
                        **{m: values[(fy, q)][m][0] for m in reports.TREND}}
-                      for fy, q in quarters[:-1]],
+                      for fy, q in earlier],
+            "series": series.as_dict(min_cell),
         })  # fmt: skip
     return rows
 
@@ -256,11 +257,16 @@ async def service_page(
     records, worked out in a thread (the event loop keeps answering meanwhile)."""
     fetched = await _records(rt, quarter, service)
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+    found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
     comments = staff.reads_comments(services.get(service))
 
     def work() -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
         records = as_read_by(staff, rt, fetched)
-        report = reports.quarterly_report(records, services, flows, *quarter, service, min_cell)
+        past = trends.past_of(found, quarter)
+        report = reports.quarterly_report(records, services, flows, *quarter, service,
+                                          min_cell, False, past)  # fmt: skip
+        trends.attach(report, found, min_cell)
+        report["series"] = found[service].as_dict(min_cell) if service in found else None
         if not comments:
             return report, None
         written = [r for r in reports.in_quarter(records, services, *quarter) if r["free_text"]]
@@ -323,23 +329,54 @@ async def queues(rt: Runtime) -> list[dict[str, Any]]:
 
 
 def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
-    """A horizontal bar chart as SVG, for sighted readers; the data table beside it carries
-    the same figures for everyone (so the SVG is hidden from assistive technology)."""
-    height = 28 * len(items) + 4
-    parts = [
-        f'<svg class="chart" viewBox="0 0 320 {height}" width="100%" role="img" '
-        f'aria-hidden="true" focusable="false"><title>{escape(label)}</title>'
-    ]
-    for i, (name, value) in enumerate(items):
-        y = 4 + 28 * i
-        width = 0 if value is None else round(180 * max(0.0, min(1.0, value)), 1)
+    """A horizontal bar chart for sighted readers, as HTML: each label whole on its own line
+    (never cut), the value printed beside its bar, in the tables' text size; the data table
+    beside it carries the same figures for everyone (so the chart is hidden from assistive
+    technology). ``label`` names the chart for its element's title."""
+    parts = [f'<ul class="bars" aria-hidden="true" title="{escape(label)}">']
+    for name, value in items:
+        width = 0 if value is None else round(100 * max(0.0, min(1.0, value)), 1)
         parts.append(
-            f'<text x="0" y="{y + 16}" class="label">{escape(name[:18])}</text>'
-            f'<rect x="120" y="{y + 4}" width="180" height="16" class="track"/>'
-            f'<rect x="120" y="{y + 4}" width="{width}" height="16" class="bar"/>'
+            f'<li><span class="bar-label">{escape(name)}</span><span class="bar-row">'
+            f'<span class="bar-track"><span class="bar-fill" style="width: {width}%"></span></span>'
+            f'<span class="bar-value">{escape(figures.pct(value))}</span></span></li>'
         )
-    parts.append("</svg>")
+    parts.append("</ul>")
     return Markup("".join(parts))
+
+
+def trend_figures(series: Mapping[str, Any] | None, key: str,
+                  goals: Sequence[Any] = ()) -> Markup:  # fmt: skip
+    """A service's trend: per line (trust, response rate, each goal's measure) its chart and
+    table (``bot.core.charts.trend_figure``), a goal's target drawn on its measure's chart."""
+    if not series:
+        return Markup("")
+    targets = {g.measure: g.target for g in goals}
+    return Markup("".join(
+        charts.trend_figure(f"{key}-{measure}", TREND_TITLES.get(measure, measure), measure,
+                            points, targets.get(measure))
+        for measure, points in series["lines"].items()
+    ))  # fmt: skip
+
+
+def change(value: float | None) -> str:
+    """A share's change between two quarters in percentage points ("+4.2 points")."""
+    if value is None:
+        return "–"
+    return "no change" if value == 0 else f"{100 * value:+.1f} points".replace("-", "−")
+
+
+def driver_change(
+    branch: Mapping[str, Any], quarters: tuple[str, str]
+) -> list[tuple[str, float | None]]:
+    """A branch's drivers this quarter and the quarter before, as bars: one per driver and
+    quarter, labelled with both."""
+    labels = DRIVER_LABELS["en"]
+    return [
+        (f"{labels.get(r['driver'], r['driver'])}, {when}", r[side])
+        for r in branch["rows"]
+        for side, when in (("now", quarters[0]), ("before", quarters[1]))
+    ]
 
 
 def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | None]]:
@@ -417,5 +454,7 @@ HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
     "audit_link": audit_link, "audit_words": audit_words, "count": count, "done": DONE,
-    "goal_words": GOAL_WORDS, "behind": behind,
+    "goal_words": GOAL_WORDS, "behind": behind, "trend_figures": trend_figures,
+    "driver_change": driver_change, "change": change, "quarter_label": trends.label,
+    "driver_label": lambda d: DRIVER_LABELS["en"].get(d, d),
 }  # fmt: skip

@@ -1,0 +1,147 @@
+"""Trends from the store's grouped sums against the same figures computed from records: the
+last eight quarters of trust, response rate and each goal's measure, and the drivers this
+quarter against the one before, on SQLite and PostgreSQL, over ten quarters of records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from adapters.sql.schema import responses
+from bot.core import reports, trends
+from bot.core.catalog import Service, load_catalog
+from bot.core.goals import Goal
+from bot.core.sinks import ResponseRecord
+from bot.registry import kinds
+from flows import FLOWS_DIR
+
+from .records import FLOWS, T0, response_record
+from .test_store import fresh_store
+
+MIN_CELL = 5
+NOW = (2027, 1)
+
+
+def catalog() -> dict[str, Service]:
+    services = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
+    services["permit-renewal"] = replace(services["permit-renewal"], goals=(
+        Goal("trust_positive", 0.5), Goal("completion_minutes_p90", 20),
+        Goal("reprompts_per_completed", 0.2), Goal("completion_rate", 0.6),
+    ))  # fmt: skip
+    return services
+
+
+def ten_quarters() -> list[ResponseRecord]:
+    """Records in each of ten quarters up to FY2027 Q1, in three services and zones: some
+    quarters full, one with too few respondents, one with none; drivers chosen on both
+    branches; and one response on a quarter's boundary in Eastern time."""
+    scripts = [["yes", "1 3", "Quick and easy"], ["no", "2 5", "Too slow, nobody helped"],
+               ["yes", "2", "Fine"], ["no", "1", "Lost my papers"], ["no"], [],
+               ["maybe", "yes", "3 4", "skip"]]  # fmt: skip
+    plans = [("benefits-application", "a11-v2-thumbs"), ("permit-renewal", "a11-v2-scale"),
+             ("helpdesk-call", "a11-v1")]  # fmt: skip
+    records = []
+    number = 0
+    for back in range(10):
+        people = {3: 4, 6: 0}.get(back, 24 + 3 * back)  # FY2026 Q2: too few; FY2025 Q3: none
+        for n in range(people):
+            service, flow = plans[n % 3]
+            replies = scripts[(n + back) % len(scripts)]
+            if flow == "a11-v2-scale":
+                replies = [{"yes": "5", "no": "2"}.get(r, r) for r in replies]
+            if flow == "a11-v1":
+                replies = ["5", "4", "4", "3", "5", "agree", "Great help"] if n % 2 else ["2"]
+            records.append(response_record(
+                number, replies, service=service, flow_id=flow,
+                completed_at=T0 - timedelta(days=91 * back, hours=n % 40),
+                first_reply_after=timedelta(minutes=1 + n % 7),
+                ended_after=timedelta(minutes=3 + (n + back) % 11), expire=n % 9 == 8,
+            ))  # fmt: skip
+            number += 1
+    # 23:55 on Sept 30 in New York: FY2026 Q4 there, FY2027 Q1 in UTC
+    records.append(
+        response_record(number, scripts[0], completed_at=datetime(2026, 10, 1, 3, 55, tzinfo=UTC))
+    )
+    return records
+
+
+def reference(records: list[ResponseRecord], services: dict[str, Service]) -> dict[str, Any]:
+    """Per quarter of the trend, from records: every service's measure values and its
+    ``scores`` row (trust, drivers)."""
+    out = {}
+    for q in trends.last_quarters(NOW):
+        kept = reports.in_quarter(records, services, *q)
+        values = reports.service_values(kept, services, FLOWS, MIN_CELL, everyone=True)
+        rows = {r["service_id"]: r for r in reports.scores(kept, services, FLOWS, q,
+                                                           min_cell=MIN_CELL)}  # fmt: skip
+        out[q] = (values, rows)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_the_series_from_sums_equals_the_figures_from_records(
+    kind: str, tmp_path: Path
+) -> None:
+    services = catalog()
+    records = ten_quarters()
+    store = await fresh_store(kind, tmp_path)
+    try:
+        await store.write_many(records[:150])
+        for record in records[150:170]:  # both ways of writing keep the driver bits
+            await store.write(record)
+        await store.add(records[170:])
+        # Rows stored before migration 0011 get their drivers from their record at start-up.
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                update(responses)
+                .where(responses.c.response_id.in_([r["response_id"] for r in records[:60]]))
+                .values(positive_offered=None)
+            )
+        assert await store.backfill_drivers() == 60
+        series = await trends.load(store, services, FLOWS, NOW, MIN_CELL)
+    finally:
+        await store.close()
+    want = reference(records, services)
+    quarters = trends.last_quarters(NOW)
+    assert len(quarters) == 8 and quarters[-1] == NOW and quarters[0] == (2025, 2)
+    assert set(series) == set(services)
+    shown = 0
+    for service_id, s in series.items():
+        assert s.quarters == tuple(quarters)
+        assert s.measures[:2] == ("trust_positive", "response_rate")
+        for q in quarters:
+            values, rows = want[q]
+            for measure in s.measures:
+                expected = values.get(service_id, {}).get(measure, (None, None))
+                assert s.values[q][measure] == expected, (service_id, q, measure)
+                shown += expected[0] is not None
+            row = rows.get(service_id)
+            assert s.respondents[q] == (row["respondents"] if row else 0)
+            if q in quarters[-2:]:
+                shares, people = s.drivers[q]
+                if row:
+                    assert shares == row["drivers"], (service_id, q)
+                    assert people == row["branch_respondents"], (service_id, q)
+                else:
+                    assert not any(people.values())
+    assert shown > 40  # the comparison is of figures, not of empty quarters
+    permit = series["permit-renewal"]
+    assert permit.measures == ("trust_positive", "response_rate", "completion_minutes_p90",
+                               "reprompts_per_completed", "completion_rate")  # fmt: skip
+    # FY2026 Q2 had four people: every figure of it is suppressed, and says so
+    few = permit.line("trust_positive", MIN_CELL)[4]
+    assert (few["fiscal_year"], few["quarter"], few["value"]) == (2026, 2, None)
+    assert few["note"] == f"fewer than {MIN_CELL} respondents: not shown"
+    none = permit.line("response_rate", MIN_CELL)[0]
+    assert (none["fiscal_year"], none["quarter"], none["note"]) == (2025, 2, None)
+    assert permit.line("response_rate", MIN_CELL)[1]["note"] == "no responses"  # FY2025 Q3
+    change = series["benefits-application"].driver_change()
+    assert change["quarter"] == [2027, 1] and change["previous"] == [2026, 4]
+    rows = change["branches"]["negative"]["rows"]
+    assert rows and all(r["change"] == round(r["now"] - r["before"], 4) for r in rows
+                        if r["now"] is not None and r["before"] is not None)  # fmt: skip
