@@ -145,3 +145,29 @@ async def test_the_series_from_sums_equals_the_figures_from_records(
     rows = change["branches"]["negative"]["rows"]
     assert rows and all(r["change"] == round(r["now"] - r["before"], 4) for r in rows
                         if r["now"] is not None and r["before"] is not None)  # fmt: skip
+
+
+def test_records_loaded_by_import_show_their_history_at_once(tmp_path: Path) -> None:
+    """An agency that loads its earlier quarters with ``feedback-bot import`` sees them in
+    the next report at once: the goals' history and the trend (from the store's sums)."""
+    import json
+    import os
+
+    from .test_transfer import cli
+
+    lines = [json.dumps(r) for r in ten_quarters() if r["service_id"] == "benefits-application"]
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": "", "MIN_CELL": "5"}
+    loaded = cli(["import", str(path)], env)
+    assert loaded.returncode == 0, loaded.stderr
+    shown = cli(["report", "--fiscal-year", "2027", "--quarter", "1", "--format", "public"], env)
+    assert shown.returncode == 0, shown.stderr
+    [service] = [s for s in json.loads(shown.stdout)["services"]
+                 if s["service_id"] == "benefits-application"]  # fmt: skip
+    trend = service["trend"]
+    assert [(p["fiscal_year"], p["quarter"]) for p in trend][::7] == [(2025, 2), (2027, 1)]
+    assert sum(p["value"] is not None for p in trend) >= 5  # the earlier quarters are there
+    assert trend[4]["value"] is None and "not shown" in trend[4]["note"]  # FY2026 Q2: too few
+    history = service["goals"][0]["history"]
+    assert [h["value"] is not None for h in history] == [True, False, True, True]

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from bot.core import figures
+from bot.core import charts, figures
 from bot.core.public import DICTIONARY, dictionary_csv, public_csv
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,6 +41,7 @@ def render(public: Mapping[str, Any]) -> dict[str, str]:
         flag=lambda flag: FLAGS.get(flag, "") if flag else "",
         width=lambda v: 0 if v is None else round(100 * v, 1),
         minutes=lambda key, v: "not shown" if v is None else f"{v:g}",
+        trend_figure=lambda *a: Markup(charts.trend_figure(*a)),
     )  # fmt: skip
     return {
         "index.html": env.get_template("public.html").render(p=public),
