@@ -23,6 +23,7 @@ PLOT = 132  # px of plot height
 TOP = FONT + 14  # room above the highest point for its value
 AXIS = 2 * FONT + 16  # room below for the two lines of each quarter's name
 INK, LINE, MUTED, GRID = "#1b1b1b", "#005ea2", "#565c65", "#a9aeb1"  # USWDS, AA on white
+HALO = 'stroke="#fff" stroke-width="4" paint-order="stroke"'  # a value legible over a line
 
 
 def _value(measure: str, value: float | None) -> str:
@@ -89,7 +90,7 @@ def line_svg(
             pen = "L"
             parts.append(
                 f'<circle cx="{x}" cy="{y(p["value"])}" r="4.5" fill="{LINE}"/>'
-                f'<text x="{x}" y="{y(p["value"]) - 10}" text-anchor="middle">'
+                f'<text x="{x}" y="{y(p["value"]) - 10}" text-anchor="middle" {HALO}>'
                 f"{escape(figures.measure(measure, p['value']))}</text>"
             )
         base = TOP + PLOT + FONT + 4
@@ -126,14 +127,15 @@ def trend_figure(
             cells = f'<td class="n">{shown}</td><td class="n">{ci}</td>'
         rows.append(f'<tr><th scope="row">{name}</th>{cells}</tr>')
     return (
-        f'<div class="figure trend"><div>'
-        f'<p class="summary" id="{k}-sum">{escape(summary(title, measure, points))}</p>'
+        f'<div class="trend">'
+        f'<p class="summary" id="{k}-sum">{escape(summary(title, measure, points))}</p>{goal}'
+        f'<div class="figure">'
         f'<div class="chart-wrap" tabindex="0" role="region" aria-label="{escape(title)}, chart" '
-        f'style="overflow-x: auto; max-width: 100%;">'
-        f"{line_svg(measure, points, f'{key}-sum', target)}</div>{goal}</div>"
+        f'style="overflow-x: auto; max-width: 100%; flex: 0 1 auto;">'
+        f"{line_svg(measure, points, f'{key}-sum', target)}</div>"
         f'<div class="table-wrap" tabindex="0" role="region" aria-labelledby="{k}-cap">'
         f'<table><caption id="{k}-cap">{escape(title)}, the last {len(points)} quarters</caption>'
         f'<thead><tr><th scope="col">Quarter</th><th scope="col">{escape(title)}</th>'
         f'<th scope="col">95% interval</th></tr></thead><tbody>{"".join(rows)}</tbody>'
-        f"</table></div></div>"
+        f"</table></div></div></div>"
     )
