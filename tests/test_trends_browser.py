@@ -18,8 +18,9 @@ from redis.asyncio import Redis
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 
+from .browsing import accessible
 from .conftest import Bot, free_port, make_settings, serving
-from .records import T0, response_record
+from .records import FLOWS, T0, response_record
 from .test_console_browser import SCREENSHOTS, check
 
 SCRIPTS = [["yes", "1 3", "Quick and easy"], ["yes", "1 2", "Fine"],
@@ -125,3 +126,37 @@ async def test_trends_at_320_px(site: Bot, browser: Browser) -> None:
         await page.keyboard.press("ArrowRight")
         handle = await chart.element_handle()
         await page.wait_for_function("e => e.scrollLeft > 0", arg=handle, timeout=5000)
+
+
+async def test_the_published_site_shows_each_services_trust_trend(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """``feedback-bot publish``'s page: per service its trust over eight quarters as the
+    console's chart and table, axe-clean at 1280 and 320 px, nothing cut."""
+    from bot.core import trends
+    from bot.core.public import public_report
+    from bot.service.publish import write_site
+
+    from .test_store import fresh_store
+    from .test_trends import catalog, ten_quarters
+
+    services = catalog()
+    store = await fresh_store("sqlite", tmp_path)
+    try:
+        await store.write_many(ten_quarters())
+        report = await trends.build(store, services, FLOWS, 2027, 1, min_cell=5)
+    finally:
+        await store.close()
+    write_site(public_report(report, services), tmp_path / "site")
+    for width in (1280, 320):
+        page = await browser.new_page(viewport={"width": width, "height": 800})
+        await page.goto((tmp_path / "site" / "index.html").as_uri())
+        await accessible(page, f"published trends at {width} px")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
+        await nothing_cut(page)
+        assert await page.locator(".chart-wrap svg[role=img]").count() == len(report["scores"])
+        table = page.get_by_role("table", name="Trust, the last 8 quarters").first
+        await expect(table.get_by_role("row", name="FY2026 Q2")).to_contain_text(
+            "fewer than 5 respondents: not shown"
+        )
+        await page.close()
