@@ -58,8 +58,8 @@ def line_svg(
     target: float | None = None,
 ) -> str:  # fmt: skip
     """The line chart: one point per quarter with its value above it, the line broken where
-    a quarter has no figure (there the chart says "not shown"), a dashed line at the goal's
-    ``target``; named by the element ``named_by`` (the summary)."""
+    a quarter has no figure (there the chart says "none" or "not shown"), a dashed line at
+    the goal's ``target``; named by the element ``named_by`` (the summary)."""
     shares = measure not in LOWER_IS_BETTER
     known = [p["value"] for p in points if p["value"] is not None]
     top = 1.0 if shares else max([*known, target or 0.0, 0.0]) * 1.15 or 1.0
@@ -83,8 +83,9 @@ def line_svg(
         x = STEP * i + STEP // 2
         if p["value"] is None:
             pen = "M"
+            gap = "none" if p.get("note") == "no responses" else "not shown"
             parts.append(f'<text x="{x}" y="{TOP + PLOT - 8}" text-anchor="middle" '
-                         f'fill="{MUTED}">not shown</text>')  # fmt: skip
+                         f'fill="{MUTED}">{gap}</text>')  # fmt: skip
         else:
             path.append(f"{pen}{x} {y(p['value'])}")
             pen = "L"

@@ -333,14 +333,29 @@ def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
     (never cut), the value printed beside its bar, in the tables' text size; the data table
     beside it carries the same figures for everyone (so the chart is hidden from assistive
     technology). ``label`` names the chart for its element's title."""
+    return grouped_bars([(name, [("", value)]) for name, value in items], label)
+
+
+def grouped_bars(
+    groups: Sequence[tuple[str, Sequence[tuple[str, float | None]]]], label: str
+) -> Markup:
+    """Bars in groups (``bars``): each group's label once, then a bar per member with its
+    value and the member's name beside it (a driver's share this quarter and the one
+    before); a member without a value is left out (the table says so)."""
     parts = [f'<ul class="bars" aria-hidden="true" title="{escape(label)}">']
-    for name, value in items:
-        width = 0 if value is None else round(100 * max(0.0, min(1.0, value)), 1)
-        parts.append(
-            f'<li><span class="bar-label">{escape(name)}</span><span class="bar-row">'
-            f'<span class="bar-track"><span class="bar-fill" style="width: {width}%"></span></span>'
-            f'<span class="bar-value">{escape(figures.pct(value))}</span></span></li>'
-        )
+    for name, members in groups:
+        parts.append(f'<li><span class="bar-label">{escape(name)}</span>')
+        for member, value in members:
+            if value is None and member:
+                continue
+            width = 0 if value is None else round(100 * max(0.0, min(1.0, value)), 1)
+            said = f"{figures.pct(value)} {member}".strip()
+            parts.append(
+                f'<span class="bar-row"><span class="bar-track"><span class="bar-fill" '
+                f'style="width: {width}%"></span></span>'
+                f'<span class="bar-value">{escape(said)}</span></span>'
+            )
+        parts.append("</li>")
     parts.append("</ul>")
     return Markup("".join(parts))
 
@@ -368,15 +383,15 @@ def change(value: float | None) -> str:
 
 def driver_change(
     branch: Mapping[str, Any], quarters: tuple[str, str]
-) -> list[tuple[str, float | None]]:
-    """A branch's drivers this quarter and the quarter before, as bars: one per driver and
-    quarter, labelled with both."""
+) -> list[tuple[str, list[tuple[str, float | None]]]]:
+    """A branch's drivers this quarter and the quarter before, as grouped bars: per driver
+    its share in each quarter, labelled with the quarter."""
     labels = DRIVER_LABELS["en"]
     return [
-        (f"{labels.get(r['driver'], r['driver'])}, {when}", r[side])
+        (labels.get(r["driver"], r["driver"]),
+         [(quarters[0], r["now"]), (quarters[1], r["before"])])
         for r in branch["rows"]
-        for side, when in (("now", quarters[0]), ("before", quarters[1]))
-    ]
+    ]  # fmt: skip
 
 
 def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | None]]:
@@ -455,6 +470,7 @@ HELPERS: dict[str, Any] = {
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
     "audit_link": audit_link, "audit_words": audit_words, "count": count, "done": DONE,
     "goal_words": GOAL_WORDS, "behind": behind, "trend_figures": trend_figures,
+    "grouped_bars": grouped_bars,
     "driver_change": driver_change, "change": change, "quarter_label": trends.label,
     "driver_label": lambda d: DRIVER_LABELS["en"].get(d, d),
 }  # fmt: skip
