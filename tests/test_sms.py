@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
@@ -464,3 +465,49 @@ async def test_pipelined_scripts_reload_after_a_script_cache_flush(bot: Bot, red
     assert (await bot.transactions(txn("f2", to=OTHER))).status == 202
     await redis.script_flush()
     assert await delivery.deliver_due(bot.rt) == 2  # the pump, after another flush
+
+
+async def _scheduled(bot: Bot) -> str:
+    """The one invitation waiting in the schedule."""
+    state = bot.rt.state
+    [ref] = [str(r) for s in state.shards for r in await state.redis.zrange(state.k_due(s), 0, -1)]
+    return ref
+
+
+async def test_two_workers_delivering_one_invitation_at_once_send_it_once(bot: Bot) -> None:
+    """A worker that takes over an entry while its first worker is still on it (a long batch
+    passes the stalled-after time) must not send it too: only the worker that marked the survey
+    as sending sends."""
+    response = await bot.transactions(txn())
+    assert response.status == 202
+    ref = await _scheduled(bot)
+    bot.fake.delay = 0.3  # both are on it at once
+    await asyncio.gather(delivery.deliver(bot.rt, ref), delivery.deliver(bot.rt, ref))
+    assert len(bot.fake.sent_to(PHONE)) == 1
+    record = await bot.rt.state.survey(ref)
+    assert record is not None and record["status"] == "active"
+
+
+async def test_a_send_in_flight_is_left_to_its_worker_not_looked_up_and_sent_again(
+    bot: Bot,
+) -> None:
+    """A survey found "sending" a moment ago may still be in its worker's hands (the request
+    not yet at Twilio, so a lookup finds nothing): it is looked at again once that send must
+    have settled, not sent a second time now."""
+    response = await bot.transactions(txn())
+    assert response.status == 202
+    ref = await _scheduled(bot)
+    bot.fake.arrival_delay = 1.0
+    first = asyncio.create_task(delivery.deliver(bot.rt, ref))
+    for _ in range(100):
+        record = await bot.rt.state.survey(ref)
+        if record is not None and record["status"] == "sending":
+            break
+        await asyncio.sleep(0.02)
+    await delivery.deliver(bot.rt, ref)  # another worker, taking the entry over
+    await first
+    bot.clock.advance(hours=1)
+    await delivery.deliver_due(bot.rt)  # the look again, once the send has settled
+    assert len(bot.fake.sent_to(PHONE)) == 1
+    record = await bot.rt.state.survey(ref)
+    assert record is not None and record["status"] == "active"

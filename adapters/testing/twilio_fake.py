@@ -66,6 +66,7 @@ class FakeTwilio:
     failures: dict[str, tuple[int, int]] = field(default_factory=dict)
     fail_next: list[tuple[int, int]] = field(default_factory=list)
     delay: float = 0.0
+    arrival_delay: float = 0.0  # the request takes this long to reach Twilio: no message before
     on_send: Callable[[FakeMessage], None] | None = None
     requests: int = 0
     _runner: web.AppRunner | None = None
@@ -105,6 +106,8 @@ class FakeTwilio:
 
     async def _create(self, request: web.Request) -> web.Response:
         self.requests += 1
+        if self.arrival_delay:  # still on its way: a lookup meanwhile finds nothing
+            await asyncio.sleep(self.arrival_delay)
         if not self._authorised(request):
             return self._error(401, 20003, "Authenticate")
         form = await request.post()

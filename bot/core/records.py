@@ -46,6 +46,7 @@ class SurveyRecord(TypedDict, total=False):
     session: dict[str, Any]  # Session.to_dict without context and flow (``stored``)
     pending: str  # a message being sent (found again after a crash)
     sending_since: str
+    sending_by: str  # which worker's send it is (only that one sends)
     send_attempts: int
     invited_at: str
     delivered_at: str

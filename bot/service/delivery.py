@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -28,6 +29,14 @@ from bot.store.surveys import STATUS_RANK, UNDELIVERABLE
 log = logging.getLogger("bot.delivery")
 
 MAX_SEND_ATTEMPTS = 6
+LEASE_MARGIN = 5.0  # seconds between a send given up and another worker looking it up
+
+
+def send_lease(rt: Runtime) -> timedelta:
+    """How long after a survey is marked "sending" its send has surely settled: the longest an
+    adapter waits for its provider (``TWILIO_SEND_TIMEOUT``; Slack's 10 s), which delivery also
+    enforces, and a margin. Another worker looks the send up only after that."""
+    return timedelta(seconds=max(rt.settings.twilio_send_timeout, 10.0) + LEASE_MARGIN)
 
 
 def _zones(record: SurveyRecord) -> tuple[str, ...]:
@@ -121,7 +130,13 @@ async def deliver(rt: Runtime, ref: str) -> None:
             return
 
     if record["status"] == "sending":
-        # A send was under way when a worker died or timed out: ask the provider first.
+        # A send was marked under way: its worker may have died, or may still be on it (a long
+        # batch lets another take the entry over). Until the send must have settled, leave it
+        # to that worker: a lookup now could miss a request still on its way, and send twice.
+        settled = datetime.fromisoformat(record["sending_since"]) + send_lease(rt)
+        if now < settled:
+            await state.schedule(ref, settled.timestamp())
+            return
         since = datetime.fromisoformat(record["sending_since"]) - timedelta(minutes=1)
         try:
             found = await outbound.find_sent(channel, address, record["pending"], since)
@@ -131,9 +146,13 @@ async def deliver(rt: Runtime, ref: str) -> None:
         if found is not None:
             await _activated(rt, ref, found.message_id, found.status)
             return
-        text = record["pending"]
+        text, session = record["pending"], record["session"]
         prompt = engine.prompt(rt.flow_of(record), rt.session(record))
         await throttle(rt, channel, text)
+        taken_from = record.get("sending_by")
+
+        def taken(current: SurveyRecord) -> bool:  # still the send that was looked up
+            return current["status"] == "sending" and current.get("sending_by") == taken_from
     else:
         flow = rt.flow_of(record)
         step = engine.start(
@@ -145,29 +164,40 @@ async def deliver(rt: Runtime, ref: str) -> None:
             offered_drivers=service.drivers,
             interface=rt.interface(channel),
         )
-        text = "\n".join(step.messages)
+        text, session = "\n".join(step.messages), stored(step.session)
         prompt = engine.prompt(flow, step.session)
         # Capacity first: the survey is marked sending only just before the call, so another
         # worker that takes the entry over meanwhile finds it still scheduled.
         await throttle(rt, channel, text)
 
-        def sending(current: SurveyRecord) -> SurveyRecord | None:
-            if current["status"] != "scheduled":
-                return None
-            current.update(
-                {"status": "sending", "sending_since": stamp(now), "pending": text,
-                 "session": stored(step.session)}
-            )  # fmt: skip
-            return current
+        def taken(current: SurveyRecord) -> bool:
+            return current["status"] == "scheduled"
 
-        updated = await state.update_survey(ref, sending)
-        if updated is None or updated["status"] != "sending":
-            return
+    # Only the worker whose mark is on the record sends: two that read it at once both see it
+    # as theirs to take, and the compare-and-set lets one of them write its mark.
+    mark = secrets.token_hex(8)
+
+    def sending(current: SurveyRecord) -> SurveyRecord | None:
+        if not taken(current):
+            return None
+        current.update(
+            {"status": "sending", "sending_since": stamp(rt.clock()), "sending_by": mark,
+             "pending": text, "session": session}
+        )  # fmt: skip
+        return current
+
+    updated = await state.update_survey(ref, sending)
+    if updated is None or updated.get("sending_by") != mark:
+        return
 
     try:
-        sent = await outbound.send(channel, address, text, prompt, tag=ref)
+        async with asyncio.timeout(send_lease(rt).total_seconds() - LEASE_MARGIN):
+            sent = await outbound.send(channel, address, text, prompt, tag=ref)
+    except TimeoutError:
+        await _send_failed(rt, ref, updated, SendError("no answer in time", kind="unknown"))
+        return
     except SendError as exc:
-        await _send_failed(rt, ref, record, exc)
+        await _send_failed(rt, ref, updated, exc)
         return
     await _activated(rt, ref, sent.message_id, sent.status)
 
@@ -178,7 +208,8 @@ async def _activated(rt: Runtime, ref: str, message_id: str, status: str) -> Non
     def active(current: SurveyRecord) -> SurveyRecord | None:
         if current["status"] != "sending":
             return None
-        for gone in ("pending", "sending_since", "send_at"):  # what only sending needed
+        # what only sending needed
+        for gone in ("pending", "sending_since", "sending_by", "send_at"):
             cast(dict[str, Any], current).pop(gone, None)
         current.update({"status": "active", "invited_at": stamp(now)})
         # Twilio sends no callback for a message's first status (the send's answer, queued or
