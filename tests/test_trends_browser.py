@@ -74,6 +74,8 @@ async def test_trends_on_the_overview_and_a_service_page(site: Bot, browser: Bro
     trust = page.get_by_role("table", name="Trust, the last 8 quarters")
     await expect(trust.first).to_be_visible()
     await check(page, "overview with trends")
+    await expect(page.get_by_text("a quarter with fewer than 10 respondents has no figure").first
+                 ).to_be_visible()  # fmt: skip
     await nothing_cut(page)
     # one chart per line: trust, response rate and the service's goal on minutes to finish
     charts = page.locator("#trend-benefits-application ~ .trend svg[role=img]")
