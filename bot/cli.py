@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.core.flowfile import check_directory, load_flows
 from bot.core.library import by_id
 from bot.core.preview import SAMPLE_CONTEXT, preview_rows
 from bot.core.wording import DESCRIPTIONS
-from bot.settings import ConfigError, Settings
+from bot.settings import DEMO_MARKER, ConfigError, Settings
 from flows import FLOWS_DIR
 
 
@@ -127,12 +128,15 @@ def _serve(worker: bool) -> int:
 
     settings = _settings()
     app = create_app(settings, worker=worker, serving=True)
+    # Said, so that a service started on the demo's folder knows its records join the demo's.
+    demo = not settings.database_url and (settings.data_dir / DEMO_MARKER).is_file()
+    demo_note = f" (the demo's data, {settings.data_dir}/{DEMO_MARKER})" if demo else ""
 
     async def announce(app: web.Application) -> None:
         logging.getLogger("bot").info(
-            "feedback-bot %s %s listening on 0.0.0.0:%d; %s",
+            "feedback-bot %s %s listening on 0.0.0.0:%d; %s%s",
             _version(), "web and worker" if worker else "web", settings.port,
-            describe(app[RUNTIME]),
+            describe(app[RUNTIME]), demo_note,
         )  # fmt: skip
 
     app.on_startup.append(announce)
@@ -236,13 +240,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = asyncio.run(main())
     if args.format in ("public", "site"):
         from bot.core.public import public_report
-        from bot.service.publish import write_site
+        from bot.service.publish import Site, write_site
 
         public = public_report(report, services)
         if args.format == "public":
             print(json.dumps(public, indent=2, ensure_ascii=False))
             return 0
-        for path in write_site(public, args.out):
+        site = Site.of(settings, services, datetime.now(UTC).date())
+        for path in write_site(public, args.out, site):
             print(f"wrote {path}")
     elif args.format == "csv":
         sys.stdout.write(str(report["per_response_csv"]))
@@ -626,7 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--count", type=int, default=300, help="transactions to simulate")
     demo.add_argument("--seed", type=int, default=2026, help="random seed")
-    demo.add_argument("--fresh", action="store_true", help="start over: empty var/demo/ first")
+    demo.add_argument(
+        "--fresh", action="store_true", help="start over: remove the demo's data first"
+    )
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", help="bring the measures store's tables up to date")

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.core.channels import ChannelKind
 from bot.core.errors import PermanentError
@@ -15,6 +16,10 @@ from bot.core.secret import Secret
 from flows import FLOWS_DIR
 
 _POSTGRES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+# The file ``feedback-bot demo`` keeps its settings in, in its data folder: a folder holding
+# it is the demo's (the demo writes only into such a folder or an empty one; the service says
+# at start-up when its store is the demo's).
+DEMO_MARKER = "demo.env"
 
 
 class ConfigError(PermanentError):
@@ -115,6 +120,9 @@ class Settings:
     case_digest_webhook: Secret = field(default_factory=lambda: Secret(""))
     agency_name: str = ""  # the console's header and title (default: the catalog's agency)
     agency_logo: Path | None = None  # a PNG or SVG file the console shows beside the name
+    # Who the public report's readers may ask about it: an email address, a web address or
+    # a sentence (the report links the first two); unset, each service's catalog contact.
+    public_contact: str = ""
     flows_dir: Path = FLOWS_DIR
     services_file: Path = FLOWS_DIR / "services.yaml"
     program_name: str = "A-11 customer feedback surveys"
@@ -208,6 +216,7 @@ class Settings:
             case_digest_webhook=_secret(env, "CASE_DIGEST_WEBHOOK"),
             agency_name=env.get("AGENCY_NAME", "").strip(),
             agency_logo=Path(env["AGENCY_LOGO"]) if env.get("AGENCY_LOGO") else None,
+            public_contact=env.get("PUBLIC_CONTACT", "").strip(),
             flows_dir=Path(env.get("FLOWS_DIR", defaults.flows_dir)),
             services_file=Path(env.get("SERVICES_FILE", defaults.services_file)),
             program_name=env.get("PROGRAM_NAME", defaults.program_name),
@@ -238,6 +247,13 @@ class Settings:
             startup_wait=startup_wait,
             request_deadline=deadline,
         )
+
+    @property
+    def official_site(self) -> bool:
+        """The bot is an official U.S. government site (``PUBLIC_BASE_URL`` on a .gov or
+        .mil host): its pages and the published report show the USWDS banner."""
+        host = urlsplit(self.public_base_url).hostname or ""
+        return host.endswith((".gov", ".mil"))
 
     @property
     def slack_enabled(self) -> bool:

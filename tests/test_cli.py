@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -186,12 +187,20 @@ def test_publish_writes_the_site_from_the_store(tmp_path: Path) -> None:
     asyncio.run(fill())
     site = tmp_path / "site"
     args = ["publish", "--fiscal-year", "2027", "--quarter", "1", "--out", str(site)]
-    result = run_cli(args, env)
+    logo = tmp_path / "seal.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>')
+    result = run_cli(args, {**env, "AGENCY_NAME": "Department of Examples",
+                            "AGENCY_LOGO": str(logo), "PUBLIC_CONTACT": "cx@example.gov",
+                            "PUBLIC_BASE_URL": "https://feedback.example.gov"})  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in site.iterdir()) == [
-        "data.csv", "data.json", "dictionary.csv", "index.html"
+        "data.csv", "data.json", "dictionary.csv", "index.html", "logo.svg"
     ]  # fmt: skip
+    page = (site / "index.html").read_text(encoding="utf-8")
+    assert "Department of Examples" in page and 'src="logo.svg"' in page
+    assert 'href="mailto:cx@example.gov"' in page and "Official website" in page
     data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    assert data.pop("published") == datetime.now(UTC).date().isoformat()
     [service] = data["services"]
     assert service["respondents"] == 12 and service["trust_positive"] == 1.0
     assert ("region", "West") in {(p["dimension"], p["group"]) for p in service["participation"]}
@@ -241,3 +250,102 @@ def test_sentiment_prints_one_line_per_input_line_blank_lines_included() -> None
     assert len(lines) == 3
     assert lines[0].startswith("positive\t") and lines[2].startswith("negative\t")
     assert lines[1] == "unscored\t\t\t"  # label, polarity, text, themes
+
+
+def _defaults(**extra: str) -> dict[str, str]:
+    """The process's environment without the settings that name where data is: the
+    commands' embedded defaults."""
+    import os
+
+    named = ("DATA_DIR", "DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_DIR")
+    return {**{k: v for k, v in os.environ.items() if k not in named}, **extra}
+
+
+def _in(cwd: Path, args: list[str], env: dict[str, str],
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    assert EXE
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=cwd, check=False)  # fmt: skip
+
+
+def _transactions(result: subprocess.CompletedProcess[str]) -> int:
+    assert result.returncode == 0, result.stderr
+    return sum(row["transactions"] for row in json.loads(result.stdout)["scores"])
+
+
+def test_after_the_demo_report_and_console_on_the_same_defaults_show_its_quarter(
+    tmp_path: Path,
+) -> None:
+    import re
+    import socket
+    import time
+    import urllib.request
+    from http.cookiejar import CookieJar
+    from urllib.error import URLError
+    from urllib.parse import urlencode
+
+    from bot.demo import COMMENTS
+
+    demo = _in(tmp_path, ["demo", "--count", "20", "--seed", "3"], _defaults(), timeout=180)
+    assert demo.returncode == 0, demo.stderr
+    # the closing lines: where the data is, and the very commands that show it again
+    assert "The demo's data stays in var/" in demo.stdout
+    found = re.search(r"Its report again:  (feedback-bot report --fiscal-year (\d+) "
+                      r"--quarter (\d))\n", demo.stdout)  # fmt: skip
+    assert found, demo.stdout
+    quarter = ["report", "--fiscal-year", found[2], "--quarter", found[3], "--format", "json"]
+    assert "set -a; . var/demo.env; set +a; feedback-bot web" in demo.stdout
+    # the same folder, the same defaults: the demo's quarter (its 20 people and a duplicate)
+    assert _transactions(_in(tmp_path, quarter, _defaults())) == 21
+    # an explicit DATA_DIR or DATABASE_URL wins: the demo's records are not there
+    other = tmp_path / "other"
+    assert _transactions(_in(tmp_path, quarter, _defaults(DATA_DIR=str(other)))) == 0
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"
+    assert _transactions(_in(tmp_path, quarter, _defaults(DATABASE_URL=url))) == 0
+    # the demo writes into no deployment's store, and into no folder holding a store not its
+    # own (this one now holds the records of the run above, without the demo's settings file)
+    refused = _in(tmp_path, ["demo", "--count", "5"], _defaults(DATABASE_URL=url))
+    assert refused.returncode == 2 and "unset DATABASE_URL" in refused.stderr
+    (tmp_path / "var" / "demo.env").rename(tmp_path / "demo.env")
+    refused = _in(tmp_path, ["demo", "--count", "5", "--fresh"], _defaults())
+    assert refused.returncode == 2 and "not the demo's" in refused.stderr
+    (tmp_path / "demo.env").rename(tmp_path / "var" / "demo.env")
+    assert _transactions(_in(tmp_path, quarter, _defaults())) == 21  # --fresh removed nothing
+
+    # the console on the demo's data, started as the closing lines say, signed in with the
+    # ADMIN_TOKEN of the demo's settings file
+    settings = dict(line.split("=", 1) for line in
+                    (tmp_path / "var" / "demo.env").read_text().splitlines())  # fmt: skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert EXE
+    env = _defaults(**{**settings, "PORT": str(port)})
+    web = subprocess.Popen([EXE, "web"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                page = browser.open(base + "/admin/sign-in", timeout=5).read().decode()
+                break
+            except URLError:
+                assert time.monotonic() < deadline and web.poll() is None
+                time.sleep(0.3)
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        sign_in = urllib.request.Request(
+            base + "/admin/sign-in", method="POST",
+            data=urlencode({"token": settings["ADMIN_TOKEN"], "csrf": csrf}).encode(),
+            headers={"Origin": settings["PUBLIC_BASE_URL"]},
+        )  # fmt: skip
+        browser.open(sign_in, timeout=10).read()
+        comments = browser.open(base + "/admin/comments", timeout=10).read().decode()
+        said = {t for tones in COMMENTS.values() for texts in tones.values() for t in texts}
+        assert any(text in comments for text in said if "'" not in text)
+    finally:
+        web.terminate()
+        log = web.communicate(timeout=30)[0]
+    assert "(the demo's data, var/demo.env)" in log  # the service says whose store it is
+    assert settings["ADMIN_TOKEN"] not in log

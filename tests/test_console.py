@@ -219,6 +219,7 @@ async def test_service_page_reports_and_downloads(console: Bot) -> None:
     assert "fiscal_year,quarter,service_provider_name" in await collection.text()
     public = await admin.get("/admin/reports/public?fiscal_year=2027&quarter=1")
     assert "Customer experience results" in await public.text()
+    assert "· Published " in await public.text()  # the preview is dated as it would publish
     assert "Too slow" not in await public.text()
     entries = await console.rt.store.audit_entries()  # type: ignore[union-attr]
     assert any(e["action"] == "report" and e["actor"] == "admin (token)" for e in entries)

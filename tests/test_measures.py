@@ -236,9 +236,13 @@ def test_the_published_site_holds_no_free_text_identifier_or_suppressed_cell(
         assert fragment not in everything
     data = json.loads(files["data.json"])
     [service] = data["services"]
-    groups = {(p["dimension"], p["group"]) for p in service["participation"]}
-    assert ("region", "north") in groups
-    assert ("region", "west") not in groups and ("region", "south") not in groups
+    groups = {(p["dimension"], p["group"]): p for p in service["participation"]}
+    assert groups[("region", "north")]["respondents"] == 17
+    # a hidden group is listed (the page says why) with every figure null
+    for hidden, why in (("west", "small"), ("south", "complement")):
+        row = groups[("region", hidden)]
+        assert row["hidden"] == why
+        assert all(row[k] is None for k in row if k not in ("dimension", "group", "hidden"))
     assert "west" not in files["data.csv"] and "south" not in files["data.csv"]
     assert set(data["methods"]) >= {"intervals", "suppression", "quarter", "sampling"}
     assert service["respondents"] == 31

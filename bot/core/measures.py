@@ -128,6 +128,9 @@ def _row(dimension: str, group: str, tally: Tally, overall: Tally | None) -> dic
         "response_rate_gap": None,
         "trust_positive_gap": None,
         "suppressed": False,
+        # why a suppressed row is hidden: "small" (fewer than min_cell respondents) or
+        # "complement" (shown, it would give a small group's figures back by subtraction)
+        "hidden": None,
         "flag": None,
     }
     if overall is not None:
@@ -163,10 +166,10 @@ def _suppress(rows: list[dict[str, Any]], min_cell: int, total_shown: bool) -> N
     small = [r for r in rows if r["respondents"] < min_cell]
     shown = sorted((r for r in rows if r["respondents"] >= min_cell),
                    key=lambda r: (r["respondents"], r["group"]))  # fmt: skip
-    if total_shown and len(small) == 1 and shown:
-        small.append(shown[0])
     for row in small:
-        row.update(dict.fromkeys(_HIDDEN), suppressed=True)
+        row.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
+    if total_shown and len(small) == 1 and shown:
+        shown[0].update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="complement")
 
 
 def participation(
@@ -182,7 +185,7 @@ def participation(
     total = _row("all", "all", overall, None)
     total_shown = overall.respondents >= min_cell
     if not total_shown:
-        total.update(dict.fromkeys(_HIDDEN), suppressed=True)
+        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
     out = [total]
     for dimension in (*BUILT_IN, *dimensions):
         groups: dict[str, list[ResponseRecord]] = defaultdict(list)

@@ -5,6 +5,7 @@ format=public`` answers the same JSON."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,49 @@ DICTIONARY: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
+# The trust item is written in the first person ("This interaction increased my trust in
+# ..."); the headline reports what people said of themselves, so it speaks of them.
+_PERSON = {"i": "they", "me": "them", "my": "their", "mine": "theirs", "myself": "themselves",
+           "i'm": "they're", "i’m": "they’re", "am": "are", "was": "were"}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z]+(?:['’][a-z]+)?")
+
+
+def third_person(statement: str) -> str:
+    """A first-person statement said of the people who made it, without its full stop:
+    ``This interaction increased my trust in X.`` -> ``this interaction increased their trust
+    in X``. ``am``/``was`` change only after ``I``."""
+    text = statement.strip().rstrip(".!").strip()
+    out: list[str] = []
+    last = 0
+    previous = ""
+    for match in _WORD.finditer(text):
+        word = match.group()
+        lower = word.lower()
+        swap = _PERSON.get(lower) if lower not in ("am", "was") or previous == "i" else None
+        out.append(text[last : match.start()] + (swap if swap else word))
+        last, previous = match.end(), lower
+    out.append(text[last:])
+    joined = "".join(out)
+    if joined[:1].isupper() and not joined[1:2].isupper():
+        joined = joined[:1].lower() + joined[1:]  # the sentence goes on after "53% said"
+    return joined
+
+
+def headline(share: float | None, question: str, survey_type: str) -> str | None:
+    """The trust figure in plain words with the question's meaning: ``53% said this
+    interaction increased their trust in X.`` (``agreed that`` on an agreement scale). A
+    question asked as a question ("Do you trust ...?") is quoted instead."""
+    if share is None:
+        return None
+    percent = f"{round(100 * share)}%"
+    if not question:
+        return f"{percent} gave a positive answer to the trust question."
+    if question.rstrip().endswith("?"):
+        return f"{percent} answered yes to “{question.strip()}”"
+    verb = "said" if survey_type == "thumbs_up_down" else "agreed that"
+    return f"{percent} {verb} {third_person(question)}."
+
+
 def _shown(value: Any, enough: bool) -> Any:
     return value if enough else None
 
@@ -56,9 +100,16 @@ def _shown(value: Any, enough: bool) -> Any:
 def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) -> dict[str, Any]:
     """The publishable part of a quarterly report (``bot.core.reports.quarterly_report``)."""
     min_cell = int(report["min_cell"])
+    questions: dict[str, tuple[str, str]] = {}
+    for detail in report.get("collection_detail", ()):
+        if detail["trust_question_text"]:
+            questions.setdefault(
+                detail["service_id"], (detail["trust_question_text"], detail["survey_type"])
+            )
     out_services = []
     for row in report["scores"]:
         service = services.get(row["service_id"])
+        question, scale = questions.get(row["service_id"], ("", "likert_scale"))
         enough = row["respondents"] >= min_cell
         branches = row["branch_respondents"]
         effort = row["effort"]
@@ -68,6 +119,9 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                 "service_id": row["service_id"],
                 "service_name": service.name if service else row["service_id"],
                 "agency": service.agency if service else "",
+                "contact": service.contact if service else "",
+                "trust_question": question,
+                "headline": headline(_shown(_share(row), enough), question, scale),
                 "channels": list(service.channels) if service else [],
                 "sample_rate": service.sample_rate if service else 1.0,
                 "respondents": _shown(row["respondents"], enough),
@@ -76,14 +130,20 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                 "trust_positive_ci": _shown(row["trust_positive_ci"], enough),
                 "response_rate": _shown(row["response_rate"], enough),
                 "response_rate_ci": _shown(row["response_rate_ci"], enough),
+                # A flow that asks no drivers (A-11 v1) has none on either side: no sides.
                 "drivers": {
                     branch: shares if enough and branches[branch] >= min_cell else None
                     for branch, shares in row["drivers"].items()
-                },
+                }
+                if any(v is not None for sh in row["drivers"].values() if sh for v in sh.values())
+                else {},
+                # A hidden group stays as a row that says so (its figures null): a reader
+                # sees the group exists and why its figures are not there. A service
+                # hidden as a whole lists no groups.
                 "participation": [
-                    {k: p[k] for k in PARTICIPATION}
+                    {**{k: p[k] for k in PARTICIPATION}, "hidden": p["hidden"]}
                     for p in row["participation"]
-                    if not p["suppressed"] and p["dimension"] != "all"
+                    if p["dimension"] != "all" and enough
                 ],
                 "effort": {
                     **{m: _shown(effort[m], timed) for m in EFFORT},

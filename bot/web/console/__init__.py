@@ -5,12 +5,12 @@ the session's CSRF token from our own origin, and written to the audit log with 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as RequestHandler
@@ -21,6 +21,7 @@ from bot.core.public import public_report
 from bot.core.records import is_ref
 from bot.core.text import is_clean
 from bot.service import alerts
+from bot.service.publish import Site
 from bot.service.publish import render as render_site
 from bot.service.runtime import Runtime
 from bot.settings import Settings
@@ -75,10 +76,9 @@ class Console:
         self.templates.globals.update(views.HELPERS)
         logo = settings.agency_logo
         self.logo = logo if logo is not None and logo.suffix.lower() in LOGO_TYPES else None
-        host = urlsplit(settings.public_base_url).hostname or ""
         self.templates.globals.update(
             logo="/admin/static/logo" if self.logo else None,
-            gov=host.endswith((".gov", ".mil")),  # the USWDS banner: an official website
+            gov=settings.official_site,  # the USWDS banner: an official website
             agency=settings.agency_name,
         )
 
@@ -460,7 +460,10 @@ class Console:
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         report = await views.report(rt, views.quarter_of(request, rt), staff)
-        html = render_site(public_report(report, rt.services))["index.html"]
+        # (in a thread: it looks at the logo's file)
+        site = await asyncio.to_thread(Site.of, self.settings, rt.services, rt.clock().date(),
+                                       "/admin/static/logo")  # fmt: skip
+        html = render_site(public_report(report, rt.services), site)["index.html"]
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers.update(views.HEADERS)
         return response
