@@ -162,3 +162,19 @@ async def test_the_published_site_shows_each_services_trust_trend(
             "fewer than 5 respondents: not shown"
         )
         await page.close()
+    # Lighthouse on the page with its trends, as CI runs it on the published report
+    from aiohttp import web
+
+    from .test_lighthouse import scores
+
+    host = web.Application()
+    host.router.add_static("/", tmp_path / "site")
+    runner = web.AppRunner(host, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        found = await scores(f"http://127.0.0.1:{port}/index.html")
+    finally:
+        await runner.cleanup()
+    assert found["accessibility"] == 100 and found["performance"] >= 95, found
