@@ -230,6 +230,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"unknown service {args.service!r}", file=sys.stderr)
         return 2
 
+    if args.format == "csv":  # written as the store reads it: no report is built
+        from bot.service import exports
+
+        async def write() -> None:
+            async with reading(settings) as (_, reader):
+                async for part in exports.per_response_csv(
+                    reader, services, args.fiscal_year, args.quarter, args.service
+                ):
+                    sys.stdout.write(part)
+
+        asyncio.run(write())
+        return 0
+
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
             return await trends.build(
@@ -249,8 +262,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         site = Site.of(settings, services, datetime.now(UTC).date())
         for path in write_site(public, args.out, site):
             print(f"wrote {path}")
-    elif args.format == "csv":
-        sys.stdout.write(str(report["per_response_csv"]))
     elif args.format == "collection-csv":
         sys.stdout.write(reports.collection_csv(report["collection_detail"]))
     elif args.format == "json":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from bot.core import figures, measures
 from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
 from bot.core.catalog import Service
-from bot.core.csvfile import csv_text
+from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import ResponseRecord, ResponseStore, Window
+from bot.core.sinks import ResponseRecord, ResponseStore, Upload, Window
 
 # Enough to cover every US time zone when a quarter's bounds are widened for a query.
 ZONE_SLACK = timedelta(hours=14)
@@ -125,8 +125,28 @@ def _cell(value: Any) -> str:
 def per_response_csv(records: Iterable[ResponseRecord]) -> str:
     """The OMB upload, as Touchpoints exports it (``Form#to_a11_v2_csv``): exactly the 17
     columns, one row per A-11 v2 response (trust item answered), drivers 1 / 0 / null."""
-    return csv_text(V2_COLUMNS, (_upload_row(r["response_id"], r["a11"]) for r in records
-                                 if "question_1" in r["a11"] and is_respondent(r)))  # fmt: skip
+    return csv_text(V2_COLUMNS, upload_rows(records))
+
+
+def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
+    """The OMB upload's rows of these records (the A-11 v2 responses among them), in their
+    order: ``per_response_csv`` without its header."""
+    return (_upload_row(r["response_id"], r["a11"]) for r in records
+            if "question_1" in r["a11"] and is_respondent(r))  # fmt: skip
+
+
+def upload_header() -> str:
+    """The OMB upload's first line: its 17 column names."""
+    return csv_lines([V2_COLUMNS])
+
+
+def upload_lines(responses: Iterable[Upload]) -> str:
+    """The OMB upload's lines of these responses (each a respondent: the store's
+    ``upload_pages``), every cell through the core's CSV writer: the header and these lines,
+    a page at a time, are ``per_response_csv`` of the quarter's records. Of a respondent's
+    record, ``is_respondent`` is true, so the A-11 v2 ones are those with ``question_1``."""
+    return csv_lines(_upload_row(u.response_id, u.a11) for u in responses
+                     if "question_1" in u.a11)  # fmt: skip
 
 
 def _upload_row(response_id: str, a11: Mapping[str, Any]) -> list[str]:

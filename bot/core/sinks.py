@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
 
 from bot.core.errors import BotError
 
@@ -123,6 +123,17 @@ class DriverGroup:
     trust_value: int | None
     respondents: int
     counts: Mapping[str, tuple[int, int]]  # "<branch>_<driver>" -> (offered, chosen)
+
+
+class Upload(NamedTuple):
+    """What the OMB upload needs of a response (trust item answered): its id, its A-11
+    fields, and what says who may read its comment (its service, its flow's version)."""
+
+    response_id: str
+    service_id: str
+    flow_id: str
+    flow_version: str
+    a11: dict[str, Any]
 
 
 class SinkError(BotError):
@@ -277,6 +288,14 @@ class ResponseStore(Sink, LibraryStore, Protocol):
     ) -> AsyncIterator[list[str]]:
         """Every stored record (reported within ``windows``, of ``service``) as its JSON text,
         one line each, a few thousand at a time, in no particular order."""
+        ...
+
+    def upload_pages(
+        self, windows: Sequence[Window], service: str | None = None, page: int = 2000
+    ) -> AsyncIterator[list[Upload]]:
+        """The responses (trust item answered) reported within ``windows`` (of ``service``),
+        what the OMB upload needs of each, ordered by (reported time, response id), ``page``
+        at a time (keyset paging)."""
         ...
 
     async def comments(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -26,14 +27,22 @@ def without_free_text(record: ResponseRecord, flow: Flow | None) -> ResponseReco
     stay computable, the words do not."""
     if flow is not None:
         texts = {q.id for q in flow.questions if q.type == "text"}
-        fields = {q.field for q in flow.questions if q.type == "text" and q.field}
     else:
         texts = {k for k, a in record["answers"].items() if isinstance(a.get("value"), str)}
-        fields = {k for k, v in record["a11"].items() if isinstance(v, str)}
     answers = {k: ({**a, "value": None} if k in texts else a)
                for k, a in record["answers"].items()}  # fmt: skip
-    a11 = {k: (None if k in fields else v) for k, v in record["a11"].items()}
+    a11 = a11_without_text(record["a11"], flow)
     return {**record, "answers": answers, "a11": a11, "free_text": None}
+
+
+def a11_without_text(a11: Mapping[str, Any], flow: Flow | None) -> dict[str, Any]:
+    """A record's A-11 fields without the person's words (``without_free_text``'s): the
+    fields of the flow's text questions (every text value when the flow is gone) None."""
+    if flow is not None:
+        fields = {q.field for q in flow.questions if q.type == "text" and q.field}
+    else:
+        fields = {k for k, v in a11.items() if isinstance(v, str)}
+    return {k: (None if k in fields else v) for k, v in a11.items()}
 
 
 async def retention(rt: Runtime, actor: str = "worker") -> int:

@@ -7,8 +7,9 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +17,16 @@ from aiohttp import web
 
 from bot.core import reports, trends
 from bot.core.comments import comment_filter
+from bot.core.errors import RetryableError
 from bot.core.public import public_report
 from bot.core.secret import Secret
 from bot.core.sinks import ResponseStore
-from bot.service import intake, privacy
+from bot.service import exports, intake, privacy
 from bot.service.runtime import Runtime
 from bot.web.context import RUNTIME, json_error
+from bot.web.deadlines import stream
 from bot.web.headers import header_bytes
+from bot.web.middleware import route_of
 
 ADMIN_ACTOR = "admin token"  # who the audit log names for a request with $ADMIN_TOKEN
 DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
@@ -30,6 +34,7 @@ SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 1000
 MAX_BODY = 4 * 1024 * 1024
+log = logging.getLogger("bot.api")
 
 
 def _authorised(request: web.Request, token: Secret) -> bool:
@@ -126,7 +131,7 @@ async def get_services(request: web.Request) -> web.Response:
     return web.json_response({"services": services})
 
 
-async def get_report(request: web.Request) -> web.Response:
+async def get_report(request: web.Request) -> web.StreamResponse:
     rt = admin(request)
     query = request.query
     try:
@@ -142,31 +147,55 @@ async def get_report(request: web.Request) -> web.Response:
     form = query.get("format", "json")
     if form not in ("json", "csv", "collection-csv", "public"):
         return json_error(400, "format must be json, csv, collection-csv or public")
+    details = {"fiscal_year": fiscal_year, "quarter": quarter, "format": form}
+    kind = "" if form == "csv" else "-collection"
+    name = f"a11-fy{fiscal_year}-q{quarter}{kind}{'-' + service if service else ''}.csv"
+    if form == "csv":  # streamed as the store reads it: no report is built
+        await store.audit(ADMIN_ACTOR, "report", service, details)
+        parts = exports.per_response_csv(reader(rt), rt.services, fiscal_year, quarter, service)
+        return await csv_download(request, name, parts)
     report = await trends.build(
         reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
     )
-    await store.audit(
-        ADMIN_ACTOR,
-        "report",
-        service,
-        {"fiscal_year": fiscal_year, "quarter": quarter, "format": form},
-    )
-    if form in ("csv", "collection-csv"):
-        kind = "" if form == "csv" else "-collection"
-        name = f"a11-fy{fiscal_year}-q{quarter}{kind}{'-' + service if service else ''}.csv"
-        text = (
-            report["per_response_csv"] if form == "csv"
-            else reports.collection_csv(report["collection_detail"])
-        )  # fmt: skip
-        return web.Response(
-            text=text,
-            content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+    await store.audit(ADMIN_ACTOR, "report", service, details)
+    if form == "collection-csv":
+        return await csv_download(request, name, text_parts(reports.collection_csv(
+            report["collection_detail"])))  # fmt: skip
     if form == "public":
         return web.json_response(public_report(report, rt.services))
     return web.json_response(report)
+
+
+async def text_parts(*texts: str) -> AsyncIterator[str]:
+    """Texts as the parts of a download (a file made whole before it is sent)."""
+    for text in texts:
+        yield text
+
+
+async def csv_download(
+    request: web.Request, name: str, parts: AsyncIterator[str]
+) -> web.StreamResponse:
+    """A CSV file sent as its parts come (chunked: no length is known before the last row),
+    named ``name`` (ours: no quote in it). The first part is read before anything is sent, so
+    a store that cannot answer is still a 503; one that fails later ends the connection
+    without the chunked body's end, which a client reads as a broken download, never as a
+    shorter file."""
+    first = await anext(parts, "")
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    await stream(request, response)
+    await response.write(first.encode())
+    try:
+        async for part in parts:
+            await response.write(part.encode())
+    except RetryableError as exc:
+        log.error("download cut short route=%s error=%s", route_of(request), type(exc).__name__)
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    await response.write_eof()
+    return response
 
 
 async def delete_person(request: web.Request) -> web.Response:

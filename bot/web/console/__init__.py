@@ -20,11 +20,12 @@ from bot.core import cases, reports
 from bot.core.public import public_report
 from bot.core.records import is_ref
 from bot.core.text import is_clean
-from bot.service import alerts
+from bot.service import alerts, exports
 from bot.service.publish import Site
 from bot.service.publish import render as render_site
 from bot.service.runtime import Runtime
 from bot.settings import Settings
+from bot.web.api import csv_download, text_parts
 from bot.web.console import views
 from bot.web.console.auth import (
     OIDC_COOKIE,
@@ -428,12 +429,13 @@ class Console:
         return self.render("reports.html", staff=staff, quarter=quarter, lag=await views.lag(rt),
                            store=rt.store is not None)  # fmt: skip
 
-    async def report_csv(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
+    async def report_csv(
+        self, request: web.Request, rt: Runtime, staff: Staff
+    ) -> web.StreamResponse:
         name = request.match_info["name"]
         if name not in ("a11", "collection"):
             return self.render("error.html", 404, staff, message="There is no such report.")
         fiscal_year, quarter = views.quarter_of(request, rt)
-        report = await views.report(rt, (fiscal_year, quarter), staff)
         if rt.store is not None:
             await rt.store.audit(
                 staff.name,
@@ -445,18 +447,21 @@ class Console:
                     "format": "csv" if name == "a11" else "collection-csv",
                 },
             )
+        filename = f"a11-fy{fiscal_year}-q{quarter}{'' if name == 'a11' else '-collection'}.csv"
+        if name == "a11" and rt.reader is not None:
+            # Streamed a page at a time, each page as this person may read it.
+            parts = exports.per_response_csv(
+                rt.reader, rt.services, fiscal_year, quarter,
+                shape=lambda found: views.uploads_as_read_by(staff, rt, found),
+            )  # fmt: skip
+            return await csv_download(request, filename, parts)
+        report = await views.report(rt, (fiscal_year, quarter), staff)
         text = (
             report["per_response_csv"]
             if name == "a11"
             else reports.collection_csv(report["collection_detail"])
         )
-        filename = f"a11-fy{fiscal_year}-q{quarter}{'' if name == 'a11' else '-collection'}.csv"
-        return web.Response(
-            text=text,
-            content_type="text/csv",
-            charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return await csv_download(request, filename, text_parts(text))
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
         report = await views.report(rt, views.quarter_of(request, rt), staff)

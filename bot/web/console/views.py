@@ -20,9 +20,9 @@ from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
 from bot.core.goals import Quarter, progress
-from bot.core.sinks import ResponseRecord, ResponseStore
+from bot.core.sinks import ResponseRecord, ResponseStore, Upload
 from bot.service import alerts
-from bot.service.privacy import without_free_text
+from bot.service.privacy import a11_without_text, without_free_text
 from bot.service.runtime import Runtime
 from bot.web.console.auth import Staff
 from bot.wiring import sink_names
@@ -155,6 +155,18 @@ def as_read_by(staff: Staff, rt: Runtime, records: list[ResponseRecord]) -> list
         r if staff.reads_comments(services.get(r["service_id"])) else without_free_text(
             r, versions.get((r["flow_id"], r["flow_version"])) or flows.get(r["flow_id"]))
         for r in records
+    ]  # fmt: skip
+
+
+def uploads_as_read_by(staff: Staff, rt: Runtime, found: list[Upload]) -> list[Upload]:
+    """The OMB upload's responses as ``staff`` may read them: ``as_read_by``'s rule, on the
+    A-11 fields (the comment's cell empty where the service's comments are not theirs)."""
+    services, versions, flows = rt.services, rt.versions, rt.flows
+    return [
+        u if staff.reads_comments(services.get(u.service_id)) else u._replace(
+            a11=a11_without_text(u.a11, versions.get((u.flow_id, u.flow_version))
+                                 or flows.get(u.flow_id)))
+        for u in found
     ]  # fmt: skip
 
 
