@@ -1,7 +1,10 @@
 """The console's page budget: server time of the overview (and of a service page) with
-``--responses`` response records in PostgreSQL, all in the quarter shown (the worst case).
+``--responses`` response records in PostgreSQL, all in the quarter shown (the worst case);
+then ``feedback-bot report`` of that quarter as JSON (with the per-response CSV inside it) and
+as the collection CSV (the figures alone), each in a process of its own: its time and peak
+memory (maximum resident set size).
 
-    python3 bench/console.py [--responses 100000] [--rounds 15]
+    python3 bench/console.py [--responses 100000] [--rounds 15] [--no-fill]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/
 console_bench, created and refilled) and Redis (BENCH_REDIS_URL, default db 12, flushed).
@@ -16,6 +19,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -106,15 +110,38 @@ async def measure(rounds: int) -> dict[str, list[float]]:
         return times
 
 
+def report_runs() -> None:
+    """``feedback-bot report`` of the bench's quarter, each format in a fresh process, its
+    peak memory by GNU time (``/usr/bin/time -f %M``: kilobytes)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DATABASE_URL": PG, "PYTHONPATH": str(root)}
+    for form in ("collection-csv", "json"):
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", sys.executable, "-c",
+             "import sys; from bot.cli import main; sys.exit(main())",
+             "report", "--fiscal-year", "2027", "--quarter", "1", "--format", form],
+            env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            check=False,
+        )  # fmt: skip
+        took = time.perf_counter() - t0
+        peak = int(done.stderr.strip().splitlines()[-1]) / 1024
+        state = "" if done.returncode == 0 else f" (exit {done.returncode}: {done.stderr[-300:]!r})"
+        print(f"feedback-bot report --format {form:<15} {took:6.1f} s, peak RSS {peak:5.0f} MB"
+              f"{state}")  # fmt: skip
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--responses", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--no-fill", action="store_true", help="measure the data already there")
     args = parser.parse_args()
-    await fresh_database(PG)
-    t0 = time.perf_counter()
-    await fill(args.responses)
-    print(f"{args.responses} response records written in {time.perf_counter() - t0:.1f} s")
+    if not args.no_fill:
+        await fresh_database(PG)
+        t0 = time.perf_counter()
+        await fill(args.responses)
+        print(f"{args.responses} response records written in {time.perf_counter() - t0:.1f} s")
     for path, ms in (await measure(args.rounds)).items():
         if len(ms) < 2:
             continue
@@ -125,6 +152,7 @@ async def main() -> None:
             f"ms, p95 {p95:7.0f} ms, range {rest[0]:.0f}-{rest[-1]:.0f} ms over {len(rest)}; "
             f"event loop stalled at most {STALLS.longest.get(path, 0):.0f} ms"
         )
+    report_runs()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ def cmd_flows_check(args: argparse.Namespace) -> int:
                 why = f"  (non-GSM: {row['non_gsm']})" if row["non_gsm"] else ""
                 cost = (f" {row['encoding']:<5} {row['segments']} {plural:<8} "
                         f"{row['units']:>4} units{why}")  # fmt: skip
+            elif row["seconds"] is not None:  # said aloud: about how long it takes
+                cost = f" about {row['seconds']} s to say"
             print(f"    {row['language']}  {row['name']:<36}{cost}".rstrip())
             for line in row["text"].splitlines() or [""]:
                 print(f"          {line}")
@@ -247,7 +249,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         async with reading(settings) as (_, reader):
             return await trends.build(
                 reader, services, flows, args.fiscal_year, args.quarter, args.service,
-                settings.min_cell,
+                settings.min_cell, csv=args.format in ("json", "table"),
             )  # fmt: skip
 
     report = asyncio.run(main())
@@ -500,16 +502,28 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
     """The bundled loopback Twilio API, for trying the bot on one machine."""
     import aiohttp
 
-    from adapters.testing.twilio_fake import FakeMessage, FakeTwilio
+    from adapters.testing.twilio_fake import FakeMessage, FakeTwilio, caller_script
+
+    try:
+        script = caller_script(args.caller)
+    except ValueError as exc:
+        print(f"--caller: {exc}", file=sys.stderr)
+        return 2
 
     async def main() -> None:
         fake = FakeTwilio(auth_token=args.auth_token)
+        # Each call the bot places (a call-back) is answered by a simulated caller that
+        # follows the bot's TwiML, prints what is said and answers from the script.
+        fake.post_to = lambda url: url
+        fake.on_say = lambda words: print(f"call> {words}", flush=True)
+        fake.callers = _EveryNumber(script)
         base = await fake.start(args.port)
         print(f"A loopback Twilio API on {base}. In the bot's environment:\n"
               f"  TWILIO_API_BASE_URL={base}\n  TWILIO_ACCOUNT_SID={fake.account_sid}\n"
               f"  TWILIO_AUTH_TOKEN={fake.auth_token}\n"
               "Each message the bot sends is shown here and reported delivered (a signed "
-              "status callback). Ctrl-C stops it.", flush=True)  # fmt: skip
+              "status callback); each call it places is answered from --caller, what it "
+              "says shown. Ctrl-C stops it.", flush=True)  # fmt: skip
         async with aiohttp.ClientSession() as http:
             pending: set[asyncio.Task[int]] = set()
 
@@ -528,6 +542,17 @@ def cmd_twilio_fake(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
     return 0
+
+
+class _EveryNumber(dict[str, list[Any]]):
+    """The same caller's script, whatever number is called."""
+
+    def __init__(self, script: list[Any]) -> None:
+        super().__init__()
+        self.script = script
+
+    def get(self, key: str, default: Any = None) -> list[Any]:
+        return list(self.script)
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
@@ -593,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate a flow folder and show each message on each kind of interface "
         "(text message, chat with buttons, web page, voice call), with its SMS encoding and "
-        "segments",
+        "segments, and the seconds a call takes to say it",
     )
     check.add_argument(
         "dir", nargs="?", help="folder of flow files (default: $FLOWS_DIR or built-in)"
@@ -719,6 +744,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fake.add_argument("--port", type=int, default=8089)
     fake.add_argument("--auth-token", default="local-auth-token")
+    fake.add_argument(
+        "--caller", default="1,13,say:Quick and kind thank you",
+        help="how a called person answers, comma-separated: keys (1, 13, #, *, 9), "
+        "say:words, - (silence), hangup",
+    )  # fmt: skip
     fake.set_defaults(func=cmd_twilio_fake)
 
     sentiment = sub.add_parser(

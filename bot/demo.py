@@ -541,8 +541,8 @@ async def _run(
         everything = await rt.store.responses(limit=1_000_000)
         records = [r for r in everything if r["survey_id"] in surveys]
         fiscal_year, quarter = reports.fiscal_quarter(rt.clock(), "America/New_York")
-        report = reports.quarterly_report(everything, rt.services, rt.flows, fiscal_year, quarter,
-                                          min_cell=settings.min_cell)  # fmt: skip
+        report = await reports.build(rt.store, rt.services, rt.flows, fiscal_year, quarter,
+                                     min_cell=settings.min_cell)  # fmt: skip
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -26,6 +26,7 @@ BUILT_IN = (
     "adapters.twilio:WHATSAPP",
     "adapters.slack:SLACK",
     "adapters.webchat:WEBCHAT",
+    "adapters.voice:VOICE",
 )
 
 

@@ -134,6 +134,14 @@ class Settings:
     # frame-ancestors), e.g. https://www.agency.gov
     webchat_allowed_origins: tuple[str, ...] = ()
     webchat_sockets_per_client: int = 50  # live web chat pages a client address may hold open
+    # The agency's voices for a call's spoken words, per language (Twilio <Say voice=...>).
+    voice_en: str = "Polly.Joanna"
+    voice_es: str = "Polly.Lupe"
+    # Call-backs the bot may place per second (Twilio's default: one call a second a number).
+    voice_call_rate: float = 1.0
+    # How a call takes a comment: "speech" (a <Gather>'s SpeechResult) or "record" (a
+    # <Record> with Twilio's transcription, which arrives after the call).
+    voice_comments: str = "speech"
     # The peers whose forwarded addresses are believed (a platform's router, a load
     # balancer), and the header they write: the client address is read past them.
     trusted_proxies: tuple[Network, ...] = PRIVATE
@@ -228,6 +236,10 @@ class Settings:
             webchat_sockets_per_client=_number(
                 env, "WEBCHAT_SOCKETS_PER_CLIENT", defaults.webchat_sockets_per_client, int
             ),
+            voice_en=env.get("VOICE_EN", "").strip() or defaults.voice_en,
+            voice_es=env.get("VOICE_ES", "").strip() or defaults.voice_es,
+            voice_call_rate=_number(env, "VOICE_CALL_RATE", defaults.voice_call_rate),
+            voice_comments=env.get("VOICE_COMMENTS", "").strip() or defaults.voice_comments,
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             forwarded_header=env.get("FORWARDED_HEADER", "").strip() or defaults.forwarded_header,
             sink_secret=_secret(env, "SINK_SECRET"),

@@ -96,7 +96,7 @@ async def test_a_known_channel_not_enabled_is_refused_and_costs_no_cap(
 ) -> None:
     started = " ".join(r.getMessage() for r in caplog.get_records("setup"))
     assert "benefits-application lists channels not enabled here" in started
-    assert "slack, webchat" in started
+    assert "slack, voice, webchat" in started
     # webchat is in the catalog, but this deployment enables only sms and whatsapp
     item = {"transaction_id": "w1", "service": "benefits-application", "channel": "webchat",
             "to": "visitor-1"}  # fmt: skip
@@ -116,7 +116,7 @@ async def test_a_channel_registered_by_a_package_surveys_end_to_end(
     catalog = (
         Path("flows/services.yaml")
         .read_text()
-        .replace("channels: [sms, whatsapp, slack, webchat]", "channels: [sms, tiny]")
+        .replace("channels: [sms, whatsapp, slack, webchat, voice]", "channels: [sms, tiny]")
     )
     (tmp_path / "services.yaml").write_text(textwrap.dedent(catalog))
     settings = make_settings(fake_twilio, tmp_path, channels=("sms", "tiny"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ def test_flows_check_passes_on_builtin_flows() -> None:
         else:
             parts[list(parts)[-1]].append(line.strip())
     assert list(parts) == ["text message (sms, whatsapp)", "chat with buttons (slack)",
-                           "web page (webchat)", "voice call (no channel yet)"]  # fmt: skip
+                           "web page (webchat)", "voice call (voice)"]  # fmt: skip
     text, buttons, web, voice = ("\n".join(lines) for lines in parts.values())
     trust = "This interaction increased my trust in Passport renewal."
     assert f"{trust} Reply 1 for Yes, 0 for No." in text and "Reply STOP to opt out." in text
@@ -52,6 +53,11 @@ def test_flows_check_passes_on_builtin_flows() -> None:
     assert "Reply" not in web and "STOP" not in web and "SKIP" not in web
     assert f"{trust} Press 1 for yes, 2 for no, or say yes or no." in voice
     assert "To stop these calls, press 9." in voice and "For Ease, press 2." in voice
+    # Said aloud: about how long each message takes to say (a list of seven drivers, longer).
+    said = {" ".join(name.split()): int(n)
+            for name, n in re.findall(r"^(.+?)\s+about (\d+) s to say$", voice, re.M)}  # fmt: skip
+    assert 5 <= said["en intro"] <= 15, said
+    assert said["en questions[1] drivers positive"] > said["en intro"]
 
 
 def test_flows_check_fails_with_every_error() -> None:

@@ -93,12 +93,14 @@ async def test_an_error_is_shown_at_its_line_then_the_fixed_flow_is_kept_and_act
     assert re.search(r"aumentó mi confianza.*?</td><td>UCS-2</td><td class=\"n\">2</td>", spanish)
     # Each kind of interface in its own words: a page without keywords, a call spoken.
     assert "Text message (sms, whatsapp)" in html and "Chat with buttons (slack)" in html
-    assert "Web page (webchat)" in html and "Voice call (no channel yet)" in html
+    assert "Web page (webchat)" in html and "Voice call (voice)" in html
     web = html.split('id="lang-en-web"')[1].split("</table>")[0]
     assert "three short questions about Benefits application. OMB 1234-5678</td>" in web
     assert "STOP" not in web and "Reply" not in web and "Segments" not in web
     voice = html.split('id="lang-es-voice"')[1].split("</table>")[0]
     assert "Oprima 1 para sí, 2 para no, o diga sí o no." in voice
+    assert '<th scope="col">Seconds to say</th>' in voice  # and how long each takes to say
+    assert re.search(r'o diga sí o no\.</td><td class="n">[1-9][0-9]?</td>', voice)
     activated = await browser.post("/admin/flows/a11-v2-thumbs/activate",
                                    {"csrf": csrf, "version": version})  # fmt: skip
     assert activated.status == 303
@@ -189,8 +191,8 @@ async def test_settings_with_errors_at_their_fields_then_saved_paused_and_restor
     saved = await browser.post(path, with_(sample_rate="0.25"))
     assert saved.status == 303
     service = console.rt.services["benefits-application"]
-    # webchat unticked; whatsapp and slack, listed but not enabled here, are not on the form
-    assert service.sample_rate == 0.25 and service.channels == ("sms", "whatsapp", "slack")
+    # webchat unticked; whatsapp, slack and voice, listed but not enabled here, are not on the form
+    assert service.sample_rate == 0.25 and service.channels == ("sms", "whatsapp", "slack", "voice")
     assert service.alerts == before.alerts and service.goals == before.goals  # untouched
     paused = await browser.post("/admin/services/benefits-application/pause", {"csrf": csrf})
     assert paused.status == 303 and console.rt.services["benefits-application"].paused

@@ -104,7 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_FROM_NUMBER": "+12025550100",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:1",  # nothing is sent from here
-        "CHANNELS": "sms,whatsapp,slack,webchat",
+        "CHANNELS": "sms,whatsapp,slack,webchat,voice",
         "SLACK_BOT_TOKEN": "xoxb-fuzz",
         "SLACK_SIGNING_SECRET": SLACK_SECRET,
         "SLACK_API_URL": "http://127.0.0.1:1/api/",
@@ -222,6 +222,60 @@ def test_signed_twilio_webhooks_never_fail(server: str, pairs: list[tuple[str, s
         },
     )
     COUNTS[f"twilio {response.status_code}"] += 1
+    assert response.status_code in (200, 204, 400), (response.status_code, response.text[:200])
+
+
+@pytest.fixture(scope="module")
+def voice_token(server: str) -> str:
+    """A live voice link's token, so that the fuzzing reaches the survey by phone."""
+    body = {"transaction_id": "fuzz-voice", "service": "benefits-application",
+            "channel": "voice", "to": "+12025550199"}  # fmt: skip
+    answered = requests.post(f"{server}/v1/transactions", json=body, timeout=10,
+                             headers={"Authorization": "Bearer api-token"}).json()  # fmt: skip
+    return str(answered["voice_url"]).rpartition("t=")[2]
+
+
+VOICE_FIELDS = ["CallSid", "From", "To", "CallStatus", "Digits", "SpeechResult", "AnsweredBy",
+                "AccountSid", "RecordingUrl", "RecordingDuration", "TranscriptionStatus",
+                "TranscriptionText"]  # fmt: skip
+call_sids = st.sampled_from(["CA" + "b" * 32, "CA" + "c" * 32, "CA" + "d" * 32])
+voice_values = text | st.sampled_from(
+    ["1", "2", "13", "9", "*", "#", "13#", "yes", "sí", "repeat", "completed", "busy",
+     "no-answer", "in-progress", "machine_start", "human", "1" * 5000]
+)  # fmt: skip
+voice_forms = st.tuples(
+    st.one_of(st.just([]), call_sids.map(lambda sid: [("CallSid", sid)])),
+    st.lists(st.tuples(st.sampled_from(VOICE_FIELDS) | text, voice_values), max_size=6),
+).map(lambda parts: parts[0] + parts[1])  # fmt: skip
+voice_queries = st.dictionaries(
+    st.sampled_from(["t", "n", "o", "s", "r"]) | text,
+    st.sampled_from(["TOKEN", "0", "1", "3", "201", "x", "1,0", "%ZZ", ",,,", "a" * 22]) | text,
+    max_size=3,
+)
+
+
+@given(
+    pairs=voice_forms,
+    query=voice_queries,
+    path=st.sampled_from(
+        [
+            "/webhooks/twilio/voice",
+            "/webhooks/twilio/voice/status",
+            "/webhooks/twilio/voice/transcription",
+        ]
+    ),
+)
+@settings(max_examples=EXAMPLES * 8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_signed_voice_webhooks_never_fail(server: str, voice_token: str,
+                                          pairs: list[tuple[str, str]], query: dict[str, str],
+                                          path: str) -> None:  # fmt: skip
+    query = {k: voice_token if v == "TOKEN" else v for k, v in query.items()}
+    url = server + path + ("?" + urlencode(query) if query else "")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, MultiDict(pairs))
+    response = requests.post(url, data=urlencode(pairs).encode(), timeout=10, headers={
+        "X-Twilio-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    COUNTS[f"voice {response.status_code}"] += 1
     assert response.status_code in (200, 204, 400), (response.status_code, response.text[:200])
 
 

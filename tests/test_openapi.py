@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 from adapters.slack.channel import SlackChannel
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
+from adapters.voice.channel import VoiceChannel
 from adapters.webchat.channel import WebChatChannel
 from bot.core.secret import Secret
 from bot.web.app import create_app
@@ -26,12 +27,13 @@ def test_the_document_is_valid_openapi_3_1() -> None:
 def test_every_route_is_documented_and_every_documented_route_exists(
     tmp_path: Path, fake_twilio: FakeTwilio
 ) -> None:
-    channels = ("sms", "whatsapp", "slack", "webchat")
+    channels = ("sms", "whatsapp", "slack", "webchat", "voice")
     settings = make_settings(fake_twilio, tmp_path, channels=channels,
                              slack_bot_token=Secret("xoxb-1"), slack_signing_secret=Secret("s"),
                              slack_alert_channel="C0ALERTS")  # fmt: skip
-    app = create_app(settings, channels=[TwilioChannel(settings), SlackChannel(settings),
-                                         WebChatChannel(settings)])  # fmt: skip
+    adapters = [TwilioChannel(settings), SlackChannel(settings), WebChatChannel(settings),
+                VoiceChannel(settings)]  # fmt: skip
+    app = create_app(settings, channels=adapters)
     routes = {
         (route.method.lower(), route.resource.canonical)
         for route in app.router.routes()

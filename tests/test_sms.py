@@ -371,7 +371,8 @@ async def test_services_listing(bot: Bot) -> None:
     assert set(services) == {"benefits-application", "permit-renewal", "helpdesk-call"}
     assert services["permit-renewal"]["flow"]["id"] == "a11-v2-scale"
     assert len(services["permit-renewal"]["flow"]["version"]) == 12
-    assert services["benefits-application"]["channels"] == ["sms", "whatsapp", "slack", "webchat"]
+    assert services["benefits-application"]["channels"] == [
+        "sms", "whatsapp", "slack", "webchat", "voice"]  # fmt: skip
 
 
 async def test_health_and_readiness(bot: Bot) -> None:

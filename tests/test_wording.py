@@ -124,7 +124,7 @@ QUESTIONS = [
     ("a11-v2-thumbs", "web", "en", "question_4", {},
      "Anything else you want us to know about your experience?"),
     ("a11-v2-thumbs", "voice", "es", "question_4", {},
-     "¿Hay algo que quiera contarnos de su experiencia? Después del tono, diga su comentario. "
+     "¿Hay algo que quiera contarnos de su experiencia? Por favor, diga su comentario ahora. "
      "Para omitir, oprima la tecla numeral."),
     # A-11 v1 words its scale once in the intro: "(1-5)" by text and in Slack (its own
     # instructions), the built-in words elsewhere.

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -26,9 +25,14 @@ from sqlalchemy import (
 )
 
 from bot.core.comments import comment_of
-from bot.core.measures import tally_fields
+from bot.core.measures import (
+    DRIVER_FIELDS,
+    V1_ITEMS,
+    dimension_groups,
+    figure_fields,
+    tally_fields,
+)
 from bot.core.sinks import ResponseRecord, Window
-from bot.core.trends import driver_fields
 
 metadata = MetaData()
 responses = Table(
@@ -68,12 +72,30 @@ responses = Table(
     Column("reprompts", Integer),
     # Whether the comments table has this row's comment (or it has none): migration 0008.
     Column("comment_kept", Boolean),
-    # The drivers offered and chosen on each branch, as bit sets over bot.core.a11.DRIVERS
-    # (bot.core.trends.driver_fields), so trends sum them (migration 0011).
-    Column("positive_offered", Integer),
-    Column("positive_chosen", Integer),
-    Column("negative_offered", Integer),
-    Column("negative_chosen", Integer),
+    # What the report's figures count beyond the tallies (bot.core.measures.figure_fields;
+    # migration 0010): each driver cell, each A-11 v1 answer, how far the survey went; and
+    # whether they and the row's ``response_dimensions`` are kept (rows stored before 0010
+    # are given them from their record when the bot next starts).
+    *(Column(name, Integer) for name in (*DRIVER_FIELDS, *V1_ITEMS)),
+    Column("progress", Text),
+    Column("figures_kept", Boolean),
+)
+
+# The group each response falls in on each attribute that could be a reporting dimension
+# (bot.core.measures.dimension_groups: never ``not stated``, never an identifying name), with
+# what participation counts, so a dimension is counted from its index alone (migration 0010).
+response_dimensions = Table(
+    "response_dimensions",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("dimension", String(64), primary_key=True),
+    Column("value", String(64), nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("flow_id", String(64), nullable=False),
+    Column("trust_value", Integer),
+    Column("offered", Boolean, nullable=False),
+    Column("responded", Boolean, nullable=False),
 )
 
 # Each response's comment and what it is found by (bot.core.comments.Comment; migration 0008):
@@ -222,8 +244,19 @@ def response_row(record: ResponseRecord) -> dict[str, Any]:
         **tallied,
         "reported_at": as_utc(tallied["reported_at"]),
         "comment_kept": True,
-        **driver_fields(record),
+        **figure_fields(record),
+        "figures_kept": True,
     }
+
+
+def dimension_rows(record: ResponseRecord, head: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``response_dimensions`` rows of a record (``head``: its ``responses`` row)."""
+    return [{
+        "response_id": head["response_id"], "dimension": name, "value": group,
+        "service_id": head["service_id"], "reported_at": head["reported_at"],
+        "flow_id": head["flow_id"], "trust_value": head["trust_value"],
+        "offered": head["offered"], "responded": head["responded"],
+    } for name, group in sorted(dimension_groups(record).items())]  # fmt: skip
 
 
 def comment_rows(record: ResponseRecord) -> list[dict[str, Any]]:
@@ -278,7 +311,9 @@ def rows_of(record: ResponseRecord) -> Rows:
     """Every row a response record is kept as: its ``responses`` row, and the rows of each
     table derived from it (keyed on ``response_id``). The one place that says so: the
     outbox's writes, imports and backfills all keep a record through it."""
-    return {responses: [response_row(record)], comments: comment_rows(record)}
+    head = response_row(record)
+    return {responses: [head], comments: comment_rows(record),
+            response_dimensions: dimension_rows(record, head)}  # fmt: skip
 
 
 def storable(record: ResponseRecord) -> Rows | str:
@@ -292,10 +327,6 @@ def storable(record: ResponseRecord) -> Rows | str:
             if why := misfit(table, row):
                 return why
     return rows
-
-
-def decode_all(texts: list[str]) -> list[ResponseRecord]:
-    return [orjson.loads(text) for text in texts]
 
 
 def record_of(value: Any) -> ResponseRecord:

@@ -19,7 +19,7 @@ from .trends import Trends
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Figures, Trends, LibraryRows, Transfer, Comments):
+class SqlStore(Migrations, Writes, Trends, Figures, LibraryRows, Transfer, Comments):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

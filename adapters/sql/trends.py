@@ -5,27 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from bot.core.a11 import DRIVERS
-from bot.core.sinks import DriverGroup
-from bot.core.trends import BRANCHES
+from bot.core.measures import DRIVER_FIELDS
+from bot.core.sinks import DriverSums
 
-from .base import SqlBase
+from .figures import Figures
 from .schema import as_utc, responses
 
 
-class Trends(SqlBase):
+class Trends(Figures):
     """What trends read beyond the tallies."""
 
     async def driver_sums(
         self, windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
-    ) -> dict[tuple[str, int], list[DriverGroup]]:
-        """Per (service, window index): its respondents' driver counts by flow and trust
-        answer, from the bit sets each row keeps (migration 0011), in one grouped query over
-        the index on (service, reported time)."""
+    ) -> dict[tuple[str, int], list[DriverSums]]:
+        """Per (service, window index): its respondents' driver cells by flow and trust
+        answer, summed in one grouped query over the cells the report's figures count too
+        (``positive_effectiveness`` …, migration 0010): per cell how many are not null (the
+        form offered it) and their sum (chose it), as ``quarter_counts`` sums one quarter."""
         c = responses.c
         within = [
             (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
@@ -43,29 +42,16 @@ class Trends(SqlBase):
             c.reported_at < as_utc(max(bounds)),
             c.responded.is_(True),
         )
-        # Grouped by the bit sets themselves: people choose few combinations, so the rows are
-        # few and the database only counts (28 conditional sums per row cost it far more);
-        # the bits are read here, per combination.
-        bits = [c[f"{branch}_{kind}"] for branch in BRANCHES for kind in ("offered", "chosen")]
-        keys = (c.service_id, bucket, c.flow_id, c.trust_value, *bits)
-        rows = await self._rows(select(*keys, func.count()).where(where).group_by(*keys))
-        found: dict[tuple[str, int, str, int | None], dict[str, Any]] = {}
-        for service, index, flow, trust, *masks, count in rows:
+        keys = (c.service_id, bucket, c.flow_id, c.trust_value)
+        cells = [aggregate(c[f]) for f in DRIVER_FIELDS for aggregate in (func.count, func.sum)]
+        rows = await self._counted(select(*keys, func.count(), *cells).where(where).group_by(*keys))
+        out: dict[tuple[str, int], list[DriverSums]] = {}
+        for service, index, flow, trust, count, *sums in rows:
             if index is None:
                 continue
-            group = found.setdefault((service, int(index), flow, trust),
-                                     {"people": 0, "counts": {}})  # fmt: skip
-            group["people"] += count
-            for b, branch in enumerate(BRANCHES):
-                offered, chosen = masks[2 * b] or 0, masks[2 * b + 1] or 0
-                for bit, driver in enumerate(DRIVERS):
-                    if offered >> bit & 1:
-                        key = f"{branch}_{driver}"
-                        o, ch = group["counts"].get(key, (0, 0))
-                        group["counts"][key] = (o + count, ch + (chosen >> bit & 1) * count)
-        out: dict[tuple[str, int], list[DriverGroup]] = {}
-        for (service, index, flow, trust), group in found.items():
-            out.setdefault((service, index), []).append(
-                DriverGroup(flow, trust, group["people"], group["counts"])
+            per = {f: (int(sums[2 * i]), int(sums[2 * i + 1] or 0))
+                   for i, f in enumerate(DRIVER_FIELDS)}  # fmt: skip
+            out.setdefault((service, int(index)), []).append(
+                DriverSums(flow, trust, int(count), per)
             )
         return out

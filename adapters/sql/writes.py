@@ -25,6 +25,7 @@ from .schema import (
     forwards,
     from_db,
     record_of,
+    response_dimensions,
     responses,
     storable,
 )
@@ -204,6 +205,9 @@ class Writes(SqlBase):
             removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
             await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
             await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
+            await conn.execute(
+                response_dimensions.delete().where(response_dimensions.c.response_id.in_(ids))
+            )
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )

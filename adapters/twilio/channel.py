@@ -40,7 +40,7 @@ _ERROR_CODE = re.compile(r"[0-9]{1,6}")
 class TwilioChannel:
     """The ``sms`` and ``whatsapp`` channels."""
 
-    channels = ("sms", "whatsapp")
+    channels: tuple[str, ...] = ("sms", "whatsapp")
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -130,7 +130,7 @@ class TwilioChannel:
         """The webhook routes, bound to the core's handlers."""
 
         async def messages(request: web.Request) -> web.Response:
-            form = await self._verified_form(request)
+            form = await self.verified_form(request)
             sid, sender = form.get("MessageSid"), form.get("From")
             if not sid or not sender:
                 raise _bad_request("MessageSid and From are required")
@@ -142,7 +142,7 @@ class TwilioChannel:
             return web.Response(text=twiml(list(reply.messages)), content_type="application/xml")
 
         async def status(request: web.Request) -> web.Response:
-            form = await self._verified_form(request)
+            form = await self.verified_form(request)
             sid, value = form.get("MessageSid"), form.get("MessageStatus")
             if not sid or not value:
                 raise _bad_request("MessageSid and MessageStatus are required")
@@ -167,7 +167,9 @@ class TwilioChannel:
             web.post("/webhooks/twilio/status", status),
         ]
 
-    async def _verified_form(self, request: web.Request) -> MultiDict[str]:
+    async def verified_form(self, request: web.Request) -> MultiDict[str]:
+        """A webhook's form, once Twilio's signature over the public URL holds (403 before
+        anything else is read; 400 for a body that is not a form)."""
         body = await read_body(request, self.settings.webhook_body_limit)
         # Nothing is believed, nor answered beyond 403, before the signature holds: a body that
         # does not parse, or a signature that is not ASCII, cannot carry Twilio's signature.

@@ -61,6 +61,9 @@ class Service:
     reporting_dimensions: tuple[str, ...] = ()
     goals: tuple[Goal, ...] = ()
     comments_for_viewers: bool = False  # the console shows viewers its redacted comments
+    # On a channel taken by link that can reach the person itself (voice: a call), the bot
+    # does when the link was not used by the time the survey is due.
+    call_back: bool = False
     themes: Taxonomy = DEFAULT_THEMES  # what its comments are tagged with
 
     def customer_volume(self, fiscal_year: int, quarter: int, channel: str) -> int | None:
@@ -199,6 +202,7 @@ def parse_catalog(
             reporting_dimensions=tuple(raw.get("reporting_dimensions", ())),
             goals=_goals(raw.get("goals", {})),
             comments_for_viewers=raw.get("comments_for_viewers", False),
+            call_back=raw.get("call_back", False),
             themes=themes,
         )
     return services, at_most(errors)

@@ -76,6 +76,8 @@ class ChannelKind:
     problems: Callable[[Any], list[str]] = lambda settings: []
     # A person may take a survey here by a link alone (``survey_url``): no address to send to.
     by_link: bool = False
+    # The API's field naming a survey's link on this channel, and the link's path ({token}).
+    link: tuple[str, str] = ("survey_url", "/s/{token}")
     # Who sends on the channel, for the consent scope a STOP records (``sender:<who>``): a
     # number or messaging service shared by channels (Twilio's), else the channel itself.
     sender: Callable[[Any], str] | None = None
@@ -133,6 +135,17 @@ class Reply:
     prompt: Prompt | None = None
     refusal: str | None = None
     duplicate: bool = False  # the message was handled already (``messages``: asked again)
+
+
+@dataclass(frozen=True)
+class Live:
+    """A survey taken live on a link (a call): what to say now (the intro and a question, a
+    reprompt, the closing), the language it is said in, and the question now asked (None: the
+    survey has ended, the session ends too)."""
+
+    messages: tuple[str, ...]
+    language: str
+    prompt: Prompt | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,39 @@ class Core(Protocol):
     ) -> ChatView | None:
         """An answer given on a link's page (a click on ``question``, or typed text), and the
         survey as it then is (None: no such link)."""
+        ...
+
+    async def take(
+        self, holder: str, token: str | None = None, ref: str | None = None
+    ) -> Live | None:
+        """A live session (a call, ``holder``) takes a survey by its link's token (or, for a
+        session the bot itself started, by the survey's reference): the first holder keeps it
+        for the survey's life. Returns what to say: the intro and the question the first
+        time, the question again after; None when there is no such open survey or another
+        session holds it (a link is used once)."""
+        ...
+
+    async def say(self, holder: str, text: str, message_id: str) -> Live | None:
+        """An answer in the survey a live session holds (parsed as a text's), and what to say
+        next (None: the session holds no open survey)."""
+        ...
+
+    async def later(self, holder: str) -> Live | None:
+        """The answer to the question now asked will come after the session ends (a
+        recording's transcription): what to say meanwhile (the closing), the session's end
+        leaving the survey open for it (None: the session holds no open survey)."""
+        ...
+
+    async def late(self, holder: str, text: str, message_id: str) -> None:
+        """The late answer ``later`` announced: taken, then the survey ends with it."""
+        ...
+
+    async def leave(
+        self, holder: str, ref: str | None, reason: str, disposition: str | None = None
+    ) -> None:
+        """A live session ended (``reason``: why): the survey it holds, or ``ref``, ends with
+        what was answered (partial; expired when nothing was), or with ``disposition`` when
+        the person was never surveyed (undeliverable: never reached)."""
         ...
 
 

@@ -22,6 +22,7 @@ Method (documented because agencies publish these figures):
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections import defaultdict
@@ -30,12 +31,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.core.a11 import trust_field, trust_question
-from bot.core.dimensions import BUILT_IN, MAX_GROUPS, OTHER, group_of
+from bot.core.a11 import DRIVERS, trust_field, trust_question
+from bot.core.dimensions import (
+    BUILT_IN,
+    MAX_GROUP_CHARS,
+    MAX_GROUPS,
+    NOT_STATED,
+    OTHER,
+    group_of,
+    identifying,
+)
 from bot.core.flow import Flow
 from bot.core.goals import LOWER_IS_BETTER, Interval, Value
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import ResponseRecord, TallyGroup
+from bot.core.sinks import DimensionGroup, QuarterCounts, ResponseRecord, TallyGroup
 
 MIN_CELL = 10  # the default; MIN_CELL in the environment
 
@@ -304,9 +313,202 @@ def tally_fields(record: ResponseRecord) -> dict[str, Any]:
     }
 
 
+DRIVER_FIELDS: tuple[str, ...] = tuple(f"{b}_{d}" for b in ("positive", "negative")
+                                       for d in DRIVERS)  # fmt: skip
+V1_ITEMS: tuple[str, ...] = tuple(f"q{n}" for n in range(1, 12))
+
+
+def figure_fields(record: ResponseRecord) -> dict[str, Any]:
+    """What the store keeps beside a record, besides ``tally_fields``, so that drivers, the
+    A-11 v1 counts and the per-question effort are summed without the record: each driver
+    cell as the record has it (1, 0 or None), each v1 answer (None: not a v1 record; 0: a v1
+    record with no answer from 1 to 5 there), and how far the survey went
+    (``progress_key``)."""
+    a11 = record["a11"]
+    v1 = "q1" in a11  # what makes a record count in ``v1_counts``
+    fields: dict[str, Any] = {
+        f: (int(v) if isinstance(v := a11.get(f), int) else None) for f in DRIVER_FIELDS
+    }
+    for item in V1_ITEMS:
+        value = a11.get(item)
+        fields[item] = (value if isinstance(value, int) and 1 <= value <= 5 else 0) if v1 else None
+    fields["progress"] = progress_key(record)
+    return fields
+
+
+def progress_key(record: ResponseRecord) -> str:
+    """The questions a survey reached, each with whether it was answered, as compact JSON
+    (``{"q1":1,"q2":0}``): few distinct values, so the store counts records per value and
+    ``effort`` is worked out from the counts (``effort_of``)."""
+    reached: dict[str, int] = {}
+    for question_id, answer in record["answers"].items():
+        if answer is not None:
+            reached[question_id] = int(answer.get("status") == "answered")
+    last = record.get("last_question")
+    if last is not None:
+        reached.setdefault(last, 0)
+    return json.dumps(reached, sort_keys=True, separators=(",", ":"))
+
+
+def dimension_groups(record: ResponseRecord) -> dict[str, str]:
+    """The groups a record falls in on every attribute that could be a reporting dimension
+    (``group_of``), but ``not stated``: the store keeps these (a narrow table) so that any
+    dimension a catalog declares, now or later, is counted without the record. Names that
+    could identify a person are never a dimension, so they are not kept."""
+    out = {}
+    for name in record["attributes"]:
+        if len(name) > MAX_GROUP_CHARS or identifying(name):
+            continue
+        group = group_of(record, name)
+        if group != NOT_STATED and "\x00" not in group:
+            out[name] = group
+    return out
+
+
 def _reprompts(record: ResponseRecord) -> int:
     """Answers the bot could not read and asked again for."""
     return sum(max(0, int(a.get("attempts", 1)) - 1) for a in record["answers"].values())
+
+
+# --- figures from the store's counts ----------------------------------------------------
+# Each below gives exactly what its namesake above gives from records (a test holds them
+# equal on SQLite and PostgreSQL); the decisions (suppression, intervals, which side of a
+# scale is positive) are the same functions.
+
+# What participation counts records by: flow, trust answer, offered, responded; and how many.
+_Part = tuple[str, int | None, bool, bool, int]
+
+
+def _part(g: TallyGroup | DimensionGroup) -> _Part:
+    return g.flow_id, g.trust_value, g.offered, g.responded, g.count
+
+
+def positive_side(flow_id: str, trust_value: int | None, flows: Mapping[str, Flow]) -> bool | None:
+    """``trust_positive`` of records alike in flow and trust answer."""
+    flow = flows.get(flow_id)
+    question = trust_question(flow) if flow else None
+    if question is None or trust_value is None:
+        return None
+    return trust_value >= (question.positive_from or 1)
+
+
+def tally_of(parts: Iterable[_Part], flows: Mapping[str, Flow]) -> Tally:
+    """``Tally.of`` the records these counts stand for."""
+    transactions = delivered = respondents = answers = positive = 0
+    for flow_id, trust_value, offered, responded, count in parts:
+        transactions += count
+        delivered += count if offered else 0
+        if responded:
+            respondents += count
+            side = positive_side(flow_id, trust_value, flows)
+            if side is not None:
+                answers += count
+                positive += count if side else 0
+    return Tally(transactions, delivered, respondents, answers, positive)
+
+
+def participation_of(
+    counts: QuarterCounts,
+    flows: Mapping[str, Flow],
+    dimensions: Sequence[str],
+    min_cell: int = MIN_CELL,
+) -> list[dict[str, Any]]:
+    """``participation`` from a service's counts: language and channel from its groups, a
+    declared dimension from the store's dimension rows, and ``not stated`` from the rest."""
+    everyone = [_part(g) for g in counts.groups]
+    overall = tally_of(everyone, flows)
+    total = _row("all", "all", overall, None)
+    total_shown = overall.respondents >= min_cell
+    if not total_shown:
+        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
+    out = [total]
+    for dimension in (*BUILT_IN, *dimensions):
+        groups: dict[str, list[_Part]] = defaultdict(list)
+        if dimension in BUILT_IN:
+            for g in counts.groups:
+                groups[g.language if dimension == "language" else g.channel].append(_part(g))
+        else:
+            rest: dict[tuple[str, int | None, bool, bool], int] = defaultdict(int)
+            for flow_id, trust_value, offered, responded, count in everyone:
+                rest[(flow_id, trust_value, offered, responded)] += count
+            for d in counts.dimensions:
+                if d.dimension == dimension:
+                    groups[d.group].append(_part(d))
+                    rest[(d.flow_id, d.trust_value, d.offered, d.responded)] -= d.count
+            unstated = [(*key, count) for key, count in rest.items() if count]
+            if unstated:
+                groups[NOT_STATED] += unstated
+        if len(groups) > MAX_GROUPS:  # a free-form attribute: fold the long tail
+            size = {g: sum(p[-1] for p in parts) for g, parts in groups.items()}
+            ranked = sorted(groups, key=lambda g: (-size[g], g))
+            for name in ranked[MAX_GROUPS - 1 :]:
+                tail = groups.pop(name)
+                groups.setdefault(OTHER, []).extend(tail)
+        rows = [_row(dimension, g, tally_of(parts, flows), overall)
+                for g, parts in sorted(groups.items())]  # fmt: skip
+        _suppress(rows, min_cell, total_shown)
+        out += rows
+    return out
+
+
+def effort_of(counts: QuarterCounts, flow: Flow | None) -> dict[str, Any]:
+    """``effort`` from a service's counts: times from the store's percentiles, and per
+    question the offered records that reached and answered it (from ``progress_key``)."""
+    started = completed = reprompts = 0
+    for g in counts.groups:
+        started += g.count if g.started else 0
+        if g.completed:
+            completed += g.count
+            reprompts += g.reprompts
+    progress = [(json.loads(key), count) for key, count in counts.progress.items()]
+    questions = []
+    for question in flow.questions if flow else ():
+        reached = sum(count for went, count in progress if question.id in went)
+        answered = sum(count for went, count in progress if went.get(question.id) == 1)
+        questions.append({"id": question.id, "reached": reached, "answered": answered})
+    return {
+        **{k: counts.percentiles.get(k) for k in TIMES},
+        "reprompts_per_completed": round(reprompts / completed, 2) if completed else None,
+        "started": started,
+        "completed": completed,
+        "questions": questions,
+    }
+
+
+TIMES = ("first_reply_minutes_p50", "first_reply_minutes_p90", "completion_minutes_p50",
+         "completion_minutes_p90")  # fmt: skip
+
+
+def drivers_of(
+    counts: QuarterCounts, flows: Mapping[str, Flow]
+) -> tuple[dict[str, int], dict[str, dict[str, float | None]]]:
+    """Respondents per trust branch, and per branch each driver's share among the
+    respondents on it whose form offered it (the report's ``drivers``)."""
+    members = {"positive": 0, "negative": 0}
+    cells: dict[str, dict[str, list[int]]] = {b: {d: [0, 0] for d in DRIVERS} for b in members}
+    for sums in counts.drivers:
+        side = positive_side(sums.flow_id, sums.trust_value, flows)
+        if side is None:
+            continue
+        branch = "positive" if side else "negative"
+        members[branch] += sums.count
+        for d in DRIVERS:
+            answered, chosen = sums.cells.get(f"{branch}_{d}", (0, 0))
+            cells[branch][d][0] += answered
+            cells[branch][d][1] += chosen
+    shares = {b: {d: round(s / n, 4) if n else None for d, (n, s) in per.items()}
+              for b, per in cells.items()}  # fmt: skip
+    return members, shares
+
+
+def sentiment_of(counts: QuarterCounts) -> dict[str, dict[str, int]]:
+    """Respondents' sentiment labels per language, languages and labels in order."""
+    by_language: dict[str, dict[str, int]] = defaultdict(dict)
+    for g in counts.groups:
+        if g.responded and g.sentiment is not None:
+            per = by_language[g.language]
+            per[g.sentiment] = per.get(g.sentiment, 0) + g.count
+    return {lang: dict(sorted(c.items())) for lang, c in sorted(by_language.items())}
 
 
 def summary(

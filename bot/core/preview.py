@@ -1,8 +1,10 @@
 """Every message a flow can send, rendered for each kind of interface (text message, chat with
-buttons, web page, voice call), with a text message's SMS encoding and segment count."""
+buttons, web page, voice call), with a text message's SMS encoding and segment count, and the
+seconds a voice call takes to say it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,14 +88,18 @@ def _messages(flow: Flow, session: Session) -> Iterator[tuple[str, str]]:
 def preview_rows(
     flow: Flow, context: Mapping[str, Any] | None = None, drivers: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
-    """``previews`` as data (the API, the console): each message with its interface, and a
-    text message's SMS encoding, segments and units and the characters that force UCS-2 so an
-    editor knows what to rephrase (None on other interfaces)."""
+    """``previews`` as data (the API, the console): each message with its interface, a text
+    message's SMS encoding, segments and units and the characters that force UCS-2 so an
+    editor knows what to rephrase (None on other interfaces), and on a voice call about how
+    many seconds it takes to say (``seconds``; None on other interfaces)."""
     rows = []
     for p in previews(flow, context, drivers):
         row: dict[str, Any] = {"interface": p.interface, "language": p.language,
                                "name": p.name, "text": p.text, "encoding": None,
-                               "segments": None, "units": None, "non_gsm": None}  # fmt: skip
+                               "segments": None, "units": None, "non_gsm": None,
+                               "seconds": None}  # fmt: skip
+        if p.interface == "voice":
+            row["seconds"] = speaking_seconds(p.text)
         if p.interface == "text":
             sms = p.sms
             why = non_gsm_characters(p.text) if sms.encoding == "UCS-2" else ""
@@ -101,3 +107,15 @@ def preview_rows(
                        non_gsm=why)  # fmt: skip
         rows.append(row)
     return rows
+
+
+# Text-to-speech voices say about 150 words a minute; a number is said digit by digit or as
+# words ("1234-5678": eight), so each digit counts as a word of its own.
+WORDS_PER_SECOND = 2.5
+_SPOKEN = re.compile(r"\d|[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def speaking_seconds(text: str) -> int:
+    """About how many seconds a voice takes to say ``text`` (at least 1 for any words)."""
+    words = len(_SPOKEN.findall(text))
+    return max(1, round(words / WORDS_PER_SECOND)) if words else 0

@@ -15,10 +15,12 @@ from bot.core.transactions import Transaction
 from bot.core.wording import Interface
 
 SurveyStatus = Literal["scheduled", "sending", "active", "ended"]
+# answering_machine: a call-back a machine answered (Twilio's AMD): not surveyed.
 Disposition = Literal["completed", "partial", "expired", "opted_out", "undeliverable",
-                      "suppressed"]  # fmt: skip
+                      "suppressed", "answering_machine"]  # fmt: skip
 DISPOSITIONS: tuple[Disposition, ...] = ("completed", "partial", "expired", "opted_out",
-                                         "undeliverable", "suppressed")  # fmt: skip
+                                         "undeliverable", "suppressed",
+                                         "answering_machine")  # fmt: skip
 
 
 class SurveyRecord(TypedDict, total=False):

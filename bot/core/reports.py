@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,10 +17,8 @@ from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
 from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import ResponseRecord, ResponseStore, Upload, Window
+from bot.core.sinks import QuarterCounts, ResponseRecord, ResponseStore, Upload, Window
 
-# Enough to cover every US time zone when a quarter's bounds are widened for a query.
-ZONE_SLACK = timedelta(hours=14)
 DEFAULT_ZONE = "America/New_York"
 QUARTER_CUT = (
     "a response (trust item answered) falls in the quarter in which it was received (its "
@@ -61,17 +59,6 @@ def fiscal_quarter(moment: datetime, timezone: str) -> tuple[int, int]:
     if local.month >= 10:
         return local.year + 1, 1
     return local.year, (local.month - 1) // 3 + 2
-
-
-async def fetch_quarter(
-    store: ResponseStore, fiscal_year: int, quarter: int, service: str | None, back: int = 0
-) -> list[ResponseRecord]:
-    """The records a quarter's report needs, and the ``back`` quarters before it (widened by
-    a day; cut per service zone later). The one function here that does I/O."""
-    earlier = history(fiscal_year, quarter)[-back:] if back else []
-    start, _ = quarter_bounds(*(earlier[0] if earlier else (fiscal_year, quarter)), "UTC")
-    _, end = quarter_bounds(fiscal_year, quarter, "UTC")
-    return await store.records_between(start - ZONE_SLACK, end + ZONE_SLACK, service)
 
 
 def history(fiscal_year: int, quarter: int) -> list[Quarter]:
@@ -374,24 +361,20 @@ def quarterly_report(
     service: str | None = None,
     min_cell: int = measures.MIN_CELL,
     trend: bool = False,
-    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:
-    """Everything for one fiscal quarter (optionally one service). The goals' history (and
-    with ``trend`` every service's ``trend``) reads ``past``, the values of the four quarters
-    before per service (``bot.core.trends.past_of``, from the store's sums); without it, from
-    records of those quarters when given (the reference the sums are tested against). Groups
-    with fewer than ``min_cell`` respondents are suppressed."""
+    """Everything for one fiscal quarter (optionally one service); records of the four
+    quarters before, when given, feed the goals' history (and with ``trend`` every service's
+    ``trend``). Groups with fewer than ``min_cell`` respondents are suppressed."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
     kept = in_quarter(chosen, services, fiscal_year, quarter)
     zones = sorted({zone_of(services, r["service_id"]) for r in kept})
     looks_back = trend or any(s.goals for s in services.values())
-    if past is None:
-        past = {
-            (fy, q): service_values(
-                in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
-            )
-            for fy, q in (history(fiscal_year, quarter) if looks_back else [])
-        }
+    past = {
+        (fy, q): service_values(
+            in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
+        )
+        for fy, q in (history(fiscal_year, quarter) if looks_back else [])
+    }
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
@@ -406,29 +389,243 @@ def quarterly_report(
     }
 
 
+# --- the report from the store's counts (what every page, report and job uses) ----------
+# ``quarterly_report`` above works the report out from records: it is the reference that a
+# test holds these equal to (and what a record-level test checks a definition with). The
+# bot itself never reads a quarter's records for its figures: the store counts them
+# (``ResponseStore.quarter_counts``) and the functions below make the same report of the
+# counts, with the same decisions (``bot.core.measures``).
+
+
+def _flow_of_counts(
+    service_id: str, counts: QuarterCounts | None, services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+) -> Flow | None:  # fmt: skip
+    """``_flow_of`` from counts: the catalog's flow, else the service's first record's."""
+    service = services.get(service_id)
+    if service is not None:
+        return flows.get(service.flow)
+    return flows.get(counts.first_flow or "") if counts else None
+
+
+def collection_of(
+    counts: Mapping[str, QuarterCounts], services: Mapping[str, Service],
+    flows: Mapping[str, Flow], fiscal_year: int, quarter: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """``collection_detail`` from the store's counts."""
+    volumes: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for service_id, found in counts.items():
+        for g in found.groups:
+            volume = volumes[(service_id, g.reported_channel)]
+            volume[0] += g.count
+            volume[1] += g.count if g.offered else 0
+            volume[2] += g.count if g.responded else 0
+    rows = []
+    for (service_id, channel), (transactions, offered, respondents) in sorted(volumes.items()):
+        service = services.get(service_id)
+        flow = _flow_of_counts(service_id, counts.get(service_id), services, flows)
+        customers, source = _customers(service, fiscal_year, quarter, channel, transactions)
+        rows.append(
+            {
+                "fiscal_year": fiscal_year,
+                "quarter": quarter,
+                "service_provider_name": service.service_provider if service else "",
+                "service_id": service_id,
+                "service_name": service.name if service else service_id,
+                "transaction_point": service.transaction_point if service else "post_interaction",
+                "channel": channel,
+                "volume_of_customers": customers,
+                "volume_of_customers_provided_survey_opportunity": offered,
+                "volume_of_respondents": respondents,
+                "omb_control_number": service.omb_control_number if service else None,
+                "federal_register_url": service.federal_register_url if service else None,
+                "survey_type": survey_type(flow),
+                "survey_title": flow.title if flow else "",
+                "trust_question_text": (
+                    trust_question_text(flow, service) if flow and service else ""
+                ),
+                "volume_of_customers_source": source,
+                "time_zone": zone_of(services, service_id),
+            }
+        )
+    return rows
+
+
+EMPTY = QuarterCounts([], [], [], {}, {}, {})  # a service without a record in the quarter
+
+
+def scores_of(
+    counts: Mapping[str, QuarterCounts],
+    services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+    quarter: Quarter,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
+    only: str | None = None,
+    min_cell: int = measures.MIN_CELL,
+) -> list[dict[str, Any]]:
+    """``scores`` from the store's counts."""
+    chosen = dict(counts)
+    for known in services.values():  # a service with goals shows them, responses or not
+        if known.goals and (only is None or known.id == only):
+            chosen.setdefault(known.id, EMPTY)
+    out = []
+    for service_id, found in sorted(chosen.items()):
+        service = services.get(service_id)
+        flow = _flow_of_counts(service_id, found, services, flows)
+        tally = measures.tally_of(((g.flow_id, g.trust_value, g.offered, g.responded, g.count)
+                                   for g in found.groups), flows)  # fmt: skip
+        branches, drivers = measures.drivers_of(found, flows)
+        by_language = measures.sentiment_of(found)
+        overall: Counter[str] = Counter()
+        for per in by_language.values():
+            overall.update(per)
+        work = measures.effort_of(found, flow)
+        values = {earlier: per.get(service_id, {}) for earlier, per in (past or {}).items()}
+        values[quarter] = measures.measure_values(tally, work, min_cell)
+        out.append(
+            {
+                "service_id": service_id,
+                "transactions": tally.transactions,
+                "delivered": tally.delivered,
+                "respondents": tally.respondents,
+                "percent_positive": (
+                    round(100 * tally.trust_positive / tally.trust_answers, 2)
+                    if tally.trust_answers
+                    else None
+                ),
+                "trust_answers": tally.trust_answers,
+                "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
+                "response_rate": tally.response_rate,
+                "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
+                "offer_rate": (
+                    round(tally.delivered / tally.transactions, 4) if tally.transactions else None
+                ),
+                "branch_respondents": branches,
+                "drivers": drivers,
+                "sentiment": dict(sorted(overall.items())),
+                "sentiment_by_language": by_language,
+                "participation": measures.participation_of(
+                    found, flows, service.reporting_dimensions if service else (), min_cell
+                ),
+                "effort": work,
+                "goals": progress(service.goals, quarter, values) if service else [],
+                "trend": [
+                    {
+                        "fiscal_year": fy,
+                        "quarter": q,
+                        **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
+                    }
+                    for fy, q in sorted(past or {})
+                ],
+            }
+        )
+    return out
+
+
+def v1_of(counts: Mapping[str, QuarterCounts]) -> dict[str, dict[str, int]]:
+    """``v1_counts`` from the store's counts."""
+    table = {}
+    for service_id, found in sorted(counts.items()):
+        if found.v1:
+            table[service_id] = {f"q{n}_{v}": found.v1.get(f"q{n}_{v}", 0)
+                                 for n in range(1, 12) for v in range(1, 6)}  # fmt: skip
+    return table
+
+
+def report_of(
+    counts: Mapping[str, QuarterCounts],
+    services: Mapping[str, Service],
+    flows: Mapping[str, Flow],
+    fiscal_year: int,
+    quarter: int,
+    service: str | None = None,
+    min_cell: int = measures.MIN_CELL,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
+) -> dict[str, Any]:
+    """``quarterly_report`` from the store's counts of the quarter (``past``: each earlier
+    quarter's ``quarter_values``), but for the per-response CSV (``per_response_text``)."""
+    return {
+        "fiscal_year": fiscal_year,
+        "quarter": quarter,
+        "service": service,
+        "quarter_cut": {
+            "by": QUARTER_CUT,
+            "time_zones": sorted({zone_of(services, s) for s in counts}),
+        },
+        "min_cell": min_cell,
+        "methods": measures.methods(min_cell),
+        "collection_detail": collection_of(counts, services, flows, fiscal_year, quarter),
+        "scores": scores_of(
+            counts, services, flows, (fiscal_year, quarter), past, service, min_cell
+        ),
+        "v1_counts": v1_of(counts),
+        "per_response_csv": upload_header(),  # its lines are the store's (``build``)
+    }
+
+
+async def quarter_counts(
+    store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
+    service: str | None = None,
+) -> dict[str, QuarterCounts]:  # fmt: skip
+    """Per service (or ``service`` only), the store's counts of a quarter, cut in each
+    service's time zone, broken down by every dimension the catalog declares."""
+    declared = sorted({d for s in services.values() for d in s.reporting_dimensions})
+    windows = quarter_windows(services, fiscal_year, quarter)
+    return await store.quarter_counts(windows, service, declared)
+
+
+async def quarter_values(
+    store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
+    quarters: Sequence[Quarter], ids: Sequence[str], min_cell: int = measures.MIN_CELL,
+) -> dict[Quarter, dict[str, dict[str, Value]]]:  # fmt: skip
+    """Per quarter and per service of ``ids`` (the catalog's) with a record in it, every goal
+    measure's value and interval (``service_values``), from the store's sums of any
+    quarters (one query; times only for a service with a goal on one: sorting is their
+    cost). What goals look back on, and a trend's series."""
+    zones: dict[str, list[str]] = {}
+    for service_id in ids:
+        zones.setdefault(zone_of(services, service_id), []).append(service_id)
+    timed = [i for i in ids if i in services
+             and any(g.measure in LOWER_IS_BETTER for g in services[i].goals)]  # fmt: skip
+    found = await store.tallies([
+        (sorted(members), [quarter_bounds(*q, zone) for q in quarters])
+        for zone, members in sorted(zones.items())
+    ], timed) if zones and quarters else {}  # fmt: skip
+    out: dict[Quarter, dict[str, dict[str, Value]]] = {q: {} for q in quarters}
+    for (service_id, index), (groups, cuts) in found.items():
+        *_, values = measures.summary(groups, flows, cuts, min_cell)
+        out[quarters[index]][service_id] = values
+    return out
+
+
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL,
+    min_cell: int = measures.MIN_CELL, *, csv: bool = True,
+    shape: Callable[[list[Upload]], list[Upload]] | None = None,
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Fetch what a quarter's report needs and build it (in a thread: a large quarter is
-    seconds of CPU, and the event loop must keep answering webhooks meanwhile); the goals'
-    history from ``past`` (``bot.core.trends.build`` gives it from the store's sums)."""
-    records = await fetch_for_report(store, services, fiscal_year, quarter, service)
-    return await asyncio.to_thread(
-        quarterly_report, records, services, flows, fiscal_year, quarter, service, min_cell,
-        False, past or {},
-    )  # fmt: skip
-
-
-async def fetch_for_report(
-    store: ResponseStore, services: Mapping[str, Service], fiscal_year: int, quarter: int,
-    service: str | None = None,
-) -> list[ResponseRecord]:  # fmt: skip
-    """The records a quarter's report needs: that quarter's only (earlier quarters' figures
-    come from the store's sums, ``bot.core.trends``)."""
-    return await fetch_quarter(store, fiscal_year, quarter, service)
+    """A quarter's report (``quarterly_report``) from the store's counts; the goals' four
+    quarters before from ``past`` when given (``bot.core.trends.build`` has them from its
+    series), else from the store's sums; with ``csv`` the per-response CSV too, from the
+    store's upload pages (``shape``: each page as the reader may see it)."""
+    counts = await quarter_counts(store, services, fiscal_year, quarter, service)
+    if past is None:
+        past = {}
+        if any(s.goals for s in services.values()):
+            earlier = history(fiscal_year, quarter)
+            with_goals = [s.id for s in services.values()
+                          if s.goals and (service is None or s.id == service)]  # fmt: skip
+            past = await quarter_values(store, services, flows, earlier, with_goals, min_cell)
+    report = report_of(counts, services, flows, fiscal_year, quarter, service, min_cell, past)
+    if csv:
+        parts = [report["per_response_csv"]]
+        windows = quarter_windows(services, fiscal_year, quarter)
+        async for found in store.upload_pages(windows, service):
+            page = shape(found) if shape is not None else found
+            parts.append(await asyncio.to_thread(upload_lines, page))
+        report["per_response_csv"] = "".join(parts)
+    return report
 
 
 def _pct(value: float | None) -> str:

@@ -155,8 +155,10 @@ def is_respondent(record: ResponseRecord) -> bool:
 
 def is_offered(record: ResponseRecord) -> bool:
     """Whether the person was given the chance to answer: an invitation went out and was not
-    refused as undeliverable (Touchpoints' "provided survey opportunity")."""
-    return record["timestamps"]["invited"] is not None and record["disposition"] != "undeliverable"
+    refused as undeliverable, nor a call a machine answered (Touchpoints' "provided survey
+    opportunity")."""
+    return record["timestamps"]["invited"] is not None and record["disposition"] not in (
+        "undeliverable", "answering_machine")  # fmt: skip
 
 
 def reported_at(record: ResponseRecord) -> str:

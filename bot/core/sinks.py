@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
@@ -111,18 +111,55 @@ class TallyGroup:
     completed: bool
     count: int
     reprompts: int
+    # What participation and the collection detail break them down by (the overview's sums
+    # leave them empty: it shows no breakdown).
+    language: str = ""
+    channel: str = ""
+    reported_channel: str = ""
 
 
 @dataclass(frozen=True)
-class DriverGroup:
-    """One row of the store's driver sums: a service's respondents of one flow and trust
-    answer in a window, and per ``<branch>_<driver>`` how many were offered that driver on that
-    branch and how many chose it (``bot.core.trends.driver_fields``)."""
+class DimensionGroup:
+    """One row of the store's sums by a declared reporting dimension: records alike in the
+    group they fall in (``bot.core.dimensions.group_of``) and in what participation counts.
+    Records not stated on a dimension have no row: they are the rest of the service's."""
+
+    dimension: str
+    group: str
+    flow_id: str
+    trust_value: int | None
+    offered: bool
+    responded: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class DriverSums:
+    """Respondents alike in flow and trust answer, with each driver field's cells among them
+    (``positive_effectiveness`` …): how many are not null, and their sum."""
 
     flow_id: str
     trust_value: int | None
-    respondents: int
-    counts: Mapping[str, tuple[int, int]]  # "<branch>_<driver>" -> (offered, chosen)
+    count: int
+    cells: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class QuarterCounts:
+    """Everything a service's quarter figures are worked out from, as the store counts it
+    (``ResponseStore.quarter_counts``): no record is read to make it."""
+
+    groups: list[TallyGroup]
+    dimensions: list[DimensionGroup]
+    drivers: list[DriverSums]
+    # offered records per how far they went (``bot.core.measures.progress_key``)
+    progress: dict[str, int]
+    # A-11 v1 answers: ``q3_4`` -> how many answered 4 to q3; empty: no v1 record
+    v1: dict[str, int]
+    percentiles: dict[str, float | None]  # first_reply_minutes_p50 …
+    # the flow of the service's first record in the quarter (for a service the catalog no
+    # longer names; None for the others)
+    first_flow: str | None = None
 
 
 class Upload(NamedTuple):
@@ -255,12 +292,6 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         """Records ordered by (ended time, response id); ``after`` is a paging cursor."""
         ...
 
-    async def records_between(
-        self, since: datetime, until: datetime, service: str | None = None
-    ) -> list[ResponseRecord]:
-        """Every record whose transaction or end time falls in [since, until)."""
-        ...
-
     async def tallies(
         self,
         windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]],
@@ -271,11 +302,20 @@ class ResponseStore(Sink, LibraryStore, Protocol):
         ``windows`` pairs services with the windows they are cut by."""
         ...
 
+    async def quarter_counts(
+        self, windows: Sequence[Window], service: str | None = None,
+        dimensions: Sequence[str] = (),
+    ) -> dict[str, QuarterCounts]:  # fmt: skip
+        """Per service, the counts of its records reported within ``windows`` (one quarter,
+        ``reports.quarter_windows``; ``service``: that one only), broken down by the declared
+        ``dimensions`` as well as language and channel, with its time percentiles."""
+        ...
+
     async def driver_sums(
         self, windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
-    ) -> dict[tuple[str, int], list[DriverGroup]]:
+    ) -> dict[tuple[str, int], list[DriverSums]]:
         """Per (service, window index): its respondents' driver counts by flow and trust
-        answer (``DriverGroup``); ``windows`` as for ``tallies``."""
+        answer (``DriverSums``); ``windows`` as for ``tallies``."""
         ...
 
     async def add(self, records: Sequence[ResponseRecord]) -> int:

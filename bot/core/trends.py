@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core import measures, reports
-from bot.core.a11 import DRIVERS, trust_question
+from bot.core.a11 import DRIVERS
 from bot.core.catalog import Service
 from bot.core.flow import Flow
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters
-from bot.core.sinks import DriverGroup, ResponseRecord, ResponseStore, TallyGroup
+from bot.core.sinks import DriverSums, QuarterCounts, ResponseStore, TallyGroup
 
 SPAN = 8  # quarters a trend shows, the one reported included
 BRANCHES = ("positive", "negative")
@@ -28,23 +28,6 @@ SHOWN = ("trust_positive", "response_rate")  # every trend shows these, then the
 TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # need the store's sorting
 
 Found = Mapping[int, tuple[Sequence[TallyGroup], Mapping[str, float | None]]]
-
-
-def driver_fields(record: ResponseRecord) -> dict[str, int]:
-    """What the store keeps beside a record for the driver sums: per branch, the drivers its
-    form offered (a cell that is not null) and the ones chosen (a cell of 1), as bit sets over
-    ``DRIVERS`` (bit ``i`` for the ``i``-th driver)."""
-    a11 = record["a11"]
-    out = {}
-    for branch in BRANCHES:
-        offered = chosen = 0
-        for bit, driver in enumerate(DRIVERS):
-            value = a11.get(f"{branch}_{driver}")
-            if value is not None:
-                offered |= 1 << bit
-                chosen |= (1 << bit) if value else 0
-        out[f"{branch}_offered"], out[f"{branch}_chosen"] = offered, chosen
-    return out
 
 
 def last_quarters(quarter: Quarter, count: int = SPAN) -> list[Quarter]:
@@ -59,29 +42,12 @@ def label(quarter: Sequence[int]) -> str:
 
 
 def driver_shares(
-    groups: Sequence[DriverGroup], flows: Mapping[str, Flow]
+    groups: Sequence[DriverSums], flows: Mapping[str, Flow]
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, int]]:
     """Per branch, the share of its respondents who chose each driver among those whose form
-    offered it (None: offered to nobody), and the respondents on each branch; a respondent's
-    branch is the side of the trust question their answer is on (``measures.trust_positive``)."""
-    offered = {b: dict.fromkeys(DRIVERS, 0) for b in BRANCHES}
-    chosen = {b: dict.fromkeys(DRIVERS, 0) for b in BRANCHES}
-    people = dict.fromkeys(BRANCHES, 0)
-    for g in groups:
-        flow = flows.get(g.flow_id)
-        question = trust_question(flow) if flow else None
-        if question is None or g.trust_value is None:
-            continue
-        branch = "positive" if g.trust_value >= (question.positive_from or 1) else "negative"
-        people[branch] += g.respondents
-        for driver in DRIVERS:
-            o, c = g.counts.get(f"{branch}_{driver}", (0, 0))
-            offered[branch][driver] += o
-            chosen[branch][driver] += c
-    shares = {
-        b: {d: round(chosen[b][d] / n, 4) if (n := offered[b][d]) else None for d in DRIVERS}
-        for b in BRANCHES
-    }
+    offered it (None: offered to nobody), and the respondents on each branch: the report's
+    own ``measures.drivers_of``, over a window's driver sums."""
+    people, shares = measures.drivers_of(QuarterCounts([], [], list(groups), {}, {}, {}), flows)
     return shares, people
 
 
@@ -159,7 +125,7 @@ class Series:
 
 def series_of(
     service: Service, quarters: Sequence[Quarter], found: Found,
-    drivers: Mapping[Quarter, Sequence[DriverGroup]], flows: Mapping[str, Flow], min_cell: int,
+    drivers: Mapping[Quarter, Sequence[DriverSums]], flows: Mapping[str, Flow], min_cell: int,
 ) -> Series:  # fmt: skip
     """A service's ``Series`` from the store's sums (``found``: per index into ``quarters``
     its tally groups and time percentiles)."""
@@ -188,7 +154,7 @@ async def load(
     for service in chosen:
         zones.setdefault(service.timezone, []).append(service.id)
     found: dict[tuple[str, int], Any] = {}
-    driven: dict[tuple[str, int], list[DriverGroup]] = {}
+    driven: dict[tuple[str, int], list[DriverSums]] = {}
     if store is not None and zones:
         # Times only where a goal is set on one: they are the costly part (a sort each).
         timed = [s.id for s in chosen if any(g.measure in TIMES for g in s.goals)]
@@ -207,25 +173,34 @@ async def load(
     }  # fmt: skip
 
 
-def past_of(series: Mapping[str, Series], quarter: Quarter) -> dict[Quarter, dict[str, Any]]:
-    """The quarters a report's goals look back on (``reports.history``) with each service's
-    values in them: what ``reports.quarterly_report`` takes as ``past``."""
+def past_of(
+    series: Mapping[str, Series], services: Mapping[str, Service], quarter: Quarter
+) -> dict[Quarter, dict[str, Any]]:
+    """The quarters a report's goals look back on (``reports.history``; none when no service
+    has goals) with the values in them of each service with goals: what ``reports.build``
+    would otherwise ask the store for again, taken from the series already read."""
+    if not any(s.goals for s in services.values()):
+        return {}
     return {
-        q: {sid: dict(s.values.get(q, {})) for sid, s in series.items()}
+        q: {sid: dict(s.values.get(q, {})) for sid, s in series.items()
+            if sid in services and services[sid].goals}
         for q in reports.history(*quarter)
-    }
+    }  # fmt: skip
 
 
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL,
+    min_cell: int = measures.MIN_CELL, *, csv: bool = True,
 ) -> dict[str, Any]:  # fmt: skip
-    """A quarter's report (``reports.build``) with its goals' history and each service's
-    trend (``series`` in its ``scores`` row) from the store's sums."""
-    series = await load(store, services, flows, (fiscal_year, quarter), min_cell, service)
+    """A quarter's report (``reports.build``, from the store's counts) with its goals'
+    history and each service's trend (``series`` in its ``scores`` row) from the store's
+    sums of the last eight quarters; ``csv`` as for ``reports.build``."""
+    now = (fiscal_year, quarter)
+    series = await load(store, services, flows, now, min_cell, service)
+    past = past_of(series, services, now)
     report = await reports.build(store, services, flows, fiscal_year, quarter, service,
-                                 min_cell, past_of(series, (fiscal_year, quarter)))  # fmt: skip
+                                 min_cell, csv=csv, past=past)  # fmt: skip
     attach(report, series, min_cell)
     return report
 

@@ -170,9 +170,10 @@ DEFAULTS: dict[Interface, dict[str, dict[str, str]]] = {
         },
         "choice": {"en": "Press or say the number of your answer.",
                    "es": "Oprima o diga el número de su respuesta."},
+        # A <Gather> listens as soon as the question is said: there is no tone to wait for.
         "free_text": {
-            "en": "After the tone, say your comment. To skip, press the pound key.",
-            "es": "Después del tono, diga su comentario. Para omitir, oprima la tecla numeral.",
+            "en": "Please say your comment now. To skip, press the pound key.",
+            "es": "Por favor, diga su comentario ahora. Para omitir, oprima la tecla numeral.",
         },
         **_reprompts(
             {
@@ -180,15 +181,15 @@ DEFAULTS: dict[Interface, dict[str, dict[str, str]]] = {
                 "five_point": "Press or say a number from 1 to 5.",
                 "drivers": "Press the numbers that apply, then the pound key.",
                 "choice": "Press or say the number of your answer.",
-                "free_text": "Sorry, I didn't get that. After the tone, say your comment, or "
-                "press the pound key to skip.",
+                "free_text": "Sorry, I didn't get that. Please say your comment now, or press "
+                "the pound key to skip.",
             },
             {
                 "thumbs": "Oprima 1 para sí o 2 para no, o diga sí o no.",
                 "five_point": "Oprima o diga un número del 1 al 5.",
                 "drivers": "Oprima los números que apliquen y luego la tecla numeral.",
                 "choice": "Oprima o diga el número de su respuesta.",
-                "free_text": "Disculpe, no le entendimos. Después del tono, diga su comentario, "
+                "free_text": "Disculpe, no le entendimos. Por favor, diga su comentario ahora, "
                 "u oprima la tecla numeral para omitir.",
             },
         ),

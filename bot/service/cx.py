@@ -163,8 +163,9 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
         text = "No measures store is configured."
     else:
         report = await trends.build(
-            rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
-        )
+            rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
+            csv=False,
+        )  # fmt: skip
         text = scores_text(report)
     await alerts.notifier(rt).tell("", payload["response_url"], text)
 

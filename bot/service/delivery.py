@@ -87,9 +87,15 @@ async def deliver_due(rt: Runtime, limit: int = 100, stop: asyncio.Event | None 
     return handled
 
 
-async def throttle(rt: Runtime, channel: str, text: str) -> None:
+async def throttle(rt: Runtime, channel: str, text: str, *, call: bool = False) -> None:
     """Wait for the sender's capacity: a token bucket in segments per second, in Redis, shared
-    by every worker (none on a channel taken by link: nothing is sent)."""
+    by every worker (none on a channel taken by link: nothing is sent), or, for a ``call``
+    (a call-back), in calls per second (``VOICE_CALL_RATE``), a bucket of its own."""
+    if call:
+        rate = rt.settings.voice_call_rate
+        while wait := await rt.state.take_capacity(f"call:{rt.sender(channel)}", 1, rate, 1.0):
+            await asyncio.sleep(wait)
+        return
     if rt.by_link(channel):
         return
     segments = segment_info(text).segments
@@ -98,11 +104,20 @@ async def throttle(rt: Runtime, channel: str, text: str) -> None:
         await asyncio.sleep(wait)
 
 
-async def deliver(rt: Runtime, ref: str) -> None:
-    """Send one invitation, at most once."""
+def calls_back(rt: Runtime, channel: str, service: Service) -> bool:
+    """Whether the bot reaches the person itself on a channel taken by link (a call-back):
+    only where the service's catalog entry allows it."""
+    return rt.by_link(channel) and service.call_back
+
+
+async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
+    """Send one invitation, at most once; or, ``opened``, start a survey whose link the person
+    has just opened (nothing to send, whatever the hour: the person is there)."""
     state = rt.state
     record = await state.survey(ref)
     if record is None or record["status"] not in ("scheduled", "sending"):
+        return
+    if opened and record["status"] != "scheduled":
         return
     now = rt.clock()
     channel, address = record["channel"], record["address"]
@@ -118,7 +133,12 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if record["status"] == "scheduled" and service.paused:
         await _end(rt, ref, "suppressed", "service_paused")
         return
-    if record["status"] == "scheduled" and rt.texting(channel):
+    # The person waits for nothing on a link not yet opened: the link is there when they
+    # come, and the bot reaches them itself only where the service allows it (a call-back).
+    call = calls_back(rt, channel, service) and not opened
+    if rt.by_link(channel) and not call and not opened:
+        opened = True
+    if record["status"] == "scheduled" and (rt.texting(channel) or call) and not opened:
         # Late (a retry, a backlog): the quiet hours are checked again at the moment of sending.
         allowed = next_allowed(now, _zones(record), _window(record, service))
         if allowed > now:
@@ -148,7 +168,7 @@ async def deliver(rt: Runtime, ref: str) -> None:
             return
         text, session = record["pending"], record["session"]
         prompt = engine.prompt(rt.flow_of(record), rt.session(record))
-        await throttle(rt, channel, text)
+        await throttle(rt, channel, text, call=call)
         taken_from = record.get("sending_by")
 
         def taken(current: SurveyRecord) -> bool:  # still the send that was looked up
@@ -168,7 +188,8 @@ async def deliver(rt: Runtime, ref: str) -> None:
         prompt = engine.prompt(flow, step.session)
         # Capacity first: the survey is marked sending only just before the call, so another
         # worker that takes the entry over meanwhile finds it still scheduled.
-        await throttle(rt, channel, text)
+        if not opened:
+            await throttle(rt, channel, text, call=call)
 
         def taken(current: SurveyRecord) -> bool:
             return current["status"] == "scheduled"
@@ -190,6 +211,9 @@ async def deliver(rt: Runtime, ref: str) -> None:
     if updated is None or updated.get("sending_by") != mark:
         return
 
+    if opened:  # the person is there: nothing goes out
+        await _activated(rt, ref, f"{channel}-opened-{secrets.token_hex(8)}", "delivered")
+        return
     try:
         async with asyncio.timeout(send_lease(rt).total_seconds() - LEASE_MARGIN):
             sent = await outbound.send(channel, address, text, prompt, tag=ref)

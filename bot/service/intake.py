@@ -19,11 +19,13 @@ from bot.service.runtime import Runtime
 from bot.store.intake import IntakeRequest, unpack_decision
 
 
-def _public(rt: Runtime, result: dict[str, Any]) -> dict[str, Any]:
-    """A result as the API answers it: a survey taken by link carries its ``survey_url``."""
+def _public(rt: Runtime, result: dict[str, Any], channel: str | None) -> dict[str, Any]:
+    """A result as the API answers it: a survey taken by link carries its link, named as its
+    channel names it (``survey_url``, ``voice_url``)."""
     token = result.pop("link", None)
     if token:
-        result["survey_url"] = rt.survey_url(token)
+        name, url = rt.survey_url(token, channel or "webchat")
+        result[name] = url
     return result
 
 
@@ -102,7 +104,8 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
                 results[i] = unpack_decision(txn.transaction_id, outcome.value)
         pending = retry
         if not pending:
-            return [_public(rt, r) for r in results], invalid
+            channels = {i: txn.channel for i, txn in valid}
+            return [_public(rt, r, channels.get(i)) for i, r in enumerate(results)], invalid
     # Only a storm of concurrent intakes for the same people gets here: let the caller retry.
     raise RetryableError("transactions for the same people arrived concurrently; retry")
 

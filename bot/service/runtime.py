@@ -122,9 +122,12 @@ class Runtime:
         kind = self.kinds.get(channel)
         return bool(kind and kind.by_link)
 
-    def survey_url(self, token: str) -> str:
-        """The public link a token opens."""
-        return f"{self.settings.public_base_url}/s/{token}"
+    def survey_url(self, token: str, channel: str = "webchat") -> tuple[str, str]:
+        """The public link a token opens on a channel taken by link, and the API's name for it
+        (``survey_url`` for web chat, ``voice_url`` for a call: ``ChannelKind.link``)."""
+        kind = self.kinds.get(channel)
+        name, path = kind.link if kind else ("survey_url", "/s/{token}")
+        return name, self.settings.public_base_url + path.format(token=token)
 
     def scope(self, channel: str) -> str:
         """The consent scope a STOP on this channel records."""

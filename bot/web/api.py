@@ -29,7 +29,8 @@ from bot.web.headers import header_bytes
 from bot.web.middleware import route_of
 
 ADMIN_ACTOR = "admin token"  # who the audit log names for a request with $ADMIN_TOKEN
-DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed")
+DISPOSITIONS = ("completed", "partial", "expired", "opted_out", "undeliverable", "suppressed",
+                "answering_machine")  # fmt: skip
 SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESPONSE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 1000
@@ -155,8 +156,9 @@ async def get_report(request: web.Request) -> web.StreamResponse:
         parts = exports.per_response_csv(reader(rt), rt.services, fiscal_year, quarter, service)
         return await csv_download(request, name, parts)
     report = await trends.build(
-        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
-    )
+        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
+        csv=form == "json",  # the per-response CSV inside the JSON; the CSV itself is streamed
+    )  # fmt: skip
     await store.audit(ADMIN_ACTOR, "report", service, details)
     if form == "collection-csv":
         return await csv_download(request, name, text_parts(reports.collection_csv(

@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.core import cases
-from bot.core.channels import ChatView, DeliveryStatus, Inbound, Reply
+from bot.core.channels import ChatView, DeliveryStatus, Inbound, Live, Reply
 from bot.core.records import is_ref
-from bot.service import conversation, cx, delivery, webchat
+from bot.service import conversation, cx, delivery, live, webchat
 from bot.service.alerts import CaseAction
 from bot.service.runtime import Runtime
 from bot.web.context import RUNTIME
@@ -75,3 +75,26 @@ class AppCore:
         self, token: str, text: str, question: str | None, message_id: str
     ) -> ChatView | None:
         return await webchat.answer(self._rt, token, text, question, message_id)
+
+    async def take(
+        self, holder: str, token: str | None = None, ref: str | None = None
+    ) -> Live | None:
+        if ref is not None and not is_ref(ref):
+            return None
+        return await live.take(self._rt, holder, token, ref)
+
+    async def say(self, holder: str, text: str, message_id: str) -> Live | None:
+        return await live.say(self._rt, holder, text, message_id)
+
+    async def later(self, holder: str) -> Live | None:
+        return await live.later(self._rt, holder)
+
+    async def late(self, holder: str, text: str, message_id: str) -> None:
+        await live.late(self._rt, holder, text, message_id)
+
+    async def leave(
+        self, holder: str, ref: str | None, reason: str, disposition: str | None = None
+    ) -> None:
+        if ref is not None and not is_ref(ref):
+            ref = None
+        await live.leave(self._rt, holder, ref, reason, disposition)

@@ -3,7 +3,6 @@ and the helpers its templates use (figures as words, charts as server-rendered S
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections import Counter
@@ -20,7 +19,7 @@ from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
 from bot.core.goals import Quarter, progress
-from bot.core.sinks import ResponseRecord, ResponseStore, Upload
+from bot.core.sinks import Comment, CommentFilter, ResponseRecord, ResponseStore, Upload
 from bot.service import alerts
 from bot.service.privacy import a11_without_text, without_free_text
 from bot.service.runtime import Runtime
@@ -170,32 +169,27 @@ def uploads_as_read_by(staff: Staff, rt: Runtime, found: list[Upload]) -> list[U
     ]  # fmt: skip
 
 
-async def _records(rt: Runtime, quarter: Quarter, service: str | None) -> list[ResponseRecord]:
-    """The records a quarter's report needs (none without a store)."""
-    if rt.reader is None:
-        return []
-    return await reports.fetch_for_report(rt.reader, rt.services, *quarter, service)
-
-
 async def report(
-    rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None
+    rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None, *, csv: bool = False
 ) -> dict[str, Any]:
-    """The quarter's report as ``staff`` may read it, from its records, worked out in a
-    thread (a large quarter is seconds of CPU); its goals' history and each service's
-    ``series`` from the store's sums (``bot.core.trends``), so no page here reads earlier
-    quarters' records."""
+    """The quarter's report as ``staff`` may read it, from the store's counts (no record is
+    read but, with ``csv``, for the per-response CSV's rows); its goals' history and each
+    service's ``series`` (with ``service``, the report's own ``series`` too) from the store's
+    sums of the last eight quarters (``bot.core.trends``)."""
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
     found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
-    records = await _records(rt, quarter, service)
-
-    def work() -> dict[str, Any]:
-        out = reports.quarterly_report(as_read_by(staff, rt, records), services, flows,
-                                       *quarter, service, min_cell, False,
-                                       trends.past_of(found, quarter))  # fmt: skip
-        trends.attach(out, found, min_cell)
-        return out
-
-    return await asyncio.to_thread(work)
+    past = trends.past_of(found, services, quarter)
+    if rt.reader is None:  # no store: the report of no record (goals still show)
+        out = reports.report_of({}, services, flows, *quarter, service, min_cell, past)
+    else:
+        out = await reports.build(
+            rt.reader, services, flows, *quarter, service, min_cell, csv=csv,
+            shape=lambda found: uploads_as_read_by(staff, rt, found), past=past,
+        )  # fmt: skip
+    trends.attach(out, found, min_cell)
+    if service is not None:
+        out["series"] = found[service].as_dict(min_cell) if service in found else None
+    return out
 
 
 async def summaries(
@@ -264,36 +258,22 @@ def overview_rows(
 async def service_page(
     rt: Runtime, quarter: Quarter, service: str, staff: Staff
 ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """A service's report for the quarter and, when ``staff`` reads its comments, its latest
-    redacted comments, newest first, with their sentiment — both from one read of the
-    records, worked out in a thread (the event loop keeps answering meanwhile)."""
-    fetched = await _records(rt, quarter, service)
-    services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
-    found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
-    comments = staff.reads_comments(services.get(service))
-
-    def work() -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-        records = as_read_by(staff, rt, fetched)
-        past = trends.past_of(found, quarter)
-        report = reports.quarterly_report(records, services, flows, *quarter, service,
-                                          min_cell, False, past)  # fmt: skip
-        trends.attach(report, found, min_cell)
-        report["series"] = found[service].as_dict(min_cell) if service in found else None
-        if not comments:
-            return report, None
-        written = [r for r in reports.in_quarter(records, services, *quarter) if r["free_text"]]
-        written.sort(key=lambda r: r["timestamps"]["ended"], reverse=True)
-        return report, [
-            {
-                "text": r["free_text"],
-                "ended": r["timestamps"]["ended"][:10],
-                "language": r["language"],
-                "sentiment": (r["sentiment"] or {}).get("label", ""),
-            }
-            for r in written[:COMMENTS]
-        ]
-
-    return await asyncio.to_thread(work)
+    """A service's report for the quarter (from the store's counts) and, when ``staff``
+    reads its comments, its latest redacted comments, newest first, with their sentiment
+    (from the comments table)."""
+    report_ = await report(rt, quarter, staff, service)
+    if not staff.reads_comments(rt.services.get(service)):
+        return report_, None
+    found: list[Comment] = []
+    if rt.reader is not None:
+        windows = tuple(reports.quarter_windows(rt.services, *quarter))
+        where = CommentFilter(windows=windows, services=(service,))
+        found = await rt.reader.comments(where, limit=COMMENTS)
+    return report_, [
+        {"text": c["text"], "ended": c["date"][:10], "language": c["language"],
+         "sentiment": c["sentiment"] or ""}
+        for c in found
+    ]  # fmt: skip
 
 
 def cases_as_read_by(
