@@ -9,7 +9,9 @@ Spanish, all in fiscal 2027's first quarter), loads it into a fresh database
 ``feedback-bot import`` and prints its rate, imports it again (nothing changes), then times
 searches: a common English word, a common Spanish one without its accent, each with the
 quarter and with a service too, a rare word, no word (newest first), the next page, and the
-whole CSV of a common word from the console. ``--reuse`` keeps the database as it is.
+whole CSV of a common word from the console; then a theme (alone, with a service, with a word)
+and a quarter's theme counts per service (the grouped SQL of the service page, the JSON report
+and ``/cx themes``). ``--reuse`` keeps the database as it is.
 Needs Redis (BENCH_REDIS_URL, default db 12, flushed).
 """
 
@@ -45,6 +47,9 @@ SEARCHES = [
     ("rare word", f"q=passport&{QUARTER}"),
     ("no word, newest first", QUARTER),
     ("negative, Spanish", f"sentiment=negative&language=es&{QUARTER}"),
+    ("a theme", f"theme=phone&{QUARTER}"),
+    ("a theme, one service", f"theme=money&service=benefits-application&{QUARTER}"),
+    ("a theme and a word", f"theme=staff&q=help&{QUARTER}"),
 ]
 
 
@@ -65,6 +70,7 @@ async def analyze() -> None:
     conn = await asyncpg.connect(PG)
     await conn.execute("VACUUM ANALYZE comments")
     await conn.execute("VACUUM ANALYZE responses")
+    await conn.execute("VACUUM ANALYZE comment_themes")
     await conn.close()
 
 
@@ -96,6 +102,35 @@ async def measure(rounds: int) -> None:
             rows += line.startswith(b"20")
         took = time.perf_counter() - t0
         print(f"{'CSV of a common word (console)':<36} {took:6.1f} s for {rows:,} rows")
+    await theme_counts(rounds)
+
+
+async def theme_counts(rounds: int) -> None:
+    """A quarter's theme counts (and the quarter before's), per service: two grouped queries."""
+    from adapters.sql import SqlStore, database_url
+    from bot.core.catalog import load_catalog
+    from bot.core.flowfile import load_flows
+    from bot.registry import kinds
+    from bot.service.themes import quarter_themes
+    from flows import FLOWS_DIR
+
+    services = load_catalog(FLOWS_DIR / "services.yaml", load_flows(FLOWS_DIR), kinds())
+    store = SqlStore(database_url(PG, Path(tempfile.gettempdir())))
+    try:
+        for name, chosen in (("one service", ["benefits-application"]),
+                             ("every service", sorted(services))):  # fmt: skip
+            times = []
+            for _ in range(rounds + 1):
+                t0 = time.perf_counter()
+                found = await quarter_themes(store, services, 2027, 1, chosen, 10)
+                times.append(1000 * (time.perf_counter() - t0))
+            rest = sorted(times[1:])
+            counted = sum(r["comments"] or 0 for rows in found.values() for r in rows)
+            label = f"theme counts, {name}"
+            print(f"{label:<36} median {statistics.median(rest):6.0f} ms, max {rest[-1]:6.0f} ms"
+                  f" (first {times[0]:.0f} ms; {counted:,} tags)")  # fmt: skip
+    finally:
+        await store.close()
 
 
 async def main() -> None:

@@ -8,7 +8,8 @@ on a free port,
 the real app on it with a SQLite measures store (DATABASE_URL for PostgreSQL) and a loopback
 Twilio. ``--people`` people in each state: a response completed and in the store; one
 completed whose record is still in the outbox; a survey open mid-way; an invitation sent and
-not answered; an invitation scheduled and not yet sent; an opt-out. Then Redis is killed and
+not answered; an invitation scheduled and not yet sent; an opt-out (which the outbox has
+handed to the store, as it does within milliseconds). Then Redis is killed and
 started again empty, and each is looked at again: what the store holds, what Redis still
 knows, what a person's next message gets, and what a repeated transaction or a new one for a
 person who just answered is decided. Last, the worker's loops run: the seconds from the
@@ -41,7 +42,7 @@ from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from bot.core.quiet_hours import daytime_zone
 from bot.core.secret import Secret
-from bot.service import delivery
+from bot.service import consent, delivery
 from bot.service.runtime import Runtime, utcnow
 from bot.service.worker import run_worker
 from bot.settings import Settings
@@ -55,7 +56,7 @@ STATES = {
     "open": "answering (one answer given): surveys open in Redis",
     "invited": "invited, no answer yet: surveys open in Redis",
     "scheduled": "scheduled, not yet sent: surveys open in Redis",
-    "opted_out": "said STOP: opt-outs in Redis",
+    "opted_out": "said STOP: opt-outs honoured (Redis's, else the store's)",
 }
 
 
@@ -136,10 +137,18 @@ async def look(rt: Runtime, people: dict[str, list[str]]) -> dict[str, int]:
         elif state == "unforwarded":
             out[state] = sum(t.startswith("unforwarded-") for t in waiting)
         elif state == "opted_out":
-            out[state] = sum([await rt.state.opted_out(p, scopes) for p in persons])
+            # What the bot decides by: Redis, or the store while Redis is being restored.
+            out[state] = sum([await consent.opted_out(rt, p, scopes) for p in persons])
         else:
             out[state] = sum([bool(await rt.state.open_surveys(p)) for p in persons])
     return out
+
+
+async def restored_after(rt: Runtime, started: float) -> float:
+    """Seconds from ``started`` until every shard of Redis's opt-outs is whole again."""
+    while await rt.state.unrestored():
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -172,14 +181,16 @@ async def main(args: argparse.Namespace) -> None:
                     decided = await world.transaction(f"{state}-{i}", number, service)
                     first = first if (state, i) != ("stored", 0) else decided["survey_id"]
             await delivery.deliver_due(rt, limit=100_000)
-            for state in ("stored", "unforwarded", "open", "opted_out"):
+            # The STOPs before the records left in the outbox: the outbox hands the opt-outs
+            # to the store within milliseconds, as it does when it runs.
+            for state in ("stored", "opted_out", "unforwarded", "open"):
                 for number in people[state]:
                     replies = {"open": ["yes"], "opted_out": ["STOP"]}.get(
                         state, ["yes", "1 3", "Quick and easy"]
                     )
                     for body in replies:
                         await world.text(number, body)
-                if state == "stored":
+                if state in ("stored", "opted_out"):
                     assert rt.outbox is not None
                     while await rt.outbox.step():
                         pass
@@ -197,14 +208,19 @@ async def main(args: argparse.Namespace) -> None:
             repeat = await world.transaction("stored-0", people["stored"][0])
             again = await world.transaction("new-for-stored-1", people["stored"][1])
             opted = await world.transaction("new-for-opted-0", people["opted_out"][0])
+            scopes = rt.scopes(rt.services["benefits-application"], "sms")
             # The worker's loops: how soon a transaction accepted after the restart is sent.
             stop = asyncio.Event()
             worker = asyncio.create_task(run_worker(rt, stop))
+            restoring = asyncio.create_task(restored_after(rt, started))
             number = "+12025559999"
             await world.transaction("after-restart", number)
             while not fake.sent_to(number):
                 await asyncio.sleep(0.01)
             recovered = time.monotonic() - started
+            restored = await restoring
+            in_redis = sum([bool(await rt.state.opted_out(rt.person(p), scopes))
+                            for p in people["opted_out"]])  # fmt: skip
             stop.set()
             await worker
         finally:
@@ -226,6 +242,8 @@ async def main(args: argparse.Namespace) -> None:
           f"{opted.get('reason', '')}")  # fmt: skip
     print(f"seconds from the restart until a transaction accepted after it was sent: "
           f"{recovered:.2f}")  # fmt: skip
+    print(f"seconds from the restart until Redis's opt-outs were restored from the store: "
+          f"{restored:.2f} ({in_redis} of {n} in Redis again)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -247,10 +247,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
-            return await trends.build(
+            report = await trends.build(
                 reader, services, flows, args.fiscal_year, args.quarter, args.service,
                 settings.min_cell, csv=args.format in ("json", "table"),
             )  # fmt: skip
+            if args.format == "json":  # as the API's: each service's themes (never public)
+                from bot.service.themes import quarter_themes
+
+                chosen = [args.service] if args.service else sorted(services)
+                report["themes"] = await quarter_themes(
+                    reader, services, args.fiscal_year, args.quarter, chosen, settings.min_cell
+                )
+            return report
 
     report = asyncio.run(main())
     if args.format in ("public", "site"):

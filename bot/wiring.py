@@ -5,6 +5,7 @@ wires them into a ``Runtime`` for the web app, the worker and the CLI."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -20,7 +21,7 @@ from bot.core.channels import Channel, ChannelKind, Outbound, StaffNotifier
 from bot.core.flow import Flow
 from bot.core.flowfile import load_flows
 from bot.core.sinks import ForwardLog, StartedSink
-from bot.service import alerts, conversation, cx
+from bot.service import alerts, consent, conversation, cx
 from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
 from bot.settings import Settings
@@ -356,10 +357,20 @@ async def open_runtime(
             rt.outbox = Outbox(state, [store, *extra, alerts.AlertSink(rt)], rt.flow_for, clock,
                                retry_for=settings.outbox_retry_hours * 3600,
                                reported=registry.reported(known),
-                               themes_for=rt.themes_of)  # fmt: skip
+                               themes_for=rt.themes_of, ledger=store)  # fmt: skip
             register_jobs(rt, chosen)
-            async with watching(live):
-                yield rt
+            # A process of the bot's restores the opt-outs Redis lacks from the store, in the
+            # background: a ledger of millions takes a minute, and the store answers for the
+            # people meanwhile (``bot.service.consent``).
+            restoring = asyncio.create_task(consent.restore_once(rt)) if seed else None
+            try:
+                async with watching(live):
+                    yield rt
+            finally:
+                if restoring is not None:
+                    restoring.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await restoring
         finally:
             for part in reversed(started):
                 await part.close()

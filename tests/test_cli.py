@@ -144,6 +144,7 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 def test_migrate_then_report(tmp_path: Path) -> None:
     import asyncio
+    import json
 
     from adapters.sql import SqlStore, database_url
 
@@ -170,6 +171,11 @@ def test_migrate_then_report(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "quarter must be 1, 2, 3 or 4" in bad.stderr
     assert "Participation, benefits-application" in table.stdout
     assert "Goals, benefits-application:" in table.stdout
+    as_json = run_cli(["report", "--fiscal-year", "2027", "--quarter", "1", "--format", "json",
+                       "--service", "benefits-application"], env)  # fmt: skip
+    themes = json.loads(as_json.stdout)["themes"]
+    assert list(themes) == ["benefits-application"]  # "Slow": one comment, under MIN_CELL
+    assert {r["theme"]: r["comments"] for r in themes["benefits-application"]}["wait_time"] is None
 
 
 def test_publish_writes_the_site_from_the_store(tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ async def test_an_admin_walks_the_console(site: Bot, browser: Browser, tmp_path:
     await page.get_by_role("link", name="Benefits application").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Benefits application")
     await expect(page.get_by_role("table", name="Participation by group")).to_be_visible()
+    themes = page.get_by_role("table", name=re.compile("^Themes of the quarter's comments"))
+    await expect(themes.get_by_role("row", name=re.compile("^Wait time 28 "))).to_be_visible()
     await check(page, "service")
     assert await page.get_by_text("Quick and easy").count() >= 1  # an admin sees comments
     if os.environ.get("WRITE_SCREENSHOTS"):
@@ -165,6 +167,20 @@ async def test_comments_found_paged_and_downloaded_by_keyboard(
         await expect(page.get_by_role("table", name="10 comments (redacted), newest first"))\
             .to_be_visible()  # fmt: skip
         await check(page, f"older comments at {width} px")
+        await page.get_by_label("Words").fill("")
+        await page.get_by_label("Language").select_option("")
+        await page.get_by_label("Theme").focus()
+        await page.keyboard.type("Phone")  # a select takes the label typed
+        await page.get_by_label("Words").press("Enter")
+        phone = page.get_by_role("table", name="50 comments (redacted), newest first")
+        await expect(phone).to_be_visible()
+        await expect(phone.get_by_role("cell", name="Phone line, Wait time")).to_have_count(50)
+        await check(page, f"comments by theme at {width} px")
+        await page.get_by_role("link", name="Older comments").click()
+        await expect(page.get_by_role("table", name="10 comments (redacted), newest first"))\
+            .to_be_visible()  # fmt: skip
+        await page.get_by_role("link", name="Newest comments").click()
+        await expect(page.get_by_label("Theme")).to_have_value("phone")
         async with page.expect_download() as info:
             await page.get_by_role("link", name="Download every comment").click()
         download = await info.value
@@ -173,3 +189,42 @@ async def test_comments_found_paged_and_downloaded_by_keyboard(
         lines = saved.read_text(encoding="utf-8").splitlines()
         assert download.suggested_filename == "comments-fy2027-q1.csv" and len(lines) == 61
         await context.close()
+
+
+async def test_themes_previewed_and_saved_by_keyboard(site: Bot, browser: Browser) -> None:
+    base = site.settings.public_base_url
+    for width in (1280, 320):
+        page = await browser.new_page(viewport={"width": width, "height": 800})
+        await page.goto(base + "/admin/sign-in")
+        await page.get_by_label("Console token").fill("admin-token")
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Overview")
+        await page.goto(base + "/admin/services/benefits-application")
+        await page.get_by_role("link", name="Themes: change what comments are tagged with").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Benefits application: themes"
+        )
+        await check(page, f"themes at {width} px")
+        new = page.get_by_role("group", name="A new theme").first
+        await new.get_by_label("Id").fill("speed")
+        await new.get_by_label("Label in English").fill("Speed")
+        await new.get_by_label("Phrases in English").fill("quick\nfast")
+        await new.get_by_label("Phrases in Spanish").fill("rapido")
+        await page.get_by_role("button", name="Preview matches").click()
+        await expect(page.get_by_role("alert")).to_contain_text("another value")  # no label es
+        await check(page, f"themes refused at {width} px")
+        await page.get_by_role("link", name="theme 1: label").click()  # the summary's link
+        await page.get_by_label("Label in Spanish").nth(1).fill("Rapidez")
+        await page.get_by_role("button", name="Preview matches").click()
+        preview = page.get_by_role("table", name=re.compile("^Sample comments each theme"))
+        await expect(preview.get_by_role("row", name=re.compile("^Speed"))).to_contain_text(
+            "Quick and easy"
+        )
+        await check(page, f"themes previewed at {width} px")
+        if width == 320:
+            await page.get_by_role("button", name="Save themes").click()
+            await expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Benefits application: themes"
+            )
+            assert site.rt.services["benefits-application"].themes.get("speed") is not None
+        await page.close()

@@ -25,6 +25,7 @@ from bot.web.app import create_app
 
 from .conftest import Bot, Clock, make_settings
 from .slack_helpers import SIGNING_SECRET, SlackClient, block_actions, buttons, drain
+from .test_theme_figures import quarters
 
 PHONE = "+12025550123"
 USER = "U0PERSON1"
@@ -152,6 +153,7 @@ async def test_bad_response_alerts_with_redacted_excerpt_and_buttons(world: Worl
     assert "negative" in shown and "transparency" in shown  # trust, driver 4 offered
     assert "jane@example.com" not in shown and "555-0199" not in shown
     assert "Nobody called back" in shown
+    assert '"*Themes*\\nphone' in shown  # its comment's themes ("called back"), as JSON
     assert [b["text"]["text"] for b in buttons(alert)] == ["Claim", "Resolve", "Not actionable"]
     assert alert["metadata"]["event_payload"]["case_id"] == survey_id
     stored = await world.rt.store.case(survey_id)
@@ -384,6 +386,34 @@ async def test_cx_scores_cases_flows_and_help(world: World) -> None:
     assert "/cx scores" in usage["text"]
     bad = await (await world.slack.command(STAFF, "scores nowhere")).json()
     assert "don't know `nowhere`" in bad["text"]
+
+
+async def test_cx_themes_counts_a_services_themes_by_grouped_sql(world: World) -> None:
+    await world.rt.store.write_many(quarters())
+    response = await world.slack.command(STAFF, "themes benefits-application")
+    assert "Counting" in (await response.json())["text"]
+    await drain(world.rt)
+    [posted] = world.fake.responses
+    text = posted["text"]
+    assert "Themes of benefits-application's comments, FY2027 Q1" in text
+    assert ("• Wait time: 18 comments, 66.7% negative (+8 comments, -33.3 points negative "
+            "from last quarter)") in text  # fmt: skip
+    assert "• Phone line: 12 comments, 100.0% negative (+2 comments" in text
+    fewer = text.split("Fewer than 10 comments: ")[1]
+    assert "Staff" in fewer and "Wait time" not in fewer  # 6: not given
+    await world.slack.command(STAFF, "themes benefits-application FY2026Q4")
+    await drain(world.rt)
+    before = world.fake.responses[-1]["text"]
+    assert "• Wait time: 10 comments, 100.0% negative\n" in before  # Q3: none to compare
+    await world.slack.command(STAFF, "themes permit-renewal")
+    await drain(world.rt)
+    assert "No theme was found in 10 comments or more." in world.fake.responses[-1]["text"]
+    usage = await (await world.slack.command(STAFF, "themes")).json()
+    assert usage["text"].startswith("Usage: `/cx themes <service>")
+    bad = await (await world.slack.command(STAFF, "themes nowhere")).json()
+    assert "don't know `nowhere`" in bad["text"]
+    help_text = await (await world.slack.command(STAFF, "help")).json()
+    assert "/cx themes" in help_text["text"]
 
 
 # Slack as a survey channel -----------------------------------------------------------------

@@ -30,10 +30,10 @@ from .records import FLOWS, REPORTED, T0, ended_survey, response_record
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DROP_ALL = (
     "DROP TABLE IF EXISTS responses, cases, audit, forwards, flow_versions, flow_active, "
-    "service_settings, schema_migrations, alembic_version, comments_fts, comments, "
-    "response_dimensions"
+    "service_settings, schema_migrations, alembic_version, comments_fts, comments, comment_themes, "
+    "consent, response_dimensions"
 )
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0008", "0010"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0008", "0012", "0009", "0010"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -101,6 +101,8 @@ async def test_a_store_moved_by_export_and_import_is_kept_as_the_outbox_keeps_it
         written = await stored_rows(source)
         said = await source.comments(CommentFilter(), limit=1000)
         assert len(said) == sum(1 for r in records if r["free_text"]) == 156
+        themes = sorted(await source.theme_counts(()))
+        assert sum(t.comments for t in themes) == sum(len(r.get("themes") or []) for r in records)
         if source_kind == target_kind:  # one server: the target is the same database, emptied
             await source.close()
         target = await fresh_store(target_kind, tmp_path / "target")
@@ -108,6 +110,7 @@ async def test_a_store_moved_by_export_and_import_is_kept_as_the_outbox_keeps_it
         assert (done.records, done.new) == (260, 260)
         assert await stored_rows(target) == written  # every column the write path keeps
         assert await target.comments(CommentFilter(), limit=1000) == said  # and its search
+        assert sorted(await target.theme_counts(())) == themes  # and its themes
         assert await target.comments(CommentFilter(words=("esperé",)), limit=1000) == [
             c for c in said if "Esperé" in c["text"]]  # fmt: skip
         again = await transfer.import_files(target, [str(tmp_path / "all.jsonl.gz")])

@@ -27,7 +27,7 @@ from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
 from bot.core import reports, response, touchpoints
 from bot.core.secret import Secret
-from bot.service import delivery
+from bot.service import consent, delivery
 from bot.store.state import State
 from flows import FLOWS_DIR
 
@@ -345,7 +345,8 @@ async def test_call_backs_keep_quiet_hours_and_the_transfer_comes_first(
 
 async def test_call_backs_respect_the_opt_out(calling: Bot, redis: Redis) -> None:
     rt = calling.rt
-    await rt.state.opt_out(rt.person(CALLER), rt.scope("voice"))  # pressed 9 on an earlier call
+    # pressed 9 on an earlier call
+    await consent.opt_out(rt, rt.person(CALLER), rt.scope("voice"), "stop", "voice")
     result = await (await calling.transactions({"transaction_id": "v9", "channel": "voice",
                                                 "service": "benefits-application",
                                                 "to": CALLER})).json()  # fmt: skip

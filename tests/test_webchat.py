@@ -222,6 +222,19 @@ async def test_every_answer_is_checked(web: Bot) -> None:
     assert html.count(">Yes</li>") == 1 and ">No</li>" not in html
 
 
+@pytest.mark.parametrize("token", ["%7B", "%7Bx%7D", "a%2Fb", "%7D%2F%7B"])
+async def test_a_link_that_is_no_token_is_the_page_s_own_not_found(web: Bot, token: str) -> None:
+    """Any text after /s/ (braces and slashes too, which a plain route parameter refuses) is
+    answered by the survey's own page: HTML that says so, as the document has it."""
+    for answer in (await web.client.get("/s/" + token),
+                   await web.client.post("/s/" + token, data={"answer": "1"})):  # fmt: skip
+        assert answer.status == 404
+        assert answer.content_type == "text/html"
+        assert "Survey not found" in await answer.text()
+    socket = await web.client.get(f"/s/{token}/ws")
+    assert socket.status == 404
+
+
 async def test_rate_limits_per_link(web: Bot) -> None:
     path = await link(web)
     statuses = [(await web.client.get(path)).status for _ in range(PER_LINK[0] + 1)]

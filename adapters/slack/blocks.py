@@ -105,7 +105,8 @@ def case_text(case: Case) -> str:
 
 
 def case_blocks(case: Case) -> list[dict[str, Any]]:
-    """A case as Block Kit: what happened, scores, a redacted excerpt, and what to do."""
+    """A case as Block Kit: what happened, scores and its comment's themes, a redacted
+    excerpt, and what to do."""
     crisis = is_crisis(case)
     trust = {True: ":thumbsup: positive", False: ":thumbsdown: negative", None: "-"}[
         case.get("trust")
@@ -120,6 +121,7 @@ def case_blocks(case: Case) -> list[dict[str, Any]]:
         ("Trust", trust),
         ("Sentiment", escape(sentiment)),
         ("Drivers (negative)", escape(", ".join(case["drivers"]) or "-")),
+        ("Themes", escape(", ".join(case.get("themes") or []) or "-")),
         ("Time", f"<!date^{at}^{{date_short_pretty}} {{time}}|{case['at']}>"),
     ]
     title = ":rotating_light: CRISIS: act now" if crisis else ":warning: Customer experience alert"

@@ -10,13 +10,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.comments import Comment, CommentFilter
+from bot.core.sinks import ThemeCount, Window
 
 from .base import SqlBase, StoreUnavailable, describe
-from .schema import as_utc, comments, from_db, reported_within
+from .schema import as_utc, comment_themes, comments, from_db, reported_within
 
 BATCH = 1000  # comments read at a time
 ENGLISH: Any = literal_column("'english'::regconfig")
@@ -54,7 +65,7 @@ class Comments(SqlBase):
         c = comments.c
         query = (
             select(c.response_id, c.reported_at, c.service_id, c.language, c.channel,
-                   c.sentiment, c.branch, c.drivers, c.text)
+                   c.sentiment, c.branch, c.drivers, c.text, self._themes())
             .where(and_(true(), *conditions))
             .order_by(c.reported_at.desc(), c.response_id.desc())
             .limit(limit)
@@ -86,7 +97,39 @@ class Comments(SqlBase):
                 conditions.append(c[name] == value)
         if where.words:
             conditions.append(self._words(where.words))
+        if where.theme is not None:
+            t = comment_themes.c
+            # the theme's rows cut as the comments are (its index: theme, reported_at)
+            tagged = select(t.response_id).where(t.theme == where.theme)
+            if where.windows:
+                tagged = tagged.where(reported_within(comment_themes, where.windows))
+            conditions.append(c.response_id.in_(tagged))
         return conditions
+
+    def _themes(self) -> Any:
+        """A comment's themes, joined by commas (a look-up by the theme table's key)."""
+        t = comment_themes.c
+        joined = (func.string_agg(t.theme, literal_column("','")) if self.dialect == "postgresql"
+                  else func.group_concat(t.theme, ","))  # fmt: skip
+        return select(joined).where(t.response_id == comments.c.response_id).scalar_subquery()
+
+    async def theme_counts(
+        self, windows: Sequence[Window], services: Sequence[str] | None = None
+    ) -> list[ThemeCount]:
+        """Per service and theme, the comments reported within ``windows`` (of ``services``;
+        None: all) tagged with it and how many were negative: one grouped query over the
+        theme table's (service, reported_at) index, no comment read."""
+        t = comment_themes.c
+        negative = func.sum(case((t.sentiment == "negative", 1), else_=0))
+        query = select(t.service_id, t.theme, func.count(), negative).group_by(
+            t.service_id, t.theme
+        )
+        if windows:
+            query = query.where(reported_within(comment_themes, windows))
+        if services is not None:
+            query = query.where(t.service_id.in_(services))
+        return [ThemeCount(row[0], row[1], int(row[2]), int(row[3] or 0))
+                for row in await self._rows(query)]  # fmt: skip
 
     def _words(self, words: Sequence[str]) -> ColumnElement[bool]:
         """The comment holds every word (in English or in Spanish)."""
@@ -110,4 +153,4 @@ def _comment(row: Any) -> Comment:
     return {"response_id": row[0], "date": from_db(row[1]).isoformat(), "service": row[2],
             "language": row[3], "channel": row[4], "sentiment": row[5],
             "drivers": {"branch": row[6], "chosen": row[7].split(",") if row[7] else []},
-            "text": row[8]}  # fmt: skip
+            "themes": sorted(row[9].split(",")) if row[9] else [], "text": row[8]}  # fmt: skip

@@ -21,12 +21,14 @@ from .base import SqlBase
 from .schema import (
     as_utc,
     comment_rows,
+    comment_themes,
     comments,
     dimension_rows,
     record_of,
     response_dimensions,
     response_row,
     responses,
+    theme_rows,
 )
 
 if TYPE_CHECKING:
@@ -137,6 +139,15 @@ class Migrations(SqlBase):
                     await conn.execute(
                         responses.update().where(c.response_id == response_id).values(**fields)
                     )
+                # Their themes too: migration 0012 gave theme rows only to rows it could
+                # place in a quarter (those with a reported_at).
+                ids = [row[0] for row in rows]
+                themed = [found for row in rows for found in theme_rows(record_of(row[1]))]
+                await conn.execute(
+                    comment_themes.delete().where(comment_themes.c.response_id.in_(ids))
+                )
+                if themed:
+                    await conn.execute(comment_themes.insert(), themed)
             done += len(rows)
 
     async def backfill_comments(self, batch: int = 1000) -> int:

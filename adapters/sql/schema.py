@@ -32,6 +32,7 @@ from bot.core.measures import (
     figure_fields,
     tally_fields,
 )
+from bot.core.response import reported_at
 from bot.core.sinks import ResponseRecord, Window
 
 metadata = MetaData()
@@ -115,6 +116,18 @@ comments = Table(
     Column("text", Text, nullable=False),
 )
 
+# Each response's themes (sorted ids of its service's taxonomy as it was scored; migration
+# 0012), with what theme counts are grouped and cut by: one row per response and theme.
+comment_themes = Table(
+    "comment_themes",
+    metadata,
+    Column("response_id", String(64), primary_key=True),
+    Column("theme", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("sentiment", String(16)),
+)
+
 cases = Table(
     "cases",
     metadata,
@@ -184,6 +197,20 @@ service_settings = Table(
     Column("settings", JSON, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("changed_by", String(128), nullable=False),
+)
+
+# The consent ledger's system of record (migration 0009): one row per person (a pseudonym,
+# never an address) and scope, kept for ever; ``opted_out`` false once lifted. Redis holds
+# the working copy the hot paths read (bot.store.consent).
+consent = Table(
+    "consent",
+    metadata,
+    Column("person", String(64), primary_key=True),
+    Column("scope", String(160), primary_key=True),
+    Column("opted_out", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("how", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
 )
 
 
@@ -274,6 +301,21 @@ def comment_rows(record: ResponseRecord) -> list[dict[str, Any]]:
     }]  # fmt: skip
 
 
+def theme_rows(record: ResponseRecord) -> list[dict[str, Any]]:
+    """The comment_themes table's rows of a record: one per theme it was tagged with (none
+    for a record without themes). Kept when retention removes the words: counts stay."""
+    themes = record.get("themes") or []
+    if not isinstance(themes, list):
+        raise TypeError("themes: not a list")
+    moment = as_utc(reported_at(record))
+    sentiment = (record["sentiment"] or {}).get("label")
+    return [
+        {"response_id": record["response_id"], "theme": theme,
+         "service_id": record["service_id"], "reported_at": moment, "sentiment": sentiment}
+        for theme in sorted({str(t) for t in themes})
+    ]  # fmt: skip
+
+
 INT32 = 2**31 - 1  # the store's INTEGER columns (PostgreSQL's are 32-bit)
 
 
@@ -312,8 +354,12 @@ def rows_of(record: ResponseRecord) -> Rows:
     table derived from it (keyed on ``response_id``). The one place that says so: the
     outbox's writes, imports and backfills all keep a record through it."""
     head = response_row(record)
-    return {responses: [head], comments: comment_rows(record),
-            response_dimensions: dimension_rows(record, head)}  # fmt: skip
+    return {
+        responses: [head],
+        comments: comment_rows(record),
+        comment_themes: theme_rows(record),
+        response_dimensions: dimension_rows(record, head),
+    }
 
 
 def storable(record: ResponseRecord) -> Rows | str:

@@ -2,8 +2,9 @@
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
 forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
-``trends`` (driver sums for trends), ``comments`` (finding comments) and ``library`` (flow
-versions and services' settings); ``schema`` holds the tables and ``base`` the engine they share.
+``trends`` (driver sums for trends), ``comments`` (finding comments), ``library`` (flow
+versions and services' settings) and ``consent`` (the consent ledger's system of record);
+``schema`` holds the tables and ``base`` the engine they share.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .comments import Comments
+from .consent import ConsentRows
 from .figures import Figures
 from .library import LibraryRows
 from .migrate import Migrations
@@ -19,7 +21,7 @@ from .trends import Trends
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Trends, Figures, LibraryRows, Transfer, Comments):
+class SqlStore(Migrations, Writes, Trends, Figures, LibraryRows, Transfer, Comments, ConsentRows):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

@@ -21,6 +21,7 @@ from .schema import (
     as_utc,
     audit,
     cases,
+    comment_themes,
     comments,
     forwards,
     from_db,
@@ -208,6 +209,7 @@ class Writes(SqlBase):
             await conn.execute(
                 response_dimensions.delete().where(response_dimensions.c.response_id.in_(ids))
             )
+            await conn.execute(comment_themes.delete().where(comment_themes.c.response_id.in_(ids)))
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )

@@ -234,10 +234,13 @@ class WebChatChannel:
         async def widget(request: web.Request) -> web.StreamResponse:
             return _asset("webchat.js", self.assets["webchat.js"])
 
+        # Any text up to the next slash is a token to look at (a plain {token} refuses braces,
+        # and aiohttp's own 404 would be text, not the survey's page).
+        link = "/s/{token:[^/]+}"
         return [
-            web.get("/s/{token}", show),
-            web.post("/s/{token}", post),
-            web.get("/s/{token}/ws", socket),
+            web.get(link, show),
+            web.post(link, post),
+            web.get(link + "/ws", socket),
             web.get("/static/{name}", asset),
             web.get("/webchat.js", widget),
         ]

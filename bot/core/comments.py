@@ -1,10 +1,11 @@
 """Comments that can be found: a response's redacted free text with what it is found by (its
-service, language, channel and sentiment, the drivers chosen, the quarter it is reported in)
+service, language, channel, sentiment and themes, the drivers chosen, the quarter it is
+reported in)
 and which of them a request asks for (``CommentFilter``), newest first.
 
 A filter is one field here, one check in ``comment_filter`` and one condition in the store
-(``adapters/sql/comments.py``): a new one (a comment's themes, say) is added in those three
-places and the API and console pick it up.
+(``adapters/sql/comments.py``): a new one (as a comment's theme was) is added in those
+three places and the API and console pick it up.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ MAX_QUERY = 200
 _WORD = re.compile(r"\w+")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _CHANNEL = re.compile(r"[a-z][a-z0-9_-]{1,31}")
+THEME = re.compile(r"[a-z][a-z0-9_]{1,39}")  # a theme id, as the catalog's schema has it
 
 
 def comment_of(record: ResponseRecord) -> Comment | None:
@@ -46,6 +48,7 @@ def comment_of(record: ResponseRecord) -> Comment | None:
         "channel": record["channel"],
         "sentiment": (record["sentiment"] or {}).get("label"),
         "drivers": {"branch": branch, "chosen": chosen},
+        "themes": sorted({str(t) for t in record.get("themes") or []}),
         "text": text,
     }
 
@@ -67,9 +70,9 @@ def comment_filter(
     allowed: frozenset[str] | None = None,
 ) -> CommentFilter:
     """A filter from a request's parameters (``service``, ``fiscal_year`` and ``quarter``,
-    ``q``, ``sentiment``, ``language``, ``channel``), ``allowed`` the services whose comments
-    the asker may read (None: all). ValueError saying which parameter is wrong; PermissionError
-    for a service the asker may not read."""
+    ``q``, ``sentiment``, ``language``, ``channel``, ``theme``), ``allowed`` the services whose
+    comments the asker may read (None: all). ValueError saying which parameter is wrong;
+    PermissionError for a service the asker may not read."""
     service = params.get("service") or None
     if service is not None and service not in services:
         raise ValueError("service: no such service")
@@ -96,5 +99,8 @@ def comment_filter(
     channel = params.get("channel") or None
     if channel is not None and not _CHANNEL.fullmatch(channel):
         raise ValueError("channel: a channel name such as sms")
+    theme = params.get("theme") or None
+    if theme is not None and not THEME.fullmatch(theme):
+        raise ValueError("theme: a theme id such as wait_time")
     return CommentFilter(windows, chosen, words_of(params.get("q", "")), sentiment, language,
-                         channel)  # fmt: skip
+                         channel, theme)  # fmt: skip

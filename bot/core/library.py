@@ -40,6 +40,8 @@ MUTABLE = (
     "goals",
     "reporting_dimensions",
     "flow",
+    "themes",
+    "default_themes",
 )
 IDENTITY = ("id", "agency", "omb_control_number")
 # What a mutable field is when the file leaves it out (``catalog.parse_catalog``'s defaults),

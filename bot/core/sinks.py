@@ -83,6 +83,7 @@ class Comment(TypedDict):
     channel: str
     sentiment: str | None
     drivers: Drivers
+    themes: list[str]  # its themes' ids, sorted ([] for none)
     text: str  # redacted when it was received
 
 
@@ -96,6 +97,18 @@ class CommentFilter:
     sentiment: str | None = None
     language: str | None = None
     channel: str | None = None
+    theme: str | None = None  # tagged with this theme (an id of its service's taxonomy)
+
+
+@dataclass(frozen=True, order=True)
+class ThemeCount:
+    """How many of a service's comments in a quarter were tagged with a theme, and how many
+    of those were negative (the store's grouped count)."""
+
+    service: str
+    theme: str
+    comments: int
+    negative: int
 
 
 @dataclass(frozen=True)
@@ -276,7 +289,48 @@ class LibraryStore(Protocol):
         ...
 
 
-class ResponseStore(Sink, LibraryStore, Protocol):
+class ConsentChange(TypedDict):
+    """An opt-out or its lifting, as the consent ledger's system of record keeps it: the
+    person's pseudonym (never an address), the scopes it concerns, which way, when it was said
+    (ISO 8601, UTC) and how (``stop``: a STOP keyword or button; ``carrier``: the carrier
+    has the number opted out; ``start``: START, UNSTOP or YES; ``redis``: found in Redis by
+    the version that first kept the ledger in the store)."""
+
+    person: str
+    scopes: list[str]
+    opted_out: bool
+    at: str
+    how: str
+    channel: str
+
+
+class ConsentLedger(Protocol):
+    """The consent ledger's system of record (the measures store); Redis holds its working
+    copy (``bot.store.consent``)."""
+
+    async def record_consent(self, change: ConsentChange) -> None:
+        """Apply a change unless a later one (by ``at``) is kept already: an opt-out keeps
+        or makes its rows, an opt-in turns existing ones off. SinkError says whether to
+        retry."""
+        ...
+
+    async def keep_opt_outs(self, pairs: Sequence[tuple[str, str]], at: datetime) -> None:
+        """Keep these (person, scope) opt-outs where the ledger has no row for them yet
+        (whatever it has is later news). StoreUnavailable when it cannot."""
+        ...
+
+    async def opted_out_of(self, people: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The scopes each of these people is opted out of (only people with any)."""
+        ...
+
+    async def opt_out_page(
+        self, after: tuple[str, str] | None, limit: int
+    ) -> list[tuple[str, str]]:
+        """Opted-out (person, scope) pairs in key order, after ``after``: a page at a time."""
+        ...
+
+
+class ResponseStore(Sink, LibraryStore, ConsentLedger, Protocol):
     """The measures store: a sink that can also be queried, and the library's keeper."""
 
     async def responses(
@@ -347,6 +401,13 @@ class ResponseStore(Sink, LibraryStore, Protocol):
 
     def comment_batches(self, where: CommentFilter) -> AsyncIterator[list[Comment]]:
         """Every comment ``where`` selects, newest first, a batch at a time (a download)."""
+        ...
+
+    async def theme_counts(
+        self, windows: Sequence[Window], services: Sequence[str] | None = None
+    ) -> list[ThemeCount]:
+        """Per service and theme, the comments reported within ``windows`` (of ``services``;
+        None: all) tagged with it and how many were negative: one grouped query."""
         ...
 
     async def write_case(self, case: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from bot.core.keywords import keyword
 from bot.core.records import SurveyRecord, end_unless_ended, ended_by_session, stored
 from bot.core.session import stamp
 from bot.core.text import clean, fold, is_clean
-from bot.service import alerts
+from bot.service import alerts, consent
 from bot.service.runtime import Runtime
 from bot.store.surveys import AlreadyHandled, Closed
 
@@ -54,9 +54,12 @@ async def _handle(
     person = rt.person(msg.address)
     scope = rt.scope(msg.channel)
     message = f"{msg.channel}:{msg.message_id}"
-    new, ref, opted_out, record = await state.inbound(message, person, msg.channel, ("all", scope))
+    scopes = frozenset(("all", scope))
+    new, ref, opted_out, record = await state.inbound(message, person, msg.channel, scopes)
     if not new:
         raise _Duplicate
+    if opted_out is None:  # Redis's opt-outs are being restored: the store answers
+        opted_out = await consent.in_store(rt, person, scopes)
     now = rt.clock()
     word = keyword(msg.text)
     language = _language(msg.text, record, None)
@@ -85,7 +88,7 @@ async def _handle(
     language = _language(msg.text, record, closed)
     program = service.program if service else rt.settings.program_name
     if word == "stop":
-        first = await state.opt_out(person, scope)
+        first = await consent.opt_out(rt, person, scope, "stop", msg.channel)
         await end_open_surveys(rt, person, "opted_out")
         log.info("opt-out recorded channel=%s new=%s", msg.channel, first)
         if not first:
@@ -93,7 +96,7 @@ async def _handle(
         return (replies.opted_out(language, rt.interface(msg.channel), program),), None
     if opted_out:
         if word == "start":
-            await state.opt_in(person, scope)
+            await consent.opt_in(rt, person, scope, msg.channel)
             log.info("opt-in recorded channel=%s", msg.channel)
             return (replies.reply(replies.OPTED_IN, language, program=program),), None
         return (), None  # never a survey message to an opted-out number

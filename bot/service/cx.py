@@ -13,12 +13,15 @@ from typing import Any, TypedDict
 
 from bot.core import reports, trends
 from bot.core.a11 import DRIVER_LABELS
+from bot.core.theme_figures import ThemeRow
 from bot.service import alerts
 from bot.service.runtime import Runtime
+from bot.service.themes import quarter_themes
 
 USAGE = (
     "**/cx** commands:\n"
     "• `/cx scores [service] [FY2027Q1]`: percent positive trust, response rate, driver shares\n"
+    "• `/cx themes <service> [FY2027Q1]`: what its comments were about, with the negative share\n"
     "• `/cx cases`: open cases\n"
     "• `/cx flows`: loaded survey flows and their versions\n"
     "• `/cx pause <service>` / `/cx resume <service>` (admins)"
@@ -57,6 +60,16 @@ async def command(rt: Runtime, user: str, text: str, response_url: str) -> str:
         job: ScoresJob = {"service": service, "quarter": quarter, "response_url": response_url}
         await rt.work.enqueue("cx.scores", job)
         return "Working out the scores…"
+    if verb == "themes":
+        service, quarter, problem = _scores_args(rt, args)
+        if problem:
+            return problem
+        if service is None:
+            known = ", ".join(sorted(rt.services))
+            return f"Usage: `/cx themes <service> [FY2027Q1]`; services: {known}"
+        themes: ScoresJob = {"service": service, "quarter": quarter, "response_url": response_url}
+        await rt.work.enqueue("cx.themes", themes)
+        return "Counting the themes…"
     return USAGE
 
 
@@ -170,5 +183,43 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     await alerts.notifier(rt).tell("", payload["response_url"], text)
 
 
+def themes_text(service: str, quarter: tuple[int, int], rows: list[ThemeRow],
+                min_cell: int) -> str:  # fmt: skip
+    """A service's themes in a quarter, for staff (Markdown): counts under ``min_cell`` are
+    not given, as every other count."""
+    head = f"**Themes of {service}'s comments, FY{quarter[0]} Q{quarter[1]}**"
+    shown = [r for r in rows if r["comments"] is not None]
+    hidden = [r["label"] for r in rows if r["comments"] is None]
+    lines = [head]
+    if not shown:
+        lines.append(f"No theme was found in {min_cell} comments or more.")
+    for row in shown:
+        change = ""
+        if row["change"] is not None and row["negative_percent_change"] is not None:
+            change = (f" ({row['change']:+d} comments, {row['negative_percent_change']:+.1f} "
+                      "points negative from last quarter)")  # fmt: skip
+        lines.append(f"• {row['label']}: {row['comments']} comments, "
+                     f"{row['negative_percent']:.1f}% negative{change}")  # fmt: skip
+    if hidden and shown:
+        lines.append(f"Fewer than {min_cell} comments: {', '.join(hidden)}")
+    return "\n".join(lines)
+
+
+async def themes_job(rt: Runtime, payload: ScoresJob) -> None:
+    """Job ``cx.themes``: count a service's themes in a quarter (grouped SQL) and post them
+    to the response URL."""
+    fiscal_year, quarter = payload["quarter"]
+    service = payload.get("service") or ""
+    if rt.reader is None:
+        text = "No measures store is configured."
+    else:
+        min_cell = rt.settings.min_cell
+        found = await quarter_themes(rt.reader, rt.services, fiscal_year, quarter, [service],
+                                     min_cell)  # fmt: skip
+        text = themes_text(service, (fiscal_year, quarter), found[service], min_cell)
+    await alerts.notifier(rt).tell("", payload["response_url"], text)
+
+
 def register(rt: Runtime) -> None:
     rt.work.register("cx.scores", partial(scores_job, rt))
+    rt.work.register("cx.themes", partial(themes_job, rt))

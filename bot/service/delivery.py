@@ -11,7 +11,7 @@ from typing import Any, cast
 from bot.core import engine, retry
 from bot.core.catalog import Service
 from bot.core.channels import DeliveryStatus, Prompt
-from bot.core.errors import SendError
+from bot.core.errors import RetryableError, SendError
 from bot.core.quiet_hours import next_allowed, recipient_zones, state_for_number, window_for
 from bot.core.records import (
     SurveyRecord,
@@ -22,6 +22,7 @@ from bot.core.records import (
 )
 from bot.core.segments import segment_info
 from bot.core.session import stamp
+from bot.service import consent
 from bot.service.runtime import Runtime
 from bot.store.keys import survey_timer
 from bot.store.surveys import STATUS_RANK, UNDELIVERABLE
@@ -127,7 +128,12 @@ async def deliver(rt: Runtime, ref: str, *, opened: bool = False) -> None:
         return
     service = rt.services[record["service"]]
     await rt.flow_for(record["flow_id"], record["flow_version"])  # loaded, if just activated
-    if await state.opted_out(record["person"], rt.scopes(service, channel)):
+    try:
+        opted_out = await consent.opted_out(rt, record["person"], rt.scopes(service, channel))
+    except RetryableError:  # Redis cannot tell (being restored) and the store is away
+        await state.schedule(ref, now.timestamp() + backoff(record.get("send_attempts", 0)))
+        return
+    if opted_out:
         await _end(rt, ref, "suppressed", "opted_out")
         return
     if record["status"] == "scheduled" and service.paused:
@@ -281,7 +287,7 @@ async def _send_failed(rt: Runtime, ref: str, record: SurveyRecord, exc: SendErr
 async def _carrier_opt_out(rt: Runtime, ref: str, record: SurveyRecord) -> None:
     # The carrier has the number opted out (Twilio 21610): as binding as a STOP.
     scope = rt.scope(record["channel"])
-    await rt.state.opt_out(record["person"], scope)
+    await consent.opt_out(rt, record["person"], scope, "carrier", record["channel"])
     await _end(rt, ref, "opted_out", "carrier_opt_out")
 
 
@@ -375,7 +381,12 @@ async def _remind(
     if record is None or not texts:
         return record
     service = rt.services[record["service"]]
-    if await rt.state.opted_out(record["person"], rt.scopes(service, record["channel"])):
+    try:
+        opted_out = await consent.opted_out(rt, record["person"],
+                                            rt.scopes(service, record["channel"]))  # fmt: skip
+    except RetryableError:  # neither Redis (being restored) nor the store can tell: none sent
+        return record
+    if opted_out:
         return record
     outbound = rt.outbound.get(record["channel"])
     if outbound is None:
@@ -424,7 +435,7 @@ async def on_status(rt: Runtime, report: DeliveryStatus) -> None:
             rt.person(report.address) if report.address else None
         )  # fmt: skip
         if person is not None:
-            await state.opt_out(person, rt.scope(report.channel))
+            await consent.opt_out(rt, person, rt.scope(report.channel), "carrier", report.channel)
         if ref and record:
             await _end(rt, ref, "opted_out", "carrier_opt_out")
         return

@@ -15,6 +15,7 @@ from bot.core.policy import Decision, Person, decide
 from bot.core.records import ended, new_record, survey_ref
 from bot.core.session import stamp
 from bot.core.transactions import Transaction, validate
+from bot.service import consent
 from bot.service.runtime import Runtime
 from bot.store.intake import IntakeRequest, unpack_decision
 
@@ -72,9 +73,12 @@ async def accept(rt: Runtime, items: list[Any]) -> tuple[list[dict[str, Any]], b
             results[i] = unpack_decision(txn.transaction_id, decided)
         else:
             fresh.append((i, txn, person_id))
-    known_people = await rt.state.people(
-        [(p, t.channel, rt.scopes(services[t.service], t.channel)) for _, t, p in fresh]
+    asked = [(p, rt.scopes(services[t.service], t.channel)) for _, t, p in fresh]
+    in_redis = await rt.state.people(
+        [(p, t.channel, s) for (_, t, _), (p, s) in zip(fresh, asked, strict=True)]
     )
+    # Where Redis's opt-outs are being restored, the store says who opted out.
+    known_people = await consent.complete(rt, asked, in_redis)
     pending = [
         (i, txn, person_id, person)
         for (i, txn, person_id), person in zip(fresh, known_people, strict=True)

@@ -301,6 +301,27 @@ class Live:
     ) -> dict[str, Any]:
         """Change a service's mutable fields (``None``: back to the file's value), checked
         by the catalog's schema and rules; the fields before and after. Refused 404/422."""
+        entry, current, updated = await self._changed_settings(service_id, change)
+        before = {k: _in_force(entry, current).get(k) for k in change}
+        after = {k: _in_force(entry, updated).get(k) for k in change}
+        if before == after:
+            return {"before": before, "after": after}
+        await self.store.set_service_settings(service_id, updated, actor)
+        await self.store.audit(actor, f"service.{action}", service_id,
+                               {"before": before, "after": after})  # fmt: skip
+        await self._changed()
+        return {"before": before, "after": after}
+
+    async def check_service(self, service_id: str, change: Mapping[str, Any]) -> None:
+        """Refused (404, 422 with every error at its field) as ``change_service`` would be;
+        nothing is saved (what a preview checks)."""
+        await self._changed_settings(service_id, change)
+
+    async def _changed_settings(
+        self, service_id: str, change: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """A service's catalog entry, its stored settings and those ``change`` would make,
+        checked by the catalog's schema and rules (Refused 404/422)."""
         index, entry = self._entry(service_id)
         errors = settings_errors(service_id, change)
         if errors:
@@ -312,15 +333,7 @@ class Live:
         updated = {k: v for k, v in {**current, **change}.items() if v is not None}
         updated = {k: v for k, v in updated.items() if entry.get(k, _UNSET) != v}
         self._check(settings={**stored, service_id: updated}, service=index)
-        before = {k: _in_force(entry, current).get(k) for k in change}
-        after = {k: _in_force(entry, updated).get(k) for k in change}
-        if before == after:
-            return {"before": before, "after": after}
-        await self.store.set_service_settings(service_id, updated, actor)
-        await self.store.audit(actor, f"service.{action}", service_id,
-                               {"before": before, "after": after})  # fmt: skip
-        await self._changed()
-        return {"before": before, "after": after}
+        return entry, current, updated
 
     async def history(self, service_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """A service's changes, newest first, from the audit log."""

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from bot.service import alerts, delivery, privacy
+from bot.service import alerts, consent, delivery, privacy
 from bot.service.runtime import Runtime
 from bot.store.streams import consume
 
@@ -16,8 +16,9 @@ HOUSEKEEPING_EVERY = 60.0  # how often a worker asks whether today's retention p
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
-    """Deliver and forward until ``stop`` is set; the job in hand is finished first."""
-    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop)]
+    """Deliver and forward, and keep Redis's opt-outs restored, until ``stop`` is set; the
+    job in hand is finished first."""
+    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop), consent.keep_restored(rt, stop)]
     if rt.outbox is not None:
         jobs.append(rt.outbox.run(stop))
     await asyncio.gather(*jobs)

@@ -37,9 +37,9 @@ REPORT_EVERY = 1.0  # seconds between a consumer's reports of its health to Redi
 # What a Redis that lost its memory took with it (measured: bench/redis_loss.py).
 LOST = (
     "invitations scheduled and not yet sent, open surveys with their answers so far and their "
-    "reminders, ended surveys not yet in the measures store, opt-outs, and the decisions and "
-    "caps that stop a transaction or a person being surveyed twice; responses the store "
-    "already holds are safe"
+    "reminders, ended surveys and opt-outs not yet in the measures store, and the decisions "
+    "and caps that stop a transaction or a person being surveyed twice; responses and "
+    "opt-outs the store already holds are safe (opt-outs are restored from it)"
 )
 
 

@@ -19,17 +19,20 @@ class Dedup(StateBase):
 
     async def inbound(
         self, message_id: str, person: str, channel: str, scopes: Iterable[str]
-    ) -> tuple[bool, str | None, bool, SurveyRecord | None]:
+    ) -> tuple[bool, str | None, bool | None, SurveyRecord | None]:
         """In one round trip: is this message id not handled yet?, the person's open survey
         on this channel (reference and record), and whether the person has opted out (any
-        scope). Nothing is marked here: see ``mark_inbound`` and ``update_survey``."""
+        scope; None: Redis cannot tell, its opt-outs being restored from the store: see
+        ``bot.store.consent``). Nothing is marked here: see ``mark_inbound`` and
+        ``update_survey``."""
         first, open_value, opted_out, raw = await self.lua.inbound(
             keys=[self.k_inbound(person), self.k_open(person), self.k_optouts_of(person)],
             args=[channel, self.k_survey(survey_ref(person, "")), message_id,
                   *self.optout_members(person, scopes)],
         )  # fmt: skip
         record = cast(SurveyRecord, orjson.loads(raw)) if raw else None
-        return bool(first), open_ref(person, open_value), bool(opted_out), record
+        known = None if opted_out == -1 else bool(opted_out)
+        return bool(first), open_ref(person, open_value), known, record
 
     async def mark_inbound(self, person: str, message_id: str) -> bool:
         """Mark an inbound message handled; False when it was already."""

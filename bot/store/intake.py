@@ -80,25 +80,29 @@ class Intake(StateBase):
             pipe.get(self.k_txn(person, txn_id))
         return cast(list[str | None], await pipe.execute())
 
-    async def people(self, people: list[tuple[str, str, Iterable[str]]]) -> list[Person]:
+    async def people(
+        self, people: list[tuple[str, str, Iterable[str]]]
+    ) -> list[tuple[Person, bool]]:
         """For each (pseudonym, channel, consent scopes that forbid the survey): the scopes
         opted out of, the open survey's service on that channel, and when the person was last
-        invited and last responded."""
+        invited and last responded; with whether Redis's opt-outs for the person are whole
+        (False: being restored from the store, which must be asked: ``bot.store.consent``)."""
         replies = await self.lua.person.run_many(
             ([self.k_optouts_of(p), self.k_open(p), self.k_person(p)],
              [channel, *self.optout_members(p, scopes)])
             for p, channel, scopes in people
         )  # fmt: skip
-        out: list[Person] = []
-        for members, open_value, invited, responded in replies:
-            out.append(
+        out: list[tuple[Person, bool]] = []
+        for members, open_value, invited, responded, restored in replies:
+            out.append((
                 Person(
                     opted_out=frozenset(m.partition("|")[2] for m in members),
                     open_survey_service=open_value.split(":", 1)[0] if open_value else None,
                     last_invited=_moment(invited),
                     last_responded=_moment(responded),
-                )
-            )
+                ),
+                bool(restored),
+            ))  # fmt: skip
         return out
 
     async def record_intakes(self, requests: list[IntakeRequest]) -> list[IntakeResult]:

@@ -1,4 +1,5 @@
-"""The outbox: ended surveys flow from a Redis stream to every sink, each exactly once.
+"""The outbox: ended surveys flow from a Redis stream to every sink, each exactly once; the
+same stream carries the consent ledger's changes to the measures store (``bot.store.consent``).
 
 A consumer group reads the stream of ended surveys; an entry is acknowledged only when every
 sink took its record (see ``bot.streams``). Sinks write idempotently on the response id, so a
@@ -17,9 +18,10 @@ from typing import Any
 from bot.core import response
 from bot.core.library import FlowLookup
 from bot.core.response import MalformedRecord
-from bot.core.sinks import Sink, SinkError
+from bot.core.sinks import ConsentLedger, Sink, SinkError
 from bot.core.themes import Taxonomy
 from bot.core.themes_default import DEFAULT as DEFAULT_THEMES
+from bot.store.consent import consent_change
 from bot.store.consumers import OUTBOX_GROUP
 from bot.store.state import State
 from bot.store.streams import StreamConsumer, StreamKeys
@@ -43,11 +45,14 @@ class Outbox(StreamConsumer):
         *,
         reported: Mapping[str, str],
         themes_for: Callable[[str], Taxonomy] = lambda service: DEFAULT_THEMES,
+        ledger: ConsentLedger | None = None,
         **options: Any,
     ) -> None:
         """``reported``: the federal channel name each channel is reported under;
-        ``themes_for``: a service's taxonomy of themes (its catalog entry's, as in force)."""
+        ``themes_for``: a service's taxonomy of themes (its catalog entry's, as in force);
+        ``ledger``: where consent changes go (the measures store, one of ``sinks``)."""
         super().__init__(state, clock, **options)
+        self.ledger = ledger
         self.sinks = sinks
         self.flow_for = flow_for
         self.reported = reported
@@ -59,7 +64,18 @@ class Outbox(StreamConsumer):
 
     async def handle(self, fields: dict[str, str], progress: dict[str, Any]) -> None:
         """Write the record to every sink that has not taken it yet (``progress["done"]``:
-        a retry does not send a record again to a sink that took it)."""
+        a retry does not send a record again to a sink that took it). A consent change goes
+        to the ledger alone."""
+        change = consent_change(fields)
+        if change is not None:
+            if self.ledger is None:
+                raise SinkError("no consent ledger to take the change", retryable=True)
+            # The other sinks have nothing to take: their names count it as theirs done, so
+            # that ``sink_status`` says only the ledger's store has it to take.
+            ledger: object = self.ledger
+            progress["done"] = [s.name for s in self.sinks if s is not ledger]
+            await self.ledger.record_consent(change)
+            return
         try:
             survey = json.loads(fields["record"])
             if isinstance(survey, dict) and survey.get("trial"):

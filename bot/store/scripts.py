@@ -94,3 +94,5 @@ class Scripts:
         self.inbound = Script(redis, "inbound", send)
         self.swap = Script(redis, "swap", send)
         self.ack = Script(redis, "ack", send)
+        self.consent_change = Script(redis, "consent_change", send)
+        self.restore = Script(redis, "restore", send)

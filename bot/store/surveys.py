@@ -144,14 +144,16 @@ class Surveys(StateBase):
         return counts
 
     async def ended_records(self) -> list[SurveyRecord]:
-        """Every record in the ended-surveys stream, oldest first."""
+        """Every record in the ended-surveys stream, oldest first (the consent changes it
+        also carries left out)."""
         shards = await self.each_shard(lambda pipe, s: pipe.xrange(self.k_ended(s)))
         entries = sorted(  # by id alone: two shards' entries may share one
             ((tuple(map(int, entry_id.split("-"))), fields) for shard in shards
              for entry_id, fields in shard),
             key=lambda entry: entry[0],
         )  # fmt: skip
-        return [cast(SurveyRecord, orjson.loads(fields["record"])) for _, fields in entries]
+        return [cast(SurveyRecord, orjson.loads(fields["record"]))
+                for _, fields in entries if "record" in fields]  # fmt: skip
 
     async def hand_off(self, person: str, record: str) -> None:
         """Append an ended-survey record to its shard's stream (tests, replays)."""

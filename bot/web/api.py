@@ -23,6 +23,7 @@ from bot.core.secret import Secret
 from bot.core.sinks import ResponseStore
 from bot.service import exports, intake, privacy
 from bot.service.runtime import Runtime
+from bot.service.themes import quarter_themes
 from bot.web.context import RUNTIME, json_error
 from bot.web.deadlines import stream
 from bot.web.headers import header_bytes
@@ -163,8 +164,12 @@ async def get_report(request: web.Request) -> web.StreamResponse:
     if form == "collection-csv":
         return await csv_download(request, name, text_parts(reports.collection_csv(
             report["collection_detail"])))  # fmt: skip
-    if form == "public":
+    if form == "public":  # themes are for staff: never published
         return web.json_response(public_report(report, rt.services))
+    chosen = [service] if service is not None else sorted(rt.services)
+    report["themes"] = await quarter_themes(
+        reader(rt), rt.services, fiscal_year, quarter, chosen, rt.settings.min_cell
+    )
     return web.json_response(report)
 
 

@@ -44,6 +44,7 @@ from bot.web.console.builder import BuilderPages
 from bot.web.console.comments import CommentPages
 from bot.web.console.library import LibraryPages
 from bot.web.console.pages import Handler, form_of, see_other
+from bot.web.console.themes import ThemePages
 from bot.web.context import RUNTIME
 from bot.web.headers import client_address
 
@@ -103,6 +104,8 @@ class Console:
             web.get(PATH + "/oidc/start", self.oidc_start),
             web.get(PATH + "/oidc/callback", self.oidc_callback),
             web.get(PATH + "/static/{name}", self.static),
+            # before the library's /services/{service}/{verb}, which would take /themes
+            *ThemePages(self.render, self._admin_page, change).routes(),
             *LibraryPages(self.render, self._admin_page, change).routes(),
             *BuilderPages(self.render, self._admin_page, change).routes(),
             *CommentPages(self.render, page).routes(),
@@ -349,6 +352,7 @@ class Console:
         service = rt.services[service_id]
         report, comments = await views.service_page(rt, quarter, service_id, staff)
         row = next((r for r in report["scores"] if r["service_id"] == service_id), None)
+        themes = await views.service_themes(rt, quarter, service_id)
         return self.render(
             "service.html",
             staff=staff,
@@ -358,6 +362,8 @@ class Console:
             row=row,
             series=report["series"],
             comments=comments,
+            themes=themes,
+            link=comments is not None,
             min_cell=report["min_cell"],
             questions=views.question_words(rt.flows.get(service.flow), service),
         )

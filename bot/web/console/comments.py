@@ -1,5 +1,6 @@
 """The console's Comments page: the quarter's redacted comments, newest first, found by words
-(English and Spanish), service, sentiment, language and channel, a page at a time, and a CSV
+(English and Spanish), service, sentiment, language, channel and theme, a page at a time, and
+a CSV
 of every comment the filters select, streamed a thousand at a time. Admins read every
 service's comments; a viewer only those of services whose catalog entry sets
 ``comments_for_viewers`` (as the service page decides)."""
@@ -23,9 +24,9 @@ from bot.web.deadlines import stream
 
 Render = Callable[..., web.Response]
 PAGE = 50  # comments a page shows
-FILTERS = ("service", "fiscal_year", "quarter", "q", "sentiment", "language", "channel")
+FILTERS = ("service", "fiscal_year", "quarter", "q", "sentiment", "language", "channel", "theme")
 CSV_COLUMNS = ("date", "service", "language", "channel", "sentiment", "branch", "drivers",
-               "comment")  # fmt: skip
+               "themes", "comment")  # fmt: skip
 ADMINS_ONLY = "Comments of this service are shown to admins only."
 
 
@@ -36,12 +37,29 @@ def readable(staff: Staff, rt: Runtime) -> frozenset[str] | None:
     return frozenset(s.id for s in rt.services.values() if staff.reads_comments(s))
 
 
+def theme_choices(rt: Runtime, allowed: frozenset[str] | None) -> list[tuple[str, str]]:
+    """The themes a filter offers: every theme of the services shown, (id, English label),
+    in the taxonomies' order (the default one's first)."""
+    found: dict[str, str] = {}
+    for service in rt.services.values():
+        if allowed is None or service.id in allowed:
+            for theme in service.themes.themes:
+                found.setdefault(theme.id, theme.label("en"))
+    return list(found.items())
+
+
+def theme_labels(rt: Runtime) -> dict[tuple[str, str], str]:
+    """(service, theme id) -> the theme's English label in the service's taxonomy."""
+    return {(s.id, t.id): t.label("en") for s in rt.services.values() for t in s.themes.themes}
+
+
 def csv_rows(found: list[Comment]) -> str:
     """Comments as CSV lines (through the core's writer: a comment a spreadsheet would take
     for a formula is neutralised there)."""
     return csv_lines(
         [c["date"], c["service"], c["language"], c["channel"], c["sentiment"] or "",
-         c["drivers"]["branch"] or "", " ".join(c["drivers"]["chosen"]), c["text"]]
+         c["drivers"]["branch"] or "", " ".join(c["drivers"]["chosen"]), " ".join(c["themes"]),
+         c["text"]]
         for c in found
     )  # fmt: skip
 
@@ -75,6 +93,7 @@ class CommentPages:
             "channels": sorted(rt.kinds), "languages": sorted(
                 {language for flow in rt.flows.values() for language in flow.languages}),
             "sentiments": ("positive", "neutral", "negative", "unscored"),
+            "themes": theme_choices(rt, allowed), "theme_labels": theme_labels(rt),
             "found": [], "older": None, "newest": None, "error": None,
             "lag": await views.lag(rt),
         }  # fmt: skip

@@ -20,9 +20,11 @@ from bot.core.catalog import Service
 from bot.core.flow import Flow, render
 from bot.core.goals import Quarter, progress
 from bot.core.sinks import Comment, CommentFilter, ResponseRecord, ResponseStore, Upload
+from bot.core.theme_figures import ThemeRow
 from bot.service import alerts
 from bot.service.privacy import a11_without_text, without_free_text
 from bot.service.runtime import Runtime
+from bot.service.themes import quarter_themes
 from bot.web.console.auth import Staff
 from bot.wiring import sink_names
 
@@ -274,6 +276,16 @@ async def service_page(
          "sentiment": c["sentiment"] or ""}
         for c in found
     ]  # fmt: skip
+
+
+async def service_themes(rt: Runtime, quarter: Quarter, service: str) -> list[ThemeRow]:
+    """A service's themes in the quarter, from the store's grouped counts (counts under
+    MIN_CELL suppressed: every staff member sees them, as the other figures; none without a
+    store)."""
+    if rt.reader is None:
+        return []
+    found = await quarter_themes(rt.reader, rt.services, *quarter, [service], rt.settings.min_cell)
+    return found[service]
 
 
 def cases_as_read_by(

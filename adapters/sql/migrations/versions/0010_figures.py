@@ -1,7 +1,7 @@
 """responses and response_dimensions: what every figure of a report is counted from
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06
 
 The report's figures are grouped counts in SQL (``SqlStore.quarter_counts``), never records
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
