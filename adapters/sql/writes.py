@@ -206,10 +206,10 @@ class Writes(SqlBase):
             removed_cases = await conn.execute(cases.delete().where(cases.c.response_id.in_(ids)))
             await conn.execute(forwards.delete().where(forwards.c.response_id.in_(ids)))
             await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
+            await conn.execute(comment_themes.delete().where(comment_themes.c.response_id.in_(ids)))
             await conn.execute(
                 response_dimensions.delete().where(response_dimensions.c.response_id.in_(ids))
             )
-            await conn.execute(comment_themes.delete().where(comment_themes.c.response_id.in_(ids)))
             removed = await conn.execute(
                 responses.delete().where(responses.c.respondent == respondent)
             )
