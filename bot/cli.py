@@ -229,7 +229,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
 
     from bot import registry
-    from bot.core import reports
+    from bot.core import reports, trends
     from bot.core.catalog import load_catalog
     from bot.wiring import reading
 
@@ -255,7 +255,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
-            report = await reports.build(
+            report = await trends.build(
                 reader, services, flows, args.fiscal_year, args.quarter, args.service,
                 settings.min_cell, csv=args.format in ("json", "table"),
             )  # fmt: skip

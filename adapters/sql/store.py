@@ -2,8 +2,8 @@
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
 forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
-``comments`` (finding comments), ``library`` (flow versions and services' settings) and
-``consent`` (the consent ledger's system of record);
+``trends`` (driver sums for trends), ``comments`` (finding comments), ``library`` (flow
+versions and services' settings) and ``consent`` (the consent ledger's system of record);
 ``schema`` holds the tables and ``base`` the engine they share.
 """
 
@@ -17,10 +17,11 @@ from .figures import Figures
 from .library import LibraryRows
 from .migrate import Migrations
 from .transfer import Transfer
+from .trends import Trends
 from .writes import Writes
 
 
-class SqlStore(Migrations, Writes, Figures, LibraryRows, Transfer, Comments, ConsentRows):
+class SqlStore(Migrations, Writes, Trends, Figures, LibraryRows, Transfer, Comments, ConsentRows):
     """The SQL measures store; an idempotent sink and the source of reports."""
 
 

@@ -153,6 +153,7 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
                     {k: g[k] for k in ("measure", "target", "value", "ci", "status", "history")}
                     for g in row["goals"]
                 ],
+                "trend": _trend(row.get("series")),
             }
         )
     return {
@@ -175,6 +176,12 @@ def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) ->
         },
         "services": out_services,
     }
+
+
+def _trend(series: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    """Trust over the last eight quarters (``bot.core.trends``), oldest first: each quarter's
+    share and interval, or null with a note where it was suppressed or had no responses."""
+    return list(series["lines"]["trust_positive"]) if series else None
 
 
 def _share(row: Mapping[str, Any]) -> float | None:

@@ -603,17 +603,20 @@ async def build(
     fiscal_year: int, quarter: int, service: str | None = None,
     min_cell: int = measures.MIN_CELL, *, csv: bool = True,
     shape: Callable[[list[Upload]], list[Upload]] | None = None,
+    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A quarter's report (``quarterly_report``) from the store's counts; the goals' four
-    quarters before from its sums; with ``csv`` the per-response CSV too, from the store's
-    upload pages (``shape``: each page as the reader may see it)."""
+    quarters before from ``past`` when given (``bot.core.trends.build`` has them from its
+    series), else from the store's sums; with ``csv`` the per-response CSV too, from the
+    store's upload pages (``shape``: each page as the reader may see it)."""
     counts = await quarter_counts(store, services, fiscal_year, quarter, service)
-    past: dict[Quarter, dict[str, dict[str, Value]]] = {}
-    if any(s.goals for s in services.values()):
-        earlier = history(fiscal_year, quarter)
-        with_goals = [s.id for s in services.values()
-                      if s.goals and (service is None or s.id == service)]  # fmt: skip
-        past = await quarter_values(store, services, flows, earlier, with_goals, min_cell)
+    if past is None:
+        past = {}
+        if any(s.goals for s in services.values()):
+            earlier = history(fiscal_year, quarter)
+            with_goals = [s.id for s in services.values()
+                          if s.goals and (service is None or s.id == service)]  # fmt: skip
+            past = await quarter_values(store, services, flows, earlier, with_goals, min_cell)
     report = report_of(counts, services, flows, fiscal_year, quarter, service, min_cell, past)
     if csv:
         parts = [report["per_response_csv"]]

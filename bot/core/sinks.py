@@ -365,6 +365,13 @@ class ResponseStore(Sink, LibraryStore, ConsentLedger, Protocol):
         ``dimensions`` as well as language and channel, with its time percentiles."""
         ...
 
+    async def driver_sums(
+        self, windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
+    ) -> dict[tuple[str, int], list[DriverSums]]:
+        """Per (service, window index): its respondents' driver counts by flow and trust
+        answer (``DriverSums``); ``windows`` as for ``tallies``."""
+        ...
+
     async def add(self, records: Sequence[ResponseRecord]) -> int:
         """Keep the records whose ``response_id`` is not stored yet, as ``write`` keeps one;
         how many were new. Refused when one can never be stored (those before it are)."""

@@ -11,7 +11,7 @@ import re
 from functools import partial
 from typing import Any, TypedDict
 
-from bot.core import reports
+from bot.core import reports, trends
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.theme_figures import ThemeRow
 from bot.service import alerts
@@ -175,7 +175,7 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
     if rt.reader is None:
         text = "No measures store is configured."
     else:
-        report = await reports.build(
+        report = await trends.build(
             rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
             csv=False,
         )  # fmt: skip

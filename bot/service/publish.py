@@ -21,7 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from bot.core import figures
+from bot.core import charts, figures
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.catalog import Service
 from bot.core.public import DICTIONARY, dictionary_csv, public_csv
@@ -182,6 +182,7 @@ def render(public: Mapping[str, Any], site: Site | None = None) -> dict[str, str
         driver=lambda d: DRIVER_LABELS["en"].get(d, d.replace("_", " ").capitalize()),
         group_name=group_name, breakdowns=breakdowns, all_hidden=all_hidden,
         hidden_note=hidden_note, contact=contact_html, driver_tables=driver_tables,
+        trend_figure=lambda *a: Markup(charts.trend_figure(*a)),
     )  # fmt: skip
     data = {**public, "published": site.published.isoformat() if site.published else None}
     return {

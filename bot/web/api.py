@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core import reports
+from bot.core import reports, trends
 from bot.core.comments import comment_filter
 from bot.core.errors import RetryableError
 from bot.core.public import public_report
@@ -156,7 +156,7 @@ async def get_report(request: web.Request) -> web.StreamResponse:
         await store.audit(ADMIN_ACTOR, "report", service, details)
         parts = exports.per_response_csv(reader(rt), rt.services, fiscal_year, quarter, service)
         return await csv_download(request, name, parts)
-    report = await reports.build(
+    report = await trends.build(
         reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
         csv=form == "json",  # the per-response CSV inside the JSON; the CSV itself is streamed
     )  # fmt: skip

@@ -341,6 +341,7 @@ class Console:
             lag=await views.lag(rt),
             quarter=quarter,
             rows=views.overview_rows(rt, summaries, open_cases),
+            min_cell=rt.settings.min_cell,
         )
 
     async def service(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
@@ -359,6 +360,7 @@ class Console:
             quarter=quarter,
             service=service,
             row=row,
+            series=report["series"],
             comments=comments,
             themes=themes,
             link=comments is not None,

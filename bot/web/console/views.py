@@ -13,12 +13,12 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.core import figures, measures, reports
+from bot.core import charts, figures, measures, reports, trends
 from bot.core.a11 import DRIVER_LABELS
 from bot.core.cases import Case
 from bot.core.catalog import Service
 from bot.core.flow import Flow, render
-from bot.core.goals import LOWER_IS_BETTER, Quarter, progress
+from bot.core.goals import Quarter, progress
 from bot.core.sinks import Comment, CommentFilter, ResponseRecord, ResponseStore, Upload
 from bot.core.theme_figures import ThemeRow
 from bot.service import alerts
@@ -39,7 +39,13 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 COMMENTS = 20  # the latest comments a service page shows
-TIMES = frozenset(m for m in LOWER_IS_BETTER if "minutes" in m)  # goals on a time
+TREND_TITLES = {  # what each line of a trend is called
+    "trust_positive": "Trust", "response_rate": "Response rate",
+    "completion_rate": "Completion rate", "completion_minutes_p50": "Median minutes to finish",
+    "completion_minutes_p90": "Minutes within which 9 in 10 finish",
+    "first_reply_minutes_p50": "Median minutes to the first answer",
+    "reprompts_per_completed": "Questions asked again per finished survey",
+}  # fmt: skip
 
 
 GOAL_WORDS = {  # each goal's label, and how its target is written
@@ -169,48 +175,42 @@ async def report(
     rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None, *, csv: bool = False
 ) -> dict[str, Any]:
     """The quarter's report as ``staff`` may read it, from the store's counts (no record is
-    read but, with ``csv``, for the per-response CSV's rows)."""
+    read but, with ``csv``, for the per-response CSV's rows); its goals' history and each
+    service's ``series`` (with ``service``, the report's own ``series`` too) from the store's
+    sums of the last eight quarters (``bot.core.trends``)."""
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
+    found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
+    past = trends.past_of(found, services, quarter)
     if rt.reader is None:  # no store: the report of no record (goals still show)
-        looks_back = any(s.goals for s in services.values())
-        past: dict[Quarter, dict[str, Any]] = {}
-        if looks_back:
-            past = {q: {} for q in reports.history(*quarter)}
-        return reports.report_of({}, services, flows, *quarter, service, min_cell, past)
-    return await reports.build(
-        rt.reader, services, flows, *quarter, service, min_cell, csv=csv,
-        shape=lambda found: uploads_as_read_by(staff, rt, found),
-    )  # fmt: skip
+        out = reports.report_of({}, services, flows, *quarter, service, min_cell, past)
+    else:
+        out = await reports.build(
+            rt.reader, services, flows, *quarter, service, min_cell, csv=csv,
+            shape=lambda found: uploads_as_read_by(staff, rt, found), past=past,
+        )  # fmt: skip
+    trends.attach(out, found, min_cell)
+    if service is not None:
+        out["series"] = found[service].as_dict(min_cell) if service in found else None
+    return out
 
 
 async def summaries(
     store: ResponseStore | None, services: Mapping[str, Service], flows: Mapping[str, Flow],
     quarter: Quarter, min_cell: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Per service, the overview's figures for the quarter and the four before, from the
-    store's sums (``SqlStore.tallies``: no record is read, so it stays fast at any volume);
-    the keys and values of the report's ``scores`` rows that the overview shows."""
-    quarters = [*reports.history(*quarter), quarter]
-    zones: dict[str, list[str]] = {}
-    for service in services.values():
-        zones.setdefault(service.timezone, []).append(service.id)
-    found: dict[tuple[str, int], Any] = {}
-    # Times only where a goal is set on one: they are the costly part (a sort per service).
-    timed = [s.id for s in services.values() if any(g.measure in TIMES for g in s.goals)]
-    if store is not None and zones:
-        found = await store.tallies([
-            (ids, [reports.quarter_bounds(*q, zone) for q in quarters])
-            for zone, ids in zones.items()
-        ], timed)  # fmt: skip
+    """Per service, the overview's figures for the quarter, its goals with their history and
+    its trend over the last eight quarters, from the store's sums (``bot.core.trends``: no
+    record is read, so it stays fast at any volume); the keys and values of the report's
+    ``scores`` rows that the overview shows, and ``series``."""
+    found = await trends.load(store, services, flows, quarter, min_cell)
+    earlier = reports.history(*quarter)
     rows = []
     for service_id, service in sorted(services.items()):
-        values: dict[Quarter, dict[str, Any]] = {}
-        for index, q in enumerate(quarters):
-            groups, cuts = found.get((service_id, index), ([], {}))
-            # the last pass is the quarter shown: its figures are the row's
-            tally, work, sentiment, values[q] = measures.summary(groups, flows, cuts, min_cell)
-        if not tally.transactions and not service.goals:
-            continue
+        series = found[service_id]
+        tally, work, sentiment, _ = series.now
+        if not tally.transactions and not service.goals and not any(series.respondents.values()):
+            continue  # nothing to show, now or in the quarters before
+        values = series.values
         rows.append({
             "service_id": service_id,
             "transactions": tally.transactions,
@@ -225,7 +225,8 @@ async def summaries(
             "goals": progress(service.goals, quarter, values),
             "trend": [{"fiscal_year": fy, "quarter": q,
                        **{m: values[(fy, q)][m][0] for m in reports.TREND}}
-                      for fy, q in quarters[:-1]],
+                      for fy, q in earlier],
+            "series": series.as_dict(min_cell),
         })  # fmt: skip
     return rows
 
@@ -332,23 +333,69 @@ async def queues(rt: Runtime) -> list[dict[str, Any]]:
 
 
 def bars(items: Sequence[tuple[str, float | None]], label: str) -> Markup:
-    """A horizontal bar chart as SVG, for sighted readers; the data table beside it carries
-    the same figures for everyone (so the SVG is hidden from assistive technology)."""
-    height = 28 * len(items) + 4
-    parts = [
-        f'<svg class="chart" viewBox="0 0 320 {height}" width="100%" role="img" '
-        f'aria-hidden="true" focusable="false"><title>{escape(label)}</title>'
-    ]
-    for i, (name, value) in enumerate(items):
-        y = 4 + 28 * i
-        width = 0 if value is None else round(180 * max(0.0, min(1.0, value)), 1)
-        parts.append(
-            f'<text x="0" y="{y + 16}" class="label">{escape(name[:18])}</text>'
-            f'<rect x="120" y="{y + 4}" width="180" height="16" class="track"/>'
-            f'<rect x="120" y="{y + 4}" width="{width}" height="16" class="bar"/>'
-        )
-    parts.append("</svg>")
+    """A horizontal bar chart for sighted readers, as HTML: each label whole on its own line
+    (never cut), the value printed beside its bar, in the tables' text size; the data table
+    beside it carries the same figures for everyone (so the chart is hidden from assistive
+    technology). ``label`` names the chart for its element's title."""
+    return grouped_bars([(name, [("", value)]) for name, value in items], label)
+
+
+def grouped_bars(
+    groups: Sequence[tuple[str, Sequence[tuple[str, float | None]]]], label: str
+) -> Markup:
+    """Bars in groups (``bars``): each group's label once, then a bar per member with its
+    value and the member's name beside it (a driver's share this quarter and the one
+    before); a member without a value is left out (the table says so)."""
+    parts = [f'<ul class="bars" aria-hidden="true" title="{escape(label)}">']
+    for name, members in groups:
+        parts.append(f'<li><span class="bar-label">{escape(name)}</span>')
+        for member, value in members:
+            if value is None and member:
+                continue
+            width = 0 if value is None else round(100 * max(0.0, min(1.0, value)), 1)
+            said = f"{figures.pct(value)} {member}".strip()
+            parts.append(
+                f'<span class="bar-row"><span class="bar-track"><span class="bar-fill" '
+                f'style="width: {width}%"></span></span>'
+                f'<span class="bar-value">{escape(said)}</span></span>'
+            )
+        parts.append("</li>")
+    parts.append("</ul>")
     return Markup("".join(parts))
+
+
+def trend_figures(series: Mapping[str, Any] | None, key: str,
+                  goals: Sequence[Any] = ()) -> Markup:  # fmt: skip
+    """A service's trend: per line (trust, response rate, each goal's measure) its chart and
+    table (``bot.core.charts.trend_figure``), a goal's target drawn on its measure's chart."""
+    if not series:
+        return Markup("")
+    targets = {g.measure: g.target for g in goals}
+    return Markup("".join(
+        charts.trend_figure(f"{key}-{measure}", TREND_TITLES.get(measure, measure), measure,
+                            points, targets.get(measure))
+        for measure, points in series["lines"].items()
+    ))  # fmt: skip
+
+
+def change(value: float | None) -> str:
+    """A share's change between two quarters in percentage points ("+4.2 points")."""
+    if value is None:
+        return "–"
+    return "no change" if value == 0 else f"{100 * value:+.1f} points".replace("-", "−")
+
+
+def driver_change(
+    branch: Mapping[str, Any], quarters: tuple[str, str]
+) -> list[tuple[str, list[tuple[str, float | None]]]]:
+    """A branch's drivers this quarter and the quarter before, as grouped bars: per driver
+    its share in each quarter, labelled with the quarter."""
+    labels = DRIVER_LABELS["en"]
+    return [
+        (labels.get(r["driver"], r["driver"]),
+         [(quarters[0], r["now"]), (quarters[1], r["before"])])
+        for r in branch["rows"]
+    ]  # fmt: skip
 
 
 def driver_shares(shares: dict[str, float | None]) -> list[tuple[str, float | None]]:
@@ -426,5 +473,8 @@ HELPERS: dict[str, Any] = {
     "pct": figures.pct, "ci": figures.interval, "measure": figures.measure, "bars": bars,
     "age": alerts.age, "driver_shares": driver_shares, "reason_words": reason_words,
     "audit_link": audit_link, "audit_words": audit_words, "count": count, "done": DONE,
-    "goal_words": GOAL_WORDS, "behind": behind,
+    "goal_words": GOAL_WORDS, "behind": behind, "trend_figures": trend_figures,
+    "grouped_bars": grouped_bars,
+    "driver_change": driver_change, "change": change, "quarter_label": trends.label,
+    "driver_label": lambda d: DRIVER_LABELS["en"].get(d, d),
 }  # fmt: skip
