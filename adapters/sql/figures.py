@@ -37,6 +37,30 @@ from .schema import (
 QUANTILES = (50, 90)
 
 
+Windows = Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
+
+
+def windowed(windows: Windows) -> tuple[Any, Any]:
+    """For services and the windows they are cut by: the label ``bucket`` (which window a
+    row's report time falls in, else null) and the condition that reads only the rows of
+    those services between the first and the last moment (so the index bounds the scan)."""
+    c = responses.c
+    within = [
+        (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
+              c.reported_at < as_utc(end)), index)
+        for ids, cuts in windows
+        for index, (start, end) in enumerate(cuts)
+    ]  # fmt: skip
+    bucket = case(*within, else_=None).label("bucket")
+    bounds = [moment for _, cuts in windows for cut in cuts for moment in cut]
+    where = and_(
+        c.service_id.in_([i for ids, _ in windows for i in ids]),
+        c.reported_at >= as_utc(min(bounds)),
+        c.reported_at < as_utc(max(bounds)),
+    )
+    return bucket, where
+
+
 class Figures(SqlBase):
     """What reports read."""
 
@@ -76,7 +100,7 @@ class Figures(SqlBase):
 
     async def tallies(
         self,
-        windows: Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]],
+        windows: Windows,
         timed: Sequence[str] = (),
     ) -> dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]]:
         """Per (service, window index): the sums of the records reported in that window
@@ -85,19 +109,7 @@ class Figures(SqlBase):
         only for the ``timed`` services (sorting is most of the cost). One query for the sums;
         the percentiles by the database (``_percentiles``)."""
         c = responses.c
-        within = [
-            (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
-                  c.reported_at < as_utc(end)), index)
-            for ids, cuts in windows
-            for index, (start, end) in enumerate(cuts)
-        ]  # fmt: skip
-        bucket = case(*within, else_=None).label("bucket")
-        bounds = [moment for _, cuts in windows for cut in cuts for moment in cut]
-        where = and_(
-            c.service_id.in_([i for ids, _ in windows for i in ids]),
-            c.reported_at >= as_utc(min(bounds)),
-            c.reported_at < as_utc(max(bounds)),
-        )
+        bucket, where = windowed(windows)
         keys = (c.service_id, bucket, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
                 c.responded, c.started, c.completed)  # fmt: skip
         counts = (func.count(), func.coalesce(func.sum(c.reprompts), 0))
