@@ -217,8 +217,9 @@ class Figures(SqlBase):
                 c.reported_channel)  # fmt: skip
         dimension_keys = (d.service_id, d.dimension, d.value, d.flow_id, d.trust_value,
                           d.offered, d.responded)  # fmt: skip
-        # Drivers, how far surveys went and v1 answers: columns the quarter's index does not
-        # carry, so one pass over the rows for the three (few groups: progress keys are few).
+        # Drivers, how far surveys went, v1 answers and the per-response CSV's rows (v2 trust
+        # answers): columns the quarter's index does not carry, so one pass over the rows for
+        # the four (few groups: progress keys are few).
         cell_keys = (c.service_id, c.flow_id, c.trust_value, c.offered, c.responded, c.progress)
         cells = [aggregate(c[f]) for f in DRIVER_FIELDS for aggregate in (func.count, func.sum)]
         answers = [func.sum(case((c[item] == value, 1), else_=0))
@@ -229,8 +230,8 @@ class Figures(SqlBase):
             self._counted(select(*dimension_keys, func.count()).where(
                 dimension_where, d.dimension.in_(list(dimensions))).group_by(*dimension_keys))
             if dimensions else _nothing(),
-            self._counted(select(*cell_keys, func.count(), func.count(c.q1), *cells, *answers)
-                       .where(where).group_by(*cell_keys)),
+            self._counted(select(*cell_keys, func.count(), func.count(c.q1), *cells, *answers,
+                                 func.count(c.question_1)).where(where).group_by(*cell_keys)),
             self._percentiles((c.service_id,), where),
         )  # fmt: skip
         out: dict[str, QuarterCounts] = {}
@@ -249,11 +250,13 @@ class Figures(SqlBase):
                 )
             )
         drivers: dict[tuple[str, str, int | None], list[Any]] = {}
+        uploads: dict[str, int] = {}  # the per-response CSV's rows: respondents' v2 answers
         width = len(cell_keys) + 2
         for row in by_cells:
             service_id, flow_id, trust_value, offered, responded, went, count, v1 = row[:width]
             found = of(service_id)
             if responded:
+                uploads[service_id] = uploads.get(service_id, 0) + int(row[-1])
                 sums = drivers.setdefault((service_id, flow_id, trust_value),
                                           [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip
                 sums[0] += count
@@ -272,6 +275,8 @@ class Figures(SqlBase):
         for (service_id, flow_id, trust_value), (count, per) in drivers.items():
             cells_of = {f: (n, total) for f, (n, total) in zip(DRIVER_FIELDS, per, strict=True)}
             of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
+        for service_id, count in uploads.items():
+            out[service_id] = replace(out[service_id], uploads=count)
         for (service_id,), cut in typing.cast(dict[tuple[str], Any], percentiles).items():
             of(service_id).percentiles.update(cut)
         # A service the catalog no longer names is read against its first record's flow:
