@@ -203,8 +203,8 @@ def test_migrate_then_report(tmp_path: Path) -> None:
                        "--service", "benefits-application"], env)  # fmt: skip
     # as the API's: the per-response CSV's row count and address, not the CSV
     found = json.loads(as_json.stdout)
-    assert (found["per_response_rows"], found["per_response_csv_url"]) == (2, (
-        "/v1/reports/a11?fiscal_year=2027&quarter=1&format=csv&service=benefits-application"))
+    address = "/v1/reports/a11?fiscal_year=2027&quarter=1&format=csv&service=benefits-application"
+    assert (found["per_response_rows"], found["per_response_csv_url"]) == (2, address)
     assert "per_response_csv" not in found
     assert "OMB per-response CSV: 2 rows (--format csv" in table.stdout
     themes = found["themes"]
