@@ -160,7 +160,10 @@ async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv
     store = await fresh_store(kind, tmp_path)
     v1 = [response_record(100 + n, ["5", "4", "4", "3", "5", "agree", "Great help"],
                           service="helpdesk-call", flow_id="a11-v1") for n in range(3)]  # fmt: skip
-    records = quarter_of_records() + v1
+    # and one of a custom flow (no trust item: a respondent for having answered, no CSV row)
+    custom = response_record(200, ["yes", "1", "ok"], service="permit-renewal")
+    custom["a11"] = {"satisfaction": 4, "comment": "ok"}
+    records = [*quarter_of_records(), *v1, custom]
     await store.write_many(records)
     await store.close()
     settings = make_settings(fake_twilio, tmp_path,
@@ -183,7 +186,7 @@ async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv
             assert text == expected
             # the respondents the collection detail counts include the v1 ones: not CSV rows
             respondents = sum(d["volume_of_respondents"] for d in report["collection_detail"])
-            assert respondents == rows + (3 if service != "permit-renewal" else 0)
+            assert respondents == rows + {None: 4, "permit-renewal": 1, "helpdesk-call": 3}[service]
 
 
 def test_the_cli_writes_the_csv_as_it_reads(tmp_path: Path) -> None:

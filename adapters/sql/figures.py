@@ -25,19 +25,31 @@ from bot.core.sinks import (
     Window,
 )
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import StoreUnavailable, describe
+from .rollups import DIMENSIONS, FIGURES, Cut, Rollups, cuts_of
 from .schema import (
+    DIMENSION_KEYS,
+    DRIVER_CELLS,
+    V1_CELLS,
     as_utc,
     record_of,
     reported_within,
-    response_dimensions,
     responses,
 )
 
 QUANTILES = (50, 90)
+# What a summary's sums are grouped by (``bot.core.sinks.TallyGroup``).
+TALLY_KEYS = ("flow_id", "trust_value", "sentiment_label", "offered", "responded", "started",
+              "completed")  # fmt: skip
 
 
 Windows = Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
+
+
+def cuts_of_spans(windows: Windows) -> list[Cut]:
+    """Services and the windows they are cut by as cuts, each labelled by its window's index."""
+    return [(ids, start, end, index) for ids, spans in windows
+            for index, (start, end) in enumerate(spans)]  # fmt: skip
 
 
 def windowed(windows: Windows) -> tuple[Any, Any]:
@@ -61,7 +73,7 @@ def windowed(windows: Windows) -> tuple[Any, Any]:
     return bucket, where
 
 
-class Figures(SqlBase):
+class Figures(Rollups):
     """What reports read."""
 
     async def responses(
@@ -110,29 +122,26 @@ class Figures(SqlBase):
         the percentiles by the database (``_percentiles``)."""
         c = responses.c
         bucket, where = windowed(windows)
-        keys = (c.service_id, bucket, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
-                c.responded, c.started, c.completed)  # fmt: skip
-        counts = (func.count(), func.coalesce(func.sum(c.reprompts), 0))
         timed_where = and_(where, c.service_id.in_(list(timed)))
+        cuts = cuts_of_spans(windows)
 
-        async def sums() -> list[Any]:
-            return await self._counted(select(*keys, *counts).where(where).group_by(*keys))
-
-        async def cuts() -> dict[tuple[str, int], dict[str, float | None]]:
+        async def cuts_of_times() -> dict[tuple[str, int], dict[str, float | None]]:
             if not timed:
                 return {}
             found = await self._percentiles((c.service_id, bucket), timed_where)
             return {(k[0], int(k[1])): v for k, v in found.items() if k[1] is not None}
 
         # The two run at once, on two connections: the page waits for the slower only.
-        rows, percentiles = await asyncio.gather(sums(), cuts())
+        rows, percentiles = await asyncio.gather(
+            self.grouped(FIGURES, cuts, TALLY_KEYS, ("n", "reprompts")), cuts_of_times()
+        )
         out: dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]] = {}
-        for row in rows:
-            if row[1] is not None:
-                key = (row[0], int(row[1]))
-                groups, _ = out.setdefault(key, ([], percentiles.get(key, {})))
-                flags = (bool(row[5]), bool(row[6]), bool(row[7]), bool(row[8]))
-                groups.append(TallyGroup(row[2], row[3], row[4], *flags, row[9], row[10]))
+        for service_id, flow, trust, sentiment, *flags, index, count, reprompts in rows:
+            key = (service_id, int(index))
+            groups, _ = out.setdefault(key, ([], percentiles.get(key, {})))
+            offered, responded, started, completed = (bool(f) for f in flags)
+            groups.append(TallyGroup(flow, trust, sentiment, offered, responded, started,
+                                     completed, count, reprompts))  # fmt: skip
         return out
 
     async def _counted(self, query: Executable) -> list[Any]:
@@ -207,31 +216,29 @@ class Figures(SqlBase):
         connections; no record is read."""
         c = responses.c
         where = reported_within(responses, windows)
-        d = response_dimensions.c
-        dimension_where = reported_within(response_dimensions, windows)
         if service is not None:
             where = and_(where, c.service_id == service)
-            dimension_where = and_(dimension_where, d.service_id == service)
-        keys = (c.service_id, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
-                c.responded, c.started, c.completed, c.language, c.channel,
-                c.reported_channel)  # fmt: skip
-        dimension_keys = (d.service_id, d.dimension, d.value, d.flow_id, d.trust_value,
-                          d.offered, d.responded)  # fmt: skip
-        # Drivers, how far surveys went, v1 answers and the per-response CSV's rows (v2 trust
-        # answers): columns the quarter's index does not carry, so one pass over the rows for
-        # the four (few groups: progress keys are few).
-        cell_keys = (c.service_id, c.flow_id, c.trust_value, c.offered, c.responded, c.progress)
-        cells = [aggregate(c[f]) for f in DRIVER_FIELDS for aggregate in (func.count, func.sum)]
-        answers = [func.sum(case((c[item] == value, 1), else_=0))
-                   for item in V1_ITEMS for value in range(1, 6)]  # fmt: skip
+        cuts = cuts_of(windows)
+
+        def only(columns: Any) -> ColumnElement[bool]:
+            return columns.service_id == service  # type: ignore[no-any-return]
+
+        chosen = only if service is not None else None
+
+        def shown(columns: Any) -> ColumnElement[bool]:
+            named = columns.dimension.in_(list(dimensions))
+            return and_(named, only(columns)) if service is not None else named
+
+        group_keys = (*TALLY_KEYS, "language", "channel", "reported_channel")
+        # Drivers, how far surveys went, v1 answers and the per-response CSV's rows in one
+        # read (few groups: progress keys are few).
+        cell_keys = ("flow_id", "trust_value", "offered", "responded", "progress")
         groups, by_dimension, by_cells, percentiles = await asyncio.gather(
-            self._counted(select(*keys, func.count(), func.coalesce(func.sum(c.reprompts), 0))
-                       .where(where).group_by(*keys)),
-            self._counted(select(*dimension_keys, func.count()).where(
-                dimension_where, d.dimension.in_(list(dimensions))).group_by(*dimension_keys))
+            self.grouped(FIGURES, cuts, group_keys, ("n", "reprompts"), chosen),
+            self.grouped(DIMENSIONS, cuts, DIMENSION_KEYS, ("n",), shown)
             if dimensions else _nothing(),
-            self._counted(select(*cell_keys, func.count(), func.count(c.q1), *cells, *answers,
-                                 func.count(c.question_1)).where(where).group_by(*cell_keys)),
+            self.grouped(FIGURES, cuts, cell_keys, ("n", "q1_n", *DRIVER_CELLS, *V1_CELLS),
+                         chosen),
             self._percentiles((c.service_id,), where),
         )  # fmt: skip
         out: dict[str, QuarterCounts] = {}
@@ -239,39 +246,40 @@ class Figures(SqlBase):
         def of(service_id: str) -> QuarterCounts:
             return out.setdefault(service_id, QuarterCounts([], [], [], {}, {}, {}))
 
-        for row in groups:
+        for row in groups:  # service, the keys, the label, count, reprompts
             flags = (bool(row[4]), bool(row[5]), bool(row[6]), bool(row[7]))
-            of(row[0]).groups.append(TallyGroup(row[1], row[2], row[3], *flags, int(row[11]),
-                                                int(row[12]), *row[8:11]))  # fmt: skip
-        for row in by_dimension:
-            of(row[0]).dimensions.append(
-                DimensionGroup(
-                    row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), int(row[7])
-                )
-            )
+            of(row[0]).groups.append(TallyGroup(row[1], row[2], row[3], *flags, row[12],
+                                                row[13], *row[8:11]))  # fmt: skip
+        for service_id, dimension, value, flow, trust, offered, responded, _, count in by_dimension:
+            of(service_id).dimensions.append(DimensionGroup(
+                dimension, value, flow, trust, bool(offered), bool(responded), count))  # fmt: skip
         drivers: dict[tuple[str, str, int | None], list[Any]] = {}
-        uploads: dict[str, int] = {}  # the per-response CSV's rows: respondents' v2 answers
-        width = len(cell_keys) + 2
+        uploads: dict[str, int] = {}
+        width = len(cell_keys) + 4  # service, keys, label, count, answered q1
         for row in by_cells:
-            service_id, flow_id, trust_value, offered, responded, went, count, v1 = row[:width]
+            service_id, flow_id, trust_value, offered, responded, went, _, count, v1 = row[:width]
             found = of(service_id)
+            if responded and trust_value is not None:
+                # The per-response CSV's rows: respondents whose trust item is A-11 v2's
+                # ``question_1``. A trust answer is ``question_1`` or, in a v1 record (its
+                # ``q1`` kept, answered or 0), ``q2``; a custom flow's respondents have none.
+                uploads[service_id] = uploads.get(service_id, 0) + count - v1
             if responded:
-                uploads[service_id] = uploads.get(service_id, 0) + int(row[-1])
                 sums = drivers.setdefault((service_id, flow_id, trust_value),
                                           [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip
                 sums[0] += count
                 for i in range(len(DRIVER_FIELDS)):
-                    sums[1][i][0] += int(row[width + 2 * i])
-                    sums[1][i][1] += int(row[width + 2 * i + 1] or 0)
+                    sums[1][i][0] += row[width + 2 * i]
+                    sums[1][i][1] += row[width + 2 * i + 1]
             if offered:
                 key = went or "{}"
-                found.progress[key] = found.progress.get(key, 0) + int(count)
+                found.progress[key] = found.progress.get(key, 0) + count
             if v1:
                 at = width + 2 * len(DRIVER_FIELDS)
                 for i, item in enumerate(V1_ITEMS):
                     for value in range(1, 6):
                         name = f"{item}_{value}"
-                        found.v1[name] = found.v1.get(name, 0) + int(row[at + 5 * i + value - 1])
+                        found.v1[name] = found.v1.get(name, 0) + row[at + 5 * i + value - 1]
         for (service_id, flow_id, trust_value), (count, per) in drivers.items():
             cells_of = {f: (n, total) for f, (n, total) in zip(DRIVER_FIELDS, per, strict=True)}
             of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
