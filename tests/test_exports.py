@@ -155,7 +155,7 @@ async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv
     kind: str, tmp_path: Path, redis: Redis, fake_twilio: FakeTwilio
 ) -> None:
     """The JSON report carries the per-response CSV's row count and its address, never the
-    CSV (a quarter's is hundreds of megabytes at national volume): the count is the CSV's
+    CSV (a quarter's is tens of megabytes at national volume): the count is the CSV's
     own, v1 respondents and unanswered surveys apart, and the address gives it."""
     store = await fresh_store(kind, tmp_path)
     v1 = [response_record(100 + n, ["5", "4", "4", "3", "5", "agree", "Great help"],

@@ -125,7 +125,7 @@ def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
 def csv_address(fiscal_year: int, quarter: int, service: str | None = None) -> str:
     """Where the API serves a quarter's per-response CSV (of one service): the JSON report
     gives this and the CSV's row count, not the CSV itself (at national volume it is
-    hundreds of megabytes, streamed a page at a time)."""
+    tens of megabytes, streamed a page at a time)."""
     query: dict[str, str | int] = {"fiscal_year": fiscal_year, "quarter": quarter, "format": "csv"}
     if service is not None:
         query["service"] = service

@@ -157,7 +157,7 @@ async def get_report(request: web.Request) -> web.StreamResponse:
         parts = exports.per_response_csv(reader(rt), rt.services, fiscal_year, quarter, service)
         return await csv_download(request, name, parts)
     # The JSON gives the per-response CSV's row count and address, not the CSV (``format=csv``
-    # streams it): at national volume it would be hundreds of megabytes held and encoded here.
+    # streams it): at national volume it would be tens of megabytes held and encoded here.
     report = await trends.build(
         reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
     )
