@@ -16,7 +16,8 @@ when it ends. Nothing here is needed for a figure to be right: only for it to be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Table,
     and_,
     case,
@@ -36,6 +38,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS
 from bot.core.sinks import Window
@@ -46,8 +50,10 @@ from .schema import (
     FIGURE_KEYS,
     as_utc,
     comment_themes,
+    day_completions,
     day_dimensions,
     day_figures,
+    day_first_replies,
     day_marks,
     day_themes,
     response_dimensions,
@@ -61,15 +67,35 @@ DAY = timedelta(days=1)
 _PG_ROLLUP_LOCK = 0x726F6C6C  # one roller at a time: two would count a day twice
 
 
+class tenths(FunctionElement[int]):
+    """A time in minutes as whole tenths of a minute, cut toward zero the same way on both
+    databases (PostgreSQL's cast would round): the bins a time's percentile is found in."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(tenths, "postgresql")
+def _tenths_postgresql(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST(trunc({compiler.process(element.clauses, **kw)} * 10) AS INTEGER)"
+
+
+@compiles(tenths, "sqlite")
+def _tenths_sqlite(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} * 10 AS INTEGER)"
+
+
 @dataclass(frozen=True)
 class Rollup:
     """A grouped count kept per day: the table its rows are (``source``), the table of its
-    days' counts (``days``), what it groups by and, per sum, how the rows make it."""
+    days' counts (``days``), what it groups by (the rows' expression of each key), per sum
+    how the rows make it, and which rows it counts (None: all)."""
 
     source: Table
     days: Table
-    keys: tuple[str, ...]
+    keys: Mapping[str, Any]
     sums: Mapping[str, Any]
+    counted: Any = None
 
 
 def _figure_sums() -> dict[str, Any]:
@@ -85,13 +111,28 @@ def _figure_sums() -> dict[str, Any]:
     return sums
 
 
-FIGURES = Rollup(responses, day_figures, FIGURE_KEYS, _figure_sums())
-DIMENSIONS = Rollup(response_dimensions, day_dimensions, DIMENSION_KEYS, {"n": func.count()})
-THEMES = Rollup(comment_themes, day_themes, ("theme",), {
+def _columns(table: Table, names: Iterable[str]) -> dict[str, Any]:
+    return {name: table.c[name] for name in names}
+
+
+def _times(column: Any, days: Table) -> Rollup:
+    return Rollup(responses, days, {"tenth": tenths(column)}, {"n": func.count()},
+                  column.is_not(None))  # fmt: skip
+
+
+FIGURES = Rollup(responses, day_figures, _columns(responses, FIGURE_KEYS), _figure_sums())
+DIMENSIONS = Rollup(response_dimensions, day_dimensions,
+                    _columns(response_dimensions, DIMENSION_KEYS), {"n": func.count()})  # fmt: skip
+THEMES = Rollup(comment_themes, day_themes, _columns(comment_themes, ("theme",)), {
     "n": func.count(),
     "negative": func.sum(case((comment_themes.c.sentiment == "negative", 1), else_=0)),
 })  # fmt: skip
-ROLLUPS = (FIGURES, DIMENSIONS, THEMES)
+# How many of each time fall in each tenth of a minute (a percentile's bins).
+TIMES = {
+    "first_reply_minutes": _times(responses.c.first_reply_minutes, day_first_replies),
+    "completion_minutes": _times(responses.c.completion_minutes, day_completions),
+}
+ROLLUPS = (FIGURES, DIMENSIONS, THEMES, *TIMES.values())
 
 # A cut of the rows: the services (None: every service no other cut names), the moments it
 # runs from and to, and the label (``bucket``) its rows are counted under.
@@ -103,6 +144,16 @@ Where = Callable[[Any], ColumnElement[bool]]
 def cuts_of(windows: Iterable[Window], bucket: int = 0) -> list[Cut]:
     """A quarter's windows (``bot.core.reports.quarter_windows``) as cuts, all under one label."""
     return [(ids, start, end, bucket) for ids, start, end in windows]
+
+
+def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
+    """The cut with ``label`` that ``service``'s rows fall in (KeyError: none)."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
+    for cut in cuts:
+        ids, _, _, at = cut
+        if at == label and (service in ids if ids is not None else service not in named):
+            return cut
+    raise KeyError((service, label))
 
 
 @dataclass(frozen=True)
@@ -180,19 +231,32 @@ class Rollups(SqlBase):
         if not cuts:
             return []
         try:
-            async with self.engine.connect() as conn:
-                if self.dialect == "postgresql":
-                    # One snapshot for which days hold and their counts; no JIT (it spent
-                    # 0.4 s compiling these queries to save a few milliseconds).
-                    conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-                    await conn.execute(text("SET LOCAL jit = off"))
-                found = await self._fresh(conn, cuts)
-                query = self._query(rollup, split(cuts, found), keys, sums, where)
-                rows = list(await conn.execute(query))
+            async with self._snapshot() as conn:
+                return await self._grouped(conn, rollup, cuts, keys, sums, where)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+
+    @contextlib.asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Any]:
+        """A connection whose reads see one snapshot (on PostgreSQL: REPEATABLE READ, so which
+        days hold and their counts agree), without JIT compilation (it spent 0.4 s compiling
+        these queries to save a few milliseconds)."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                await conn.execute(text("SET LOCAL jit = off"))
+            yield conn
+
+    async def _grouped(
+        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut], keys: Sequence[str],
+        sums: Sequence[str], where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """``grouped`` on ``conn``."""
+        found = await self._fresh(conn, cuts)
+        query = self._query(rollup, split(cuts, found), keys, sums, where)
         width = 2 + len(keys)
-        return [(*row[:width], *(int(v or 0) for v in row[width:])) for row in rows]
+        return [(*row[:width], *(int(v or 0) for v in row[width:]))
+                for row in await conn.execute(query)]  # fmt: skip
 
     async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
         """Per service, the days within the cuts whose counts still hold."""
@@ -237,12 +301,16 @@ class Rollups(SqlBase):
                     moments = and_(s.service_id.not_in(list(left_out)), moments)
                 within.append((moments, label_of))
             label = case(*within, else_=None)
-            query = select(s.service_id, *(s[k] for k in keys), label.label("bucket"),
+            grouped = [rollup.keys[k] for k in keys]
+            query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
+                           label.label("bucket"),
                            *(rollup.sums[name].label(name) for name in sums))  # fmt: skip
             query = query.where(or_(*(condition for condition, _ in within)))
+            if rollup.counted is not None:
+                query = query.where(rollup.counted)
             if where is not None:
                 query = query.where(where(s))
-            selects.append(query.group_by(s.service_id, *(s[k] for k in keys), label))
+            selects.append(query.group_by(s.service_id, *grouped, label))
         if len(selects) == 1:
             return selects[0]
         both = union_all(*selects).subquery()
@@ -300,8 +368,10 @@ class Rollups(SqlBase):
                     for first, after in _runs(found)
                 )
             )
+            if rollup.counted is not None:
+                within = and_(within, rollup.counted)
             day = self._day_of(s.reported_at)
-            keys = [s.service_id, day, *(s[k] for k in rollup.keys)]
+            keys = [s.service_id, day, *rollup.keys.values()]
             counts = select(*keys, *rollup.sums.values()).where(within).group_by(*keys)
             columns = ["service_id", "day", *rollup.keys, *rollup.sums]
             await conn.execute(t.insert().from_select(columns, counts))  # fmt: skip
