@@ -159,20 +159,22 @@ def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
 @dataclass(frozen=True)
 class Split:
     """Where a grouped read takes its rows from: days' counts (service, first day, the day
-    after the last, label) and rows (services or None, services left out, from, to, label)."""
+    after the last, label) and rows (services, from, to, label)."""
 
     days: list[tuple[str, date, date, int]]
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]]
+    rows: list[tuple[Sequence[str], datetime, datetime, int]]
 
 
 def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
-    """The cuts as days whose counts hold (``fresh``: per service) and the rest as rows."""
-    named = sorted({i for ids, *_ in cuts if ids for i in ids})
+    """The cuts as days whose counts hold and the rest as rows; ``fresh``: per service with
+    rows in the cuts' span (every one: the cut of the services no other names finds them
+    there), its days whose counts hold."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
     days: list[tuple[str, date, date, int]] = []
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]] = []
+    rows: list[tuple[Sequence[str], datetime, datetime, int]] = []
     for ids, start, end, label in cuts:
         start, end = as_utc(start), as_utc(end)
-        members = list(ids) if ids is not None else sorted(set(fresh) - set(named))
+        members = list(ids) if ids is not None else sorted(set(fresh) - named)
         whole = [start.date() + DAY * i for i in range((end.date() - start.date()).days + 1)]
         whole = [d for d in whole if _moment(d) >= start and _moment(d + DAY) <= end]
         plain = []
@@ -185,14 +187,12 @@ def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
             for first, after in _runs(counted):
                 days.append((service, first, after, label))
                 if moment < _moment(first):
-                    rows.append(([service], (), moment, _moment(first), label))
+                    rows.append(([service], moment, _moment(first), label))
                 moment = _moment(after)
             if moment < end:
-                rows.append(([service], (), moment, end, label))
-        if ids is None:  # the services not named and with no day counted, whole
-            rows.append((None, [*named, *members], start, end, label))
-        elif plain:
-            rows.append((plain, (), start, end, label))
+                rows.append(([service], moment, end, label))
+        if plain:
+            rows.append((plain, start, end, label))
     return Split(days, rows)
 
 
@@ -259,20 +259,24 @@ class Rollups(SqlBase):
                 for row in await conn.execute(query)]  # fmt: skip
 
     async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
-        """Per service, the days within the cuts whose counts still hold."""
+        """Per service with rows in the cuts' span (``day_marks`` knows every (service, day)
+        with a row: the triggers make the mark), its days whose counts still hold."""
         r, m = rolled_days.c, day_marks.c
         first = min(as_utc(start) for _, start, _, _ in cuts).date()
         last = max(as_utc(end) for _, _, end, _ in cuts).date()
-        query = (select(r.service_id, r.day)
-                 .join_from(rolled_days, day_marks, and_(r.service_id == m.service_id,
-                                                         r.day == m.day))
-                 .where(r.generation == m.generation, r.day >= first, r.day < last))  # fmt: skip
+        holds = r.generation == m.generation
+        query = (select(m.service_id, m.day, holds)
+                 .join_from(day_marks, rolled_days, and_(r.service_id == m.service_id,
+                                                         r.day == m.day), isouter=True)
+                 .where(m.day >= first, m.day <= last))  # fmt: skip
         if all(ids is not None for ids, *_ in cuts):
             named = sorted({i for ids, *_ in cuts if ids for i in ids})
-            query = query.where(r.service_id.in_(named))
+            query = query.where(m.service_id.in_(named))
         found: dict[str, set[date]] = {}
-        for service, day in await conn.execute(query):
-            found.setdefault(service, set()).add(_day(day))
+        for service, day, counted in await conn.execute(query):
+            days = found.setdefault(service, set())
+            if counted:
+                days.add(_day(day))
         return found
 
     def _query(
@@ -293,13 +297,9 @@ class Rollups(SqlBase):
             selects.append(query.group_by(d.service_id, *(d[k] for k in keys), label))
         if parts.rows:
             within = []
-            for ids, left_out, start, end, label_of in parts.rows:
-                moments = and_(s.reported_at >= start, s.reported_at < end)
-                if ids is not None:
-                    moments = and_(s.service_id.in_(list(ids)), moments)
-                elif left_out:
-                    moments = and_(s.service_id.not_in(list(left_out)), moments)
-                within.append((moments, label_of))
+            for ids, start, end, label_of in parts.rows:
+                within.append((and_(s.service_id.in_(list(ids)), s.reported_at >= start,
+                                    s.reported_at < end), label_of))  # fmt: skip
             label = case(*within, else_=None)
             grouped = [rollup.keys[k] for k in keys]
             query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
