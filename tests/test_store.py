@@ -32,7 +32,7 @@ DROP_ALL = (
     "DROP TABLE IF EXISTS responses, cases, audit, forwards, flow_versions, flow_active, "
     "service_settings, schema_migrations, alembic_version, comments_fts, comments, comment_themes, "
     "consent, response_dimensions, day_marks, rolled_days, day_figures, day_dimensions, "
-    "day_themes"
+    "day_themes, day_first_replies, day_completions"
 )
 ALL_REVISIONS = [
     "0001",

@@ -4,14 +4,12 @@ overview counts, and listing records a page at a time."""
 from __future__ import annotations
 
 import asyncio
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import ColumnElement, and_, literal, or_, select, text, union_all
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
@@ -26,7 +24,7 @@ from bot.core.sinks import (
 )
 
 from .base import StoreUnavailable, describe
-from .rollups import DIMENSIONS, FIGURES, Cut, Rollups, cuts_of
+from .rollups import DIMENSIONS, FIGURES, TIMES, Cut, Rollup, Rollups, Where, cut_of, cuts_of
 from .schema import (
     DIMENSION_KEYS,
     DRIVER_CELLS,
@@ -50,27 +48,6 @@ def cuts_of_spans(windows: Windows) -> list[Cut]:
     """Services and the windows they are cut by as cuts, each labelled by its window's index."""
     return [(ids, start, end, index) for ids, spans in windows
             for index, (start, end) in enumerate(spans)]  # fmt: skip
-
-
-def windowed(windows: Windows) -> tuple[Any, Any]:
-    """For services and the windows they are cut by: the label ``bucket`` (which window a
-    row's report time falls in, else null) and the condition that reads only the rows of
-    those services between the first and the last moment (so the index bounds the scan)."""
-    c = responses.c
-    within = [
-        (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
-              c.reported_at < as_utc(end)), index)
-        for ids, cuts in windows
-        for index, (start, end) in enumerate(cuts)
-    ]  # fmt: skip
-    bucket = case(*within, else_=None).label("bucket")
-    bounds = [moment for _, cuts in windows for cut in cuts for moment in cut]
-    where = and_(
-        c.service_id.in_([i for ids, _ in windows for i in ids]),
-        c.reported_at >= as_utc(min(bounds)),
-        c.reported_at < as_utc(max(bounds)),
-    )
-    return bucket, where
 
 
 class Figures(Rollups):
@@ -118,22 +95,22 @@ class Figures(Rollups):
         """Per (service, window index): the sums of the records reported in that window
         (``bot.core.sinks.TallyGroup``) and their time percentiles; ``windows`` gives services
         and the windows they are cut by (services in one time zone share them); percentiles
-        only for the ``timed`` services (sorting is most of the cost). One query for the sums;
-        the percentiles by the database (``_percentiles``)."""
-        c = responses.c
-        bucket, where = windowed(windows)
-        timed_where = and_(where, c.service_id.in_(list(timed)))
+        only for the ``timed`` services. One query for the sums (``grouped``), and the
+        percentiles (``_percentiles``) at once, on another connection."""
         cuts = cuts_of_spans(windows)
 
-        async def cuts_of_times() -> dict[tuple[str, int], dict[str, float | None]]:
+        async def times() -> dict[tuple[str, int], dict[str, float | None]]:
             if not timed:
                 return {}
-            found = await self._percentiles((c.service_id, bucket), timed_where)
-            return {(k[0], int(k[1])): v for k, v in found.items() if k[1] is not None}
+            chosen = set(timed)
+            return await self._percentiles([
+                (sorted(set(ids) & chosen), start, end, index)
+                for ids, spans in windows if set(ids) & chosen
+                for index, (start, end) in enumerate(spans)
+            ])  # fmt: skip
 
-        # The two run at once, on two connections: the page waits for the slower only.
         rows, percentiles = await asyncio.gather(
-            self.grouped(FIGURES, cuts, TALLY_KEYS, ("n", "reprompts")), cuts_of_times()
+            self.grouped(FIGURES, cuts, TALLY_KEYS, ("n", "reprompts")), times()
         )
         out: dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]] = {}
         for service_id, flow, trust, sentiment, *flags, index, count, reprompts in rows:
@@ -156,56 +133,80 @@ class Figures(Rollups):
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     async def _percentiles(
-        self, keys: Sequence[ColumnElement[Any]], where: ColumnElement[bool]
-    ) -> dict[tuple[Any, ...], dict[str, float | None]]:
-        """Per value of ``keys`` among the rows ``where`` selects, the median and 90th
-        percentile of each time (``first_reply_minutes_p50`` …), interpolated between ranks
-        as ``bot.core.measures.percentile`` does. PostgreSQL's ``percentile_cont`` does it;
-        on SQLite a window function numbers each time in order and only the two values
-        around each percentile's rank come back: the bot never holds the times."""
-        c = responses.c
-        times = {"first_reply_minutes": c.first_reply_minutes,
-                 "completion_minutes": c.completion_minutes}  # fmt: skip
-        found: dict[tuple[Any, ...], dict[str, float | None]] = {}
-        width = len(keys)
-        if self.dialect == "postgresql":  # one sort per column; interpolated as ours
-            arrays = [func.percentile_cont(array([0.5, 0.9])).within_group(column.asc())
-                      for column in times.values()]  # fmt: skip
-            for row in await self._counted(select(*keys, *arrays).where(where).group_by(*keys)):
-                found[tuple(row[:width])] = {
-                    f"{name}_p{q}": None if value is None else round(float(value), 1)
-                    for name, values in zip(times, row[width:], strict=True)
-                    for q, value in zip(QUANTILES, values or (None, None), strict=True)
-                }
+        self, cuts: Sequence[Cut], where: Where | None = None
+    ) -> dict[tuple[str, int], dict[str, float | None]]:
+        """Per (service, cut label) among the rows ``cuts`` (and ``where``) select, the median
+        and 90th percentile of each time (``first_reply_minutes_p50`` …), interpolated between
+        ranks as ``bot.core.measures.percentile`` does. How many times fall in each tenth of
+        a minute is counted as every grouped figure is (``grouped``: days' counts and the
+        rest of the rows); the two ranks around a percentile then lie in a bin or two, and
+        only those bins' rows are read (by the index on the time), in the same snapshot. The
+        bot never holds more than those bins' times; no database sorts a quarter."""
+        found: dict[tuple[str, int], dict[str, float | None]] = {}
+        if not cuts:
             return found
-
-        async def picks(name: str, column: ColumnElement[Any]) -> None:
-            ordered = (
-                select(
-                    *(key.label(f"key{i}") for i, key in enumerate(keys)),
-                    column.label("value"),
-                    (func.row_number().over(partition_by=list(keys), order_by=column) - 1).label(
-                        "rank"
-                    ),
-                    func.count().over(partition_by=list(keys)).label("n"),
-                )
-                .where(where, column.is_not(None))
-                .subquery()
-            )
-            rank, last = ordered.c.rank, ordered.c.n - 1
-            near = [rank == (q * last) // 100 + step for q in QUANTILES for step in (0, 1)]
-            query = select(*list(ordered.c)[:width], ordered.c.n, rank, ordered.c.value)
-            values: dict[tuple[Any, ...], tuple[int, dict[int, float]]] = {}
-            for row in await self._counted(query.where(or_(*near))):
-                values.setdefault(tuple(row[:width]), (int(row[width]), {}))[1][
-                    int(row[width + 1])] = float(row[width + 2])  # fmt: skip
-            for key, (n, at) in values.items():
-                for q in QUANTILES:
-                    found.setdefault(key, {f"{t}_p{p}": None for t in times for p in QUANTILES})
-                    found[key][f"{name}_p{q}"] = _interpolated(n, at, q)
-
-        await asyncio.gather(*(picks(name, column) for name, column in times.items()))
+        try:
+            async with self._snapshot() as conn:
+                for name, rollup in TIMES.items():
+                    bins: dict[tuple[str, int], list[tuple[int, int]]] = {}
+                    for service, tenth, label, n in await self._grouped(
+                        conn, rollup, cuts, ("tenth",), ("n",), where
+                    ):
+                        bins.setdefault((service, int(label)), []).append((tenth, n))
+                    # Per group, each rank wanted as (bin, place in the bin).
+                    placed: dict[tuple[str, int], tuple[int, dict[int, tuple[int, int]]]] = {}
+                    for key, counts in bins.items():
+                        total = sum(n for _, n in counts)
+                        ranks = sorted({r for q in QUANTILES for r in _ranks(total, q)})
+                        placed[key] = (total, _place(sorted(counts), ranks))
+                    wanted: dict[tuple[str, int, int], set[int]] = {}
+                    for key, (_, at) in placed.items():
+                        for tenth, place in at.values():
+                            wanted.setdefault((*key, tenth), set()).add(place)
+                    values = await self._bin_values(conn, rollup, cuts, wanted, where)
+                    for key, (total, at) in placed.items():
+                        picked = {r: values[(*key, t)][i] for r, (t, i) in at.items()}
+                        for q in QUANTILES:
+                            found.setdefault(key, {})[f"{name}_p{q}"] = _interpolated(
+                                total, picked, q
+                            )
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
         return found
+
+    async def _bin_values(
+        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut],
+        wanted: Mapping[tuple[str, int, int], set[int]], where: Where | None,
+    ) -> dict[tuple[str, int, int], dict[int, float]]:  # fmt: skip
+        """For each (service, cut label, bin) ``wanted``, the times at the places wanted in
+        it (from 0, in order): one query, each bin a range of the time's index (a little
+        wider than the bin; the bin's own expression then says which are in it, as it did
+        when they were counted), walked in order from the first place wanted to the last."""
+        if not wanted:
+            return {}
+        c = responses.c
+        (tenth,) = rollup.keys.values()
+        column = next(iter(tenth.clauses))
+        keys = sorted(wanted)
+        parts = []
+        for i, (service, label, bin_) in enumerate(keys):
+            _, start, end, _ = cut_of(cuts, service, label)
+            places = wanted[(service, label, bin_)]
+            part = select(literal(i).label("i"), column.label("value")).where(
+                c.service_id == service, column > (bin_ - 2) / 10, column < (bin_ + 2) / 10,
+                tenth == bin_, c.reported_at >= as_utc(start), c.reported_at < as_utc(end),
+            )  # fmt: skip
+            if where is not None:
+                part = part.where(where(c))
+            ordered = part.order_by(column).offset(min(places))
+            parts.append(select(ordered.limit(max(places) - min(places) + 1).subquery()))
+        found: dict[int, list[float]] = {}
+        for i, value in await conn.execute(union_all(*parts)):
+            found.setdefault(i, []).append(float(value))
+        # A union keeps no order: each bin's few values are put in order here.
+        return {key: {min(wanted[key]) + n: value
+                      for n, value in enumerate(sorted(found.get(i, [])))}
+                for i, key in enumerate(keys)}  # fmt: skip
 
     async def quarter_counts(
         self, windows: Sequence[Window], service: str | None = None,
@@ -239,7 +240,7 @@ class Figures(Rollups):
             if dimensions else _nothing(),
             self.grouped(FIGURES, cuts, cell_keys, ("n", "q1_n", *DRIVER_CELLS, *V1_CELLS),
                          chosen),
-            self._percentiles((c.service_id,), where),
+            self._percentiles(cuts, chosen),
         )  # fmt: skip
         out: dict[str, QuarterCounts] = {}
 
@@ -285,7 +286,7 @@ class Figures(Rollups):
             of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
         for service_id, count in uploads.items():
             out[service_id] = replace(out[service_id], uploads=count)
-        for (service_id,), cut in typing.cast(dict[tuple[str], Any], percentiles).items():
+        for (service_id, _), cut in percentiles.items():
             of(service_id).percentiles.update(cut)
         # A service the catalog no longer names is read against its first record's flow:
         # looked up by the quarter's index for each such service (rare), not by a window
@@ -297,6 +298,24 @@ class Figures(Rollups):
             found = out[service_id]
             out[service_id] = replace(found, first_flow=(await self._records(first) or [None])[0])
         return out
+
+
+def _ranks(n: int, q: int) -> tuple[int, ...]:
+    """The ranks (from 0) of n ordered values the q-th percentile is interpolated between."""
+    j = q * (n - 1) // 100
+    return (j,) if n == 1 else (j, j + 1)
+
+
+def _place(counts: Sequence[tuple[int, int]], ranks: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Where each rank (ascending) falls among bins counted in order: (bin, place in it)."""
+    placed: dict[int, tuple[int, int]] = {}
+    before, wanted = 0, list(ranks)
+    for bin_, n in counts:
+        while wanted and wanted[0] < before + n:
+            rank = wanted.pop(0)
+            placed[rank] = (bin_, rank - before)
+        before += n
+    return placed
 
 
 def _interpolated(n: int, at: Mapping[int, float], q: int) -> float | None:

@@ -16,7 +16,8 @@ when it ends. Nothing here is needed for a figure to be right: only for it to be
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,11 +25,13 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Table,
     and_,
     case,
     cast,
     func,
+    literal,
     or_,
     select,
     text,
@@ -36,6 +39,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS
 from bot.core.sinks import Window
@@ -46,8 +51,10 @@ from .schema import (
     FIGURE_KEYS,
     as_utc,
     comment_themes,
+    day_completions,
     day_dimensions,
     day_figures,
+    day_first_replies,
     day_marks,
     day_themes,
     response_dimensions,
@@ -57,19 +64,40 @@ from .schema import (
 
 SETTLED = timedelta(hours=1)  # a day is counted once it has been over this long
 ROLL_DAYS = 31  # (service, day)s counted in one transaction
+STRETCHES = 200  # the most stretches of rows a grouped read makes a query each of
 DAY = timedelta(days=1)
 _PG_ROLLUP_LOCK = 0x726F6C6C  # one roller at a time: two would count a day twice
+
+
+class tenths(FunctionElement[int]):
+    """A time in minutes as whole tenths of a minute, cut toward zero the same way on both
+    databases (PostgreSQL's cast would round): the bins a time's percentile is found in."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(tenths, "postgresql")
+def _tenths_postgresql(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST(trunc({compiler.process(element.clauses, **kw)} * 10) AS INTEGER)"
+
+
+@compiles(tenths, "sqlite")
+def _tenths_sqlite(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} * 10 AS INTEGER)"
 
 
 @dataclass(frozen=True)
 class Rollup:
     """A grouped count kept per day: the table its rows are (``source``), the table of its
-    days' counts (``days``), what it groups by and, per sum, how the rows make it."""
+    days' counts (``days``), what it groups by (the rows' expression of each key), per sum
+    how the rows make it, and which rows it counts (None: all)."""
 
     source: Table
     days: Table
-    keys: tuple[str, ...]
+    keys: Mapping[str, Any]
     sums: Mapping[str, Any]
+    counted: Any = None
 
 
 def _figure_sums() -> dict[str, Any]:
@@ -85,13 +113,28 @@ def _figure_sums() -> dict[str, Any]:
     return sums
 
 
-FIGURES = Rollup(responses, day_figures, FIGURE_KEYS, _figure_sums())
-DIMENSIONS = Rollup(response_dimensions, day_dimensions, DIMENSION_KEYS, {"n": func.count()})
-THEMES = Rollup(comment_themes, day_themes, ("theme",), {
+def _columns(table: Table, names: Iterable[str]) -> dict[str, Any]:
+    return {name: table.c[name] for name in names}
+
+
+def _times(column: Any, days: Table) -> Rollup:
+    return Rollup(responses, days, {"tenth": tenths(column)}, {"n": func.count()},
+                  column.is_not(None))  # fmt: skip
+
+
+FIGURES = Rollup(responses, day_figures, _columns(responses, FIGURE_KEYS), _figure_sums())
+DIMENSIONS = Rollup(response_dimensions, day_dimensions,
+                    _columns(response_dimensions, DIMENSION_KEYS), {"n": func.count()})  # fmt: skip
+THEMES = Rollup(comment_themes, day_themes, _columns(comment_themes, ("theme",)), {
     "n": func.count(),
     "negative": func.sum(case((comment_themes.c.sentiment == "negative", 1), else_=0)),
 })  # fmt: skip
-ROLLUPS = (FIGURES, DIMENSIONS, THEMES)
+# How many of each time fall in each tenth of a minute (a percentile's bins).
+TIMES = {
+    "first_reply_minutes": _times(responses.c.first_reply_minutes, day_first_replies),
+    "completion_minutes": _times(responses.c.completion_minutes, day_completions),
+}
+ROLLUPS = (FIGURES, DIMENSIONS, THEMES, *TIMES.values())
 
 # A cut of the rows: the services (None: every service no other cut names), the moments it
 # runs from and to, and the label (``bucket``) its rows are counted under.
@@ -105,23 +148,35 @@ def cuts_of(windows: Iterable[Window], bucket: int = 0) -> list[Cut]:
     return [(ids, start, end, bucket) for ids, start, end in windows]
 
 
+def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
+    """The cut with ``label`` that ``service``'s rows fall in (KeyError: none)."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
+    for cut in cuts:
+        ids, _, _, at = cut
+        if at == label and (service in ids if ids is not None else service not in named):
+            return cut
+    raise KeyError((service, label))
+
+
 @dataclass(frozen=True)
 class Split:
     """Where a grouped read takes its rows from: days' counts (service, first day, the day
-    after the last, label) and rows (services or None, services left out, from, to, label)."""
+    after the last, label) and rows (services, from, to, label)."""
 
     days: list[tuple[str, date, date, int]]
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]]
+    rows: list[tuple[Sequence[str], datetime, datetime, int]]
 
 
 def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
-    """The cuts as days whose counts hold (``fresh``: per service) and the rest as rows."""
-    named = sorted({i for ids, *_ in cuts if ids for i in ids})
+    """The cuts as days whose counts hold and the rest as rows; ``fresh``: per service with
+    rows in the cuts' span (every one: the cut of the services no other names finds them
+    there), its days whose counts hold."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
     days: list[tuple[str, date, date, int]] = []
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]] = []
+    rows: list[tuple[Sequence[str], datetime, datetime, int]] = []
     for ids, start, end, label in cuts:
         start, end = as_utc(start), as_utc(end)
-        members = list(ids) if ids is not None else sorted(set(fresh) - set(named))
+        members = list(ids) if ids is not None else sorted(set(fresh) - named)
         whole = [start.date() + DAY * i for i in range((end.date() - start.date()).days + 1)]
         whole = [d for d in whole if _moment(d) >= start and _moment(d + DAY) <= end]
         plain = []
@@ -134,14 +189,12 @@ def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
             for first, after in _runs(counted):
                 days.append((service, first, after, label))
                 if moment < _moment(first):
-                    rows.append(([service], (), moment, _moment(first), label))
+                    rows.append(([service], moment, _moment(first), label))
                 moment = _moment(after)
             if moment < end:
-                rows.append(([service], (), moment, end, label))
-        if ids is None:  # the services not named and with no day counted, whole
-            rows.append((None, [*named, *members], start, end, label))
-        elif plain:
-            rows.append((plain, (), start, end, label))
+                rows.append(([service], moment, end, label))
+        if plain:
+            rows.append((plain, start, end, label))
     return Split(days, rows)
 
 
@@ -180,35 +233,58 @@ class Rollups(SqlBase):
         if not cuts:
             return []
         try:
-            async with self.engine.connect() as conn:
-                if self.dialect == "postgresql":
-                    # One snapshot for which days hold and their counts; no JIT (it spent
-                    # 0.4 s compiling these queries to save a few milliseconds).
-                    conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-                    await conn.execute(text("SET LOCAL jit = off"))
-                found = await self._fresh(conn, cuts)
-                query = self._query(rollup, split(cuts, found), keys, sums, where)
-                rows = list(await conn.execute(query))
+            async with self._snapshot() as conn:
+                return await self._grouped(conn, rollup, cuts, keys, sums, where)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+
+    @contextlib.asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Any]:
+        """A connection whose reads see one snapshot (on PostgreSQL: REPEATABLE READ, so which
+        days hold and their counts agree), without JIT compilation (it spent 0.4 s compiling
+        these queries to save a few milliseconds), each query planned for its own values
+        (from its sixth run a prepared statement may get a generic plan, blind to how few
+        rows a bin or a quarter's edge holds)."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                await conn.execute(text("SET LOCAL jit = off"))
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            yield conn
+
+    async def _grouped(
+        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut], keys: Sequence[str],
+        sums: Sequence[str], where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """``grouped`` on ``conn``."""
+        found = await self._fresh(conn, cuts)
+        parts = split(cuts, found)
+        if len(parts.rows) > STRETCHES:  # days counted here and there: all read as rows
+            parts = split(cuts, {service: set() for service in found})
+        query = self._query(rollup, parts, keys, sums, where)
         width = 2 + len(keys)
-        return [(*row[:width], *(int(v or 0) for v in row[width:])) for row in rows]
+        return [(*row[:width], *(int(v or 0) for v in row[width:]))
+                for row in await conn.execute(query)]  # fmt: skip
 
     async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
-        """Per service, the days within the cuts whose counts still hold."""
+        """Per service with rows in the cuts' span (``day_marks`` knows every (service, day)
+        with a row: the triggers make the mark), its days whose counts still hold."""
         r, m = rolled_days.c, day_marks.c
         first = min(as_utc(start) for _, start, _, _ in cuts).date()
         last = max(as_utc(end) for _, _, end, _ in cuts).date()
-        query = (select(r.service_id, r.day)
-                 .join_from(rolled_days, day_marks, and_(r.service_id == m.service_id,
-                                                         r.day == m.day))
-                 .where(r.generation == m.generation, r.day >= first, r.day < last))  # fmt: skip
+        holds = r.generation == m.generation
+        query = (select(m.service_id, m.day, holds)
+                 .join_from(day_marks, rolled_days, and_(r.service_id == m.service_id,
+                                                         r.day == m.day), isouter=True)
+                 .where(m.day >= first, m.day <= last))  # fmt: skip
         if all(ids is not None for ids, *_ in cuts):
             named = sorted({i for ids, *_ in cuts if ids for i in ids})
-            query = query.where(r.service_id.in_(named))
+            query = query.where(m.service_id.in_(named))
         found: dict[str, set[date]] = {}
-        for service, day in await conn.execute(query):
-            found.setdefault(service, set()).add(_day(day))
+        for service, day, counted in await conn.execute(query):
+            days = found.setdefault(service, set())
+            if counted:
+                days.add(_day(day))
         return found
 
     def _query(
@@ -227,22 +303,21 @@ class Rollups(SqlBase):
             if where is not None:
                 query = query.where(where(d))
             selects.append(query.group_by(d.service_id, *(d[k] for k in keys), label))
-        if parts.rows:
-            within = []
-            for ids, left_out, start, end, label_of in parts.rows:
-                moments = and_(s.reported_at >= start, s.reported_at < end)
-                if ids is not None:
-                    moments = and_(s.service_id.in_(list(ids)), moments)
-                elif left_out:
-                    moments = and_(s.service_id.not_in(list(left_out)), moments)
-                within.append((moments, label_of))
-            label = case(*within, else_=None)
-            query = select(s.service_id, *(s[k] for k in keys), label.label("bucket"),
+        grouped = [rollup.keys[k] for k in keys]
+        for ids, start, end, label_of in parts.rows:
+            # A query of its own for each stretch of rows: one range of the (service, moment)
+            # index each (an OR of ranges is at the planner's mercy: measured, it walked a
+            # service's 500,000 rows to find a quarter's edges).
+            query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
+                           literal(label_of).label("bucket"),
                            *(rollup.sums[name].label(name) for name in sums))  # fmt: skip
-            query = query.where(or_(*(condition for condition, _ in within)))
+            query = query.where(s.service_id.in_(list(ids)), s.reported_at >= start,
+                                s.reported_at < end)  # fmt: skip
+            if rollup.counted is not None:
+                query = query.where(rollup.counted)
             if where is not None:
                 query = query.where(where(s))
-            selects.append(query.group_by(s.service_id, *(s[k] for k in keys), label))
+            selects.append(query.group_by(s.service_id, *grouped))
         if len(selects) == 1:
             return selects[0]
         both = union_all(*selects).subquery()
@@ -300,8 +375,10 @@ class Rollups(SqlBase):
                     for first, after in _runs(found)
                 )
             )
+            if rollup.counted is not None:
+                within = and_(within, rollup.counted)
             day = self._day_of(s.reported_at)
-            keys = [s.service_id, day, *(s[k] for k in rollup.keys)]
+            keys = [s.service_id, day, *rollup.keys.values()]
             counts = select(*keys, *rollup.sums.values()).where(within).group_by(*keys)
             columns = ["service_id", "day", *rollup.keys, *rollup.sums]
             await conn.execute(t.insert().from_select(columns, counts))  # fmt: skip

@@ -241,6 +241,14 @@ day_themes = Table(
     Column("n", Integer, nullable=False),
     Column("negative", Integer, nullable=False),
 )
+# How many of a service's times (in minutes) of a day fall in each tenth of a minute: the bins
+# a time's percentile is found in before its exact value is read (``Figures._percentiles``).
+day_first_replies, day_completions = (
+    Table(name, metadata, Column("service_id", String(64), nullable=False),
+          Column("day", Date, nullable=False), Column("tenth", Integer, nullable=False),
+          Column("n", Integer, nullable=False))
+    for name in ("day_first_replies", "day_completions")
+)  # fmt: skip
 
 # The consent ledger's system of record (migration 0009): one row per person (a pseudonym,
 # never an address) and scope, kept for ever; ``opted_out`` false once lifted. Redis holds

@@ -1,4 +1,5 @@
-"""day_figures, day_dimensions, day_themes: each closed day's grouped counts, kept up to date
+"""day_figures, day_dimensions, day_themes, day_first_replies, day_completions: each closed
+day's grouped counts, kept up to date
 
 Revision ID: 0013
 Revises: 0010
@@ -8,7 +9,9 @@ At a national agency's volume (a million responses a quarter) a page that groups
 rows, even from an index, reads every one of them for each figure. These tables keep, per
 service and UTC day, the same grouped counts the figures read (``day_figures`` from
 ``responses``, ``day_dimensions`` from ``response_dimensions``, ``day_themes`` from
-``comment_themes``), so a quarter is read as ninety-odd days of groups, and only the hours at
+``comment_themes``, and how many times fall in each tenth of a minute: the bins a percentile
+is found in, its exact value then read from its bin's rows by an index on the time), so a
+quarter is read as ninety-odd days of groups, and only the hours at
 its edges, today and a day changed since it was counted as rows (``adapters.sql.rollups``).
 
 Whether a day's counts still hold is kept by the database itself, whatever wrote: a trigger on
@@ -139,6 +142,28 @@ def upgrade() -> None:
         sa.Column("negative", sa.Integer, nullable=False),
     )
     op.create_index("day_themes_day", "day_themes", ["service_id", "day"])
+    for name, column in (
+        ("day_first_replies", "first_reply_minutes"),
+        ("day_completions", "completion_minutes"),
+    ):
+        op.create_table(
+            name,
+            sa.Column("service_id", sa.String(64), nullable=False),
+            sa.Column("day", sa.Date, nullable=False),
+            sa.Column("tenth", sa.Integer, nullable=False),
+            sa.Column("n", sa.Integer, nullable=False),
+        )
+        op.create_index(f"{name}_day", name, ["service_id", "day"])
+        # A percentile's exact value is read from the rows of its bin: found by the time.
+        timed = sa.text(f"{column} IS NOT NULL")
+        op.create_index(
+            f"responses_{column}",
+            "responses",
+            ["service_id", column],
+            postgresql_include=["reported_at"],
+            postgresql_where=timed,
+            sqlite_where=timed,
+        )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(MARK_POSTGRESQL)
         for table in MARKED:
@@ -170,5 +195,15 @@ def downgrade() -> None:
         for table in MARKED:
             for event in SQLITE_EVENTS:
                 op.execute(f"DROP TRIGGER {table}_mark_{event}")
-    for table in ("day_themes", "day_dimensions", "day_figures", "rolled_days", "day_marks"):
+    for column in ("first_reply_minutes", "completion_minutes"):
+        op.drop_index(f"responses_{column}", "responses")
+    for table in (
+        "day_completions",
+        "day_first_replies",
+        "day_themes",
+        "day_dimensions",
+        "day_figures",
+        "rolled_days",
+        "day_marks",
+    ):
         op.drop_table(table)
