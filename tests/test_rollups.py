@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from adapters.sql import rollups
 from adapters.sql.rollups import Split, split
 from adapters.sql.schema import day_figures, day_marks, rolled_days
 from adapters.sql.store import SqlStore
@@ -91,9 +90,6 @@ async def test_figures_read_through_days_counts_equal_the_rows(kind: str, tmp_pa
             slow = reports.quarterly_report(records, services, FLOWS, fy, q, min_cell=MIN_CELL)
             assert differences(fast, slow) == []
         written = await everything(store, services)
-        with pytest.MonkeyPatch.context() as patch:  # too many stretches: all read as rows
-            patch.setattr(rollups, "STRETCHES", 1)
-            assert differences(await everything(store, services), written) == []
         assert await store.roll_up() == 1  # that day only
         assert differences(await everything(store, services), written) == []
 

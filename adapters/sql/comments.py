@@ -124,7 +124,7 @@ class Comments(Rollups):
             chosen = None if services is None else list(services)
             rows = await self.grouped(
                 THEMES, cuts_of(windows), ("theme",), ("n", "negative"),
-                None if chosen is None else (lambda columns: columns.service_id.in_(chosen)),
+                None if chosen is None else {"service_id": chosen},
             )  # fmt: skip
             return [ThemeCount(service, theme, count, negative)
                     for service, theme, _, count, negative in rows]  # fmt: skip

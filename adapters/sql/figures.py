@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, text, union_all
+from sqlalchemy import DateTime, Integer, String, and_, func, or_, select, text, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
@@ -23,8 +23,22 @@ from bot.core.sinks import (
     Window,
 )
 
-from .base import StoreUnavailable, describe
-from .rollups import DIMENSIONS, FIGURES, TIMES, Cut, Rollup, Rollups, Where, cut_of, cuts_of
+from .base import StoreUnavailable, describe, to_json
+from .rollups import (
+    DIMENSIONS,
+    FIGURES,
+    STATEMENTS,
+    TIMES,
+    Cut,
+    Rollup,
+    Rollups,
+    Where,
+    cut_of,
+    cuts_of,
+    matching,
+    shape_of,
+    where_params,
+)
 from .schema import (
     DIMENSION_KEYS,
     DRIVER_CELLS,
@@ -184,29 +198,54 @@ class Figures(Rollups):
         when they were counted), walked in order from the first place wanted to the last."""
         if not wanted:
             return {}
-        c = responses.c
-        (tenth,) = rollup.keys.values()
-        column = next(iter(tenth.clauses))
         keys = sorted(wanted)
-        parts = []
+        shape = (self.dialect, rollup.days.name, shape_of(where or {}))
+        if (query := STATEMENTS.get(shape)) is None:
+            query = STATEMENTS[shape] = self._bins_query(rollup, where or {})
+        asked = []
         for i, (service, label, bin_) in enumerate(keys):
             _, start, end, _ = cut_of(cuts, service, label)
             places = wanted[(service, label, bin_)]
-            part = select(literal(i).label("i"), column.label("value")).where(
-                c.service_id == service, column > (bin_ - 2) / 10, column < (bin_ + 2) / 10,
-                tenth == bin_, c.reported_at >= as_utc(start), c.reported_at < as_utc(end),
-            )  # fmt: skip
-            if where is not None:
-                part = part.where(where(c))
-            ordered = part.order_by(column).offset(min(places))
-            parts.append(select(ordered.limit(max(places) - min(places) + 1).subquery()))
+            asked.append({"i": i, "service": service, "tenth": bin_,
+                          "since": self.moment(start), "until": self.moment(end),
+                          "skip": min(places), "take": max(places) - min(places) + 1})  # fmt: skip
         found: dict[int, list[float]] = {}
-        for i, value in await conn.execute(union_all(*parts)):
-            found.setdefault(i, []).append(float(value))
-        # A union keeps no order: each bin's few values are put in order here.
+        params = {"bins": to_json(asked), **where_params(where or {})}
+        for i, value in await conn.execute(query, params):
+            found.setdefault(int(i), []).append(float(value))
+        # Rows come in no set order: each bin's few values are put in order here.
         return {key: {min(wanted[key]) + n: value
                       for n, value in enumerate(sorted(found.get(i, [])))}
                 for i, key in enumerate(keys)}  # fmt: skip
+
+    def _bins_query(self, rollup: Rollup, where: Where) -> Any:
+        """The statement of ``_bin_values``: the parameter ``bins`` lists the bins (``i``,
+        service, bin, the cut's moments, the first place wanted and how many)."""
+        c = responses.c
+        (tenth,) = rollup.keys.values()
+        time_of = next(iter(tenth.clauses))
+        bins, field = self.recordset("bins", [
+            ("i", Integer), ("service", String), ("tenth", Integer), ("since", DateTime(True)),
+            ("until", DateTime(True)), ("skip", Integer), ("take", Integer)])  # fmt: skip
+        within = and_(
+            c.service_id == field["service"], time_of > (field["tenth"] - 2) / 10.0,
+            time_of < (field["tenth"] + 2) / 10.0, tenth == field["tenth"],
+            c.reported_at >= field["since"], c.reported_at < field["until"],
+        )  # fmt: skip
+        within = and_(within, matching(c, where))
+        if self.dialect == "postgresql":  # each bin walked by the index, in order, no further
+            each = (select(time_of.label("value")).where(within).order_by(time_of)
+                    .offset(field["skip"]).limit(field["take"]).lateral("each"))  # fmt: skip
+            query = select(field["i"], each.c.value).select_from(bins).join(each, true())
+        else:  # the bins' values numbered in order (a pilot's bins are small)
+            place = func.row_number().over(partition_by=field["i"], order_by=time_of) - 1
+            numbered = (select(field["i"].label("i"), time_of.label("value"),
+                               place.label("place"), field["skip"].label("skip"),
+                               field["take"].label("take"))
+                        .select_from(bins).join(responses, within).subquery())  # fmt: skip
+            n = numbered.c
+            query = select(n.i, n.value).where(n.place >= n.skip, n.place < n.skip + n.take)
+        return query
 
     async def quarter_counts(
         self, windows: Sequence[Window], service: str | None = None,
@@ -221,15 +260,8 @@ class Figures(Rollups):
             where = and_(where, c.service_id == service)
         cuts = cuts_of(windows)
 
-        def only(columns: Any) -> ColumnElement[bool]:
-            return columns.service_id == service  # type: ignore[no-any-return]
-
-        chosen = only if service is not None else None
-
-        def shown(columns: Any) -> ColumnElement[bool]:
-            named = columns.dimension.in_(list(dimensions))
-            return and_(named, only(columns)) if service is not None else named
-
+        chosen: Where = {} if service is None else {"service_id": service}
+        shown: Where = {**chosen, "dimension": list(dimensions)}
         group_keys = (*TALLY_KEYS, "language", "channel", "reported_channel")
         # Drivers, how far surveys went, v1 answers and the per-response CSV's rows in one
         # read (few groups: progress keys are few).

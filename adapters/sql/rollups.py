@@ -17,24 +17,30 @@ when it ends. Nothing here is needed for a figure to be right: only for it to be
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Date,
+    DateTime,
     Integer,
+    String,
     Table,
+    Text,
     and_,
+    bindparam,
     case,
     cast,
+    column,
     func,
-    literal,
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -45,7 +51,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS
 from bot.core.sinks import Window
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import SqlBase, StoreUnavailable, describe, to_json
 from .schema import (
     DIMENSION_KEYS,
     FIGURE_KEYS,
@@ -64,7 +70,6 @@ from .schema import (
 
 SETTLED = timedelta(hours=1)  # a day is counted once it has been over this long
 ROLL_DAYS = 31  # (service, day)s counted in one transaction
-STRETCHES = 200  # the most stretches of rows a grouped read makes a query each of
 DAY = timedelta(days=1)
 _PG_ROLLUP_LOCK = 0x726F6C6C  # one roller at a time: two would count a day twice
 
@@ -139,8 +144,35 @@ ROLLUPS = (FIGURES, DIMENSIONS, THEMES, *TIMES.values())
 # A cut of the rows: the services (None: every service no other cut names), the moments it
 # runs from and to, and the label (``bucket``) its rows are counted under.
 Cut = tuple[Sequence[str] | None, datetime, datetime, int]
-# A condition on the columns a rollup's rows and its days' counts share, given either's.
-Where = Callable[[Any], ColumnElement[bool]]
+# What a grouped read keeps besides its cuts: columns the rows and the days' counts share,
+# each equal to a value or (a list) one of values.
+Where = Mapping[str, Any]
+
+
+def matching(columns: Any, where: Where) -> ColumnElement[bool]:
+    """``where`` on ``columns`` (a table's or a query's), its values as parameters
+    (``where_params``): the query's text is the same whatever the values."""
+    return and_(true(), *(
+        columns[name].in_(bindparam(f"where_{name}", expanding=True))
+        if isinstance(value, list | tuple) else columns[name] == bindparam(f"where_{name}")
+        for name, value in sorted(where.items())
+    ))  # fmt: skip
+
+
+def where_params(where: Where) -> dict[str, Any]:
+    """The parameters of ``matching``."""
+    return {f"where_{name}": list(value) if isinstance(value, list | tuple) else value
+            for name, value in where.items()}  # fmt: skip
+
+
+def shape_of(where: Where) -> tuple[tuple[str, bool], ...]:
+    """What of ``where`` a statement's text depends on (its columns, and which are lists)."""
+    return tuple((name, isinstance(value, list | tuple)) for name, value in sorted(where.items()))
+
+
+# Each grouped read's statement, built once per shape (building one with its hundred columns
+# took milliseconds of the event loop each time).
+STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def cuts_of(windows: Iterable[Window], bucket: int = 0) -> list[Cut]:
@@ -227,9 +259,8 @@ class Rollups(SqlBase):
         where: Where | None = None,
     ) -> list[tuple[Any, ...]]:  # fmt: skip
         """Per group of ``service_id``, ``keys`` and the cut's label (``bucket``), the
-        ``sums`` of ``rollup`` over the rows within ``cuts`` (and ``where``: a condition on
-        the columns the rows and the days' counts share), as (service, *keys, label, *sums)
-        with whole numbers; a row of no cut is not counted."""
+        ``sums`` of ``rollup`` over the rows within ``cuts`` (and ``where``), as (service,
+        *keys, label, *sums) with whole numbers; a row of no cut is not counted."""
         if not cuts:
             return []
         try:
@@ -257,14 +288,14 @@ class Rollups(SqlBase):
         sums: Sequence[str], where: Where | None = None,
     ) -> list[tuple[Any, ...]]:  # fmt: skip
         """``grouped`` on ``conn``."""
-        found = await self._fresh(conn, cuts)
-        parts = split(cuts, found)
-        if len(parts.rows) > STRETCHES:  # days counted here and there: all read as rows
-            parts = split(cuts, {service: set() for service in found})
-        query = self._query(rollup, parts, keys, sums, where)
+        parts = split(cuts, await self._fresh(conn, cuts))
+        where = where or {}
+        shape = (self.dialect, rollup.days.name, tuple(keys), tuple(sums), shape_of(where))
+        if (query := STATEMENTS.get(shape)) is None:
+            query = STATEMENTS[shape] = self._query(rollup, keys, sums, where)
         width = 2 + len(keys)
-        return [(*row[:width], *(int(v or 0) for v in row[width:]))
-                for row in await conn.execute(query)]  # fmt: skip
+        found = await conn.execute(query, {**self._stretches(parts), **where_params(where)})
+        return [(*row[:width], *(int(v or 0) for v in row[width:])) for row in found]
 
     async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
         """Per service with rows in the cuts' span (``day_marks`` knows every (service, day)
@@ -287,42 +318,78 @@ class Rollups(SqlBase):
                 days.add(_day(day))
         return found
 
-    def _query(
-        self, rollup: Rollup, parts: Split, keys: Sequence[str], sums: Sequence[str],
-        where: Where | None,
-    ) -> Any:  # fmt: skip
+    def recordset(self, name: str, fields: Sequence[tuple[str, Any]]) -> tuple[Any, Any]:
+        """A list of records passed as one JSON parameter ``name``, as a table to join: the
+        table and, per field, its column. One parameter, whatever the number of records, so
+        a query's text (and SQLAlchemy's compiled form of it, cached: compiling these took
+        tens of milliseconds of the event loop) does not change with the data."""
+        param = bindparam(name, type_=Text)
+        if self.dialect == "postgresql":
+            table = (func.json_to_recordset(cast(param, JSON))
+                     .table_valued(*(column(f, kind) for f, kind in fields))
+                     .render_derived(name=name, with_types=True))  # fmt: skip
+            return table, {f: table.c[f] for f, _ in fields}
+        table = func.json_each(param).table_valued("value").alias(name)
+        return table, {f: func.json_extract(table.c.value, f"$.{f}") for f, _ in fields}
+
+    def moment(self, value: datetime) -> str:
+        """A moment in a ``recordset``, as the database compares it with its columns (SQLite
+        keeps a moment as the text of its UTC time, without an offset)."""
+        if self.dialect == "postgresql":
+            return as_utc(value).isoformat()
+        return as_utc(value).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def _stretches(self, parts: Split) -> dict[str, str]:
+        """The parameters of ``_query``: the days' stretches and the rows'."""
+        moment = self.moment
+
+        days = [{"service": service, "first_day": first.isoformat(),
+                 "after_day": after.isoformat(), "label": label}
+                for service, first, after, label in parts.days]  # fmt: skip
+        rows = [{"service": service, "since": moment(start), "until": moment(end), "label": label}
+                for ids, start, end, label in parts.rows for service in ids]  # fmt: skip
+        return {"days": to_json(days), "rows": to_json(rows)}
+
+    def _query(self, rollup: Rollup, keys: Sequence[str], sums: Sequence[str], where: Where) -> Any:
+        """The grouped read of ``grouped``: the days' counts of the stretches of days (the
+        parameter ``days``) and the rows of the stretches of rows (``rows``), added up."""
         d, s = rollup.days.c, rollup.source.c
-        selects = []
-        if parts.days:
-            within = [(and_(d.service_id == service, d.day >= first, d.day < after), label)
-                      for service, first, after, label in parts.days]  # fmt: skip
-            label = case(*within, else_=None)
-            query = select(d.service_id, *(d[k] for k in keys), label.label("bucket"),
-                           *(func.sum(d[name]).label(name) for name in sums))  # fmt: skip
-            query = query.where(or_(*(condition for condition, _ in within)))
-            if where is not None:
-                query = query.where(where(d))
-            selects.append(query.group_by(d.service_id, *(d[k] for k in keys), label))
+        days, day = self.recordset("days", [("service", String), ("first_day", Date),
+                                            ("after_day", Date), ("label", Integer)])  # fmt: skip
+        counted = (select(d.service_id, *(d[k] for k in keys), day["label"].label("bucket"),
+                          *(func.sum(d[name]).label(name) for name in sums))
+                   .select_from(days)
+                   .join(rollup.days, and_(d.service_id == day["service"],
+                                           d.day >= day["first_day"], d.day < day["after_day"]))
+                   .group_by(d.service_id, *(d[k] for k in keys), day["label"]))  # fmt: skip
+        counted = counted.where(matching(d, where))
+        stretches, row = self.recordset("rows", [
+            ("service", String), ("since", DateTime(timezone=True)),
+            ("until", DateTime(timezone=True)), ("label", Integer)])  # fmt: skip
+        within = and_(s.service_id == row["service"], s.reported_at >= row["since"],
+                      s.reported_at < row["until"])  # fmt: skip
+        if rollup.counted is not None:
+            within = and_(within, rollup.counted)
+        within = and_(within, matching(s, where))
         grouped = [rollup.keys[k] for k in keys]
-        for ids, start, end, label_of in parts.rows:
-            # A query of its own for each stretch of rows: one range of the (service, moment)
-            # index each (an OR of ranges is at the planner's mercy: measured, it walked a
-            # service's 500,000 rows to find a quarter's edges).
-            query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
-                           literal(label_of).label("bucket"),
-                           *(rollup.sums[name].label(name) for name in sums))  # fmt: skip
-            query = query.where(s.service_id.in_(list(ids)), s.reported_at >= start,
-                                s.reported_at < end)  # fmt: skip
-            if rollup.counted is not None:
-                query = query.where(rollup.counted)
-            if where is not None:
-                query = query.where(where(s))
-            selects.append(query.group_by(s.service_id, *grouped))
-        if len(selects) == 1:
-            return selects[0]
-        both = union_all(*selects).subquery()
-        grouped = [both.c.service_id, *(both.c[k] for k in keys), both.c.bucket]
-        return select(*grouped, *(func.sum(both.c[name]) for name in sums)).group_by(*grouped)
+        named = [*(rollup.keys[k].label(k) for k in keys),
+                 *(rollup.sums[name].label(name) for name in sums)]  # fmt: skip
+        if self.dialect == "postgresql":
+            # Each stretch its own range of the (service, moment) index, whatever the
+            # planner would think of a join: a lateral query per stretch.
+            each = (select(s.service_id, *named).where(within)
+                    .group_by(s.service_id, *grouped).lateral("each"))  # fmt: skip
+            from_rows = (select(each.c.service_id, *(each.c[k] for k in keys),
+                                row["label"].label("bucket"), *(each.c[n] for n in sums))
+                         .select_from(stretches).join(each, true()))  # fmt: skip
+        else:
+            from_rows = (select(s.service_id, *named[: len(keys)],
+                                row["label"].label("bucket"), *named[len(keys):])
+                         .select_from(stretches).join(rollup.source, within)
+                         .group_by(s.service_id, *grouped, row["label"]))  # fmt: skip
+        both = union_all(counted, from_rows).subquery()
+        out = [both.c.service_id, *(both.c[k] for k in keys), both.c.bucket]
+        return select(*out, *(func.sum(both.c[name]) for name in sums)).group_by(*out)
 
     async def roll_up(self, now: datetime | None = None, days: int = ROLL_DAYS) -> int:
         """Count every day that has been over for ``SETTLED`` and whose counts are missing or

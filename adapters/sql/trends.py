@@ -24,7 +24,7 @@ class Trends(Figures):
             cuts_of_spans(windows),
             ("flow_id", "trust_value"),
             ("n", *DRIVER_CELLS),
-            lambda columns: columns.responded.is_(True),
+            {"responded": True},
         )
         out: dict[tuple[str, int], list[DriverSums]] = {}
         for service, flow, trust, index, count, *sums in rows:
