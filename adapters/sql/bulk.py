@@ -119,10 +119,29 @@ def _line(table: Any, row: dict[str, Any], shape: dict[str, tuple[str, ...]]) ->
     known = shape.setdefault(table.name, columns)
     if columns != known:  # never, unless the row builders change: then say so, loudly
         raise ValueError(f"{table.name} rows of different columns in one batch")
+    values = list(row.values())
+    for index in _json_positions(table, columns):
+        values[index] = to_json(values[index])
+    return "\t".join([_field(value) for value in values])
+
+
+def _escaped(value: str) -> str:
+    """A text with COPY's escapes for a backslash, newline, carriage return and tab."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    if "\t" in value:
+        value = value.replace("\t", "\\t")
+    return value
+
+
+@cache
+def _json_positions(table: Any, columns: tuple[str, ...]) -> tuple[int, ...]:
     json_columns = _json_columns(table)
-    return "\t".join([
-        _field(to_json(value) if name in json_columns else value) for name, value in row.items()
-    ])  # fmt: skip
+    return tuple(i for i, name in enumerate(columns) if name in json_columns)
 
 
 @cache
@@ -132,21 +151,14 @@ def _json_columns(table: Any) -> frozenset[str]:
 
 def _field(value: Any) -> str:
     """A value in COPY's text format: the text PostgreSQL reads back as the very value
-    ``copy_records_to_table`` would have sent (a test holds the rows equal column by column)."""
+    ``copy_records_to_table`` would have sent (a test holds the rows equal column by column);
+    (``str`` of each value joined at once with the escapes made on the whole line measured
+    no quicker: ``str`` of a datetime is slower than its ``isoformat``)."""
     if value is None:
         return "\\N"
     kind = type(value)
     if kind is str:
-        # COPY's own escapes; a NUL never gets here (``misfit`` refuses it)
-        if "\\" in value:
-            value = value.replace("\\", "\\\\")
-        if "\n" in value:
-            value = value.replace("\n", "\\n")
-        if "\r" in value:
-            value = value.replace("\r", "\\r")
-        if "\t" in value:
-            value = value.replace("\t", "\\t")
-        return value  # type: ignore[no-any-return]
+        return _escaped(value)  # a NUL never gets here (``misfit`` refuses it)
     if kind is bool:
         return "t" if value else "f"
     if kind is int:
