@@ -286,7 +286,8 @@ def test_a_records_progress_key_is_the_standard_librarys_text() -> None:
                           ({"b": None, "a": {"status": "answered"}}, None),
                           ({"pregunta_ñ": {"status": "answered"}, "q\t1": {}}, "é")]:  # fmt: skip
         record: Any = {"answers": answers, "last_question": last}
-        reached = {k: int(a.get("status") == "answered") for k, a in answers.items() if a is not None}
+        reached = {k: int(a.get("status") == "answered")
+                   for k, a in answers.items() if a is not None}  # fmt: skip
         if last is not None:
             reached.setdefault(last, 0)
         assert progress_key(record) == json.dumps(reached, sort_keys=True, separators=(",", ":"))
