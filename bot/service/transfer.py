@@ -6,10 +6,9 @@ schema and keeps the records through the store's own write path (the store's ``P
 builds the same rows, summaries and search table as the outbox keeps, ``add_prepared`` writes
 them), skipping those already stored, so a second import of a file changes nothing. Making
 the next batches ready (in worker processes, on PostgreSQL) overlaps the store's writing of
-the one before. A bad line stops the import with its
-file and line number: the lines before it are stored, and the same import run again goes on
-from there. A file whose name ends in ``.gz`` is read or written compressed; ``-`` is
-standard input or output.
+the one before. A bad line stops the import with its file and line number: the lines before
+it are stored, and the same import run again goes on from there. A file whose name ends in
+``.gz`` is read or written compressed; ``-`` is standard input or output.
 """
 
 from __future__ import annotations
@@ -123,7 +122,9 @@ class _Preparing:
 
     @property
     def room(self) -> bool:
-        return len(self.pending) < (WORKERS + 1 if self.pool is not None else 1)
+        """Whether to read another batch: while one is written, the others are made ready
+        (one in the thread; in the processes, one each and one more waiting its turn)."""
+        return len(self.pending) < (WORKERS + 1 if self.pool is not None else 2)
 
     def submit(self, chunk: _Chunk) -> None:
         self.batches += 1
