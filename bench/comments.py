@@ -4,7 +4,7 @@ quarter in PostgreSQL, through the real app on loopback; and the import that loa
     python3 bench/comments.py [--responses 1000000] [--rounds 15] [--reuse]
 
 Builds the data set of ``bench/dataset.py`` (two services, eight regions, English and
-Spanish, all in fiscal 2027's first quarter), loads it into a fresh database
+Spanish, all in one quarter that is over), loads it into a fresh database
 (BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/national_data_bench) with
 ``feedback-bot import`` and prints its rate, imports it again (nothing changes), then times
 searches: a common English word, a common Spanish one without its accent, each with the
@@ -38,7 +38,7 @@ from bench.serving import fresh_database, signed_in
 PG = os.environ.get("BENCH_DATABASE_URL",
                     "postgresql://postgres@127.0.0.1:5432/national_data_bench")  # fmt: skip
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-QUARTER = "fiscal_year=2027&quarter=1"
+QUARTER = f"fiscal_year={dataset.FISCAL[0]}&quarter={dataset.FISCAL[1]}"
 SEARCHES = [
     ("common English word", f"q=help&{QUARTER}"),
     ("common English word, one service", f"q=help&service=benefits-application&{QUARTER}"),
@@ -122,7 +122,7 @@ async def theme_counts(rounds: int) -> None:
             times = []
             for _ in range(rounds + 1):
                 t0 = time.perf_counter()
-                found = await quarter_themes(store, services, 2027, 1, chosen, 10)
+                found = await quarter_themes(store, services, *dataset.FISCAL, chosen, 10)
                 times.append(1000 * (time.perf_counter() - t0))
             rest = sorted(times[1:])
             counted = sum(r["comments"] or 0 for rows in found.values() for r in rows)

@@ -3,7 +3,9 @@
     python3 bench/dataset.py --count 1000000 --out var/bench/records.jsonl [--seed 2027]
 
 Two services (``benefits-application``, thumbs; ``permit-renewal``, 1–5), eight regions,
-English and Spanish (about a third), spread evenly over fiscal 2027's first quarter. Each
+English and Spanish (about a third), spread evenly over fiscal 2026's fourth quarter (July to
+September 2026: a quarter that is over, as every day of real data is; rows dated after today
+would be no one's). Each
 record is a copy, with its own ids, person and times, of one of a few hundred built through
 the real engine, redaction and sentiment scorer; their comments are the 250 hand-written ones
 of ``bench/data/original`` (English and Spanish), so words such as "wait" and "esperé" are common.
@@ -33,7 +35,8 @@ HERE = Path(__file__).resolve().parent
 SERVICES = [("benefits-application", "a11-v2-thumbs"), ("permit-renewal", "a11-v2-scale")]
 REGIONS = ["Northeast", "Mid-Atlantic", "Southeast", "Midwest", "Plains", "Mountain",
            "Southwest", "Pacific"]  # fmt: skip
-QUARTER = (datetime(2026, 10, 1, 4, 0, tzinfo=UTC), datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
+FISCAL = (2026, 4)  # the quarter the records are in, as the reports' options name it
+QUARTER = (datetime(2026, 7, 1, 4, 0, tzinfo=UTC), datetime(2026, 9, 30, 23, 0, tzinfo=UTC))
 TEMPLATES = 600
 
 

@@ -31,9 +31,22 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:54
 DROP_ALL = (
     "DROP TABLE IF EXISTS responses, cases, audit, forwards, flow_versions, flow_active, "
     "service_settings, schema_migrations, alembic_version, comments_fts, comments, comment_themes, "
-    "consent, response_dimensions"
+    "consent, response_dimensions, day_marks, rolled_days, day_figures, day_dimensions, "
+    "day_themes, day_first_replies, day_completions"
 )
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0008", "0012", "0009", "0010"]
+ALL_REVISIONS = [
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0008",
+    "0012",
+    "0009",
+    "0010",
+    "0013",
+]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

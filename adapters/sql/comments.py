@@ -26,7 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.comments import Comment, CommentFilter
 from bot.core.sinks import ThemeCount, Window
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import StoreUnavailable, describe
+from .rollups import THEMES, Rollups, cuts_of
 from .schema import as_utc, comment_themes, comments, from_db, reported_within
 
 BATCH = 1000  # comments read at a time
@@ -34,7 +35,7 @@ ENGLISH: Any = literal_column("'english'::regconfig")
 SPANISH: Any = literal_column("'spanish'::regconfig")
 
 
-class Comments(SqlBase):
+class Comments(Rollups):
     """Comments, found."""
 
     async def comments(
@@ -119,13 +120,19 @@ class Comments(SqlBase):
         """Per service and theme, the comments reported within ``windows`` (of ``services``;
         None: all) tagged with it and how many were negative: one grouped query over the
         theme table's (service, reported_at) index, no comment read."""
-        t = comment_themes.c
+        if windows:
+            chosen = None if services is None else list(services)
+            rows = await self.grouped(
+                THEMES, cuts_of(windows), ("theme",), ("n", "negative"),
+                None if chosen is None else (lambda columns: columns.service_id.in_(chosen)),
+            )  # fmt: skip
+            return [ThemeCount(service, theme, count, negative)
+                    for service, theme, _, count, negative in rows]  # fmt: skip
+        t = comment_themes.c  # every quarter's (a rare question, not a page's)
         negative = func.sum(case((t.sentiment == "negative", 1), else_=0))
         query = select(t.service_id, t.theme, func.count(), negative).group_by(
             t.service_id, t.theme
         )
-        if windows:
-            query = query.where(reported_within(comment_themes, windows))
         if services is not None:
             query = query.where(t.service_id.in_(services))
         return [ThemeCount(row[0], row[1], int(row[2]), int(row[3] or 0))

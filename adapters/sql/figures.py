@@ -4,14 +4,12 @@ overview counts, and listing records a page at a time."""
 from __future__ import annotations
 
 import asyncio
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import ColumnElement, and_, literal, or_, select, text, union_all
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 
@@ -25,43 +23,34 @@ from bot.core.sinks import (
     Window,
 )
 
-from .base import SqlBase, StoreUnavailable, describe
+from .base import StoreUnavailable, describe
+from .rollups import DIMENSIONS, FIGURES, TIMES, Cut, Rollup, Rollups, Where, cut_of, cuts_of
 from .schema import (
+    DIMENSION_KEYS,
+    DRIVER_CELLS,
+    V1_CELLS,
     as_utc,
     record_of,
     reported_within,
-    response_dimensions,
     responses,
 )
 
 QUANTILES = (50, 90)
+# What a summary's sums are grouped by (``bot.core.sinks.TallyGroup``).
+TALLY_KEYS = ("flow_id", "trust_value", "sentiment_label", "offered", "responded", "started",
+              "completed")  # fmt: skip
 
 
 Windows = Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
 
 
-def windowed(windows: Windows) -> tuple[Any, Any]:
-    """For services and the windows they are cut by: the label ``bucket`` (which window a
-    row's report time falls in, else null) and the condition that reads only the rows of
-    those services between the first and the last moment (so the index bounds the scan)."""
-    c = responses.c
-    within = [
-        (and_(c.service_id.in_(list(ids)), c.reported_at >= as_utc(start),
-              c.reported_at < as_utc(end)), index)
-        for ids, cuts in windows
-        for index, (start, end) in enumerate(cuts)
-    ]  # fmt: skip
-    bucket = case(*within, else_=None).label("bucket")
-    bounds = [moment for _, cuts in windows for cut in cuts for moment in cut]
-    where = and_(
-        c.service_id.in_([i for ids, _ in windows for i in ids]),
-        c.reported_at >= as_utc(min(bounds)),
-        c.reported_at < as_utc(max(bounds)),
-    )
-    return bucket, where
+def cuts_of_spans(windows: Windows) -> list[Cut]:
+    """Services and the windows they are cut by as cuts, each labelled by its window's index."""
+    return [(ids, start, end, index) for ids, spans in windows
+            for index, (start, end) in enumerate(spans)]  # fmt: skip
 
 
-class Figures(SqlBase):
+class Figures(Rollups):
     """What reports read."""
 
     async def responses(
@@ -106,33 +95,30 @@ class Figures(SqlBase):
         """Per (service, window index): the sums of the records reported in that window
         (``bot.core.sinks.TallyGroup``) and their time percentiles; ``windows`` gives services
         and the windows they are cut by (services in one time zone share them); percentiles
-        only for the ``timed`` services (sorting is most of the cost). One query for the sums;
-        the percentiles by the database (``_percentiles``)."""
-        c = responses.c
-        bucket, where = windowed(windows)
-        keys = (c.service_id, bucket, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
-                c.responded, c.started, c.completed)  # fmt: skip
-        counts = (func.count(), func.coalesce(func.sum(c.reprompts), 0))
-        timed_where = and_(where, c.service_id.in_(list(timed)))
+        only for the ``timed`` services. One query for the sums (``grouped``), and the
+        percentiles (``_percentiles``) at once, on another connection."""
+        cuts = cuts_of_spans(windows)
 
-        async def sums() -> list[Any]:
-            return await self._counted(select(*keys, *counts).where(where).group_by(*keys))
-
-        async def cuts() -> dict[tuple[str, int], dict[str, float | None]]:
+        async def times() -> dict[tuple[str, int], dict[str, float | None]]:
             if not timed:
                 return {}
-            found = await self._percentiles((c.service_id, bucket), timed_where)
-            return {(k[0], int(k[1])): v for k, v in found.items() if k[1] is not None}
+            chosen = set(timed)
+            return await self._percentiles([
+                (sorted(set(ids) & chosen), start, end, index)
+                for ids, spans in windows if set(ids) & chosen
+                for index, (start, end) in enumerate(spans)
+            ])  # fmt: skip
 
-        # The two run at once, on two connections: the page waits for the slower only.
-        rows, percentiles = await asyncio.gather(sums(), cuts())
+        rows, percentiles = await asyncio.gather(
+            self.grouped(FIGURES, cuts, TALLY_KEYS, ("n", "reprompts")), times()
+        )
         out: dict[tuple[str, int], tuple[list[TallyGroup], dict[str, float | None]]] = {}
-        for row in rows:
-            if row[1] is not None:
-                key = (row[0], int(row[1]))
-                groups, _ = out.setdefault(key, ([], percentiles.get(key, {})))
-                flags = (bool(row[5]), bool(row[6]), bool(row[7]), bool(row[8]))
-                groups.append(TallyGroup(row[2], row[3], row[4], *flags, row[9], row[10]))
+        for service_id, flow, trust, sentiment, *flags, index, count, reprompts in rows:
+            key = (service_id, int(index))
+            groups, _ = out.setdefault(key, ([], percentiles.get(key, {})))
+            offered, responded, started, completed = (bool(f) for f in flags)
+            groups.append(TallyGroup(flow, trust, sentiment, offered, responded, started,
+                                     completed, count, reprompts))  # fmt: skip
         return out
 
     async def _counted(self, query: Executable) -> list[Any]:
@@ -147,56 +133,71 @@ class Figures(SqlBase):
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
     async def _percentiles(
-        self, keys: Sequence[ColumnElement[Any]], where: ColumnElement[bool]
-    ) -> dict[tuple[Any, ...], dict[str, float | None]]:
-        """Per value of ``keys`` among the rows ``where`` selects, the median and 90th
-        percentile of each time (``first_reply_minutes_p50`` …), interpolated between ranks
-        as ``bot.core.measures.percentile`` does. PostgreSQL's ``percentile_cont`` does it;
-        on SQLite a window function numbers each time in order and only the two values
-        around each percentile's rank come back: the bot never holds the times."""
-        c = responses.c
-        times = {"first_reply_minutes": c.first_reply_minutes,
-                 "completion_minutes": c.completion_minutes}  # fmt: skip
-        found: dict[tuple[Any, ...], dict[str, float | None]] = {}
-        width = len(keys)
-        if self.dialect == "postgresql":  # one sort per column; interpolated as ours
-            arrays = [func.percentile_cont(array([0.5, 0.9])).within_group(column.asc())
-                      for column in times.values()]  # fmt: skip
-            for row in await self._counted(select(*keys, *arrays).where(where).group_by(*keys)):
-                found[tuple(row[:width])] = {
-                    f"{name}_p{q}": None if value is None else round(float(value), 1)
-                    for name, values in zip(times, row[width:], strict=True)
-                    for q, value in zip(QUANTILES, values or (None, None), strict=True)
-                }
+        self, cuts: Sequence[Cut], where: Where | None = None
+    ) -> dict[tuple[str, int], dict[str, float | None]]:
+        """Per (service, cut label) among the rows ``cuts`` (and ``where``) select, the median
+        and 90th percentile of each time (``first_reply_minutes_p50`` …), interpolated between
+        ranks as ``bot.core.measures.percentile`` does. How many times fall in each tenth of
+        a minute is counted as every grouped figure is (``grouped``: days' counts and the
+        rest of the rows); the two ranks around a percentile then lie in a bin or two, and
+        only those bins' rows are read (by the index on the time), in the same snapshot. The
+        bot never holds more than those bins' times; no database sorts a quarter."""
+        found: dict[tuple[str, int], dict[str, float | None]] = {}
+        if not cuts:
             return found
-
-        async def picks(name: str, column: ColumnElement[Any]) -> None:
-            ordered = (
-                select(
-                    *(key.label(f"key{i}") for i, key in enumerate(keys)),
-                    column.label("value"),
-                    (func.row_number().over(partition_by=list(keys), order_by=column) - 1).label(
-                        "rank"
-                    ),
-                    func.count().over(partition_by=list(keys)).label("n"),
-                )
-                .where(where, column.is_not(None))
-                .subquery()
-            )
-            rank, last = ordered.c.rank, ordered.c.n - 1
-            near = [rank == (q * last) // 100 + step for q in QUANTILES for step in (0, 1)]
-            query = select(*list(ordered.c)[:width], ordered.c.n, rank, ordered.c.value)
-            values: dict[tuple[Any, ...], tuple[int, dict[int, float]]] = {}
-            for row in await self._counted(query.where(or_(*near))):
-                values.setdefault(tuple(row[:width]), (int(row[width]), {}))[1][
-                    int(row[width + 1])] = float(row[width + 2])  # fmt: skip
-            for key, (n, at) in values.items():
-                for q in QUANTILES:
-                    found.setdefault(key, {f"{t}_p{p}": None for t in times for p in QUANTILES})
-                    found[key][f"{name}_p{q}"] = _interpolated(n, at, q)
-
-        await asyncio.gather(*(picks(name, column) for name, column in times.items()))
+        try:
+            async with self._snapshot() as conn:
+                for name, rollup in TIMES.items():
+                    bins: dict[tuple[str, int], list[tuple[int, int]]] = {}
+                    for service, tenth, label, n in await self._grouped(
+                        conn, rollup, cuts, ("tenth",), ("n",), where
+                    ):
+                        bins.setdefault((service, int(label)), []).append((tenth, n))
+                    # Per group, each rank wanted as (bin, place in the bin).
+                    placed: dict[tuple[str, int], tuple[int, dict[int, tuple[int, int]]]] = {}
+                    for key, counts in bins.items():
+                        total = sum(n for _, n in counts)
+                        ranks = sorted({r for q in QUANTILES for r in _ranks(total, q)})
+                        placed[key] = (total, _place(sorted(counts), ranks))
+                    wanted = sorted({(*key, tenth) for key, (_, at) in placed.items()
+                                     for tenth, _ in at.values()})  # fmt: skip
+                    values = await self._bin_values(conn, rollup, cuts, wanted, where)
+                    for key, (total, at) in placed.items():
+                        picked = {r: values[(*key, t)][i] for r, (t, i) in at.items()}
+                        for q in QUANTILES:
+                            found.setdefault(key, {})[f"{name}_p{q}"] = _interpolated(
+                                total, picked, q
+                            )
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
         return found
+
+    async def _bin_values(
+        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut],
+        wanted: Sequence[tuple[str, int, int]], where: Where | None,
+    ) -> dict[tuple[str, int, int], list[float]]:  # fmt: skip
+        """The times of each (service, cut label, bin) ``wanted``, in order: one query, each
+        bin a range of the time's index (a little wider than the bin; the bin's own
+        expression then says which are in it, as it did when they were counted)."""
+        if not wanted:
+            return {}
+        c = responses.c
+        (tenth,) = rollup.keys.values()
+        column = next(iter(tenth.clauses))
+        parts = []
+        for i, (service, label, bin_) in enumerate(wanted):
+            _, start, end, _ = cut_of(cuts, service, label)
+            part = select(literal(i).label("i"), column.label("value")).where(
+                c.service_id == service, column > (bin_ - 2) / 10, column < (bin_ + 2) / 10,
+                tenth == bin_, c.reported_at >= as_utc(start), c.reported_at < as_utc(end),
+            )  # fmt: skip
+            parts.append(part.where(where(c)) if where is not None else part)
+        out: dict[tuple[str, int, int], list[float]] = {key: [] for key in wanted}
+        for i, value in await conn.execute(union_all(*parts)):
+            out[wanted[i]].append(float(value))
+        for found in out.values():
+            found.sort()
+        return out
 
     async def quarter_counts(
         self, windows: Sequence[Window], service: str | None = None,
@@ -207,72 +208,68 @@ class Figures(SqlBase):
         connections; no record is read."""
         c = responses.c
         where = reported_within(responses, windows)
-        d = response_dimensions.c
-        dimension_where = reported_within(response_dimensions, windows)
         if service is not None:
             where = and_(where, c.service_id == service)
-            dimension_where = and_(dimension_where, d.service_id == service)
-        keys = (c.service_id, c.flow_id, c.trust_value, c.sentiment_label, c.offered,
-                c.responded, c.started, c.completed, c.language, c.channel,
-                c.reported_channel)  # fmt: skip
-        dimension_keys = (d.service_id, d.dimension, d.value, d.flow_id, d.trust_value,
-                          d.offered, d.responded)  # fmt: skip
-        # Drivers, how far surveys went and v1 answers: columns the quarter's index does not
-        # carry, so one pass over the rows for the three (few groups: progress keys are few).
-        cell_keys = (c.service_id, c.flow_id, c.trust_value, c.offered, c.responded, c.progress)
-        cells = [aggregate(c[f]) for f in DRIVER_FIELDS for aggregate in (func.count, func.sum)]
-        answers = [func.sum(case((c[item] == value, 1), else_=0))
-                   for item in V1_ITEMS for value in range(1, 6)]  # fmt: skip
+        cuts = cuts_of(windows)
+
+        def only(columns: Any) -> ColumnElement[bool]:
+            return columns.service_id == service  # type: ignore[no-any-return]
+
+        chosen = only if service is not None else None
+
+        def shown(columns: Any) -> ColumnElement[bool]:
+            named = columns.dimension.in_(list(dimensions))
+            return and_(named, only(columns)) if service is not None else named
+
+        group_keys = (*TALLY_KEYS, "language", "channel", "reported_channel")
+        # Drivers, how far surveys went and v1 answers in one read (few groups: progress
+        # keys are few).
+        cell_keys = ("flow_id", "trust_value", "offered", "responded", "progress")
         groups, by_dimension, by_cells, percentiles = await asyncio.gather(
-            self._counted(select(*keys, func.count(), func.coalesce(func.sum(c.reprompts), 0))
-                       .where(where).group_by(*keys)),
-            self._counted(select(*dimension_keys, func.count()).where(
-                dimension_where, d.dimension.in_(list(dimensions))).group_by(*dimension_keys))
+            self.grouped(FIGURES, cuts, group_keys, ("n", "reprompts"), chosen),
+            self.grouped(DIMENSIONS, cuts, DIMENSION_KEYS, ("n",), shown)
             if dimensions else _nothing(),
-            self._counted(select(*cell_keys, func.count(), func.count(c.q1), *cells, *answers)
-                       .where(where).group_by(*cell_keys)),
-            self._percentiles((c.service_id,), where),
+            self.grouped(FIGURES, cuts, cell_keys, ("n", "q1_n", *DRIVER_CELLS, *V1_CELLS),
+                         chosen),
+            self._percentiles(cuts, chosen),
         )  # fmt: skip
         out: dict[str, QuarterCounts] = {}
 
         def of(service_id: str) -> QuarterCounts:
             return out.setdefault(service_id, QuarterCounts([], [], [], {}, {}, {}))
 
-        for row in groups:
+        for row in groups:  # service, the keys, the label, count, reprompts
             flags = (bool(row[4]), bool(row[5]), bool(row[6]), bool(row[7]))
-            of(row[0]).groups.append(TallyGroup(row[1], row[2], row[3], *flags, int(row[11]),
-                                                int(row[12]), *row[8:11]))  # fmt: skip
-        for row in by_dimension:
-            of(row[0]).dimensions.append(
-                DimensionGroup(
-                    row[1], row[2], row[3], row[4], bool(row[5]), bool(row[6]), int(row[7])
-                )
-            )
+            of(row[0]).groups.append(TallyGroup(row[1], row[2], row[3], *flags, row[12],
+                                                row[13], *row[8:11]))  # fmt: skip
+        for service_id, dimension, value, flow, trust, offered, responded, _, count in by_dimension:
+            of(service_id).dimensions.append(DimensionGroup(
+                dimension, value, flow, trust, bool(offered), bool(responded), count))  # fmt: skip
         drivers: dict[tuple[str, str, int | None], list[Any]] = {}
-        width = len(cell_keys) + 2
+        width = len(cell_keys) + 4  # service, keys, label, count, answered q1
         for row in by_cells:
-            service_id, flow_id, trust_value, offered, responded, went, count, v1 = row[:width]
+            service_id, flow_id, trust_value, offered, responded, went, _, count, v1 = row[:width]
             found = of(service_id)
             if responded:
                 sums = drivers.setdefault((service_id, flow_id, trust_value),
                                           [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip
                 sums[0] += count
                 for i in range(len(DRIVER_FIELDS)):
-                    sums[1][i][0] += int(row[width + 2 * i])
-                    sums[1][i][1] += int(row[width + 2 * i + 1] or 0)
+                    sums[1][i][0] += row[width + 2 * i]
+                    sums[1][i][1] += row[width + 2 * i + 1]
             if offered:
                 key = went or "{}"
-                found.progress[key] = found.progress.get(key, 0) + int(count)
+                found.progress[key] = found.progress.get(key, 0) + count
             if v1:
                 at = width + 2 * len(DRIVER_FIELDS)
                 for i, item in enumerate(V1_ITEMS):
                     for value in range(1, 6):
                         name = f"{item}_{value}"
-                        found.v1[name] = found.v1.get(name, 0) + int(row[at + 5 * i + value - 1])
+                        found.v1[name] = found.v1.get(name, 0) + row[at + 5 * i + value - 1]
         for (service_id, flow_id, trust_value), (count, per) in drivers.items():
             cells_of = {f: (n, total) for f, (n, total) in zip(DRIVER_FIELDS, per, strict=True)}
             of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
-        for (service_id,), cut in typing.cast(dict[tuple[str], Any], percentiles).items():
+        for (service_id, _), cut in percentiles.items():
             of(service_id).percentiles.update(cut)
         # A service the catalog no longer names is read against its first record's flow:
         # looked up by the quarter's index for each such service (rare), not by a window
@@ -284,6 +281,24 @@ class Figures(SqlBase):
             found = out[service_id]
             out[service_id] = replace(found, first_flow=(await self._records(first) or [None])[0])
         return out
+
+
+def _ranks(n: int, q: int) -> tuple[int, ...]:
+    """The ranks (from 0) of n ordered values the q-th percentile is interpolated between."""
+    j = q * (n - 1) // 100
+    return (j,) if n == 1 else (j, j + 1)
+
+
+def _place(counts: Sequence[tuple[int, int]], ranks: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Where each rank (ascending) falls among bins counted in order: (bin, place in it)."""
+    placed: dict[int, tuple[int, int]] = {}
+    before, wanted = 0, list(ranks)
+    for bin_, n in counts:
+        while wanted and wanted[0] < before + n:
+            rank = wanted.pop(0)
+            placed[rank] = (bin_, rank - before)
+        before += n
+    return placed
 
 
 def _interpolated(n: int, at: Mapping[int, float], q: int) -> float | None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnElement,
+    Date,
     DateTime,
     Float,
     Integer,
@@ -198,6 +199,56 @@ service_settings = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("changed_by", String(128), nullable=False),
 )
+
+# Each closed UTC day's grouped counts per service (migration 0013; ``adapters.sql.rollups``):
+# what the figures group ``responses``, ``response_dimensions`` and ``comment_themes`` by, with
+# their counts and sums, so a quarter is read as days of groups. ``day_marks`` (moved by the
+# tables' triggers at every change) and ``rolled_days`` (the mark a day was counted at) say
+# which days' counts still hold.
+_day = (Column("service_id", String(64), primary_key=True), Column("day", Date, primary_key=True))
+day_marks = Table("day_marks", metadata, *(c._copy() for c in _day),
+                  Column("generation", Integer, nullable=False))  # fmt: skip
+rolled_days = Table("rolled_days", metadata, *(c._copy() for c in _day),
+                    Column("generation", Integer, nullable=False))  # fmt: skip
+FIGURE_KEYS = ("flow_id", "trust_value", "sentiment_label", "offered", "responded", "started",
+               "completed", "language", "channel", "reported_channel", "progress")  # fmt: skip
+DRIVER_CELLS = tuple(f"{f}_{part}" for f in DRIVER_FIELDS for part in ("n", "sum"))
+V1_CELLS = tuple(f"{item}_{value}" for item in V1_ITEMS for value in range(1, 6))
+FIGURE_SUMS = ("n", "reprompts", "q1_n", *DRIVER_CELLS, *V1_CELLS)
+day_figures = Table(
+    "day_figures",
+    metadata,
+    Column("service_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    *(responses.c[key]._copy() for key in FIGURE_KEYS),
+    *(Column(name, Integer, nullable=False) for name in FIGURE_SUMS),
+)
+DIMENSION_KEYS = ("dimension", "value", "flow_id", "trust_value", "offered", "responded")
+day_dimensions = Table(
+    "day_dimensions",
+    metadata,
+    Column("service_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    *(response_dimensions.c[key]._copy() for key in DIMENSION_KEYS),
+    Column("n", Integer, nullable=False),
+)
+day_themes = Table(
+    "day_themes",
+    metadata,
+    Column("service_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("theme", String(64), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("negative", Integer, nullable=False),
+)
+# How many of a service's times (in minutes) of a day fall in each tenth of a minute: the bins
+# a time's percentile is found in before its exact value is read (``Figures._percentiles``).
+day_first_replies, day_completions = (
+    Table(name, metadata, Column("service_id", String(64), nullable=False),
+          Column("day", Date, nullable=False), Column("tenth", Integer, nullable=False),
+          Column("n", Integer, nullable=False))
+    for name in ("day_first_replies", "day_completions")
+)  # fmt: skip
 
 # The consent ledger's system of record (migration 0009): one row per person (a pseudonym,
 # never an address) and scope, kept for ever; ``opted_out`` false once lifted. Redis holds

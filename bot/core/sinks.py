@@ -396,6 +396,12 @@ class ResponseStore(Sink, LibraryStore, ConsentLedger, Protocol):
         answer (``DriverSums``); ``windows`` as for ``tallies``."""
         ...
 
+    async def roll_up(self, now: datetime | None = None) -> int:
+        """Count the figures of each day that is over and whose counts are missing or no
+        longer hold (what keeps a quarter's pages quick; never needed for a figure to be
+        right); how many (service, day)s were counted."""
+        ...
+
     async def add(self, records: Sequence[ResponseRecord]) -> int:
         """Keep the records whose ``response_id`` is not stored yet, as ``write`` keeps one;
         how many were new. Refused when one can never be stored (those before it are)."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 
+from bot.core.errors import RetryableError
 from bot.service import alerts, consent, delivery, privacy
 from bot.service.runtime import Runtime
 from bot.store.streams import consume
@@ -13,12 +15,14 @@ from bot.store.streams import consume
 log = logging.getLogger("bot.worker")
 RECOVER_EVERY = 30.0
 HOUSEKEEPING_EVERY = 60.0  # how often a worker asks whether today's retention pass is due
+COUNT_DAYS_EVERY = 60.0  # how often a worker counts the figures of days that are over
 
 
 async def run_worker(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> None:
     """Deliver and forward, and keep Redis's opt-outs restored, until ``stop`` is set; the
     job in hand is finished first."""
-    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop), consent.keep_restored(rt, stop)]
+    jobs = [deliver_loop(rt, stop, idle), rt.work.run(stop), consent.keep_restored(rt, stop),
+            count_days(rt, stop)]  # fmt: skip
     if rt.outbox is not None:
         jobs.append(rt.outbox.run(stop))
     await asyncio.gather(*jobs)
@@ -40,12 +44,28 @@ async def deliver_loop(rt: Runtime, stop: asyncio.Event, idle: float = 0.2) -> N
                 await privacy.retention(rt)
             if (hour := await alerts.digest_due(rt)) is not None:
                 await _digest(rt, hour)
+
         handled = await delivery.deliver_due(rt, stop=stop)
         return handled + await delivery.run_timers(rt)
 
     log.info("worker started")
     await consume(rt.state, rt.sending, rt.clock, one_pass, stop, idle)
     log.info("worker stopped")
+
+
+async def count_days(rt: Runtime, stop: asyncio.Event, every: float = COUNT_DAYS_EVERY) -> None:
+    """Count the figures of the days that are over (``ResponseStore.roll_up``) every
+    ``every`` seconds until ``stop`` is set: its own job, so a first count of a large store
+    (seconds) holds up no delivery. A store that cannot answer is tried again next time."""
+    while not stop.is_set():
+        if rt.store is not None:
+            try:
+                if days := await rt.store.roll_up():
+                    log.info("figures counted days=%d", days)
+            except RetryableError as exc:
+                log.warning("figures not counted: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 async def _digest(rt: Runtime, hour: datetime) -> None:

@@ -1,0 +1,387 @@
+"""Each closed day's grouped counts (migration 0013), and grouped reads that use them.
+
+A figure is a grouped count over the rows reported in some windows (a quarter in each time
+zone, or eight of them for a trend). ``Rollups.grouped`` reads the same groups in two parts
+and adds them up in one query: the whole UTC days inside a window whose counts still hold from
+``day_figures``/``day_dimensions``/``day_themes``, and everything else (a window's first and
+last hours, today, a day changed since it was counted) from the rows. The result is exactly
+the rows' grouped counts: a day's counts are used only where ``rolled_days`` holds the
+generation ``day_marks`` has now (the tables' triggers move it at every change), read in the
+same snapshot as the counts (REPEATABLE READ on PostgreSQL).
+
+``Rollups.roll_up`` counts the days that are over (for an hour: ``SETTLED``) and whose counts
+are missing or no longer hold, a few at a time; the worker runs it every minute, ``import``
+when it ends. Nothing here is needed for a figure to be right: only for it to be quick.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from bot.core.measures import DRIVER_FIELDS, V1_ITEMS
+from bot.core.sinks import Window
+
+from .base import SqlBase, StoreUnavailable, describe
+from .schema import (
+    DIMENSION_KEYS,
+    FIGURE_KEYS,
+    as_utc,
+    comment_themes,
+    day_completions,
+    day_dimensions,
+    day_figures,
+    day_first_replies,
+    day_marks,
+    day_themes,
+    response_dimensions,
+    responses,
+    rolled_days,
+)
+
+SETTLED = timedelta(hours=1)  # a day is counted once it has been over this long
+ROLL_DAYS = 31  # (service, day)s counted in one transaction
+DAY = timedelta(days=1)
+_PG_ROLLUP_LOCK = 0x726F6C6C  # one roller at a time: two would count a day twice
+
+
+class tenths(FunctionElement[int]):
+    """A time in minutes as whole tenths of a minute, cut toward zero the same way on both
+    databases (PostgreSQL's cast would round): the bins a time's percentile is found in."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(tenths, "postgresql")
+def _tenths_postgresql(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST(trunc({compiler.process(element.clauses, **kw)} * 10) AS INTEGER)"
+
+
+@compiles(tenths, "sqlite")
+def _tenths_sqlite(element: tenths, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} * 10 AS INTEGER)"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A grouped count kept per day: the table its rows are (``source``), the table of its
+    days' counts (``days``), what it groups by (the rows' expression of each key), per sum
+    how the rows make it, and which rows it counts (None: all)."""
+
+    source: Table
+    days: Table
+    keys: Mapping[str, Any]
+    sums: Mapping[str, Any]
+    counted: Any = None
+
+
+def _figure_sums() -> dict[str, Any]:
+    c = responses.c
+    sums: dict[str, Any] = {"n": func.count(), "reprompts": func.coalesce(func.sum(c.reprompts), 0),
+                            "q1_n": func.count(c.q1)}  # fmt: skip
+    for f in DRIVER_FIELDS:
+        sums[f"{f}_n"] = func.count(c[f])
+        sums[f"{f}_sum"] = func.coalesce(func.sum(c[f]), 0)
+    for item in V1_ITEMS:
+        for value in range(1, 6):
+            sums[f"{item}_{value}"] = func.sum(case((c[item] == value, 1), else_=0))
+    return sums
+
+
+def _columns(table: Table, names: Iterable[str]) -> dict[str, Any]:
+    return {name: table.c[name] for name in names}
+
+
+def _times(column: Any, days: Table) -> Rollup:
+    return Rollup(responses, days, {"tenth": tenths(column)}, {"n": func.count()},
+                  column.is_not(None))  # fmt: skip
+
+
+FIGURES = Rollup(responses, day_figures, _columns(responses, FIGURE_KEYS), _figure_sums())
+DIMENSIONS = Rollup(response_dimensions, day_dimensions,
+                    _columns(response_dimensions, DIMENSION_KEYS), {"n": func.count()})  # fmt: skip
+THEMES = Rollup(comment_themes, day_themes, _columns(comment_themes, ("theme",)), {
+    "n": func.count(),
+    "negative": func.sum(case((comment_themes.c.sentiment == "negative", 1), else_=0)),
+})  # fmt: skip
+# How many of each time fall in each tenth of a minute (a percentile's bins).
+TIMES = {
+    "first_reply_minutes": _times(responses.c.first_reply_minutes, day_first_replies),
+    "completion_minutes": _times(responses.c.completion_minutes, day_completions),
+}
+ROLLUPS = (FIGURES, DIMENSIONS, THEMES, *TIMES.values())
+
+# A cut of the rows: the services (None: every service no other cut names), the moments it
+# runs from and to, and the label (``bucket``) its rows are counted under.
+Cut = tuple[Sequence[str] | None, datetime, datetime, int]
+# A condition on the columns a rollup's rows and its days' counts share, given either's.
+Where = Callable[[Any], ColumnElement[bool]]
+
+
+def cuts_of(windows: Iterable[Window], bucket: int = 0) -> list[Cut]:
+    """A quarter's windows (``bot.core.reports.quarter_windows``) as cuts, all under one label."""
+    return [(ids, start, end, bucket) for ids, start, end in windows]
+
+
+def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
+    """The cut with ``label`` that ``service``'s rows fall in (KeyError: none)."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
+    for cut in cuts:
+        ids, _, _, at = cut
+        if at == label and (service in ids if ids is not None else service not in named):
+            return cut
+    raise KeyError((service, label))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a grouped read takes its rows from: days' counts (service, first day, the day
+    after the last, label) and rows (services or None, services left out, from, to, label)."""
+
+    days: list[tuple[str, date, date, int]]
+    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]]
+
+
+def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
+    """The cuts as days whose counts hold (``fresh``: per service) and the rest as rows."""
+    named = sorted({i for ids, *_ in cuts if ids for i in ids})
+    days: list[tuple[str, date, date, int]] = []
+    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]] = []
+    for ids, start, end, label in cuts:
+        start, end = as_utc(start), as_utc(end)
+        members = list(ids) if ids is not None else sorted(set(fresh) - set(named))
+        whole = [start.date() + DAY * i for i in range((end.date() - start.date()).days + 1)]
+        whole = [d for d in whole if _moment(d) >= start and _moment(d + DAY) <= end]
+        plain = []
+        for service in members:
+            counted = [d for d in whole if d in fresh.get(service, ())]
+            if not counted:
+                plain.append(service)
+                continue
+            moment = start
+            for first, after in _runs(counted):
+                days.append((service, first, after, label))
+                if moment < _moment(first):
+                    rows.append(([service], (), moment, _moment(first), label))
+                moment = _moment(after)
+            if moment < end:
+                rows.append(([service], (), moment, end, label))
+        if ids is None:  # the services not named and with no day counted, whole
+            rows.append((None, [*named, *members], start, end, label))
+        elif plain:
+            rows.append((plain, (), start, end, label))
+    return Split(days, rows)
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive days as (first, the day after the last)."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + DAY)
+        else:
+            runs.append((day, day + DAY))
+    return runs
+
+
+class Rollups(SqlBase):
+    """Grouped reads over rows and days' counts; counting the days that are due."""
+
+    def _day_of(self, column: Any) -> Any:
+        """A moment's UTC day, as the triggers work it out."""
+        if self.dialect == "postgresql":
+            return cast(func.timezone("UTC", column), Date)
+        return func.date(column)
+
+    async def grouped(
+        self, rollup: Rollup, cuts: Sequence[Cut], keys: Sequence[str], sums: Sequence[str],
+        where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """Per group of ``service_id``, ``keys`` and the cut's label (``bucket``), the
+        ``sums`` of ``rollup`` over the rows within ``cuts`` (and ``where``: a condition on
+        the columns the rows and the days' counts share), as (service, *keys, label, *sums)
+        with whole numbers; a row of no cut is not counted."""
+        if not cuts:
+            return []
+        try:
+            async with self._snapshot() as conn:
+                return await self._grouped(conn, rollup, cuts, keys, sums, where)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+
+    @contextlib.asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[Any]:
+        """A connection whose reads see one snapshot (on PostgreSQL: REPEATABLE READ, so which
+        days hold and their counts agree), without JIT compilation (it spent 0.4 s compiling
+        these queries to save a few milliseconds)."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                await conn.execute(text("SET LOCAL jit = off"))
+            yield conn
+
+    async def _grouped(
+        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut], keys: Sequence[str],
+        sums: Sequence[str], where: Where | None = None,
+    ) -> list[tuple[Any, ...]]:  # fmt: skip
+        """``grouped`` on ``conn``."""
+        found = await self._fresh(conn, cuts)
+        query = self._query(rollup, split(cuts, found), keys, sums, where)
+        width = 2 + len(keys)
+        return [(*row[:width], *(int(v or 0) for v in row[width:]))
+                for row in await conn.execute(query)]  # fmt: skip
+
+    async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
+        """Per service, the days within the cuts whose counts still hold."""
+        r, m = rolled_days.c, day_marks.c
+        first = min(as_utc(start) for _, start, _, _ in cuts).date()
+        last = max(as_utc(end) for _, _, end, _ in cuts).date()
+        query = (select(r.service_id, r.day)
+                 .join_from(rolled_days, day_marks, and_(r.service_id == m.service_id,
+                                                         r.day == m.day))
+                 .where(r.generation == m.generation, r.day >= first, r.day < last))  # fmt: skip
+        if all(ids is not None for ids, *_ in cuts):
+            named = sorted({i for ids, *_ in cuts if ids for i in ids})
+            query = query.where(r.service_id.in_(named))
+        found: dict[str, set[date]] = {}
+        for service, day in await conn.execute(query):
+            found.setdefault(service, set()).add(_day(day))
+        return found
+
+    def _query(
+        self, rollup: Rollup, parts: Split, keys: Sequence[str], sums: Sequence[str],
+        where: Where | None,
+    ) -> Any:  # fmt: skip
+        d, s = rollup.days.c, rollup.source.c
+        selects = []
+        if parts.days:
+            within = [(and_(d.service_id == service, d.day >= first, d.day < after), label)
+                      for service, first, after, label in parts.days]  # fmt: skip
+            label = case(*within, else_=None)
+            query = select(d.service_id, *(d[k] for k in keys), label.label("bucket"),
+                           *(func.sum(d[name]).label(name) for name in sums))  # fmt: skip
+            query = query.where(or_(*(condition for condition, _ in within)))
+            if where is not None:
+                query = query.where(where(d))
+            selects.append(query.group_by(d.service_id, *(d[k] for k in keys), label))
+        if parts.rows:
+            within = []
+            for ids, left_out, start, end, label_of in parts.rows:
+                moments = and_(s.reported_at >= start, s.reported_at < end)
+                if ids is not None:
+                    moments = and_(s.service_id.in_(list(ids)), moments)
+                elif left_out:
+                    moments = and_(s.service_id.not_in(list(left_out)), moments)
+                within.append((moments, label_of))
+            label = case(*within, else_=None)
+            grouped = [rollup.keys[k] for k in keys]
+            query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
+                           label.label("bucket"),
+                           *(rollup.sums[name].label(name) for name in sums))  # fmt: skip
+            query = query.where(or_(*(condition for condition, _ in within)))
+            if rollup.counted is not None:
+                query = query.where(rollup.counted)
+            if where is not None:
+                query = query.where(where(s))
+            selects.append(query.group_by(s.service_id, *grouped, label))
+        if len(selects) == 1:
+            return selects[0]
+        both = union_all(*selects).subquery()
+        grouped = [both.c.service_id, *(both.c[k] for k in keys), both.c.bucket]
+        return select(*grouped, *(func.sum(both.c[name]) for name in sums)).group_by(*grouped)
+
+    async def roll_up(self, now: datetime | None = None, days: int = ROLL_DAYS) -> int:
+        """Count every day that has been over for ``SETTLED`` and whose counts are missing or
+        no longer hold, ``days`` (service, day)s a transaction; returns how many were
+        counted. On PostgreSQL one process does it at a time: another finds the lock taken
+        and returns at once."""
+        last = as_utc(now or datetime.now(UTC)) - SETTLED - DAY
+        r, m = rolled_days.c, day_marks.c
+        counted = 0
+        while True:
+            try:
+                async with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        lock = text("SELECT pg_try_advisory_xact_lock(:key)")
+                        if not await conn.scalar(lock, {"key": _PG_ROLLUP_LOCK}):
+                            return counted
+                    due = (await conn.execute(
+                        select(m.service_id, m.day, m.generation)
+                        .join_from(day_marks, rolled_days, and_(r.service_id == m.service_id,
+                                                                r.day == m.day), isouter=True)
+                        .where(m.day <= last.date(),
+                               or_(r.generation.is_(None), r.generation != m.generation))
+                        .order_by(m.service_id, m.day).limit(days)
+                    )).all()  # fmt: skip
+                    if not due:
+                        return counted
+                    await self._count_days(conn, [(s, _day(d), g) for s, d, g in due])
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+            counted += len(due)
+
+    async def _count_days(self, conn: Any, due: Sequence[tuple[str, date, int]]) -> None:
+        """Count ``due`` (service, day, generation read before counting: a change made
+        meanwhile leaves the day behind its mark, to be counted again)."""
+        pairs = [(service, day) for service, day, _ in due]
+        per: dict[str, list[date]] = {}
+        for service, day in pairs:
+            per.setdefault(service, []).append(day)
+        for rollup in ROLLUPS:
+            t, s = rollup.days, rollup.source.c
+            await conn.execute(t.delete().where(tuple_(t.c.service_id, t.c.day).in_(pairs)))
+            within = or_(
+                *(
+                    and_(
+                        s.service_id == service,
+                        s.reported_at >= _moment(first),
+                        s.reported_at < _moment(after),
+                    )
+                    for service, found in per.items()
+                    for first, after in _runs(found)
+                )
+            )
+            if rollup.counted is not None:
+                within = and_(within, rollup.counted)
+            day = self._day_of(s.reported_at)
+            keys = [s.service_id, day, *rollup.keys.values()]
+            counts = select(*keys, *rollup.sums.values()).where(within).group_by(*keys)
+            columns = ["service_id", "day", *rollup.keys, *rollup.sums]
+            await conn.execute(t.insert().from_select(columns, counts))  # fmt: skip
+        insert = self._insert()(rolled_days).values(
+            [{"service_id": s, "day": d, "generation": g} for s, d, g in due]
+        )
+        await conn.execute(insert.on_conflict_do_update(
+            index_elements=[rolled_days.c.service_id, rolled_days.c.day],
+            set_={"generation": insert.excluded.generation}))  # fmt: skip
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

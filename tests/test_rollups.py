@@ -1,0 +1,157 @@
+"""Each closed day's grouped counts (migration 0013, ``adapters.sql.rollups``): a figure read
+through them equals the same figure from the rows, on SQLite and on PostgreSQL, and stays so
+when a counted day changes (a write, an update, ``forget``) before it is counted again."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from adapters.sql.rollups import Split, split
+from adapters.sql.schema import day_figures, day_marks, rolled_days
+from adapters.sql.store import SqlStore
+from bot.core import reports
+from bot.core.catalog import Service
+from bot.service import themes as service_themes
+
+from .records import FLOWS, response_record
+from .test_figures import MIN_CELL, catalog, differences, stored, varied_records
+
+QUARTERS = [(2027, 1), (2026, 4)]
+
+
+async def everything(store: SqlStore, services: dict[str, Service]) -> dict[str, Any]:
+    """Every grouped read the pages make: the quarters' reports (all and one service), eight
+    quarters' tallies and two of driver sums, and the themes' counts."""
+    zones: dict[str, list[str]] = {}
+    for service in services.values():
+        zones.setdefault(service.timezone, []).append(service.id)
+    spans = [(ids, [reports.quarter_bounds(fy, q, zone) for fy, q in QUARTERS])
+             for zone, ids in zones.items()]  # fmt: skip
+    found: dict[str, Any] = {
+        f"{fy}-{q}": await reports.build(store, services, FLOWS, fy, q, min_cell=MIN_CELL,
+                                         csv=False)
+        for fy, q in QUARTERS
+    }  # fmt: skip
+    found["one"] = await reports.build(store, services, FLOWS, 2027, 1, "permit-renewal",
+                                       min_cell=MIN_CELL, csv=False)  # fmt: skip
+    found["tallies"] = sorted(
+        (key, sorted(map(repr, groups)), sorted(cut.items()))
+        for key, (groups, cut) in (await store.tallies(spans, list(services))).items()
+    )
+    found["drivers"] = sorted(
+        (key, sorted(map(repr, sums))) for key, sums in (await store.driver_sums(spans)).items()
+    )
+    found["themes"] = await service_themes.quarter_themes(
+        store, services, 2027, 1, sorted(services), MIN_CELL
+    )
+    return found
+
+
+async def counted_days(store: SqlStore) -> int:
+    async with store.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(rolled_days)) or 0)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_figures_read_through_days_counts_equal_the_rows(kind: str, tmp_path: Path) -> None:
+    services = catalog()
+    records = varied_records()
+    assert any(r.get("themes") for r in records)
+    store = await stored(kind, tmp_path, records)
+    try:
+        from_rows = await everything(store, services)
+        counted = await store.roll_up()
+        assert counted == await counted_days(store) >= 16  # every (service, day) with a record
+        assert await store.roll_up() == 0  # nothing is due twice
+        assert differences(await everything(store, services), from_rows) == []
+
+        # The days' counts are what is read: spoil one day's and a figure moves.
+        async with store.engine.begin() as conn:
+            await conn.execute(update(day_figures).values(n=day_figures.c.n + 1000))
+        spoiled = await everything(store, services)
+        assert differences(spoiled, from_rows) != []
+        async with store.engine.begin() as conn:
+            await conn.execute(update(day_figures).values(n=day_figures.c.n - 1000))
+
+        # A counted day that changes is read from its rows until it is counted again.
+        late = response_record(
+            9001, ["no", "2 5", "Too slow, nobody helped"], service="permit-renewal",
+            flow_id="a11-v2-scale", completed_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        )  # fmt: skip
+        await store.write(late)
+        records.append(late)
+        for fy, q in QUARTERS:
+            fast = await reports.build(store, services, FLOWS, fy, q, min_cell=MIN_CELL)
+            slow = reports.quarterly_report(records, services, FLOWS, fy, q, min_cell=MIN_CELL)
+            assert differences(fast, slow) == []
+        written = await everything(store, services)
+        assert await store.roll_up() == 1  # that day only
+        assert differences(await everything(store, services), written) == []
+
+        # forget deletes, an update moves a row to another day: both are seen.
+        gone = records[7]
+        await store.forget(gone["respondent"])
+        records = [r for r in records if r["respondent"] != gone["respondent"]]
+        fast = await reports.build(store, services, FLOWS, 2027, 1, min_cell=MIN_CELL)
+        slow = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=MIN_CELL)
+        assert differences(fast, slow) == []
+        assert await store.roll_up() >= 1
+        assert differences(await reports.build(store, services, FLOWS, 2027, 1,
+                                               min_cell=MIN_CELL), slow) == []  # fmt: skip
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_today_is_never_counted_and_its_writes_wait_on_no_row(
+    kind: str, tmp_path: Path
+) -> None:
+    """Today's rows make their day's mark once (generation 0, never moved: every write of the
+    day would otherwise update one row); the day is counted once it has been over an hour."""
+    now = datetime.now(UTC)
+    records = [response_record(n, ["yes", "1"], completed_at=now - timedelta(minutes=n))
+               for n in range(1, 4)]  # fmt: skip
+    records = [r for r in records if r["timestamps"]["ended"][:10] == now.date().isoformat()]
+    assert records  # (a run in the first minutes after midnight has fewer)
+    store = await stored(kind, tmp_path, records[:1])
+    try:
+        for record in records[1:]:
+            await store.write(record)
+        async with store.engine.connect() as conn:
+            marks = (await conn.execute(select(day_marks.c.day, day_marks.c.generation))).all()
+        assert [(str(day)[:10], generation) for day, generation in marks] == [
+            (now.date().isoformat(), 0)]  # fmt: skip
+        assert await store.roll_up() == 0
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+        assert await store.roll_up(now=tomorrow + timedelta(minutes=59)) == 0  # not over an hour
+        assert await store.roll_up(now=tomorrow + timedelta(hours=1, minutes=1)) == 1
+    finally:
+        await store.close()
+
+
+def test_a_quarter_is_split_into_counted_days_and_rows() -> None:
+    """Whole UTC days inside a window that hold are read as counts; the window's first and
+    last hours, a day that does not hold and a service with no day counted, as rows."""
+    start = datetime(2026, 10, 1, 4, tzinfo=UTC)  # midnight in New York
+    end = datetime(2027, 1, 1, 5, tzinfo=UTC)
+    days = {date(2026, 10, 2) + timedelta(days=i) for i in range(91)} - {date(2026, 11, 5)}
+    found = split([(["a", "b"], start, end, 0), (None, start, end, 1)],
+                  {"a": days, "x": {date(2026, 10, 3)}})  # fmt: skip
+    moment = datetime(2026, 11, 5, tzinfo=UTC)
+    assert found == Split(
+        days=[("a", date(2026, 10, 2), date(2026, 11, 5), 0),
+              ("a", date(2026, 11, 6), date(2027, 1, 1), 0),
+              ("x", date(2026, 10, 3), date(2026, 10, 4), 1)],
+        rows=[(["a"], (), start, datetime(2026, 10, 2, tzinfo=UTC), 0),
+              (["a"], (), moment, moment + timedelta(days=1), 0),
+              (["a"], (), datetime(2027, 1, 1, tzinfo=UTC), end, 0),
+              (["b"], (), start, end, 0),
+              (["x"], (), start, datetime(2026, 10, 3, tzinfo=UTC), 1),
+              (["x"], (), datetime(2026, 10, 4, tzinfo=UTC), end, 1),
+              (None, ["a", "b", "x"], start, end, 1)],
+    )  # fmt: skip
