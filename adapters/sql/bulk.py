@@ -14,12 +14,12 @@ no COPY: its lines are made ready in a thread, as the rows ``Writes._keep`` inse
 from __future__ import annotations
 
 import gc
+from collections.abc import Awaitable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, any_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.core.response import MalformedRecord, from_line
@@ -27,6 +27,8 @@ from bot.core.sinks import Prepared
 
 from .base import to_json
 from .schema import Rows, comment_themes, comments, response_dimensions, responses, storable
+
+T = TypeVar("T")
 
 # The tables a record is kept in, in the order of each record's COPY lines (``rows_of``'s).
 TABLES = (responses, comments, comment_themes, response_dimensions)
@@ -178,17 +180,24 @@ def _field(value: Any) -> str:
 async def keep_copied(conn: Any, prepared: Prepared) -> int:
     """Write the ready records of ``prepared`` (``prepare_copy``) that are not stored yet on
     ``conn`` (in a transaction), the first of two alike kept: COPY straight into each table,
-    as ``Writes._insert_rows`` copies an import's rows; how many were new."""
+    as ``Writes._insert_rows`` copies an import's rows; how many were new. The transaction
+    does not wait for its commit to reach the disk: a crash could lose the last batches
+    committed, never half of one, and the same import run again stores what is missing (it
+    skips the ids stored)."""
     first: dict[str, int] = {}
     for index, response_id in enumerate(prepared.ids):
         first.setdefault(response_id, index)
     if not first:
         return 0
-    # one array parameter: an IN of 2,000 would be 2,000 parameters to bind
-    wanted = bindparam("ids", list(first), type_=ARRAY(responses.c.response_id.type))
-    held = set((await conn.execute(
-        select(responses.c.response_id).where(responses.c.response_id == any_(wanted))
-    )).scalars())  # fmt: skip
+    await conn.execute(text("SET LOCAL synchronous_commit = off"))  # begins the transaction
+    driver = (await conn.get_raw_connection()).driver_connection
+    # One array parameter (an IN of 2,000 would be 2,000 to bind), through the driver: a
+    # statement of SQLAlchemy's is objects in cycles holding the 2,000 ids, which the
+    # collector (tuned to run seldom for an import) let pile up, growing the importer's memory
+    # with the file's size.
+    held = {row[0] for row in await _driven(driver.fetch(
+        "SELECT response_id FROM responses WHERE response_id = ANY($1::text[])", list(first)
+    ))}  # fmt: skip
     fresh = [index for response_id, index in first.items() if response_id not in held]
     if not fresh:
         return 0
@@ -229,17 +238,23 @@ def _pick(lines: tuple[bytes, list[int]], chosen: list[int]) -> bytes:
 
 async def _copy_text(conn: Any, into: str, columns: tuple[str, ...], data: bytes) -> None:
     """COPY the text lines ``data`` into the table ``into``, on the connection's transaction;
-    the driver's errors as SQLAlchemy's (as ``writes._copy``)."""
-    import asyncpg
-
+    the driver's errors as SQLAlchemy's."""
     if not data:
         return
     driver = (await conn.get_raw_connection()).driver_connection
+    # A buffer, sent as it is (bytes would be taken for a file's path, and a file-like source
+    # is read in a thread, 512 KiB at a time).
+    await _driven(driver.copy_to_table(into, source=memoryview(data), columns=list(columns),
+                                       format="text"))  # fmt: skip
+
+
+async def _driven(call: Awaitable[T]) -> T:
+    """What the driver's ``call`` gives; its errors as SQLAlchemy's (as ``writes._copy``),
+    so they are told apart as every other store error is."""
+    import asyncpg
+
     try:
-        # A buffer, sent as it is (bytes would be taken for a file's path, and a file-like
-        # source is read in a thread, 512 KiB at a time).
-        await driver.copy_to_table(into, source=memoryview(data), columns=list(columns),
-                                   format="text")  # fmt: skip
+        return await call
     except asyncpg.PostgresError as exc:
         kind = IntegrityError if str(exc.sqlstate).startswith("23") else DBAPIError
-        raise kind(f"COPY {into}", None, exc) from None
+        raise kind("the driver's own statement", None, exc) from None

@@ -106,10 +106,6 @@ class Writes(SqlBase):
             return await self._add(prepared.rows)
         try:
             async with self.engine.begin() as conn:
-                # Not waiting for each batch's commit to reach the disk: a crash could lose
-                # the last batches committed, never half of one, and the same import run
-                # again stores what is missing (it skips the ids stored). This session's only.
-                await conn.execute(text("SET LOCAL synchronous_commit = off"))
                 return await keep_copied(conn, prepared)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             if not permanent(exc):
