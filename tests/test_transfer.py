@@ -148,11 +148,15 @@ async def test_an_export_of_a_quarter_and_a_service(kind: str, tmp_path: Path) -
         await store.close()
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("kind", "apart_after"),
+                         [("sqlite", 4), ("postgresql", 4), ("postgresql", 0)])  # fmt: skip
 async def test_a_bad_line_stops_the_import_and_a_rerun_goes_on(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, apart_after: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(transfer, "BATCH", 4)  # so the lines before the bad one span batches
+    # 0: made ready in worker processes from the first batch (PostgreSQL's), batches written
+    # while those after them are made ready
+    monkeypatch.setattr(transfer, "APART_AFTER", apart_after)
     records = varied(12)
     lines = [orjson.dumps(r) for r in records]
     store = await fresh_store(kind, tmp_path)
