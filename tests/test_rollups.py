@@ -4,6 +4,7 @@ when a counted day changes (a write, an update, ``forget``) before it is counted
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from adapters.sql import rollups
 from adapters.sql.rollups import Split, split
 from adapters.sql.schema import day_figures, day_marks, rolled_days
 from adapters.sql.store import SqlStore
-from bot.core import reports
+from bot.core import measures, reports
 from bot.core.catalog import Service
 from bot.service import themes as service_themes
 
@@ -90,6 +92,9 @@ async def test_figures_read_through_days_counts_equal_the_rows(kind: str, tmp_pa
             slow = reports.quarterly_report(records, services, FLOWS, fy, q, min_cell=MIN_CELL)
             assert differences(fast, slow) == []
         written = await everything(store, services)
+        with pytest.MonkeyPatch.context() as patch:  # too many stretches: all read as rows
+            patch.setattr(rollups, "STRETCHES", 1)
+            assert differences(await everything(store, services), written) == []
         assert await store.roll_up() == 1  # that day only
         assert differences(await everything(store, services), written) == []
 
@@ -136,22 +141,68 @@ async def test_today_is_never_counted_and_its_writes_wait_on_no_row(
 
 def test_a_quarter_is_split_into_counted_days_and_rows() -> None:
     """Whole UTC days inside a window that hold are read as counts; the window's first and
-    last hours, a day that does not hold and a service with no day counted, as rows."""
+    last hours, a day that does not hold and a service with no day counted, as rows; the
+    services no cut names are those with rows (marks) in the span, each by name."""
     start = datetime(2026, 10, 1, 4, tzinfo=UTC)  # midnight in New York
     end = datetime(2027, 1, 1, 5, tzinfo=UTC)
     days = {date(2026, 10, 2) + timedelta(days=i) for i in range(91)} - {date(2026, 11, 5)}
     found = split([(["a", "b"], start, end, 0), (None, start, end, 1)],
-                  {"a": days, "x": {date(2026, 10, 3)}})  # fmt: skip
+                  {"a": days, "x": {date(2026, 10, 3)}, "y": set()})  # fmt: skip
     moment = datetime(2026, 11, 5, tzinfo=UTC)
     assert found == Split(
         days=[("a", date(2026, 10, 2), date(2026, 11, 5), 0),
               ("a", date(2026, 11, 6), date(2027, 1, 1), 0),
               ("x", date(2026, 10, 3), date(2026, 10, 4), 1)],
-        rows=[(["a"], (), start, datetime(2026, 10, 2, tzinfo=UTC), 0),
-              (["a"], (), moment, moment + timedelta(days=1), 0),
-              (["a"], (), datetime(2027, 1, 1, tzinfo=UTC), end, 0),
-              (["b"], (), start, end, 0),
-              (["x"], (), start, datetime(2026, 10, 3, tzinfo=UTC), 1),
-              (["x"], (), datetime(2026, 10, 4, tzinfo=UTC), end, 1),
-              (None, ["a", "b", "x"], start, end, 1)],
+        rows=[(["a"], start, datetime(2026, 10, 2, tzinfo=UTC), 0),
+              (["a"], moment, moment + timedelta(days=1), 0),
+              (["a"], datetime(2027, 1, 1, tzinfo=UTC), end, 0),
+              (["b"], start, end, 0),
+              (["x"], start, datetime(2026, 10, 3, tzinfo=UTC), 1),
+              (["x"], datetime(2026, 10, 4, tzinfo=UTC), end, 1),
+              (["y"], start, end, 1)],
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_percentiles_found_by_bins_are_exact(kind: str, tmp_path: Path) -> None:
+    """Times to the microsecond, many in one tenth of a minute, some on a tenth's edge and
+    some negative (a clock that ran back): each percentile is the reference's, read from the
+    rows, from days' counts, and from both (a day changed since it was counted)."""
+    rng = random.Random(11)
+    seconds = [rng.choice([6.0, 12.0, 0.0]) if n % 9 == 0 else rng.uniform(-20, 900)
+               for n in range(240)]  # fmt: skip
+    records = [
+        response_record(
+            n, ["yes", "1", "Fine"], service="benefits-application", flow_id="a11-v2-thumbs",
+            completed_at=datetime(2026, 11, 2 + n % 20, 1 + n % 22, tzinfo=UTC),
+            first_reply_after=timedelta(seconds=s),
+            ended_after=timedelta(seconds=abs(s) * 3 + 1),
+        )
+        for n, s in enumerate(seconds)
+    ]  # fmt: skip
+    services = catalog()
+    window = reports.quarter_windows(services, 2027, 1)
+
+    def expected() -> dict[str, float | None]:
+        fields = [measures.tally_fields(r) for r in records]
+        return {
+            f"{name}_p{q}": measures.percentile([f[name] for f in fields if f[name] is not None], q)
+            for name in ("first_reply_minutes", "completion_minutes") for q in (50, 90)
+        }  # fmt: skip
+
+    store = await stored(kind, tmp_path, records)
+    try:
+        rows = (await store.quarter_counts(window))["benefits-application"].percentiles
+        assert rows == expected()
+        await store.roll_up()
+        assert (await store.quarter_counts(window))["benefits-application"].percentiles == rows
+        more = response_record(999, ["yes", "1", "Fine"], service="benefits-application",
+                               flow_id="a11-v2-thumbs",
+                               completed_at=datetime(2026, 11, 5, 12, tzinfo=UTC),
+                               first_reply_after=timedelta(seconds=-3))  # fmt: skip
+        await store.write(more)
+        records.append(more)
+        both = (await store.quarter_counts(window))["benefits-application"].percentiles
+        assert both == expected() and both != rows
+    finally:
+        await store.close()

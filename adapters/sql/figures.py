@@ -159,8 +159,10 @@ class Figures(Rollups):
                         total = sum(n for _, n in counts)
                         ranks = sorted({r for q in QUANTILES for r in _ranks(total, q)})
                         placed[key] = (total, _place(sorted(counts), ranks))
-                    wanted = sorted({(*key, tenth) for key, (_, at) in placed.items()
-                                     for tenth, _ in at.values()})  # fmt: skip
+                    wanted: dict[tuple[str, int, int], set[int]] = {}
+                    for key, (_, at) in placed.items():
+                        for tenth, place in at.values():
+                            wanted.setdefault((*key, tenth), set()).add(place)
                     values = await self._bin_values(conn, rollup, cuts, wanted, where)
                     for key, (total, at) in placed.items():
                         picked = {r: values[(*key, t)][i] for r, (t, i) in at.items()}
@@ -174,30 +176,37 @@ class Figures(Rollups):
 
     async def _bin_values(
         self, conn: Any, rollup: Rollup, cuts: Sequence[Cut],
-        wanted: Sequence[tuple[str, int, int]], where: Where | None,
-    ) -> dict[tuple[str, int, int], list[float]]:  # fmt: skip
-        """The times of each (service, cut label, bin) ``wanted``, in order: one query, each
-        bin a range of the time's index (a little wider than the bin; the bin's own
-        expression then says which are in it, as it did when they were counted)."""
+        wanted: Mapping[tuple[str, int, int], set[int]], where: Where | None,
+    ) -> dict[tuple[str, int, int], dict[int, float]]:  # fmt: skip
+        """For each (service, cut label, bin) ``wanted``, the times at the places wanted in
+        it (from 0, in order): one query, each bin a range of the time's index (a little
+        wider than the bin; the bin's own expression then says which are in it, as it did
+        when they were counted), walked in order from the first place wanted to the last."""
         if not wanted:
             return {}
         c = responses.c
         (tenth,) = rollup.keys.values()
         column = next(iter(tenth.clauses))
+        keys = sorted(wanted)
         parts = []
-        for i, (service, label, bin_) in enumerate(wanted):
+        for i, (service, label, bin_) in enumerate(keys):
             _, start, end, _ = cut_of(cuts, service, label)
+            places = wanted[(service, label, bin_)]
             part = select(literal(i).label("i"), column.label("value")).where(
                 c.service_id == service, column > (bin_ - 2) / 10, column < (bin_ + 2) / 10,
                 tenth == bin_, c.reported_at >= as_utc(start), c.reported_at < as_utc(end),
             )  # fmt: skip
-            parts.append(part.where(where(c)) if where is not None else part)
-        out: dict[tuple[str, int, int], list[float]] = {key: [] for key in wanted}
+            if where is not None:
+                part = part.where(where(c))
+            ordered = part.order_by(column).offset(min(places))
+            parts.append(select(ordered.limit(max(places) - min(places) + 1).subquery()))
+        found: dict[int, list[float]] = {}
         for i, value in await conn.execute(union_all(*parts)):
-            out[wanted[i]].append(float(value))
-        for found in out.values():
-            found.sort()
-        return out
+            found.setdefault(i, []).append(float(value))
+        # A union keeps no order: each bin's few values are put in order here.
+        return {key: {min(wanted[key]) + n: value
+                      for n, value in enumerate(sorted(found.get(i, [])))}
+                for i, key in enumerate(keys)}  # fmt: skip
 
     async def quarter_counts(
         self, windows: Sequence[Window], service: str | None = None,

@@ -31,6 +31,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     or_,
     select,
     text,
@@ -63,6 +64,7 @@ from .schema import (
 
 SETTLED = timedelta(hours=1)  # a day is counted once it has been over this long
 ROLL_DAYS = 31  # (service, day)s counted in one transaction
+STRETCHES = 200  # the most stretches of rows a grouped read makes a query each of
 DAY = timedelta(days=1)
 _PG_ROLLUP_LOCK = 0x726F6C6C  # one roller at a time: two would count a day twice
 
@@ -159,20 +161,22 @@ def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
 @dataclass(frozen=True)
 class Split:
     """Where a grouped read takes its rows from: days' counts (service, first day, the day
-    after the last, label) and rows (services or None, services left out, from, to, label)."""
+    after the last, label) and rows (services, from, to, label)."""
 
     days: list[tuple[str, date, date, int]]
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]]
+    rows: list[tuple[Sequence[str], datetime, datetime, int]]
 
 
 def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
-    """The cuts as days whose counts hold (``fresh``: per service) and the rest as rows."""
-    named = sorted({i for ids, *_ in cuts if ids for i in ids})
+    """The cuts as days whose counts hold and the rest as rows; ``fresh``: per service with
+    rows in the cuts' span (every one: the cut of the services no other names finds them
+    there), its days whose counts hold."""
+    named = {i for ids, *_ in cuts if ids for i in ids}
     days: list[tuple[str, date, date, int]] = []
-    rows: list[tuple[Sequence[str] | None, Sequence[str], datetime, datetime, int]] = []
+    rows: list[tuple[Sequence[str], datetime, datetime, int]] = []
     for ids, start, end, label in cuts:
         start, end = as_utc(start), as_utc(end)
-        members = list(ids) if ids is not None else sorted(set(fresh) - set(named))
+        members = list(ids) if ids is not None else sorted(set(fresh) - named)
         whole = [start.date() + DAY * i for i in range((end.date() - start.date()).days + 1)]
         whole = [d for d in whole if _moment(d) >= start and _moment(d + DAY) <= end]
         plain = []
@@ -185,14 +189,12 @@ def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
             for first, after in _runs(counted):
                 days.append((service, first, after, label))
                 if moment < _moment(first):
-                    rows.append(([service], (), moment, _moment(first), label))
+                    rows.append(([service], moment, _moment(first), label))
                 moment = _moment(after)
             if moment < end:
-                rows.append(([service], (), moment, end, label))
-        if ids is None:  # the services not named and with no day counted, whole
-            rows.append((None, [*named, *members], start, end, label))
-        elif plain:
-            rows.append((plain, (), start, end, label))
+                rows.append(([service], moment, end, label))
+        if plain:
+            rows.append((plain, start, end, label))
     return Split(days, rows)
 
 
@@ -240,11 +242,14 @@ class Rollups(SqlBase):
     async def _snapshot(self) -> AsyncIterator[Any]:
         """A connection whose reads see one snapshot (on PostgreSQL: REPEATABLE READ, so which
         days hold and their counts agree), without JIT compilation (it spent 0.4 s compiling
-        these queries to save a few milliseconds)."""
+        these queries to save a few milliseconds), each query planned for its own values
+        (from its sixth run a prepared statement may get a generic plan, blind to how few
+        rows a bin or a quarter's edge holds)."""
         async with self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn = await conn.execution_options(isolation_level="REPEATABLE READ")
                 await conn.execute(text("SET LOCAL jit = off"))
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             yield conn
 
     async def _grouped(
@@ -253,26 +258,33 @@ class Rollups(SqlBase):
     ) -> list[tuple[Any, ...]]:  # fmt: skip
         """``grouped`` on ``conn``."""
         found = await self._fresh(conn, cuts)
-        query = self._query(rollup, split(cuts, found), keys, sums, where)
+        parts = split(cuts, found)
+        if len(parts.rows) > STRETCHES:  # days counted here and there: all read as rows
+            parts = split(cuts, {service: set() for service in found})
+        query = self._query(rollup, parts, keys, sums, where)
         width = 2 + len(keys)
         return [(*row[:width], *(int(v or 0) for v in row[width:]))
                 for row in await conn.execute(query)]  # fmt: skip
 
     async def _fresh(self, conn: Any, cuts: Sequence[Cut]) -> dict[str, set[date]]:
-        """Per service, the days within the cuts whose counts still hold."""
+        """Per service with rows in the cuts' span (``day_marks`` knows every (service, day)
+        with a row: the triggers make the mark), its days whose counts still hold."""
         r, m = rolled_days.c, day_marks.c
         first = min(as_utc(start) for _, start, _, _ in cuts).date()
         last = max(as_utc(end) for _, _, end, _ in cuts).date()
-        query = (select(r.service_id, r.day)
-                 .join_from(rolled_days, day_marks, and_(r.service_id == m.service_id,
-                                                         r.day == m.day))
-                 .where(r.generation == m.generation, r.day >= first, r.day < last))  # fmt: skip
+        holds = r.generation == m.generation
+        query = (select(m.service_id, m.day, holds)
+                 .join_from(day_marks, rolled_days, and_(r.service_id == m.service_id,
+                                                         r.day == m.day), isouter=True)
+                 .where(m.day >= first, m.day <= last))  # fmt: skip
         if all(ids is not None for ids, *_ in cuts):
             named = sorted({i for ids, *_ in cuts if ids for i in ids})
-            query = query.where(r.service_id.in_(named))
+            query = query.where(m.service_id.in_(named))
         found: dict[str, set[date]] = {}
-        for service, day in await conn.execute(query):
-            found.setdefault(service, set()).add(_day(day))
+        for service, day, counted in await conn.execute(query):
+            days = found.setdefault(service, set())
+            if counted:
+                days.add(_day(day))
         return found
 
     def _query(
@@ -291,26 +303,21 @@ class Rollups(SqlBase):
             if where is not None:
                 query = query.where(where(d))
             selects.append(query.group_by(d.service_id, *(d[k] for k in keys), label))
-        if parts.rows:
-            within = []
-            for ids, left_out, start, end, label_of in parts.rows:
-                moments = and_(s.reported_at >= start, s.reported_at < end)
-                if ids is not None:
-                    moments = and_(s.service_id.in_(list(ids)), moments)
-                elif left_out:
-                    moments = and_(s.service_id.not_in(list(left_out)), moments)
-                within.append((moments, label_of))
-            label = case(*within, else_=None)
-            grouped = [rollup.keys[k] for k in keys]
+        grouped = [rollup.keys[k] for k in keys]
+        for ids, start, end, label_of in parts.rows:
+            # A query of its own for each stretch of rows: one range of the (service, moment)
+            # index each (an OR of ranges is at the planner's mercy: measured, it walked a
+            # service's 500,000 rows to find a quarter's edges).
             query = select(s.service_id, *(rollup.keys[k].label(k) for k in keys),
-                           label.label("bucket"),
+                           literal(label_of).label("bucket"),
                            *(rollup.sums[name].label(name) for name in sums))  # fmt: skip
-            query = query.where(or_(*(condition for condition, _ in within)))
+            query = query.where(s.service_id.in_(list(ids)), s.reported_at >= start,
+                                s.reported_at < end)  # fmt: skip
             if rollup.counted is not None:
                 query = query.where(rollup.counted)
             if where is not None:
                 query = query.where(where(s))
-            selects.append(query.group_by(s.service_id, *grouped, label))
+            selects.append(query.group_by(s.service_id, *grouped))
         if len(selects) == 1:
             return selects[0]
         both = union_all(*selects).subquery()

@@ -1,7 +1,8 @@
 """The measures store in SQL: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production.
 
 One class made of rooms, one per concern: ``migrate`` (Alembic), ``writes`` (records, cases,
-forwards, audit), ``figures`` (what reports read), ``transfer`` (records out, for export),
+forwards, audit), ``rollups`` (each day's counts, and grouped reads over them and the
+rows), ``figures`` (what reports read), ``transfer`` (records out, for export),
 ``trends`` (driver sums for trends), ``comments`` (finding comments), ``library`` (flow
 versions and services' settings) and ``consent`` (the consent ledger's system of record);
 ``schema`` holds the tables and ``base`` the engine they share.
