@@ -1,8 +1,8 @@
 """The console's page budget: server time of the overview (and of a service page) with
 ``--responses`` response records in PostgreSQL, all in the quarter shown (the worst case);
-then ``feedback-bot report`` of that quarter as JSON (with the per-response CSV inside it) and
-as the collection CSV (the figures alone), each in a process of its own: its time and peak
-memory (maximum resident set size).
+then ``feedback-bot report`` of that quarter as JSON (the figures, the per-response CSV's row
+count and address) and as the collection CSV (the figures alone), each in a process of its
+own: its time and peak memory (maximum resident set size).
 
     python3 bench/console.py [--responses 100000] [--rounds 15] [--no-fill]
 

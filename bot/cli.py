@@ -255,10 +255,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         async with reading(settings) as (_, reader):
-            report = await trends.build(
-                reader, services, flows, args.fiscal_year, args.quarter, args.service,
-                settings.min_cell, csv=args.format in ("json", "table"),
-            )  # fmt: skip
+            report = await trends.build(reader, services, flows, args.fiscal_year,
+                                        args.quarter, args.service, settings.min_cell)  # fmt: skip
             if args.format == "json":  # as the API's: each service's themes (never public)
                 from bot.service.themes import quarter_themes
 

@@ -201,7 +201,13 @@ def test_migrate_then_report(tmp_path: Path) -> None:
     assert "Goals, benefits-application:" in table.stdout
     as_json = run_cli(["report", "--fiscal-year", "2027", "--quarter", "1", "--format", "json",
                        "--service", "benefits-application"], env)  # fmt: skip
-    themes = json.loads(as_json.stdout)["themes"]
+    # as the API's: the per-response CSV's row count and address, not the CSV
+    found = json.loads(as_json.stdout)
+    address = "/v1/reports/a11?fiscal_year=2027&quarter=1&format=csv&service=benefits-application"
+    assert (found["per_response_rows"], found["per_response_csv_url"]) == (2, address)
+    assert "per_response_csv" not in found
+    assert "OMB per-response CSV: 2 rows (--format csv" in table.stdout
+    themes = found["themes"]
     assert list(themes) == ["benefits-application"]  # "Slow": one comment, under MIN_CELL
     assert {r["theme"]: r["comments"] for r in themes["benefits-application"]}["wait_time"] is None
 

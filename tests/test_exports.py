@@ -69,9 +69,10 @@ def quarter_of_records() -> list[ResponseRecord]:
 
 
 def today(records: list[ResponseRecord], service: str | None = None) -> str:
-    """The file as the report makes it from every record at once (the reference)."""
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1, service)
-    return str(report["per_response_csv"])
+    """The file as the core makes it from every record of the quarter at once (the
+    reference)."""
+    chosen = [r for r in records if service is None or r["service_id"] == service]
+    return reports.per_response_csv(reports.in_quarter(chosen, SERVICES, 2027, 1))
 
 
 @asynccontextmanager
@@ -147,6 +148,45 @@ async def test_the_api_and_the_console_send_the_csv_chunked_as_it_is_read(
             assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
             assert (await response.read()).decode("utf-8") == expected
         assert api.headers["Content-Disposition"] == 'attachment; filename="a11-fy2027-q1.csv"'
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv(
+    kind: str, tmp_path: Path, redis: Redis, fake_twilio: FakeTwilio
+) -> None:
+    """The JSON report carries the per-response CSV's row count and its address, never the
+    CSV (a quarter's is tens of megabytes at national volume): the count is the CSV's
+    own, v1 respondents and unanswered surveys apart, and the address gives it."""
+    store = await fresh_store(kind, tmp_path)
+    v1 = [response_record(100 + n, ["5", "4", "4", "3", "5", "agree", "Great help"],
+                          service="helpdesk-call", flow_id="a11-v1") for n in range(3)]  # fmt: skip
+    # and one of a custom flow (no trust item: a respondent for having answered, no CSV row)
+    custom = response_record(200, ["yes", "1", "ok"], service="permit-renewal")
+    custom["a11"] = {"satisfaction": 4, "comment": "ok"}
+    records = [*quarter_of_records(), *v1, custom]
+    await store.write_many(records)
+    await store.close()
+    settings = make_settings(fake_twilio, tmp_path,
+                             database_url="" if kind == "sqlite" else PG_URL)  # fmt: skip
+    admin = {"Authorization": "Bearer admin-token"}
+    async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
+        for service, rows in ((None, 33), ("permit-renewal", 10), ("helpdesk-call", 0)):
+            query = "fiscal_year=2027&quarter=1"
+            one = f"&service={service}" if service else ""
+            response = await bot.client.get(f"/v1/reports/a11?{query}{one}", headers=admin)
+            assert response.status == 200
+            report = await response.json()
+            assert "per_response_csv" not in report and "external_id" not in await response.text()
+            expected = today(records, service)
+            assert report["per_response_rows"] == rows  # a comment may hold a line break
+            assert len(list(csv.reader(io.StringIO(expected)))) == 1 + rows
+            assert report["per_response_csv_url"] == f"/v1/reports/a11?{query}&format=csv{one}"
+            got = await bot.client.get(report["per_response_csv_url"], headers=admin)
+            text = (await got.read()).decode("utf-8")
+            assert text == expected
+            # the respondents the collection detail counts include the v1 ones: not CSV rows
+            respondents = sum(d["volume_of_respondents"] for d in report["collection_detail"])
+            assert respondents == rows + {None: 4, "permit-renewal": 1, "helpdesk-call": 3}[service]
 
 
 def test_the_cli_writes_the_csv_as_it_reads(tmp_path: Path) -> None:

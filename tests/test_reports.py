@@ -150,7 +150,8 @@ def test_quarter_is_cut_by_when_the_response_was_received() -> None:
     assert [r["volume_of_respondents"] for r in q1["collection_detail"]] == [0]
     assert [r["volume_of_customers"] for r in q1["collection_detail"]] == [1]
     assert [r["volume_of_respondents"] for r in q2["collection_detail"]] == [1]
-    assert q2["per_response_csv"].count("\n") == 2
+    assert (q1["per_response_rows"], q2["per_response_rows"]) == (0, 1)
+    assert q2["per_response_csv_url"] == "/v1/reports/a11?fiscal_year=2027&quarter=2&format=csv"
     assert q1["quarter_cut"]["time_zones"] == ["America/New_York"]
     assert "service's time zone" in q1["quarter_cut"]["by"]
 
@@ -257,3 +258,7 @@ def test_volumes_scores_and_v1_counts() -> None:
     assert "A-11 report, fiscal year 2027 Q1" in table
     assert "A-11 v1 answers, helpdesk-call" in table
     assert "  q2       0     0     0     1     0" in table
+    # the per-response CSV's rows are its A-11 v2 responses (not the v1 one): counted, not held
+    uploads = len(list(csv.reader(io.StringIO(reports.per_response_csv(records))))) - 1
+    assert report["per_response_rows"] == uploads == 6
+    assert f"OMB per-response CSV: {uploads} rows (--format csv" in table

@@ -35,12 +35,11 @@ async def everything(store: SqlStore, services: dict[str, Service]) -> dict[str,
     spans = [(ids, [reports.quarter_bounds(fy, q, zone) for fy, q in QUARTERS])
              for zone, ids in zones.items()]  # fmt: skip
     found: dict[str, Any] = {
-        f"{fy}-{q}": await reports.build(store, services, FLOWS, fy, q, min_cell=MIN_CELL,
-                                         csv=False)
+        f"{fy}-{q}": await reports.build(store, services, FLOWS, fy, q, min_cell=MIN_CELL)
         for fy, q in QUARTERS
     }  # fmt: skip
     found["one"] = await reports.build(store, services, FLOWS, 2027, 1, "permit-renewal",
-                                       min_cell=MIN_CELL, csv=False)  # fmt: skip
+                                       min_cell=MIN_CELL)  # fmt: skip
     found["tallies"] = sorted(
         (key, sorted(map(repr, groups)), sorted(cut.items()))
         for key, (groups, cut) in (await store.tallies(spans, list(services))).items()

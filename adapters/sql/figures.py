@@ -231,8 +231,8 @@ class Figures(Rollups):
             return and_(named, only(columns)) if service is not None else named
 
         group_keys = (*TALLY_KEYS, "language", "channel", "reported_channel")
-        # Drivers, how far surveys went and v1 answers in one read (few groups: progress
-        # keys are few).
+        # Drivers, how far surveys went, v1 answers and the per-response CSV's rows in one
+        # read (few groups: progress keys are few).
         cell_keys = ("flow_id", "trust_value", "offered", "responded", "progress")
         groups, by_dimension, by_cells, percentiles = await asyncio.gather(
             self.grouped(FIGURES, cuts, group_keys, ("n", "reprompts"), chosen),
@@ -255,10 +255,16 @@ class Figures(Rollups):
             of(service_id).dimensions.append(DimensionGroup(
                 dimension, value, flow, trust, bool(offered), bool(responded), count))  # fmt: skip
         drivers: dict[tuple[str, str, int | None], list[Any]] = {}
+        uploads: dict[str, int] = {}
         width = len(cell_keys) + 4  # service, keys, label, count, answered q1
         for row in by_cells:
             service_id, flow_id, trust_value, offered, responded, went, _, count, v1 = row[:width]
             found = of(service_id)
+            if responded and trust_value is not None:
+                # The per-response CSV's rows: respondents whose trust item is A-11 v2's
+                # ``question_1``. A trust answer is ``question_1`` or, in a v1 record (its
+                # ``q1`` kept, answered or 0), ``q2``; a custom flow's respondents have none.
+                uploads[service_id] = uploads.get(service_id, 0) + count - v1
             if responded:
                 sums = drivers.setdefault((service_id, flow_id, trust_value),
                                           [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip
@@ -278,6 +284,8 @@ class Figures(Rollups):
         for (service_id, flow_id, trust_value), (count, per) in drivers.items():
             cells_of = {f: (n, total) for f, (n, total) in zip(DRIVER_FIELDS, per, strict=True)}
             of(service_id).drivers.append(DriverSums(flow_id, trust_value, int(count), cells_of))
+        for service_id, count in uploads.items():
+            out[service_id] = replace(out[service_id], uploads=count)
         for (service_id, _), cut in percentiles.items():
             of(service_id).percentiles.update(cut)
         # A service the catalog no longer names is read against its first record's flow:

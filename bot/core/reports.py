@@ -3,11 +3,11 @@ collection-detail volumes, scores, and the legacy v1 count table."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.core import figures, measures
@@ -120,6 +120,16 @@ def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
     order: ``per_response_csv`` without its header."""
     return (_upload_row(r["response_id"], r["a11"]) for r in records
             if "question_1" in r["a11"] and is_respondent(r))  # fmt: skip
+
+
+def csv_address(fiscal_year: int, quarter: int, service: str | None = None) -> str:
+    """Where the API serves a quarter's per-response CSV (of one service): the JSON report
+    gives this and the CSV's row count, not the CSV itself (at national volume it is
+    tens of megabytes, streamed a page at a time)."""
+    query: dict[str, str | int] = {"fiscal_year": fiscal_year, "quarter": quarter, "format": "csv"}
+    if service is not None:
+        query["service"] = service
+    return "/v1/reports/a11?" + urlencode(query)
 
 
 def upload_header() -> str:
@@ -385,7 +395,8 @@ def quarterly_report(
         "collection_detail": collection_detail(kept, services, flows, fiscal_year, quarter),
         "scores": scores(kept, services, flows, (fiscal_year, quarter), past, service, min_cell),
         "v1_counts": v1_counts(kept),
-        "per_response_csv": per_response_csv(kept),
+        "per_response_rows": sum(1 for _ in upload_rows(kept)),
+        "per_response_csv_url": csv_address(fiscal_year, quarter, service),
     }
 
 
@@ -543,7 +554,7 @@ def report_of(
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:
     """``quarterly_report`` from the store's counts of the quarter (``past``: each earlier
-    quarter's ``quarter_values``), but for the per-response CSV (``per_response_text``)."""
+    quarter's ``quarter_values``)."""
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
@@ -559,7 +570,8 @@ def report_of(
             counts, services, flows, (fiscal_year, quarter), past, service, min_cell
         ),
         "v1_counts": v1_of(counts),
-        "per_response_csv": upload_header(),  # its lines are the store's (``build``)
+        "per_response_rows": sum(c.uploads for c in counts.values()),
+        "per_response_csv_url": csv_address(fiscal_year, quarter, service),
     }
 
 
@@ -601,14 +613,13 @@ async def quarter_values(
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL, *, csv: bool = True,
-    shape: Callable[[list[Upload]], list[Upload]] | None = None,
+    min_cell: int = measures.MIN_CELL, *,
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """A quarter's report (``quarterly_report``) from the store's counts; the goals' four
     quarters before from ``past`` when given (``bot.core.trends.build`` has them from its
-    series), else from the store's sums; with ``csv`` the per-response CSV too, from the
-    store's upload pages (``shape``: each page as the reader may see it)."""
+    series), else from the store's sums. The per-response CSV is not in it: its row count
+    and its address are (``bot.service.exports`` streams it)."""
     counts = await quarter_counts(store, services, fiscal_year, quarter, service)
     if past is None:
         past = {}
@@ -617,15 +628,7 @@ async def build(
             with_goals = [s.id for s in services.values()
                           if s.goals and (service is None or s.id == service)]  # fmt: skip
             past = await quarter_values(store, services, flows, earlier, with_goals, min_cell)
-    report = report_of(counts, services, flows, fiscal_year, quarter, service, min_cell, past)
-    if csv:
-        parts = [report["per_response_csv"]]
-        windows = quarter_windows(services, fiscal_year, quarter)
-        async for found in store.upload_pages(windows, service):
-            page = shape(found) if shape is not None else found
-            parts.append(await asyncio.to_thread(upload_lines, page))
-        report["per_response_csv"] = "".join(parts)
-    return report
+    return report_of(counts, services, flows, fiscal_year, quarter, service, min_cell, past)
 
 
 def _pct(value: float | None) -> str:
@@ -729,11 +732,11 @@ def as_table(report: dict[str, Any]) -> str:
             points = [counts[f"q{n}_{v}"] for v in range(1, 6)]
             if any(points):
                 lines.append(f"  q{n:<3}" + "".join(f"{p:>6}" for p in points))
-    rows = report["per_response_csv"].count("\n") - 1
     cut = report["quarter_cut"]
     lines += [
         "",
-        f"OMB per-response CSV: {rows} rows (--format csv; A-11 v2 responses only)",
+        f"OMB per-response CSV: {report['per_response_rows']} rows (--format csv; A-11 v2 "
+        "responses only)",
         f"Quarter: {cut['by']} ({', '.join(cut['time_zones']) or '-'}).",
     ]
     return "\n".join(lines) + "\n"

@@ -173,6 +173,9 @@ class QuarterCounts:
     # the flow of the service's first record in the quarter (for a service the catalog no
     # longer names; None for the others)
     first_flow: str | None = None
+    # the rows of the OMB per-response CSV: respondents with an A-11 v2 trust answer
+    # (``question_1``), the ones ``ResponseStore.upload_pages`` reads
+    uploads: int = 0
 
 
 class Upload(NamedTuple):

@@ -191,16 +191,16 @@ def past_of(
 async def build(
     store: ResponseStore, services: Mapping[str, Service], flows: Mapping[str, Flow],
     fiscal_year: int, quarter: int, service: str | None = None,
-    min_cell: int = measures.MIN_CELL, *, csv: bool = True,
+    min_cell: int = measures.MIN_CELL,
 ) -> dict[str, Any]:  # fmt: skip
     """A quarter's report (``reports.build``, from the store's counts) with its goals'
     history and each service's trend (``series`` in its ``scores`` row) from the store's
-    sums of the last eight quarters; ``csv`` as for ``reports.build``."""
+    sums of the last eight quarters."""
     now = (fiscal_year, quarter)
     series = await load(store, services, flows, now, min_cell, service)
     past = past_of(series, services, now)
     report = await reports.build(store, services, flows, fiscal_year, quarter, service,
-                                 min_cell, csv=csv, past=past)  # fmt: skip
+                                 min_cell, past=past)  # fmt: skip
     attach(report, series, min_cell)
     return report
 

@@ -176,9 +176,8 @@ async def scores_job(rt: Runtime, payload: ScoresJob) -> None:
         text = "No measures store is configured."
     else:
         report = await trends.build(
-            rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
-            csv=False,
-        )  # fmt: skip
+            rt.reader, rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+        )
         text = scores_text(report)
     await alerts.notifier(rt).tell("", payload["response_url"], text)
 

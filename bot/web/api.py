@@ -156,10 +156,11 @@ async def get_report(request: web.Request) -> web.StreamResponse:
         await store.audit(ADMIN_ACTOR, "report", service, details)
         parts = exports.per_response_csv(reader(rt), rt.services, fiscal_year, quarter, service)
         return await csv_download(request, name, parts)
+    # The JSON gives the per-response CSV's row count and address, not the CSV (``format=csv``
+    # streams it): at national volume it would be tens of megabytes held and encoded here.
     report = await trends.build(
-        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell,
-        csv=form == "json",  # the per-response CSV inside the JSON; the CSV itself is streamed
-    )  # fmt: skip
+        reader(rt), rt.services, rt.flows, fiscal_year, quarter, service, rt.settings.min_cell
+    )
     await store.audit(ADMIN_ACTOR, "report", service, details)
     if form == "collection-csv":
         return await csv_download(request, name, text_parts(reports.collection_csv(

@@ -461,16 +461,14 @@ class Console:
                 shape=lambda found: views.uploads_as_read_by(staff, rt, found),
             )  # fmt: skip
             return await csv_download(request, filename, parts)
-        report = await views.report(rt, (fiscal_year, quarter), staff)
-        text = (
-            report["per_response_csv"]
-            if name == "a11"
-            else reports.collection_csv(report["collection_detail"])
-        )
+        if name == "a11":  # no store: the upload of no response
+            return await csv_download(request, filename, text_parts(reports.upload_header()))
+        report = await views.report(rt, (fiscal_year, quarter))
+        text = reports.collection_csv(report["collection_detail"])
         return await csv_download(request, filename, text_parts(text))
 
     async def public_preview(self, request: web.Request, rt: Runtime, staff: Staff) -> web.Response:
-        report = await views.report(rt, views.quarter_of(request, rt), staff)
+        report = await views.report(rt, views.quarter_of(request, rt))
         # (in a thread: it looks at the logo's file)
         site = await asyncio.to_thread(Site.of, self.settings, rt.services, rt.clock().date(),
                                        "/admin/static/logo")  # fmt: skip

@@ -171,23 +171,19 @@ def uploads_as_read_by(staff: Staff, rt: Runtime, found: list[Upload]) -> list[U
     ]  # fmt: skip
 
 
-async def report(
-    rt: Runtime, quarter: Quarter, staff: Staff, service: str | None = None, *, csv: bool = False
-) -> dict[str, Any]:
-    """The quarter's report as ``staff`` may read it, from the store's counts (no record is
-    read but, with ``csv``, for the per-response CSV's rows); its goals' history and each
-    service's ``series`` (with ``service``, the report's own ``series`` too) from the store's
-    sums of the last eight quarters (``bot.core.trends``)."""
+async def report(rt: Runtime, quarter: Quarter, service: str | None = None) -> dict[str, Any]:
+    """The quarter's report from the store's counts (no record is read; no comment is in it:
+    the per-response CSV is its own download); its goals' history and each service's
+    ``series`` (with ``service``, the report's own ``series`` too) from the store's sums of
+    the last eight quarters (``bot.core.trends``)."""
     services, flows, min_cell = rt.services, rt.flows, rt.settings.min_cell
     found = await trends.load(rt.reader, services, flows, quarter, min_cell, service)
     past = trends.past_of(found, services, quarter)
     if rt.reader is None:  # no store: the report of no record (goals still show)
         out = reports.report_of({}, services, flows, *quarter, service, min_cell, past)
     else:
-        out = await reports.build(
-            rt.reader, services, flows, *quarter, service, min_cell, csv=csv,
-            shape=lambda found: uploads_as_read_by(staff, rt, found), past=past,
-        )  # fmt: skip
+        out = await reports.build(rt.reader, services, flows, *quarter, service, min_cell,
+                                  past=past)  # fmt: skip
     trends.attach(out, found, min_cell)
     if service is not None:
         out["series"] = found[service].as_dict(min_cell) if service in found else None
@@ -263,7 +259,7 @@ async def service_page(
     """A service's report for the quarter (from the store's counts) and, when ``staff``
     reads its comments, its latest redacted comments, newest first, with their sentiment
     (from the comments table)."""
-    report_ = await report(rt, quarter, staff, service)
+    report_ = await report(rt, quarter, service)
     if not staff.reads_comments(rt.services.get(service)):
         return report_, None
     found: list[Comment] = []
