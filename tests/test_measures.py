@@ -275,3 +275,19 @@ def test_min_cell_is_a_setting_and_a_report_uses_it() -> None:
     with pytest.raises(ConfigError, match="MIN_CELL must be at least 3"):
         Settings.from_env({"MIN_CELL": "2", "API_TOKEN": "a", "ADMIN_TOKEN": "b",
                            "PSEUDONYM_KEY": "c", "CHANNELS": ""}).check()  # fmt: skip
+
+
+def test_a_records_progress_key_is_the_standard_librarys_text() -> None:
+    # The key is stored and grouped on: orjson's quicker text must be exactly json's, and
+    # for a question id that is not ASCII json's own escapes are kept.
+    from bot.core.measures import progress_key
+
+    for answers, last in [({"q1": {"status": "answered"}, "q2": {"status": "skipped"}}, "q3"),
+                          ({"b": None, "a": {"status": "answered"}}, None),
+                          ({"pregunta_ñ": {"status": "answered"}, "q\t1": {}}, "é")]:  # fmt: skip
+        record: Any = {"answers": answers, "last_question": last}
+        reached = {k: int(a.get("status") == "answered")
+                   for k, a in answers.items() if a is not None}  # fmt: skip
+        if last is not None:
+            reached.setdefault(last, 0)
+        assert progress_key(record) == json.dumps(reached, sort_keys=True, separators=(",", ":"))

@@ -148,11 +148,15 @@ async def test_an_export_of_a_quarter_and_a_service(kind: str, tmp_path: Path) -
         await store.close()
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("kind", "apart_after"),
+                         [("sqlite", 4), ("postgresql", 4), ("postgresql", 0)])  # fmt: skip
 async def test_a_bad_line_stops_the_import_and_a_rerun_goes_on(
-    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, apart_after: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(transfer, "BATCH", 4)  # so the lines before the bad one span batches
+    # 0: made ready in worker processes from the first batch (PostgreSQL's), batches written
+    # while those after them are made ready
+    monkeypatch.setattr(transfer, "APART_AFTER", apart_after)
     records = varied(12)
     lines = [orjson.dumps(r) for r in records]
     store = await fresh_store(kind, tmp_path)
@@ -268,5 +272,93 @@ async def test_a_refusal_of_the_database_names_its_line(kind: str, tmp_path: Pat
         with pytest.raises(SinkError) as refused:  # the outbox's write: never retried
             await store.write(records[6])
         assert not refused.value.retryable
+    finally:
+        await store.close()
+
+
+async def every_row(store: SqlStore) -> dict[str, list[dict[str, Any]]]:
+    """Every row of each table a record is kept in, in key order, times in UTC (the moment
+    it was stored aside: it is when, not what)."""
+    from adapters.sql.schema import comment_themes, comments, response_dimensions
+
+    out = {}
+    async with store.engine.connect() as conn:
+        for table in (responses, comments, comment_themes, response_dimensions):
+            query = select(*(c for c in table.c if c.name != "stored_at"))
+            rows = (await conn.execute(query.order_by(*table.primary_key))).mappings().all()
+            out[table.name] = [
+                {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None
+                 else v for k, v in row.items()}
+                for row in rows
+            ]  # fmt: skip
+    return out
+
+
+# Texts COPY's text format must escape, and what looks like its null mark.
+AWKWARD = ["Tab\there, a new\nline, back\\slash and \\N", "cr\r\nlf \\\\ é ✓ \"quoted\"",
+           "\\.", "  spaces  "]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_import_keeps_every_row_as_the_outbox_keeps_it(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # worker processes from the first batch (on PostgreSQL), batches of a few records
+    monkeypatch.setattr(transfer, "BATCH", 7)
+    monkeypatch.setattr(transfer, "APART_AFTER", 0)
+    records = varied(40)
+    for n, words in enumerate(AWKWARD):
+        record = records[n * 3 + 1]
+        record["free_text"] = words
+        record["attributes"] = {"region": words[:20], "office": "Tab\there"}
+    outbox = await fresh_store(kind, tmp_path / "outbox")
+    try:
+        await outbox.write_many(records)
+        kept = await every_row(outbox)
+    finally:
+        await outbox.close()
+    assert len(kept["comments"]) > 20 and len(kept["comment_themes"]) > 10
+    assert {r["text"] for r in kept["comments"]} >= set(AWKWARD)
+    assert len(kept["response_dimensions"]) > 40
+    imported = await fresh_store(kind, tmp_path / "import")
+    try:
+        path = write_lines(tmp_path / "r.jsonl", [orjson.dumps(r) for r in records])
+        done = await transfer.import_files(imported, [str(path)])
+        assert (done.records, done.new) == (40, 40)
+        assert await every_row(imported) == kept
+    finally:
+        await imported.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_batch_of_stored_and_new_records_keeps_only_the_new(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer, "APART_AFTER", 0)
+    records = varied(300)  # one batch: copied on PostgreSQL
+    store = await fresh_store(kind, tmp_path)
+    try:
+        first = write_lines(tmp_path / "first.jsonl", [orjson.dumps(r) for r in records[::2]])
+        assert (await transfer.import_files(store, [str(first)])).new == 150
+        before = await every_row(store)
+        # The stored ones changed in the file: still left as they are; a new one twice: the
+        # first kept, as a second import of it would.
+        changed = [{**r, "free_text": "changed"} if i % 2 == 0 else r
+                   for i, r in enumerate(records)]  # fmt: skip
+        twice = {**records[1], "free_text": "the second"}
+        path = write_lines(tmp_path / "all.jsonl",
+                           [orjson.dumps(r) for r in [*changed, twice]])  # fmt: skip
+        done = await transfer.import_files(store, [str(path)])
+        assert (done.records, done.new, done.already) == (301, 150, 151)
+        after = await every_row(store)
+        assert all(len(after[name]) > len(rows) for name, rows in before.items())
+        if kind == "postgresql":  # one server: the database emptied for the outbox's writes
+            await store.close()
+        whole = await fresh_store(kind, tmp_path / "whole")
+        try:  # the stored as they were, the new as the file's first of each: every row
+            await whole.write_many(records)
+            assert after == await every_row(whole)
+        finally:
+            await whole.close()
     finally:
         await store.close()

@@ -13,9 +13,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from bot.core.sinks import Forward, Refused, ResponseRecord, SinkError
+from bot.core.sinks import Forward, Prepared, Preparer, Refused, ResponseRecord, SinkError
 
 from .base import SqlBase, StoreUnavailable, describe, permanent, sink_error, to_json
+from .bulk import keep_copied, part, prepare_copy, prepare_rows
 from .schema import (
     Rows,
     as_utc,
@@ -87,6 +88,35 @@ class Writes(SqlBase):
         for index, rows in enumerate(batch):
             try:
                 new += await self._add([rows])
+            except Refused as exc:
+                raise Refused(str(exc), index, stored=new) from None
+        return new
+
+    def preparer(self) -> Preparer:
+        """An import's lines made ready as COPY text in worker processes on PostgreSQL, as
+        rows in a thread on SQLite (``bulk``)."""
+        if self.dialect == "postgresql":
+            return Preparer(prepare_copy, apart=True)
+        return Preparer(prepare_rows, apart=False)
+
+    async def add_prepared(self, prepared: Prepared) -> int:
+        """``add`` for records made ready by ``preparer`` (only the ready ones: the caller
+        says what is wrong with the bad line after them)."""
+        if prepared.shape is None:
+            return await self._add(prepared.rows)
+        try:
+            async with self.engine.begin() as conn:
+                return await keep_copied(conn, prepared)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            if not permanent(exc):
+                raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
+            if len(prepared.ids) == 1:
+                raise Refused(f"the store refused it: {describe(exc)}", 0) from None
+        # A value no check foresaw: one record at a time, to name it (and keep those before).
+        new = 0
+        for index in range(len(prepared.ids)):
+            try:
+                new += await self.add_prepared(part(prepared, index))
             except Refused as exc:
                 raise Refused(str(exc), index, stored=new) from None
         return new

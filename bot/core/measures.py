@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
+
 from bot.core.a11 import DRIVERS, trust_field, trust_question
 from bot.core.dimensions import (
     BUILT_IN,
@@ -347,7 +349,11 @@ def progress_key(record: ResponseRecord) -> str:
     last = record.get("last_question")
     if last is not None:
         reached.setdefault(last, 0)
-    return json.dumps(reached, sort_keys=True, separators=(",", ":"))
+    text = orjson.dumps(reached, option=orjson.OPT_SORT_KEYS).decode()
+    # orjson's text is the standard library's (compact, keys sorted; ten times as quick: an
+    # import computes it for every record) unless a question id is not ASCII, which the
+    # standard library escapes: the stored key must stay the same text.
+    return text if text.isascii() else json.dumps(reached, sort_keys=True, separators=(",", ":"))
 
 
 def dimension_groups(record: ResponseRecord) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, NotRequired, Protocol, TypedDict
@@ -207,6 +207,30 @@ class Refused(SinkError):
         self.stored = stored
 
 
+@dataclass
+class Prepared:
+    """Lines of an import made ready for a store to write (each parsed, checked against the
+    record's schema and turned into the rows the store keeps), by ``Preparer.prepare``: each
+    ready record's ``response_id`` and rows (in the store's own form, which only the store
+    reads), and the first line that is not a storable record, if any (its index among the
+    lines given, and why): the lines before it are ready, none after it."""
+
+    ids: list[str]
+    rows: list[Any]
+    bad: tuple[int, str] | None = None
+    shape: Any = None  # what the store needs to read ``rows`` (its own business too)
+
+
+@dataclass(frozen=True)
+class Preparer:
+    """How a store has an import's lines made ready: ``prepare`` (a module's function of the
+    lines, so that it can run in another process) and whether it may (``apart``: it needs
+    nothing of this process, and what it gives back is quick to send)."""
+
+    prepare: Callable[[list[bytes]], Prepared]
+    apart: bool
+
+
 class Sink(Protocol):
     """Takes response records; writing the same record twice must not duplicate it."""
 
@@ -384,6 +408,16 @@ class ResponseStore(Sink, LibraryStore, ConsentLedger, Protocol):
     async def add(self, records: Sequence[ResponseRecord]) -> int:
         """Keep the records whose ``response_id`` is not stored yet, as ``write`` keeps one;
         how many were new. Refused when one can never be stored (those before it are)."""
+        ...
+
+    def preparer(self) -> Preparer:
+        """How an import's lines are made ready for ``add_prepared``."""
+        ...
+
+    async def add_prepared(self, prepared: Prepared) -> int:
+        """Keep the ready records of ``prepared`` (not its bad line) whose ``response_id`` is
+        not stored yet, exactly as ``add`` keeps them; how many were new. Refused when the
+        store refuses one (those before it are stored)."""
         ...
 
     def record_texts(
