@@ -3,7 +3,8 @@
 A figure is a grouped count over the rows reported in some windows (a quarter in each time
 zone, or eight of them for a trend). ``Rollups.grouped`` reads the same groups in two parts
 and adds them up in one query: the whole UTC days inside a window whose counts still hold from
-``day_figures``/``day_dimensions``/``day_themes``, and everything else (a window's first and
+``day_figures``/``day_dimensions``/``day_themes`` (and the bins of times a percentile is
+found in, ``day_first_replies``/``day_completions``), and everything else (a window's first and
 last hours, today, a day changed since it was counted) from the rows. The result is exactly
 the rows' grouped counts: a day's counts are used only where ``rolled_days`` holds the
 generation ``day_marks`` has now (the tables' triggers move it at every change), read in the
