@@ -4,21 +4,26 @@ when a counted day changes (a write, an update, ``forget``) before it is counted
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from adapters.sql.rollups import Split, split
 from adapters.sql.schema import day_figures, day_marks, rolled_days
 from adapters.sql.store import SqlStore
+from adapters.testing.twilio_fake import FakeTwilio
 from bot.core import measures, reports
 from bot.core.catalog import Service
 from bot.service import themes as service_themes
+from bot.service import worker
+from bot.wiring import open_runtime
 
+from .conftest import make_settings
 from .records import FLOWS, response_record
 from .test_figures import MIN_CELL, catalog, differences, stored, varied_records
 
@@ -201,3 +206,41 @@ async def test_percentiles_found_by_bins_are_exact(kind: str, tmp_path: Path) ->
         assert both == expected() and both != rows
     finally:
         await store.close()
+
+
+async def test_the_worker_counts_the_days_that_are_due(
+    fake_twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    """The worker's own job counts the days that are over (every ``every`` seconds) and
+    stops when asked; a day changed later is counted again on its next pass."""
+    async with open_runtime(make_settings(fake_twilio, tmp_path), channels=[]) as rt:
+        assert rt.store is not None
+        store = rt.store
+        assert isinstance(store, SqlStore)
+        await store.write_many(varied_records(40))
+        stop = asyncio.Event()
+        job = asyncio.create_task(worker.count_days(rt, stop, every=0.05))
+        try:
+            for _ in range(100):
+                if await counted_days(store) and not await store.roll_up():
+                    break
+                await asyncio.sleep(0.05)
+            assert await counted_days(store) >= 8
+            await store.write(response_record(
+                9002, ["yes", "1"], completed_at=datetime(2026, 11, 2, 9, tzinfo=UTC)))  # fmt: skip
+            async with store.engine.connect() as conn:
+                stale = select(func.count()).select_from(day_marks.join(rolled_days, and_(
+                    day_marks.c.service_id == rolled_days.c.service_id,
+                    day_marks.c.day == rolled_days.c.day,
+                ))).where(day_marks.c.generation != rolled_days.c.generation)  # fmt: skip
+                assert await conn.scalar(stale) == 1
+            for _ in range(100):
+                async with store.engine.connect() as conn:
+                    if not await conn.scalar(stale):
+                        break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the changed day was not counted again")
+        finally:
+            stop.set()
+            await asyncio.wait_for(job, 5)
