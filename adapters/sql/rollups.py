@@ -181,6 +181,16 @@ def cuts_of(windows: Iterable[Window], bucket: int = 0) -> list[Cut]:
     return [(ids, start, end, bucket) for ids, start, end in windows]
 
 
+# Services and the windows they are cut by (the quarters of a trend).
+Windows = Sequence[tuple[Sequence[str], Sequence[tuple[datetime, datetime]]]]
+
+
+def cuts_of_spans(windows: Windows) -> list[Cut]:
+    """Services and the windows they are cut by as cuts, each labelled by its window's index."""
+    return [(ids, start, end, index) for ids, spans in windows
+            for index, (start, end) in enumerate(spans)]  # fmt: skip
+
+
 def cut_of(cuts: Sequence[Cut], service: str, label: int) -> Cut:
     """The cut with ``label`` that ``service``'s rows fall in (KeyError: none)."""
     named = {i for ids, *_ in cuts if ids for i in ids}
@@ -266,7 +276,8 @@ class Rollups(SqlBase):
             return []
         try:
             async with self._snapshot() as conn:
-                return await self._grouped(conn, rollup, cuts, keys, sums, where)
+                parts = split(cuts, await self._fresh(conn, cuts))
+                return await self._grouped(conn, rollup, parts, keys, sums, where)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             raise StoreUnavailable(f"measures store unavailable: {describe(exc)}") from None
 
@@ -285,11 +296,10 @@ class Rollups(SqlBase):
             yield conn
 
     async def _grouped(
-        self, conn: Any, rollup: Rollup, cuts: Sequence[Cut], keys: Sequence[str],
+        self, conn: Any, rollup: Rollup, parts: Split, keys: Sequence[str],
         sums: Sequence[str], where: Where | None = None,
     ) -> list[tuple[Any, ...]]:  # fmt: skip
-        """``grouped`` on ``conn``."""
-        parts = split(cuts, await self._fresh(conn, cuts))
+        """``grouped`` on ``conn``, its cuts already ``split`` in that connection's snapshot."""
         where = where or {}
         shape = (self.dialect, rollup.days.name, tuple(keys), tuple(sums), shape_of(where))
         if (query := STATEMENTS.get(shape)) is None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.core.measures import DRIVER_FIELDS
 from bot.core.sinks import DriverSums
 
-from .figures import Figures, Windows, cuts_of_spans
-from .rollups import FIGURES
+from .figures import Figures
+from .rollups import FIGURES, Windows, cuts_of_spans
 from .schema import DRIVER_CELLS
 
 
