@@ -10,9 +10,9 @@ import fcntl
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, inspect, select, text
+from sqlalchemy import Table, and_, bindparam, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core.measures import DRIVER_FIELDS, V1_ITEMS, tally_fields
@@ -127,11 +127,7 @@ class Migrations(SqlBase):
         summaries sum, from their own record; idempotent, and quick when none is left."""
         done = 0
         c = responses.c
-        while True:
-            query = select(c.response_id, c.record).where(c.reported_at.is_(None)).limit(batch)
-            rows = await self._rows(query)
-            if not rows:
-                return done
+        async for rows in self._pending(c.reported_at.is_(None), batch):
             async with self.engine.begin() as conn:
                 for response_id, record in rows:
                     fields = tally_fields(record_of(record))
@@ -141,14 +137,10 @@ class Migrations(SqlBase):
                     )
                 # Their themes too: migration 0012 gave theme rows only to rows it could
                 # place in a quarter (those with a reported_at).
-                ids = [row[0] for row in rows]
                 themed = [found for row in rows for found in theme_rows(record_of(row[1]))]
-                await conn.execute(
-                    comment_themes.delete().where(comment_themes.c.response_id.in_(ids))
-                )
-                if themed:
-                    await conn.execute(comment_themes.insert(), themed)
+                await _replace(conn, comment_themes, [row[0] for row in rows], themed)
             done += len(rows)
+        return done
 
     async def backfill_comments(self, batch: int = 1000) -> int:
         """Give rows stored before migration 0008 their comment in the comments table, from
@@ -156,20 +148,16 @@ class Migrations(SqlBase):
         done = 0
         c = responses.c
         pending = and_(c.free_text.is_not(None), c.comment_kept.is_(None))
-        while True:
-            rows = await self._rows(select(c.response_id, c.record).where(pending).limit(batch))
-            if not rows:
-                return done
+        async for rows in self._pending(pending, batch):
             ids = [row[0] for row in rows]
             kept = [found for row in rows for found in comment_rows(record_of(row[1]))]
             async with self.engine.begin() as conn:
-                await conn.execute(comments.delete().where(comments.c.response_id.in_(ids)))
-                if kept:
-                    await conn.execute(comments.insert(), kept)
+                await _replace(conn, comments, ids, kept)
                 await conn.execute(
                     responses.update().where(c.response_id.in_(ids)).values(comment_kept=True)
                 )
             done += len(rows)
+        return done
 
     async def backfill_figures(self, batch: int = 1000) -> int:
         """Give rows stored before migration 0010 what the report's figures count (driver
@@ -177,29 +165,30 @@ class Migrations(SqlBase):
         record, a batch at a time; idempotent, and quick when none is left."""
         done = 0
         c = responses.c
-        while True:
-            query = select(c.response_id, c.record).where(c.figures_kept.is_(None)).limit(batch)
-            rows = await self._rows(query)
-            if not rows:
-                return done
-            ids = [row[0] for row in rows]
-            dimensions = response_dimensions
+        # One statement for the batch (executemany): a round trip per row made a backfill
+        # of 200,000 rows take twenty minutes on a loaded machine.
+        change = responses.update().where(c.response_id == bindparam("id")).values(
+            {**{k: bindparam(f"new_{k}") for k in FIGURED}, "figures_kept": True})  # fmt: skip
+        async for rows in self._pending(c.figures_kept.is_(None), batch):
             kept, changes = [], []
             for response_id, value in rows:
                 record = record_of(value)
                 head = response_row(record)
                 kept += dimension_rows(record, head)
                 changes.append({"id": response_id, **{f"new_{k}": head[k] for k in FIGURED}})
-            # One statement for the batch (executemany): a round trip per row made a
-            # backfill of 200,000 rows take twenty minutes on a loaded machine.
-            change = responses.update().where(c.response_id == bindparam("id")).values(
-                {**{k: bindparam(f"new_{k}") for k in FIGURED}, "figures_kept": True})  # fmt: skip
             async with self.engine.begin() as conn:
-                await conn.execute(dimensions.delete().where(dimensions.c.response_id.in_(ids)))
                 await conn.execute(change, changes)
-                if kept:
-                    await conn.execute(dimensions.insert(), kept)
+                await _replace(conn, response_dimensions, [row[0] for row in rows], kept)
             done += len(rows)
+        return done
+
+    async def _pending(self, condition: Any, batch: int) -> AsyncIterator[list[Any]]:
+        """(response id, record) of the rows ``condition`` selects, ``batch`` at a time, until
+        none is left (each batch's handling must make its rows stop matching)."""
+        c = responses.c
+        while rows := await self._rows(select(c.response_id, c.record).where(condition)
+                                       .limit(batch)):  # fmt: skip
+            yield rows
 
     @contextlib.asynccontextmanager
     async def _sqlite_lock(self) -> AsyncIterator[None]:
@@ -213,3 +202,10 @@ class Migrations(SqlBase):
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+async def _replace(conn: Any, table: Table, ids: list[str], rows: list[dict[str, Any]]) -> None:
+    """The rows ``table`` derives from the records ``ids``, replaced by ``rows``."""
+    await conn.execute(table.delete().where(table.c.response_id.in_(ids)))
+    if rows:
+        await conn.execute(table.insert(), rows)
