@@ -85,18 +85,18 @@ ON CONFLICT (service_id, day) DO UPDATE SET generation = generation + excluded.g
 SQLITE_EVENTS = {"insert": ("new",), "update": ("old", "new"), "delete": ("old",)}
 
 
+def _day(key: bool = False) -> tuple[sa.Column[str], sa.Column[object]]:
+    """The (service, day) every table here starts with (with ``key``, its primary key)."""
+    return (sa.Column("service_id", sa.String(64), primary_key=key, nullable=False),
+            sa.Column("day", sa.Date, primary_key=key, nullable=False))  # fmt: skip
+
+
 def upgrade() -> None:
     for name in ("day_marks", "rolled_days"):
-        op.create_table(
-            name,
-            sa.Column("service_id", sa.String(64), primary_key=True),
-            sa.Column("day", sa.Date, primary_key=True),
-            sa.Column("generation", sa.Integer, nullable=False),
-        )
+        op.create_table(name, *_day(key=True), sa.Column("generation", sa.Integer, nullable=False))
     op.create_table(
         "day_figures",
-        sa.Column("service_id", sa.String(64), nullable=False),
-        sa.Column("day", sa.Date, nullable=False),
+        *_day(),
         sa.Column("flow_id", sa.String(64), nullable=False),
         sa.Column("trust_value", sa.Integer),
         sa.Column("sentiment_label", sa.String(16)),
@@ -122,8 +122,7 @@ def upgrade() -> None:
     op.create_index("day_figures_day", "day_figures", ["service_id", "day"])
     op.create_table(
         "day_dimensions",
-        sa.Column("service_id", sa.String(64), nullable=False),
-        sa.Column("day", sa.Date, nullable=False),
+        *_day(),
         sa.Column("dimension", sa.String(64), nullable=False),
         sa.Column("value", sa.String(64), nullable=False),
         sa.Column("flow_id", sa.String(64), nullable=False),
@@ -135,8 +134,7 @@ def upgrade() -> None:
     op.create_index("day_dimensions_day", "day_dimensions", ["service_id", "day"])
     op.create_table(
         "day_themes",
-        sa.Column("service_id", sa.String(64), nullable=False),
-        sa.Column("day", sa.Date, nullable=False),
+        *_day(),
         sa.Column("theme", sa.String(64), nullable=False),
         sa.Column("n", sa.Integer, nullable=False),
         sa.Column("negative", sa.Integer, nullable=False),
@@ -148,8 +146,7 @@ def upgrade() -> None:
     ):
         op.create_table(
             name,
-            sa.Column("service_id", sa.String(64), nullable=False),
-            sa.Column("day", sa.Date, nullable=False),
+            *_day(),
             sa.Column("tenth", sa.Integer, nullable=False),
             sa.Column("n", sa.Integer, nullable=False),
         )
