@@ -220,11 +220,12 @@ def split(cuts: Sequence[Cut], fresh: Mapping[str, set[date]]) -> Split:
     for ids, start, end, label in cuts:
         start, end = as_utc(start), as_utc(end)
         members = list(ids) if ids is not None else sorted(set(fresh) - named)
-        whole = [start.date() + DAY * i for i in range((end.date() - start.date()).days + 1)]
-        whole = [d for d in whole if _moment(d) >= start and _moment(d + DAY) <= end]
+        # The whole days inside: from the first midnight at or after the start to the last
+        # at or before the end.
+        first = start.date() if _moment(start.date()) == start else start.date() + DAY
         plain = []
         for service in members:
-            counted = [d for d in whole if d in fresh.get(service, ())]
+            counted = [d for d in fresh.get(service, ()) if first <= d < end.date()]
             if not counted:
                 plain.append(service)
                 continue
