@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from adapters.sql import SqlStore
 from adapters.sql.schema import responses
@@ -360,5 +360,24 @@ async def test_a_batch_of_stored_and_new_records_keeps_only_the_new(
             assert after == await every_row(whole)
         finally:
             await whole.close()
+    finally:
+        await store.close()
+
+
+async def test_records_are_compressed_with_lz4_on_postgresql(tmp_path: Path) -> None:
+    # Migration 0014: pglz was the largest cost of writing a record in the database.
+    records = varied(4)
+    for record in records:  # long enough that the row's values are compressed at all
+        record["free_text"] = " ".join(f"word{n % 50}" for n in range(600))
+    store = await fresh_store("postgresql", tmp_path)
+    try:
+        await store.write_many(records[:2])
+        path = write_lines(tmp_path / "r.jsonl", [orjson.dumps(r) for r in records[2:]])
+        assert (await transfer.import_files(store, [str(path)])).new == 2
+        async with store.engine.connect() as conn:
+            methods = (await conn.execute(text(
+                "SELECT pg_column_compression(record) FROM responses ORDER BY response_id"
+            ))).scalars().all()  # fmt: skip
+        assert methods == ["lz4"] * 4
     finally:
         await store.close()
