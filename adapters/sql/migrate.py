@@ -88,19 +88,6 @@ def _upgrade(connection: Connection) -> list[str]:
             if rev.revision != current]  # fmt: skip
 
 
-def database_url(url: str | None, default_dir: Path) -> str:
-    """An async SQLAlchemy URL: postgres:// -> asyncpg; unset -> a SQLite file."""
-    if not url:
-        default_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite+aiosqlite:///{default_dir / 'measures.sqlite3'}"
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
-    return url
-
-
 class Migrations(SqlBase):
     """Bringing the tables up to date, and what rows stored before a revision lack."""
 
