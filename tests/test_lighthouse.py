@@ -23,10 +23,10 @@ from redis.asyncio import Redis
 from adapters.testing.twilio_fake import FakeTwilio
 from adapters.twilio.channel import TwilioChannel
 from adapters.webchat.channel import WebChatChannel
-from bot.core import reports
 from bot.core.public import public_report
 from bot.service.publish import Site, write_site
 
+from . import reference
 from .browsing import CHROMIUM
 from .conftest import Bot, free_port, make_settings, serving
 from .records import FLOWS, response_record
@@ -94,7 +94,7 @@ async def test_the_public_pages_score_100_for_accessibility_and_95_for_performan
     records += regional("west", 300, 3)
     records += [response_record(200 + i, ["no", "2 3", "Muy lento"], language="es",
                                 attributes={"region": "north"}) for i in range(11)]  # fmt: skip
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     out = tmp_path / "site"
     write_site(public_report(report, SERVICES), out, Site(agency="Example Benefits Agency",
                                                           contact="cx@example.gov"))  # fmt: skip

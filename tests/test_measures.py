@@ -13,18 +13,19 @@ from typing import Any
 
 import pytest
 
-from bot.core import reports
 from bot.core.catalog import Service, load_catalog
 from bot.core.errors import FlowValidationError
 from bot.core.goals import Goal
-from bot.core.measures import MIN_CELL, participation, wilson
+from bot.core.measures import MIN_CELL, wilson
 from bot.core.public import public_report
 from bot.core.sinks import ResponseRecord
 from bot.registry import kinds
 from bot.service.publish import write_site
 from flows import FLOWS_DIR
 
+from . import reference
 from .records import FLOWS, T0, response_record
+from .reference import participation
 
 SERVICES = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
 COMPLETE = ["yes", "1 3", "Quick and easy"]
@@ -131,7 +132,7 @@ def test_effort_on_scripted_surveys_with_known_timings() -> None:
     records.append(response_record(10, ["maybe", "yes", "1", "skip"]))  # one reprompt
     records.append(response_record(11, ["yes"], expire=True))  # gave up at the drivers
     records.append(response_record(12, [], expire=True))  # never answered
-    effort = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)["scores"][0]["effort"]
+    effort = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)["scores"][0]["effort"]
     # first replies 2, 4, 6, 8, 10, 5, 5 minutes; completions 4, 8, 12, 16, 20, 10
     assert effort["first_reply_minutes_p50"] == 5.0
     assert effort["first_reply_minutes_p90"] == 8.8  # 8 + 0.4 x (10 - 8)
@@ -166,7 +167,7 @@ def test_goals_across_quarters() -> None:
         Goal("completion_minutes_p50", 5),
         Goal("response_rate", 0.5, since=(2027, 2)),
     ))  # fmt: skip
-    report = reports.quarterly_report(records, services, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, services, FLOWS, 2027, 1)
     [row] = [r for r in report["scores"] if r["service_id"] == "benefits-application"]
     trust, minutes, rate = row["goals"]
     assert trust["value"] == 0.75 and trust["status"] == "met" and trust["met"] is True
@@ -178,13 +179,13 @@ def test_goals_across_quarters() -> None:
     ]  # fmt: skip
     assert minutes["value"] == 10.0 and minutes["status"] == "not met" and minutes["met"] is False
     assert rate["status"] == "not started" and rate["met"] is None
-    earlier = reports.quarterly_report(records, services, FLOWS, 2026, 3)
+    earlier = reference.quarterly_report(records, services, FLOWS, 2026, 3)
     [old] = [r for r in earlier["scores"] if r["service_id"] == "benefits-application"]
     assert old["goals"][0]["status"] == "not yet measurable"
 
 
 def test_a_service_with_goals_and_no_responses_still_shows_them() -> None:
-    report = reports.quarterly_report([], service_with((Goal("trust_positive", 0.8),)), FLOWS,
+    report = reference.quarterly_report([], service_with((Goal("trust_positive", 0.8),)), FLOWS,
                                       2027, 1)  # fmt: skip
     [row] = report["scores"]
     assert row["goals"][0]["status"] == "not yet measurable"
@@ -215,7 +216,7 @@ def published(tmp_path: Path) -> tuple[list[ResponseRecord], dict[str, str]]:
     records = regional("north", 0, 14) + regional("south", 100, 11) + regional("west", 200, 3)
     records += [response_record(300 + i, comment, attributes={"region": "north"})
                 for i in range(3)]  # fmt: skip
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     write_site(public_report(report, SERVICES), tmp_path)
     files = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}
     return records, files
@@ -263,7 +264,7 @@ def test_min_cell_is_a_setting_and_a_report_uses_it() -> None:
     from bot.settings import ConfigError, Settings
 
     records = regional("north", 0, 14) + regional("south", 100, 11) + regional("west", 200, 3)
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1, min_cell=3)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1, min_cell=3)
     [row] = report["scores"]
     region = rows_of(row["participation"], "region")
     assert not region["west"]["suppressed"] and region["west"]["respondents"] == 3

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import reports
 from bot.core.public import headline, public_report, third_person
 from bot.service.publish import (
     Site,
@@ -21,6 +20,7 @@ from bot.service.publish import (
 )
 from bot.settings import Settings
 
+from . import reference
 from .records import FLOWS, response_record
 from .test_measures import SERVICES, regional
 
@@ -59,7 +59,7 @@ def test_the_headline_has_the_question_s_meaning_and_its_scale_s_verb() -> None:
 
 
 def test_the_public_report_carries_each_service_s_question_and_headline() -> None:
-    report = reports.quarterly_report(regional("north", 0, 14), SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(regional("north", 0, 14), SERVICES, FLOWS, 2027, 1)
     [service] = public_report(report, SERVICES)["services"]
     assert service["trust_question"] == (
         "This interaction increased my trust in Example Benefits Agency."
@@ -115,7 +115,7 @@ def test_the_site_is_described_by_the_settings(tmp_path: Path) -> None:
 
 
 def test_published_date_and_contact_reach_the_page_and_the_data(tmp_path: Path) -> None:
-    report = reports.quarterly_report(regional("north", 0, 14), SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(regional("north", 0, 14), SERVICES, FLOWS, 2027, 1)
     public = public_report(report, SERVICES)
     files = render(public, Site(agency="Example Benefits Agency", published=date(2027, 1, 20)))
     assert '"published": "2027-01-20"' in files["data.json"]
@@ -138,7 +138,7 @@ def test_a_driver_not_offered_has_no_row_and_a_flow_without_drivers_no_table() -
     records = [response_record(500 + i, ["5", "5", "4", "4", "4", "4", "Fine"],
                                service="helpdesk-call", flow_id="a11-v1")
                for i in range(12)]  # fmt: skip
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1, "helpdesk-call")
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1, "helpdesk-call")
     [service] = public_report(report, SERVICES)["services"]
     assert service["respondents"] == 12 and service["drivers"] == {}
     page = render(public_report(report, SERVICES))["index.html"]

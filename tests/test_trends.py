@@ -22,6 +22,7 @@ from bot.registry import kinds
 from flows import FLOWS_DIR
 
 from .records import FLOWS, T0, response_record
+from .reference import in_quarter, scores, service_values
 from .test_store import fresh_store
 
 MIN_CELL = 5
@@ -76,10 +77,10 @@ def reference(records: list[ResponseRecord], services: dict[str, Service]) -> di
     ``scores`` row (trust, drivers)."""
     out = {}
     for q in trends.last_quarters(NOW):
-        kept = reports.in_quarter(records, services, *q)
-        values = reports.service_values(kept, services, FLOWS, MIN_CELL, everyone=True)
-        rows = {r["service_id"]: r for r in reports.scores(kept, services, FLOWS, q,
-                                                           min_cell=MIN_CELL)}  # fmt: skip
+        kept = in_quarter(records, services, *q)
+        values = service_values(kept, services, FLOWS, MIN_CELL, everyone=True)
+        rows = {r["service_id"]: r for r in scores(kept, services, FLOWS, q,
+                                                 min_cell=MIN_CELL)}  # fmt: skip
         out[q] = (values, rows)
     return out
 

@@ -25,12 +25,13 @@ from adapters.testing.twilio_fake import (
 )
 from adapters.twilio.channel import TwilioChannel
 from adapters.voice.channel import VoiceChannel, answer_text
-from bot.core import reports, response, touchpoints
+from bot.core import response, touchpoints
 from bot.core.secret import Secret
 from bot.service import consent, delivery
 from bot.store.state import State
 from flows import FLOWS_DIR
 
+from . import reference
 from .conftest import PUBLIC, Bot, make_settings, serving
 from .records import REPORTED
 
@@ -133,7 +134,7 @@ async def test_omb_and_touchpoints_get_the_call_as_automated_phone(
     records = [response.build(r, phone.rt.flows[r["flow_id"]], REPORTED["voice"])
                for r in await State(redis).ended_records()]  # fmt: skip
     assert [r["disposition"] for r in records] == ["completed"]
-    rows = reports.collection_detail(records, phone.rt.services, phone.rt.flows, 2026, 1)
+    rows = reference.collection_detail(records, phone.rt.services, phone.rt.flows, 2026, 1)
     assert [(row["channel"], row["volume_of_respondents"]) for row in rows] == [
         ("automated_phone", 1)]  # fmt: skip
     form = touchpoints.FormMap("f00d1234", "answer_01", "answer_02", "answer_03", "answer_04")

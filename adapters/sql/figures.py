@@ -133,7 +133,7 @@ class Figures(Rollups):
     ) -> dict[tuple[str, int], dict[str, float | None]]:
         """Per (service, cut label) among the rows ``cuts`` (and ``where``) select, the median
         and 90th percentile of each time (``first_reply_minutes_p50`` …), interpolated between
-        ranks as ``bot.core.measures.percentile`` does. How many times fall in each tenth of
+        ranks as ``tests/reference.py``'s ``percentile`` does. How many times fall in each tenth of
         a minute is counted as every grouped figure is (``grouped``: days' counts and the
         rest of the rows); the two ranks around a percentile then lie in a bin or two, and
         only those bins' rows are read (by the index on the time), in the same snapshot. The
@@ -335,7 +335,7 @@ def _place(counts: Sequence[tuple[int, int]], ranks: Sequence[int]) -> dict[int,
 
 def _interpolated(n: int, at: Mapping[int, float], q: int) -> float | None:
     """The q-th percentile of n ordered values from the ones at the ranks around it
-    (``statistics.quantiles(method="inclusive")``, as ``bot.core.measures.percentile``)."""
+    (``statistics.quantiles(method="inclusive")``, as ``tests/reference.py``'s ``percentile``)."""
     if n == 1:
         return round(at[0], 1)
     j, delta = divmod(q * (n - 1), 100)

@@ -49,8 +49,8 @@ class Transfer(SqlBase):
         """The responses (``responded``: the trust item answered) reported within ``windows``
         (of ``service``), what the OMB upload needs of each (``Upload``: the record's A-11
         fields, not the whole record, taken out of it by the database), ordered by when they
-        were reported and then their id — the OMB upload's order, ``bot.core.reports.
-        in_quarter``'s — ``page`` a query.
+        were reported and then their id — the OMB upload's order (the reference's, worked out
+        from whole records: ``in_quarter`` in ``tests/reference.py``) — ``page`` a query.
 
         Keyset paging, not one cursor held open: each page is its own short query from where
         the one before stopped, so a download that takes minutes holds no transaction open

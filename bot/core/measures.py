@@ -1,5 +1,9 @@
-"""Equity, effort and goals from response records (pure): who takes part, what a survey asks
-of people, and how a service stands against the goals it set.
+"""Equity, effort and goals (pure): who takes part, what a survey asks of people, and how a
+service stands against the goals it set. What the store keeps beside each response record
+(``tally_fields``, ``figure_fields``, ``progress_key``, ``dimension_groups``) and the figures
+made of the store's counts of them (``participation_of``, ``effort_of``, ``summary`` …); the
+same figures worked out from whole records are the reference the tests hold these equal to
+(``tests/reference.py``).
 
 Method (documented because agencies publish these figures):
 
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,17 +90,6 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def trust_positive(record: ResponseRecord, flows: Mapping[str, Flow]) -> bool | None:
-    """Whether a response's trust answer is on the positive side of its scale (None: no
-    trust answer, or a flow the bot no longer knows)."""
-    flow = flows.get(record["flow_id"])
-    question = trust_question(flow) if flow else None
-    value = record["a11"].get(trust_field(record["a11"]) or "")
-    if question is None or not isinstance(value, int):
-        return None
-    return value >= (question.positive_from or 1)
-
-
 @dataclass(frozen=True)
 class Tally:
     """The counts behind a group's participation figures."""
@@ -107,13 +99,6 @@ class Tally:
     respondents: int
     trust_answers: int
     trust_positive: int
-
-    @classmethod
-    def of(cls, records: Sequence[ResponseRecord], flows: Mapping[str, Flow]) -> Tally:
-        respondents = [r for r in records if is_respondent(r)]
-        trust = [p for r in respondents if (p := trust_positive(r, flows)) is not None]
-        return cls(len(records), sum(map(is_offered, records)), len(respondents), len(trust),
-                   sum(trust))  # fmt: skip
 
     @property
     def response_rate(self) -> float | None:
@@ -183,37 +168,6 @@ def _suppress(rows: list[dict[str, Any]], min_cell: int, total_shown: bool) -> N
         shown[0].update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="complement")
 
 
-def participation(
-    records: Sequence[ResponseRecord],
-    flows: Mapping[str, Flow],
-    dimensions: Sequence[str],
-    min_cell: int = MIN_CELL,
-) -> list[dict[str, Any]]:
-    """One service's participation: the overall row (dimension ``all``), then per dimension
-    (``language``, ``channel``, then the declared ones) a row per group, suppressed where
-    small."""
-    overall = Tally.of(records, flows)
-    total = _row("all", "all", overall, None)
-    total_shown = overall.respondents >= min_cell
-    if not total_shown:
-        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
-    out = [total]
-    for dimension in (*BUILT_IN, *dimensions):
-        groups: dict[str, list[ResponseRecord]] = defaultdict(list)
-        for record in records:
-            groups[group_of(record, dimension)].append(record)
-        if len(groups) > MAX_GROUPS:  # a free-form attribute: fold the long tail
-            ranked = sorted(groups, key=lambda g: (-len(groups[g]), g))
-            for name in ranked[MAX_GROUPS - 1 :]:
-                tail = groups.pop(name)
-                groups.setdefault(OTHER, []).extend(tail)
-        rows = [_row(dimension, g, Tally.of(rs, flows), overall)
-                for g, rs in sorted(groups.items())]  # fmt: skip
-        _suppress(rows, min_cell, total_shown)
-        out += rows
-    return out
-
-
 def _minutes(record: ResponseRecord, until: Literal["first_reply", "ended"]) -> float | None:
     """Minutes from a record's invitation to one of its later timestamps."""
     start, end = record["timestamps"]["invited"], record["timestamps"][until]
@@ -222,49 +176,12 @@ def _minutes(record: ResponseRecord, until: Literal["first_reply", "ended"]) -> 
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60
 
 
-def percentile(values: Sequence[float], q: int) -> float | None:
-    """The q-th percentile, interpolated between ranks (numpy's default), to 0.1."""
-    if not values:
-        return None
-    if len(values) == 1:
-        return round(values[0], 1)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
-
-
-def effort(records: Sequence[ResponseRecord], flow: Flow | None) -> dict[str, Any]:
-    """What the survey asked of the people it reached (see the module's method)."""
-    offered = [r for r in records if is_offered(r)]
-    first = [m for r in offered if (m := _minutes(r, "first_reply")) is not None]
-    completed = [r for r in offered if r["disposition"] == "completed"]
-    done = [m for r in completed if (m := _minutes(r, "ended")) is not None]
-    reprompts = sum(_reprompts(r) for r in completed)
-    questions = []
-    for question in flow.questions if flow else ():
-        reached = answered = 0
-        for record in offered:
-            answer = record["answers"].get(question.id)
-            if answer is not None or record.get("last_question") == question.id:
-                reached += 1
-                answered += answer is not None and answer.get("status") == "answered"
-        questions.append({"id": question.id, "reached": reached, "answered": answered})
-    return {
-        "first_reply_minutes_p50": percentile(first, 50),
-        "first_reply_minutes_p90": percentile(first, 90),
-        "completion_minutes_p50": percentile(done, 50),
-        "completion_minutes_p90": percentile(done, 90),
-        "reprompts_per_completed": round(reprompts / len(completed), 2) if completed else None,
-        "started": len(first),
-        "completed": len(completed),
-        "questions": questions,
-    }
-
-
 def measure_values(
     tally: Tally, work: dict[str, Any], min_cell: int = MIN_CELL
 ) -> dict[str, Value]:
     """Every goal measure's value and interval for one service's quarter (from its ``Tally``
-    and ``effort``); the value is None where it is not measurable: fewer than ``min_cell``
-    respondents, or for a time fewer than ``min_cell`` completed surveys."""
+    and effort figures, ``effort_of``); the value is None where it is not measurable: fewer
+    than ``min_cell`` respondents, or for a time fewer than ``min_cell`` completed surveys."""
     enough = tally.respondents >= min_cell
     timed = enough and work["completed"] >= min_cell
     completed, started = work["completed"], work["started"]
@@ -280,19 +197,12 @@ def measure_values(
     }
 
 
-def by_service(records: Iterable[ResponseRecord]) -> dict[str, list[ResponseRecord]]:
-    """Records grouped by service, in the order given."""
-    out: dict[str, list[ResponseRecord]] = defaultdict(list)
-    for record in records:
-        out[record["service_id"]].append(record)
-    return out
-
-
 # --- tallies: what the store keeps beside each record so a summary needs no record -------
 # The summary a page shows every time (the console's overview) cannot read a quarter's whole
 # records: at 100,000 that takes seconds. The store keeps, beside each record, these fields
-# (from the same predicates as above) and sums them in SQL; ``summary`` turns the sums into
-# the figures ``Tally`` and ``effort`` give from records (a test holds the two equal).
+# (from the response's own predicates: ``bot.core.response``) and sums them in SQL;
+# ``summary`` turns the sums into the figures the reference gives from whole records
+# (``tests/reference.py``: a test holds the two equal).
 
 
 def tally_fields(record: ResponseRecord) -> dict[str, Any]:
@@ -327,7 +237,7 @@ def figure_fields(record: ResponseRecord) -> dict[str, Any]:
     record with no answer from 1 to 5 there), and how far the survey went
     (``progress_key``)."""
     a11 = record["a11"]
-    v1 = "q1" in a11  # what makes a record count in ``v1_counts``
+    v1 = "q1" in a11  # what makes a record count in the A-11 v1 counts (``v1_of``)
     fields: dict[str, Any] = {
         f: (int(v) if isinstance(v := a11.get(f), int) else None) for f in DRIVER_FIELDS
     }
@@ -341,7 +251,7 @@ def figure_fields(record: ResponseRecord) -> dict[str, Any]:
 def progress_key(record: ResponseRecord) -> str:
     """The questions a survey reached, each with whether it was answered, as compact JSON
     (``{"q1":1,"q2":0}``): few distinct values, so the store counts records per value and
-    ``effort`` is worked out from the counts (``effort_of``)."""
+    the effort figures are worked out from the counts (``effort_of``)."""
     reached: dict[str, int] = {}
     for question_id, answer in record["answers"].items():
         if answer is not None:
@@ -377,9 +287,9 @@ def _reprompts(record: ResponseRecord) -> int:
 
 
 # --- figures from the store's counts ----------------------------------------------------
-# Each below gives exactly what its namesake above gives from records (a test holds them
-# equal on SQLite and PostgreSQL); the decisions (suppression, intervals, which side of a
-# scale is positive) are the same functions.
+# Each below gives exactly what its namesake in ``tests/reference.py`` gives from whole
+# records (a test holds them equal on SQLite and PostgreSQL); the decisions (suppression,
+# intervals, which side of a scale is positive) are the same functions.
 
 # What participation counts records by: flow, trust answer, offered, responded; and how many.
 _Part = tuple[str, int | None, bool, bool, int]
@@ -390,7 +300,8 @@ def _part(g: TallyGroup | DimensionGroup) -> _Part:
 
 
 def positive_side(flow_id: str, trust_value: int | None, flows: Mapping[str, Flow]) -> bool | None:
-    """``trust_positive`` of records alike in flow and trust answer."""
+    """Whether the trust answer of records alike in flow and trust answer is on the positive
+    side of its scale (None: no trust answer, or a flow the bot no longer knows)."""
     flow = flows.get(flow_id)
     question = trust_question(flow) if flow else None
     if question is None or trust_value is None:
@@ -399,7 +310,7 @@ def positive_side(flow_id: str, trust_value: int | None, flows: Mapping[str, Flo
 
 
 def tally_of(parts: Iterable[_Part], flows: Mapping[str, Flow]) -> Tally:
-    """``Tally.of`` the records these counts stand for."""
+    """The ``Tally`` of the records these counts stand for."""
     transactions = delivered = respondents = answers = positive = 0
     for flow_id, trust_value, offered, responded, count in parts:
         transactions += count
@@ -419,8 +330,10 @@ def participation_of(
     dimensions: Sequence[str],
     min_cell: int = MIN_CELL,
 ) -> list[dict[str, Any]]:
-    """``participation`` from a service's counts: language and channel from its groups, a
-    declared dimension from the store's dimension rows, and ``not stated`` from the rest."""
+    """One service's participation from its counts: the overall row (dimension ``all``), then
+    per dimension (``language``, ``channel``, then the declared ones) a row per group,
+    suppressed where small. Language and channel come from its groups, a declared dimension
+    from the store's dimension rows, and ``not stated`` from the rest."""
     everyone = [_part(g) for g in counts.groups]
     overall = tally_of(everyone, flows)
     total = _row("all", "all", overall, None)
@@ -458,8 +371,9 @@ def participation_of(
 
 
 def effort_of(counts: QuarterCounts, flow: Flow | None) -> dict[str, Any]:
-    """``effort`` from a service's counts: times from the store's percentiles, and per
-    question the offered records that reached and answered it (from ``progress_key``)."""
+    """What the survey asked of the people it reached (see the module's method), from a
+    service's counts: times from the store's percentiles, and per question the offered
+    records that reached and answered it (from ``progress_key``)."""
     started = completed = reprompts = 0
     for g in counts.groups:
         started += g.count if g.started else 0
@@ -523,7 +437,7 @@ def summary(
     percentiles: Mapping[str, float | None],
     min_cell: int = MIN_CELL,
 ) -> tuple[Tally, dict[str, Any], dict[str, int], dict[str, Value]]:
-    """A service's quarter from the store's sums: its ``Tally``, the ``effort`` figures a
+    """A service's quarter from the store's sums: its ``Tally``, the effort figures a
     summary shows (no per-question counts), the sentiment mix of its respondents, and the
     goal measures' values. ``percentiles`` are the store's (``first_reply_minutes_p50`` …)."""
     transactions = delivered = respondents = answers = positive = 0

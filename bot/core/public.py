@@ -98,7 +98,7 @@ def _shown(value: Any, enough: bool) -> Any:
 
 
 def public_report(report: Mapping[str, Any], services: Mapping[str, Service]) -> dict[str, Any]:
-    """The publishable part of a quarterly report (``bot.core.reports.quarterly_report``)."""
+    """The publishable part of a quarterly report (``bot.core.reports.report_of``)."""
     min_cell = int(report["min_cell"])
     questions: dict[str, tuple[str, str]] = {}
     for detail in report.get("collection_detail", ()):

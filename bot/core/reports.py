@@ -1,23 +1,24 @@
-"""Quarterly A-11 reports from response records (pure): the OMB per-response CSV, the
-collection-detail volumes, scores, and the legacy v1 count table."""
+"""Quarterly A-11 reports (pure) from the store's counts of the response records: how a
+quarter is cut, the OMB per-response CSV's lines, the collection-detail volumes, scores, the
+legacy v1 count table, and the report as a table for people. The same report worked out from
+whole records is the reference the tests hold this one equal to (``tests/reference.py``)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.core import figures, measures
-from bot.core.a11 import DRIVERS, V2_COLUMNS, trust_question
+from bot.core.a11 import V2_COLUMNS, trust_question
 from bot.core.catalog import Service
 from bot.core.csvfile import csv_lines, csv_text
 from bot.core.flow import Flow, render
 from bot.core.goals import LOWER_IS_BETTER, Quarter, Value, previous_quarters, progress
-from bot.core.response import is_offered, is_respondent, reported_at
-from bot.core.sinks import QuarterCounts, ResponseRecord, ResponseStore, Upload, Window
+from bot.core.sinks import QuarterCounts, ResponseStore, Upload, Window
 
 DEFAULT_ZONE = "America/New_York"
 QUARTER_CUT = (
@@ -89,37 +90,8 @@ def quarter_windows(
     return [*windows, (None, *quarter_bounds(fiscal_year, quarter, DEFAULT_ZONE))]
 
 
-def in_quarter(records: Iterable[ResponseRecord], services: Mapping[str, Service],
-               fiscal_year: int, quarter: int) -> list[ResponseRecord]:  # fmt: skip
-    """Records that fall in the quarter, in order: a response by when it was received, any
-    other survey by its transaction (``bot.response.reported_at``), in each service's zone."""
-    bounds: dict[str, tuple[datetime, datetime]] = {}
-    kept = []
-    for record in records:
-        zone = zone_of(services, record["service_id"])
-        if zone not in bounds:
-            bounds[zone] = quarter_bounds(fiscal_year, quarter, zone)
-        start, end = bounds[zone]
-        if start <= datetime.fromisoformat(reported_at(record)) < end:
-            kept.append(record)
-    return sorted(kept, key=lambda r: (datetime.fromisoformat(reported_at(r)), r["response_id"]))
-
-
 def _cell(value: Any) -> str:
     return "null" if value is None else str(value)
-
-
-def per_response_csv(records: Iterable[ResponseRecord]) -> str:
-    """The OMB upload, as Touchpoints exports it (``Form#to_a11_v2_csv``): exactly the 17
-    columns, one row per A-11 v2 response (trust item answered), drivers 1 / 0 / null."""
-    return csv_text(V2_COLUMNS, upload_rows(records))
-
-
-def upload_rows(records: Iterable[ResponseRecord]) -> Iterator[list[str]]:
-    """The OMB upload's rows of these records (the A-11 v2 responses among them), in their
-    order: ``per_response_csv`` without its header."""
-    return (_upload_row(r["response_id"], r["a11"]) for r in records
-            if "question_1" in r["a11"] and is_respondent(r))  # fmt: skip
 
 
 def csv_address(fiscal_year: int, quarter: int, service: str | None = None) -> str:
@@ -140,8 +112,10 @@ def upload_header() -> str:
 def upload_lines(responses: Iterable[Upload]) -> str:
     """The OMB upload's lines of these responses (each a respondent: the store's
     ``upload_pages``), every cell through the core's CSV writer: the header and these lines,
-    a page at a time, are ``per_response_csv`` of the quarter's records. Of a respondent's
-    record, ``is_respondent`` is true, so the A-11 v2 ones are those with ``question_1``."""
+    a page at a time, are the quarter's OMB upload as Touchpoints exports it
+    (``Form#to_a11_v2_csv``): exactly the 17 columns, one row per A-11 v2 response (trust item
+    answered), drivers 1 / 0 / null. Of a respondent's record, ``is_respondent`` is true, so
+    the A-11 v2 ones are those with ``question_1``."""
     return csv_lines(_upload_row(u.response_id, u.a11) for u in responses
                      if "question_1" in u.a11)  # fmt: skip
 
@@ -175,49 +149,6 @@ def survey_type(flow: Flow | None) -> str:
     return "thumbs_up_down" if question and question.scale == "thumbs" else "likert_scale"
 
 
-def collection_detail(
-    records: list[ResponseRecord],
-    services: Mapping[str, Service],
-    flows: Mapping[str, Flow],
-    fiscal_year: int,
-    quarter: int,
-) -> list[dict[str, Any]]:
-    """Per service and reported channel, the quarter's collection detail with Touchpoints'
-    field names (``CxCollectionDetail``): the service and survey facts and three volumes."""
-    groups: dict[tuple[str, str], list[ResponseRecord]] = defaultdict(list)
-    for record in records:
-        groups[(record["service_id"], record["reported_channel"])].append(record)
-    rows = []
-    for (service_id, channel), group in sorted(groups.items()):
-        service = services.get(service_id)
-        flow = _flow_of(service_id, group, services, flows)
-        customers, source = _customers(service, fiscal_year, quarter, channel, len(group))
-        rows.append(
-            {
-                "fiscal_year": fiscal_year,
-                "quarter": quarter,
-                "service_provider_name": service.service_provider if service else "",
-                "service_id": service_id,
-                "service_name": service.name if service else service_id,
-                "transaction_point": service.transaction_point if service else "post_interaction",
-                "channel": channel,
-                "volume_of_customers": customers,
-                "volume_of_customers_provided_survey_opportunity": sum(map(is_offered, group)),
-                "volume_of_respondents": sum(map(is_respondent, group)),
-                "omb_control_number": service.omb_control_number if service else None,
-                "federal_register_url": service.federal_register_url if service else None,
-                "survey_type": survey_type(flow),
-                "survey_title": flow.title if flow else "",
-                "trust_question_text": (
-                    trust_question_text(flow, service) if flow and service else ""
-                ),
-                "volume_of_customers_source": source,
-                "time_zone": zone_of(services, service_id),
-            }
-        )
-    return rows
-
-
 def _customers(
     service: Service | None, fiscal_year: int, quarter: int, channel: str, transactions: int
 ) -> tuple[int, str]:
@@ -239,180 +170,22 @@ def collection_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     return csv_text(COLLECTION_COLUMNS, ([row[c] for c in COLLECTION_COLUMNS] for row in rows))
 
 
-def _flow_of(service_id: str, group: Sequence[ResponseRecord], services: Mapping[str, Service],
-             flows: Mapping[str, Flow]) -> Flow | None:  # fmt: skip
-    """The flow a service's figures are read against: the catalog's, else its records'."""
-    service = services.get(service_id)
-    if service is not None:
-        return flows.get(service.flow)
-    return flows.get(group[0]["flow_id"]) if group else None
-
-
-def service_values(
-    records: Iterable[ResponseRecord], services: Mapping[str, Service], flows: Mapping[str, Flow],
-    min_cell: int = measures.MIN_CELL, everyone: bool = False,
-) -> dict[str, dict[str, Value]]:  # fmt: skip
-    """Per service with goals (``everyone``: every service), every goal measure's value in
-    these records (one quarter's)."""
-    out = {}
-    for service_id, group in measures.by_service(records).items():
-        service = services.get(service_id)
-        if everyone or (service is not None and service.goals):
-            work = measures.effort(group, _flow_of(service_id, group, services, flows))
-            tally = measures.Tally.of(group, flows)
-            out[service_id] = measures.measure_values(tally, work, min_cell)
-    return out
-
-
-def scores(
-    records: list[ResponseRecord],
-    services: Mapping[str, Service],
-    flows: Mapping[str, Flow],
-    quarter: Quarter,
-    past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
-    only: str | None = None,
-    min_cell: int = measures.MIN_CELL,
-) -> list[dict[str, Any]]:
-    """Per service: percent positive trust, driver shares, rates, sentiment (overall and by
-    language), participation by group, effort, and goals against this quarter and the four
-    before (``past``: ``service_values`` per earlier quarter)."""
-    groups = measures.by_service(records)
-    for known in services.values():  # a service with goals shows them, responses or not
-        if known.goals and (only is None or known.id == only):
-            groups.setdefault(known.id, [])
-    out = []
-    for service_id, group in sorted(groups.items()):
-        service = services.get(service_id)
-        flow = _flow_of(service_id, group, services, flows)
-        tally = measures.Tally.of(group, flows)
-        respondents = [r for r in group if is_respondent(r)]
-        branches: dict[str, list[ResponseRecord]] = {"positive": [], "negative": []}
-        for r in respondents:
-            positive = measures.trust_positive(r, flows)
-            if positive is not None:
-                branches["positive" if positive else "negative"].append(r)
-        drivers: dict[str, dict[str, float | None]] = {}
-        for branch, members in branches.items():
-            drivers[branch] = {}
-            for d in DRIVERS:
-                # Among the respondents on this branch whose form offered the driver.
-                cells = [v for r in members if (v := r["a11"].get(f"{branch}_{d}")) is not None]
-                drivers[branch][d] = round(sum(cells) / len(cells), 4) if cells else None
-        by_language: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in respondents:
-            if (s := r.get("sentiment")) is not None:
-                by_language[r["language"]][s["label"]] += 1
-        work = measures.effort(group, flow)
-        values = {earlier: per.get(service_id, {}) for earlier, per in (past or {}).items()}
-        values[quarter] = measures.measure_values(tally, work, min_cell)
-        out.append(
-            {
-                "service_id": service_id,
-                "transactions": tally.transactions,
-                "delivered": tally.delivered,
-                "respondents": tally.respondents,
-                "percent_positive": (
-                    round(100 * tally.trust_positive / tally.trust_answers, 2)
-                    if tally.trust_answers
-                    else None
-                ),
-                "trust_answers": tally.trust_answers,
-                "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
-                "response_rate": tally.response_rate,
-                "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
-                "offer_rate": round(tally.delivered / len(group), 4) if group else None,
-                "branch_respondents": {b: len(m) for b, m in branches.items()},
-                "drivers": drivers,
-                "sentiment": dict(sorted(sum(by_language.values(), Counter()).items())),
-                "sentiment_by_language": {
-                    lang: dict(sorted(c.items())) for lang, c in sorted(by_language.items())
-                },
-                "participation": measures.participation(
-                    group, flows, service.reporting_dimensions if service else (), min_cell
-                ),
-                "effort": work,
-                "goals": progress(service.goals, quarter, values) if service else [],
-                "trend": [
-                    {
-                        "fiscal_year": fy,
-                        "quarter": q,
-                        **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
-                    }
-                    for fy, q in sorted(past or {})
-                ],
-            }
-        )
-    return out
-
-
-def v1_counts(records: list[ResponseRecord]) -> dict[str, dict[str, int]]:
-    """Legacy v1 summary per service: for q1..q11, the count of answers at each scale point."""
-    table: dict[str, dict[str, int]] = {}
-    for record in records:
-        a11 = record["a11"]
-        if "q1" not in a11:
-            continue
-        counts = table.setdefault(
-            record["service_id"], {f"q{n}_{v}": 0 for n in range(1, 12) for v in range(1, 6)}
-        )
-        for n in range(1, 12):
-            value = a11.get(f"q{n}")
-            if isinstance(value, int) and 1 <= value <= 5:
-                counts[f"q{n}_{value}"] += 1
-    return table
-
-
-def quarterly_report(
-    records: Iterable[ResponseRecord],
-    services: Mapping[str, Service],
-    flows: Mapping[str, Flow],
-    fiscal_year: int,
-    quarter: int,
-    service: str | None = None,
-    min_cell: int = measures.MIN_CELL,
-    trend: bool = False,
-) -> dict[str, Any]:
-    """Everything for one fiscal quarter (optionally one service); records of the four
-    quarters before, when given, feed the goals' history (and with ``trend`` every service's
-    ``trend``). Groups with fewer than ``min_cell`` respondents are suppressed."""
-    chosen = [r for r in records if service is None or r["service_id"] == service]
-    kept = in_quarter(chosen, services, fiscal_year, quarter)
-    zones = sorted({zone_of(services, r["service_id"]) for r in kept})
-    looks_back = trend or any(s.goals for s in services.values())
-    past = {
-        (fy, q): service_values(
-            in_quarter(chosen, services, fy, q), services, flows, min_cell, everyone=trend
-        )
-        for fy, q in (history(fiscal_year, quarter) if looks_back else [])
-    }
-    return {
-        "fiscal_year": fiscal_year,
-        "quarter": quarter,
-        "service": service,
-        "quarter_cut": {"by": QUARTER_CUT, "time_zones": zones},
-        "min_cell": min_cell,
-        "methods": measures.methods(min_cell),
-        "collection_detail": collection_detail(kept, services, flows, fiscal_year, quarter),
-        "scores": scores(kept, services, flows, (fiscal_year, quarter), past, service, min_cell),
-        "v1_counts": v1_counts(kept),
-        "per_response_rows": sum(1 for _ in upload_rows(kept)),
-        "per_response_csv_url": csv_address(fiscal_year, quarter, service),
-    }
-
-
 # --- the report from the store's counts (what every page, report and job uses) ----------
-# ``quarterly_report`` above works the report out from records: it is the reference that a
-# test holds these equal to (and what a record-level test checks a definition with). The
-# bot itself never reads a quarter's records for its figures: the store counts them
-# (``ResponseStore.quarter_counts``) and the functions below make the same report of the
-# counts, with the same decisions (``bot.core.measures``).
+# The bot never reads a quarter's records for its figures: the store counts them
+# (``ResponseStore.quarter_counts``) and the functions below make the report of the counts,
+# with the decisions of ``bot.core.measures``. ``tests/reference.py`` works the same report
+# out from whole records (its ``quarterly_report``, ``collection_detail``, ``scores`` and
+# ``v1_counts`` are ``report_of``, ``collection_of``, ``scores_of`` and ``v1_of`` here): it
+# is the reference a test holds these equal to, and what a record-level test checks a
+# definition with.
 
 
 def _flow_of_counts(
     service_id: str, counts: QuarterCounts | None, services: Mapping[str, Service],
     flows: Mapping[str, Flow],
 ) -> Flow | None:  # fmt: skip
-    """``_flow_of`` from counts: the catalog's flow, else the service's first record's."""
+    """The flow a service's figures are read against: the catalog's, else the flow of the
+    service's first record in the quarter (``QuarterCounts.first_flow``)."""
     service = services.get(service_id)
     if service is not None:
         return flows.get(service.flow)
@@ -423,7 +196,9 @@ def collection_of(
     counts: Mapping[str, QuarterCounts], services: Mapping[str, Service],
     flows: Mapping[str, Flow], fiscal_year: int, quarter: int,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """``collection_detail`` from the store's counts."""
+    """Per service and reported channel, the quarter's collection detail with Touchpoints'
+    field names (``CxCollectionDetail``): the service and survey facts and three volumes,
+    from the store's counts."""
     volumes: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for service_id, found in counts.items():
         for g in found.groups:
@@ -474,7 +249,9 @@ def scores_of(
     only: str | None = None,
     min_cell: int = measures.MIN_CELL,
 ) -> list[dict[str, Any]]:
-    """``scores`` from the store's counts."""
+    """Per service, from the store's counts: percent positive trust, driver shares, rates,
+    sentiment (overall and by language), participation by group, effort, and goals against
+    this quarter and the four before (``past``: ``quarter_values`` per earlier quarter)."""
     chosen = dict(counts)
     for known in services.values():  # a service with goals shows them, responses or not
         if known.goals and (only is None or known.id == only):
@@ -534,7 +311,8 @@ def scores_of(
 
 
 def v1_of(counts: Mapping[str, QuarterCounts]) -> dict[str, dict[str, int]]:
-    """``v1_counts`` from the store's counts."""
+    """Legacy v1 summary per service, from the store's counts: for q1..q11, the count of
+    answers at each scale point."""
     table = {}
     for service_id, found in sorted(counts.items()):
         if found.v1:
@@ -553,8 +331,10 @@ def report_of(
     min_cell: int = measures.MIN_CELL,
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:
-    """``quarterly_report`` from the store's counts of the quarter (``past``: each earlier
-    quarter's ``quarter_values``)."""
+    """Everything for one fiscal quarter (optionally one ``service``) from the store's counts
+    of the quarter (``quarter_counts``); ``past``, each earlier quarter's ``quarter_values``,
+    feeds the goals' history and the trend. Groups with fewer than ``min_cell`` respondents
+    are suppressed. The per-response CSV is not in it: its row count and address are."""
     return {
         "fiscal_year": fiscal_year,
         "quarter": quarter,
@@ -591,7 +371,7 @@ async def quarter_values(
     quarters: Sequence[Quarter], ids: Sequence[str], min_cell: int = measures.MIN_CELL,
 ) -> dict[Quarter, dict[str, dict[str, Value]]]:  # fmt: skip
     """Per quarter and per service of ``ids`` (the catalog's) with a record in it, every goal
-    measure's value and interval (``service_values``), from the store's sums of any
+    measure's value and interval (``measures.measure_values``), from the store's sums of any
     quarters (one query; times only for a service with a goal on one: sorting is their
     cost). What goals look back on, and a trend's series."""
     zones: dict[str, list[str]] = {}
@@ -616,7 +396,7 @@ async def build(
     min_cell: int = measures.MIN_CELL, *,
     past: Mapping[Quarter, Mapping[str, Mapping[str, Value]]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """A quarter's report (``quarterly_report``) from the store's counts; the goals' four
+    """A quarter's report (``report_of``) from the store's counts; the goals' four
     quarters before from ``past`` when given (``bot.core.trends.build`` has them from its
     series), else from the store's sums. The per-response CSV is not in it: its row count
     and its address are (``bot.service.exports`` streams it)."""

@@ -2,8 +2,8 @@
 page of records at a time as the store reads them (``ResponseStore.upload_pages``), so a
 download, the API's answer or the CLI's output holds one page whatever the quarter's size.
 Every cell goes through the core's CSV writer (``bot.core.csvfile``: formula injection is
-neutralised), and the bytes are those of ``bot.core.reports.per_response_csv`` over the
-quarter's records."""
+neutralised), and the bytes are those the reference makes of the quarter's whole records
+(``per_response_csv`` in ``tests/reference.py``: the tests hold the two equal)."""
 
 from __future__ import annotations
 
