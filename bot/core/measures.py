@@ -440,27 +440,16 @@ def summary(
     """A service's quarter from the store's sums: its ``Tally``, the effort figures a
     summary shows (no per-question counts), the sentiment mix of its respondents, and the
     goal measures' values. ``percentiles`` are the store's (``first_reply_minutes_p50`` …)."""
-    transactions = delivered = respondents = answers = positive = 0
     started = completed = reprompts = 0
     sentiment: dict[str, int] = {}
     for g in groups:
-        transactions += g.count
-        delivered += g.count if g.offered else 0
         started += g.count if g.started else 0
         if g.completed:
             completed += g.count
             reprompts += g.reprompts
-        if not g.responded:
-            continue
-        respondents += g.count
-        if g.sentiment:
+        if g.responded and g.sentiment:
             sentiment[g.sentiment] = sentiment.get(g.sentiment, 0) + g.count
-        flow = flows.get(g.flow_id)
-        question = trust_question(flow) if flow else None
-        if question is not None and g.trust_value is not None:
-            answers += g.count
-            positive += g.count if g.trust_value >= (question.positive_from or 1) else 0
-    tally = Tally(transactions, delivered, respondents, answers, positive)
+    tally = tally_of(map(_part, groups), flows)
     work: dict[str, Any] = {
         **{k: percentiles.get(k) for k in ("first_reply_minutes_p50", "first_reply_minutes_p90",
                                            "completion_minutes_p50", "completion_minutes_p90")},
