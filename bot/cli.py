@@ -132,7 +132,7 @@ def _settings() -> Settings:
 def _serve(worker: bool) -> int:
     from aiohttp import web
 
-    from bot.web.app import RUNTIME, create_app
+    from bot.web.app import DRAIN_SECONDS, RUNTIME, create_app
     from bot.web.middleware import AccessLogger
     from bot.wiring import describe
 
@@ -150,8 +150,15 @@ def _serve(worker: bool) -> int:
         )  # fmt: skip
 
     app.on_startup.append(announce)
-    web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=30, print=None,
-                access_log_class=AccessLogger)  # fmt: skip
+    # On SIGTERM the app ends the requests in flight within DRAIN_SECONDS itself (see there),
+    # so that the process is done well inside the platform's 30 s. aiohttp's own bound is only
+    # a backstop, for a handler that would not end when cancelled; it is not the grace: aiohttp
+    # waits up to shutdown_timeout for the handlers, then as long again after cancelling their
+    # reads of the body, then closes the app. At 30, a download or a web chat socket in flight
+    # kept the process past the grace (46 s measured with a chat page open), killed before it
+    # closed Redis or the store.
+    web.run_app(app, host="0.0.0.0", port=settings.port, shutdown_timeout=DRAIN_SECONDS + 2,
+                print=None, access_log_class=AccessLogger)  # fmt: skip
     return 0
 
 

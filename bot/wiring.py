@@ -5,7 +5,6 @@ wires them into a ``Runtime`` for the web app, the worker and the CLI."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from bot.core.sinks import ForwardLog, StartedSink
 from bot.service import alerts, consent, conversation, cx
 from bot.service.library import Live, watching
 from bot.service.runtime import Runtime, utcnow
+from bot.service.tasks import cancel_and_wait
 from bot.settings import Settings
 from bot.startup import StartupError, mask_url, reason, wait_for
 from bot.store import durability
@@ -145,7 +145,11 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
         else:
             embedded = EmbeddedRedis(settings.redis_dir)
             socket_path = await asyncio.to_thread(embedded.start)
-            redis = Redis(unix_socket_path=socket_path, decode_responses=True)
+            # No socket timeout, as REDIS_URL's client: with one, redis-py sends each command
+            # through asyncio.wait_for, which on Python 3.11 can lose a cancellation (see
+            # bot.service.tasks) and costs a timer per command.
+            redis = Redis(unix_socket_path=socket_path, decode_responses=True,
+                          socket_timeout=None)  # fmt: skip
             address = f"(embedded, {settings.redis_dir})"
     except ValueError as exc:  # redis-py's word for a URL it cannot read
         raise StartupError(f"cannot start: REDIS_URL {address}: {reason(exc)}") from None
@@ -368,9 +372,7 @@ async def open_runtime(
                     yield rt
             finally:
                 if restoring is not None:
-                    restoring.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await restoring
+                    await cancel_and_wait(restoring, "the opt-outs' restore")
         finally:
             for part in reversed(started):
                 await part.close()

@@ -29,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.core.channels import ChatView, Core, Job, Prompt, Sent
 from bot.settings import Settings
+from bot.web.deadlines import DEADLINES
 from bot.web.headers import client_address
 
 log = logging.getLogger("bot.webchat")
@@ -248,11 +249,13 @@ class WebChatChannel:
     async def _converse(
         self, core: Core, request: web.Request, token: str
     ) -> web.WebSocketResponse:
-        """A socket's life: each message answered, until the page closes it."""
+        """A socket's life: each message answered, until the page closes it or the server
+        stops (then it is closed as going away, its message in hand answered first: the page
+        opens another socket, to the next process, when it next needs one)."""
         # No compression: the answers are small, and deflate costs CPU on every message.
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FORM, compress=False)
         await ws.prepare(request)
-        async for message in ws:
+        async for message in request.app[DEADLINES].messages(ws):
             if message.type != WSMsgType.TEXT:
                 continue
             try:

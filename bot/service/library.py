@@ -37,6 +37,7 @@ from bot.core.library import (
     with_settings,
 )
 from bot.core.sinks import Active, FlowVersion, ResponseStore
+from bot.service.tasks import cancel_and_wait
 from bot.store.state import State
 
 log = logging.getLogger("bot")
@@ -400,6 +401,4 @@ async def watching(live: Live) -> AsyncIterator[Live]:
     try:
         yield live
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task, "the library watch")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
@@ -22,7 +24,19 @@ from bot.web.deadlines import DEADLINES, Deadlines
 from bot.web.middleware import errors_middleware
 from bot.wiring import build_channels, open_runtime
 
-__all__ = ["RUNTIME", "create_app", "settle_heap"]
+__all__ = ["DRAIN_SECONDS", "RUNTIME", "create_app", "settle_heap"]
+
+log = logging.getLogger("bot.app")
+
+# How long the requests in flight when the server stops (SIGTERM) have to finish. The platform
+# (a Procfile's: Heroku and the like) kills the process 30 s after SIGTERM, and the process
+# needs time after its requests: the worker's job in hand (``feedback-bot run``: up to
+# ``worker.STOP_GRACE`` from the stop, meanwhile), then closing Redis, the store and the
+# embedded Redis (its data saved), which takes under a second. An ordinary request is over by
+# then anyway (its own deadline, REQUEST_DEADLINE_SECONDS, is 10 s by default); a web chat
+# socket is closed at once (``Deadlines.stop``); a download still streaming is cut (its client
+# sees it end early and downloads it again).
+DRAIN_SECONDS = 10.0
 
 
 async def settle_heap(app: web.Application) -> None:
@@ -60,20 +74,34 @@ def create_app(
     app[DEADLINES] = deadlines
     chosen = channels if channels is not None else build_channels(settings)
 
+    stop = asyncio.Event()  # the worker's, set as the server stops
+    stopped_at: float | None = None
+
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_runtime(settings, chosen, clock) as rt:
             app[RUNTIME] = rt
-            stop = asyncio.Event()
             task = asyncio.create_task(run_worker(rt, stop)) if worker else None
             sweep = asyncio.create_task(deadlines.sweep())
             yield
-            sweep.cancel()
             stop.set()
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await task  # bounded: the job in hand has STOP_GRACE from the stop
+            sweep.cancel()
+        if stopped_at is not None:
+            log.info("stopped %.1f s after the stop", time.monotonic() - stopped_at)
+
+    async def stopping(app: web.Application) -> None:
+        # Before aiohttp waits for the requests in flight: they end by the drain, and the
+        # worker finishes its job in hand meanwhile.
+        nonlocal stopped_at
+        stopped_at = time.monotonic()
+        stop.set()
+        in_flight = deadlines.stop(DRAIN_SECONDS)
+        log.info("stopping: %d request(s) in flight have up to %.0f s", in_flight, DRAIN_SECONDS)
 
     app.cleanup_ctx.append(runtime_ctx)
+    app.on_shutdown.append(stopping)
     if serving:
         app.on_startup.append(settle_heap)  # after runtime_ctx: flows and catalog are loaded
 

@@ -39,20 +39,21 @@ def route_of(request: web.BaseRequest) -> str:
 def errors_middleware(deadlines: Deadlines) -> Middleware:
     """No traceback ever reaches a caller; a failing dependency, or a request over its
     deadline, is a 503 to retry. A WebSocket lives as long as its conversation: it has no
-    request deadline (its handler gives each message one of its own)."""
+    request deadline (its handler gives each message one of its own), only the server's stop
+    (``Deadlines.stop``)."""
 
     @web.middleware
     async def errors(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         socket = request.headers.get("Upgrade", "").lower() == "websocket"
-        task = None if socket else deadlines.start()
+        task = deadlines.hold() if socket else deadlines.start()
         timed_out = False
         try:
             try:
                 return await handler(request)
             finally:
-                timed_out = deadlines.finish(task) if task is not None else False
+                timed_out = deadlines.finish(task)
         except web.HTTPException as exc:
             if request.path.startswith("/v1/") and request.match_info.http_exception is exc:
                 # No route took the path (a brace in an id, say): the API answers in JSON.
