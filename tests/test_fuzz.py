@@ -130,7 +130,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(30)
+        try:
+            process.wait(20)  # it stops within seconds (README: stopping on a deploy)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail(f"the web process did not exit within 20 s of SIGTERM (killed): "
+                        f"{log.read_text()[-2000:]}")  # fmt: skip
         tail = log.read_text()
         assert "Traceback" not in tail, tail[-4000:]  # no request raised an unhandled error
 
