@@ -164,14 +164,22 @@ async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv
     # and one of a custom flow (no trust item: a respondent for having answered, no CSV row)
     custom = response_record(200, ["yes", "1", "ok"], service="permit-renewal")
     custom["a11"] = {"satisfaction": 4, "comment": "ok"}
-    records = [*quarter_of_records(), *v1, custom]
+    # Flows whose fields are another instrument's (the builder offers them whatever the
+    # instrument): a custom flow's trust-like ``q2`` without ``q1`` (a respondent, no CSV
+    # row), and a v2 record that also names ``q1`` (a CSV row: it has ``question_1``).
+    borrowed = response_record(201, ["yes", "1", "ok"], service="permit-renewal")
+    borrowed["a11"] = {"q2": 4, "comment": "ok"}
+    both = response_record(202, ["yes", "1", "ok"], service="benefits-application")
+    both["a11"] = {**both["a11"], "q1": 3}
+    records = [*quarter_of_records(), *v1, custom, borrowed, both]
     await store.write_many(records)
     await store.close()
     settings = make_settings(fake_twilio, tmp_path,
                              database_url="" if kind == "sqlite" else PG_URL)  # fmt: skip
     admin = {"Authorization": "Bearer admin-token"}
     async with serving(settings, [TwilioChannel(settings)], fake_twilio) as bot:
-        for service, rows in ((None, 33), ("permit-renewal", 10), ("helpdesk-call", 0)):
+        for service, rows in ((None, 34), ("permit-renewal", 10), ("helpdesk-call", 0),
+                              ("benefits-application", 23)):  # fmt: skip
             query = "fiscal_year=2027&quarter=1"
             one = f"&service={service}" if service else ""
             response = await bot.client.get(f"/v1/reports/a11?{query}{one}", headers=admin)
@@ -187,7 +195,8 @@ async def test_the_json_report_gives_the_csv_s_row_count_and_address_not_the_csv
             assert text == expected
             # the respondents the collection detail counts include the v1 ones: not CSV rows
             respondents = sum(d["volume_of_respondents"] for d in report["collection_detail"])
-            assert respondents == rows + {None: 4, "permit-renewal": 1, "helpdesk-call": 3}[service]
+            others = {None: 5, "permit-renewal": 2, "helpdesk-call": 3, "benefits-application": 0}
+            assert respondents == rows + others[service]
 
 
 def test_the_cli_writes_the_csv_as_it_reads(tmp_path: Path) -> None:

@@ -69,6 +69,15 @@ async def test_figures_read_through_days_counts_equal_the_rows(kind: str, tmp_pa
     services = catalog()
     records = varied_records()
     assert any(r.get("themes") for r in records)
+    # Flows whose fields are another instrument's: a custom flow's ``q2`` without ``q1``, and
+    # a v2 record that names ``q1`` too (the per-response CSV has the second, not the first).
+    # One in each quarter compared, so neither's count hides the other's.
+    answered = [r for r in records if r["a11"].get("question_1") is not None]
+    summer = next(r for r in answered if r["timestamps"]["ended"] < "2026-09-30")
+    autumn = next(r for r in answered if r["timestamps"]["ended"] > "2026-10-02")
+    borrowed = [(summer, {"q2": 4, "comment": "ok"}), (autumn, {**autumn["a11"], "q1": 3})]
+    for n, (record, a11) in enumerate(borrowed):
+        records.append({**record, "response_id": f"borrowed-{n}", "a11": a11})
     store = await stored(kind, tmp_path, records)
     try:
         from_rows = await everything(store, services)

@@ -253,8 +253,8 @@ class Figures(Rollups):
             self.grouped(FIGURES, cuts, group_keys, ("n", "reprompts"), chosen),
             self.grouped(DIMENSIONS, cuts, DIMENSION_KEYS, ("n",), shown)
             if dimensions else _nothing(),
-            self.grouped(FIGURES, cuts, cell_keys, ("n", "q1_n", *DRIVER_CELLS, *V1_CELLS),
-                         chosen),
+            self.grouped(FIGURES, cuts, cell_keys, ("n", "q1_n", "question_1_n", *DRIVER_CELLS,
+                                                    *V1_CELLS), chosen),
             self._percentiles(cuts, chosen),
         )  # fmt: skip
         out: dict[str, QuarterCounts] = {}
@@ -271,15 +271,15 @@ class Figures(Rollups):
                 dimension, value, flow, trust, bool(offered), bool(responded), count))  # fmt: skip
         drivers: dict[tuple[str, str, int | None], list[Any]] = {}
         uploads: dict[str, int] = {}
-        width = len(cell_keys) + 4  # service, keys, label, count, answered q1
+        width = len(cell_keys) + 5  # service, keys, label, count, answered q1, question_1
         for row in by_cells:
-            service_id, flow_id, trust_value, offered, responded, went, _, count, v1 = row[:width]
+            service_id, flow_id, trust_value, offered, responded, went, _, count, v1, v2 = (
+                row[:width])  # fmt: skip
             found = of(service_id)
-            if responded and trust_value is not None:
-                # The per-response CSV's rows: respondents whose trust item is A-11 v2's
-                # ``question_1``. A trust answer is ``question_1`` or, in a v1 record (its
-                # ``q1`` kept, answered or 0), ``q2``; a custom flow's respondents have none.
-                uploads[service_id] = uploads.get(service_id, 0) + count - v1
+            if responded:
+                # The per-response CSV's rows: respondents whose record has A-11 v2's
+                # ``question_1`` (what ``upload_lines`` keeps), whatever else it holds.
+                uploads[service_id] = uploads.get(service_id, 0) + v2
             if responded:
                 sums = drivers.setdefault((service_id, flow_id, trust_value),
                                           [0, [[0, 0] for _ in DRIVER_FIELDS]])  # fmt: skip

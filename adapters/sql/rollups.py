@@ -116,6 +116,9 @@ def _figure_sums() -> dict[str, Any]:
     for item in V1_ITEMS:
         for value in range(1, 6):
             sums[f"{item}_{value}"] = func.sum(case((c[item] == value, 1), else_=0))
+    # The rows of the OMB per-response CSV, among respondents: those whose record has A-11 v2's
+    # ``question_1`` (migration 0015; a respondent's trust answer is never null there).
+    sums["question_1_n"] = func.count(c.question_1)
     return sums
 
 

@@ -214,7 +214,7 @@ FIGURE_KEYS = ("flow_id", "trust_value", "sentiment_label", "offered", "responde
                "completed", "language", "channel", "reported_channel", "progress")  # fmt: skip
 DRIVER_CELLS = tuple(f"{f}_{part}" for f in DRIVER_FIELDS for part in ("n", "sum"))
 V1_CELLS = tuple(f"{item}_{value}" for item in V1_ITEMS for value in range(1, 6))
-FIGURE_SUMS = ("n", "reprompts", "q1_n", *DRIVER_CELLS, *V1_CELLS)
+FIGURE_SUMS = ("n", "reprompts", "q1_n", *DRIVER_CELLS, *V1_CELLS, "question_1_n")
 day_figures = Table(
     "day_figures",
     metadata,
