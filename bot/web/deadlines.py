@@ -39,11 +39,6 @@ class Deadlines:
         self._idle: set[web.WebSocketResponse] = set()  # sockets waiting for a message
         self._closing: set[asyncio.Task[Any]] = set()
 
-    @property
-    def stopping(self) -> bool:
-        """Whether the server is stopping (``stop`` was called)."""
-        return self._stop_at is not None
-
     def start(self) -> asyncio.Task[Any]:
         """Start the current task's deadline; pass the task to ``finish`` when it is done."""
         task = asyncio.current_task()
