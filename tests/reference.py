@@ -27,14 +27,15 @@ from bot.core.catalog import Service
 from bot.core.csvfile import csv_text
 from bot.core.dimensions import BUILT_IN, MAX_GROUPS, OTHER, group_of
 from bot.core.flow import Flow
-from bot.core.goals import Quarter, Value, progress
-from bot.core.measures import _HIDDEN, MIN_CELL, Tally, _minutes, _reprompts, _row, _suppress
+from bot.core.goals import Quarter, Value
+from bot.core.measures import MIN_CELL, Tally, _minutes, _overall, _reprompts, _row, _suppress
 from bot.core.reports import (
     QUARTER_CUT,
-    TREND,
     _customers,
     _upload_row,
     csv_address,
+    goals_and_trend,
+    headline,
     history,
     quarter_bounds,
     survey_type,
@@ -76,10 +77,7 @@ def participation(
     (``language``, ``channel``, then the declared ones) a row per group, suppressed where
     small (``measures.participation_of`` of counts)."""
     overall = tally_records(records, flows)
-    total = _row("all", "all", overall, None)
-    total_shown = overall.respondents >= min_cell
-    if not total_shown:
-        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
+    total, total_shown = _overall(overall, min_cell)
     out = [total]
     for dimension in (*BUILT_IN, *dimensions):
         groups: dict[str, list[ResponseRecord]] = defaultdict(list)
@@ -292,19 +290,7 @@ def scores(
         out.append(
             {
                 "service_id": service_id,
-                "transactions": tally.transactions,
-                "delivered": tally.delivered,
-                "respondents": tally.respondents,
-                "percent_positive": (
-                    round(100 * tally.trust_positive / tally.trust_answers, 2)
-                    if tally.trust_answers
-                    else None
-                ),
-                "trust_answers": tally.trust_answers,
-                "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
-                "response_rate": tally.response_rate,
-                "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
-                "offer_rate": round(tally.delivered / len(group), 4) if group else None,
+                **headline(tally),
                 "branch_respondents": {b: len(m) for b, m in branches.items()},
                 "drivers": drivers,
                 "sentiment": dict(sorted(sum(by_language.values(), Counter()).items())),
@@ -315,15 +301,7 @@ def scores(
                     group, flows, service.reporting_dimensions if service else (), min_cell
                 ),
                 "effort": work,
-                "goals": progress(service.goals, quarter, values) if service else [],
-                "trend": [
-                    {
-                        "fiscal_year": fy,
-                        "quarter": q,
-                        **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
-                    }
-                    for fy, q in sorted(past or {})
-                ],
+                **goals_and_trend(service, quarter, values, past),
             }
         )
     return out

@@ -168,6 +168,16 @@ def _suppress(rows: list[dict[str, Any]], min_cell: int, total_shown: bool) -> N
         shown[0].update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="complement")
 
 
+def _overall(tally: Tally, min_cell: int) -> tuple[dict[str, Any], bool]:
+    """Participation's first row (dimension ``all``), and whether it is shown: blanked when
+    the service has fewer than ``min_cell`` respondents."""
+    total = _row("all", "all", tally, None)
+    shown = tally.respondents >= min_cell
+    if not shown:
+        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
+    return total, shown
+
+
 def _minutes(record: ResponseRecord, until: Literal["first_reply", "ended"]) -> float | None:
     """Minutes from a record's invitation to one of its later timestamps."""
     start, end = record["timestamps"]["invited"], record["timestamps"][until]
@@ -309,6 +319,11 @@ def positive_side(flow_id: str, trust_value: int | None, flows: Mapping[str, Flo
     return trust_value >= (question.positive_from or 1)
 
 
+def tally_of_groups(groups: Iterable[TallyGroup], flows: Mapping[str, Flow]) -> Tally:
+    """The ``Tally`` of the records a summary's groups stand for."""
+    return tally_of(map(_part, groups), flows)
+
+
 def tally_of(parts: Iterable[_Part], flows: Mapping[str, Flow]) -> Tally:
     """The ``Tally`` of the records these counts stand for."""
     transactions = delivered = respondents = answers = positive = 0
@@ -336,10 +351,7 @@ def participation_of(
     from the store's dimension rows, and ``not stated`` from the rest."""
     everyone = [_part(g) for g in counts.groups]
     overall = tally_of(everyone, flows)
-    total = _row("all", "all", overall, None)
-    total_shown = overall.respondents >= min_cell
-    if not total_shown:
-        total.update(dict.fromkeys(_HIDDEN), suppressed=True, hidden="small")
+    total, total_shown = _overall(overall, min_cell)
     out = [total]
     for dimension in (*BUILT_IN, *dimensions):
         groups: dict[str, list[_Part]] = defaultdict(list)
@@ -449,7 +461,7 @@ def summary(
             reprompts += g.reprompts
         if g.responded and g.sentiment:
             sentiment[g.sentiment] = sentiment.get(g.sentiment, 0) + g.count
-    tally = tally_of(map(_part, groups), flows)
+    tally = tally_of_groups(groups, flows)
     work: dict[str, Any] = {
         **{k: percentiles.get(k) for k in ("first_reply_minutes_p50", "first_reply_minutes_p90",
                                            "completion_minutes_p50", "completion_minutes_p90")},

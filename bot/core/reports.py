@@ -260,8 +260,7 @@ def scores_of(
     for service_id, found in sorted(chosen.items()):
         service = services.get(service_id)
         flow = _flow_of_counts(service_id, found, services, flows)
-        tally = measures.tally_of(((g.flow_id, g.trust_value, g.offered, g.responded, g.count)
-                                   for g in found.groups), flows)  # fmt: skip
+        tally = measures.tally_of_groups(found.groups, flows)
         branches, drivers = measures.drivers_of(found, flows)
         by_language = measures.sentiment_of(found)
         overall: Counter[str] = Counter()
@@ -273,21 +272,7 @@ def scores_of(
         out.append(
             {
                 "service_id": service_id,
-                "transactions": tally.transactions,
-                "delivered": tally.delivered,
-                "respondents": tally.respondents,
-                "percent_positive": (
-                    round(100 * tally.trust_positive / tally.trust_answers, 2)
-                    if tally.trust_answers
-                    else None
-                ),
-                "trust_answers": tally.trust_answers,
-                "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
-                "response_rate": tally.response_rate,
-                "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
-                "offer_rate": (
-                    round(tally.delivered / tally.transactions, 4) if tally.transactions else None
-                ),
+                **headline(tally),
                 "branch_respondents": branches,
                 "drivers": drivers,
                 "sentiment": dict(sorted(overall.items())),
@@ -296,18 +281,52 @@ def scores_of(
                     found, flows, service.reporting_dimensions if service else (), min_cell
                 ),
                 "effort": work,
-                "goals": progress(service.goals, quarter, values) if service else [],
-                "trend": [
-                    {
-                        "fiscal_year": fy,
-                        "quarter": q,
-                        **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
-                    }
-                    for fy, q in sorted(past or {})
-                ],
+                **goals_and_trend(service, quarter, values, past),
             }
         )
     return out
+
+
+def headline(tally: measures.Tally) -> dict[str, Any]:
+    """A service's score row's counts and rates, with their intervals, from its ``Tally``."""
+    return {
+        "transactions": tally.transactions,
+        "delivered": tally.delivered,
+        "respondents": tally.respondents,
+        "percent_positive": (
+            round(100 * tally.trust_positive / tally.trust_answers, 2)
+            if tally.trust_answers
+            else None
+        ),
+        "trust_answers": tally.trust_answers,
+        "trust_positive_ci": measures.wilson(tally.trust_positive, tally.trust_answers),
+        "response_rate": tally.response_rate,
+        "response_rate_ci": measures.wilson(tally.respondents, tally.delivered),
+        "offer_rate": (
+            round(tally.delivered / tally.transactions, 4) if tally.transactions else None
+        ),
+    }
+
+
+def goals_and_trend(
+    service: Service | None,
+    quarter: Quarter,
+    values: Mapping[Quarter, Mapping[str, Value]],
+    past: Mapping[Quarter, object] | None,
+) -> dict[str, Any]:
+    """A score row's goals against ``values`` (this quarter's and the earlier ones'), and its
+    trend over the earlier quarters (``past``)."""
+    return {
+        "goals": progress(service.goals, quarter, values) if service else [],
+        "trend": [
+            {
+                "fiscal_year": fy,
+                "quarter": q,
+                **{m: values.get((fy, q), {}).get(m, (None, None))[0] for m in TREND},
+            }
+            for fy, q in sorted(past or {})
+        ],
+    }
 
 
 def v1_of(counts: Mapping[str, QuarterCounts]) -> dict[str, dict[str, int]]:
